@@ -1,0 +1,378 @@
+// The one place that reads process.env. Every variable is parsed and validated once at start-up;
+// a bad value stops the process with one line per bad variable naming it and what it expects.
+// Every variable is documented in README.md (Configuration) and .env.example.
+import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Express-compatible trust proxy setting: off, trust all, a hop count, or a list of addresses/subnets. */
+export type TrustProxy = false | true | number | string[];
+
+export interface S3Config {
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+}
+
+export interface ClickHouseServerConfig {
+  url: string;
+  user: string;
+  password: string;
+}
+
+export interface ClickHouseHttpConfig {
+  host: string;
+  port: number;
+  user: string;
+  /** Undefined in embedded mode until secrets are resolved (generated and persisted under DATA_DIR). */
+  password: string | undefined;
+  writerUser: string;
+  /** When unset there is no writer account: the endpoint is read-only for everyone. */
+  writerPassword: string | undefined;
+}
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  host: string;
+  port: number;
+  publicUrl: string;
+  trustProxy: TrustProxy;
+  logLevel: LogLevel;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databaseOwnerUrl: string | undefined;
+  clickhouse: ClickHouseServerConfig | undefined;
+  clickhouseDatabase: string;
+  /** The embedded engine's ClickHouse HTTP endpoint; undefined when not enabled. */
+  clickhouseHttp: ClickHouseHttpConfig | undefined;
+  kafka: { brokers: string[]; clientId: string } | undefined;
+  redisUrl: string | undefined;
+  s3: S3Config | undefined;
+  geoipCityDb: string | undefined;
+  sessionSecret: string | undefined;
+  hashSecret: string | undefined;
+  metricsToken: string | undefined;
+  shutdownTimeoutMs: number;
+  /** Tests only: a test that needs a missing service fails instead of skipping. */
+  requireServices: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const booleanText = (fallback: boolean) =>
+  optionalText.pipe(
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+      .optional()
+      .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value))),
+  );
+
+const portText = (fallback: number | undefined) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'expected an integer port 0-65535')
+      .transform(Number)
+      .refine((port) => port <= 65535, 'expected an integer port 0-65535')
+      .optional()
+      .transform((port) => port ?? fallback),
+  );
+
+const urlText = (protocols: readonly string[], example: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .refine((value) => {
+        try {
+          const url = new URL(value);
+          return protocols.includes(url.protocol) && url.hostname !== '';
+        } catch {
+          return false;
+        }
+      }, `expected a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL such as ${example}`)
+      .optional(),
+  );
+
+const secretText = optionalText.pipe(
+  z.string().min(32, 'expected at least 32 characters (generate one with: openssl rand -base64 48)').optional(),
+);
+
+const identifierText = (fallback: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a name of letters, digits and underscores')
+      .optional()
+      .transform((value) => value ?? fallback),
+  );
+
+const HOST_PORT = /^(?:\[(?<ipv6>[0-9a-fA-F:.]+)\]|(?<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)):(?<port>\d{1,5})$/;
+
+function parseBrokers(value: string): string[] | undefined {
+  const brokers = value.split(',').map((part) => part.trim());
+  const valid = brokers.every((broker) => {
+    const match = HOST_PORT.exec(broker);
+    if (!match?.groups) return false;
+    const port = Number(match.groups.port);
+    if (port < 1 || port > 65535) return false;
+    const ipv6 = match.groups.ipv6;
+    return ipv6 === undefined || isIP(ipv6) === 6;
+  });
+  return valid && brokers.length > 0 ? brokers : undefined;
+}
+
+function isReadableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const NAMED_PROXY_SUBNETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string): TrustProxy | undefined {
+  if (['false', '0', 'no'].includes(value)) return false;
+  if (['true', 'yes'].includes(value)) return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const valid = entries.every((entry) => {
+    if (NAMED_PROXY_SUBNETS.has(entry)) return true;
+    const [address, bits, extra] = entry.split('/');
+    if (extra !== undefined || address === undefined) return false;
+    const family = isIP(address);
+    if (family === 0) return false;
+    if (bits === undefined) return true;
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  });
+  return valid ? entries : undefined;
+}
+
+const schema = z
+  .object({
+    NODE_ENV: optionalText.pipe(
+      z
+        .enum(['development', 'production', 'test'], { error: 'expected development, production or test' })
+        .optional()
+        .transform((value) => value ?? 'development'),
+    ),
+    HOST: optionalText.pipe(
+      z
+        .string()
+        .refine((value) => isIP(value) !== 0 || value === 'localhost', 'expected an IP address to listen on, e.g. 0.0.0.0 or 127.0.0.1')
+        .optional()
+        .transform((value) => value ?? '0.0.0.0'),
+    ),
+    PORT: portText(3000),
+    PUBLIC_URL: urlText(['http:', 'https:'], 'https://links.example.com'),
+    TRUST_PROXY: optionalText.pipe(
+      z
+        .string()
+        .transform((value, ctx) => {
+          const parsed = parseTrustProxy(value);
+          if (parsed === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              message: 'expected false, true, a hop count, or a comma-separated list of IPs/CIDRs (loopback, linklocal, uniquelocal allowed)',
+            });
+            return z.NEVER;
+          }
+          return parsed;
+        })
+        .optional()
+        .transform((value): TrustProxy => value ?? false),
+    ),
+    LOG_LEVEL: optionalText.pipe(
+      z
+        .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
+        .optional()
+        .transform((value) => value ?? 'info'),
+    ),
+    DATA_DIR: optionalText.transform((value) => path.resolve(value ?? './data')),
+    DATABASE_URL: urlText(['postgres:', 'postgresql:'], 'postgres://linkpulse_app:secret@db:5432/linkpulse'),
+    DATABASE_OWNER_URL: urlText(['postgres:', 'postgresql:'], 'postgres://postgres:secret@db:5432/linkpulse'),
+    CLICKHOUSE_URL: urlText(['http:', 'https:'], 'http://clickhouse:8123'),
+    CLICKHOUSE_USER: optionalText.transform((value) => value ?? 'default'),
+    CLICKHOUSE_PASSWORD: optionalText.transform((value) => value ?? ''),
+    CLICKHOUSE_DATABASE: identifierText('analytics'),
+    CLICKHOUSE_HTTP_PORT: portText(undefined),
+    CLICKHOUSE_HTTP_HOST: optionalText.pipe(
+      z
+        .string()
+        .refine((value) => isIP(value) !== 0, 'expected an IP address such as 127.0.0.1')
+        .optional()
+        .transform((value) => value ?? '127.0.0.1'),
+    ),
+    CLICKHOUSE_HTTP_USER: identifierText('analyst'),
+    CLICKHOUSE_HTTP_PASSWORD: optionalText.pipe(z.string().min(12, 'expected at least 12 characters').optional()),
+    CLICKHOUSE_HTTP_WRITER_USER: identifierText('linkpulse_writer'),
+    CLICKHOUSE_HTTP_WRITER_PASSWORD: optionalText.pipe(z.string().min(12, 'expected at least 12 characters').optional()),
+    KAFKA_BROKERS: optionalText.pipe(
+      z
+        .string()
+        .transform((value, ctx) => {
+          const brokers = parseBrokers(value);
+          if (!brokers) {
+            ctx.addIssue({ code: 'custom', message: 'expected comma-separated host:port pairs such as kafka1:9092,kafka2:9092' });
+            return z.NEVER;
+          }
+          return brokers;
+        })
+        .optional(),
+    ),
+    KAFKA_CLIENT_ID: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected letters, digits, dots, dashes or underscores')
+        .optional()
+        .transform((value) => value ?? 'linkpulse'),
+    ),
+    REDIS_URL: urlText(['redis:', 'rediss:'], 'redis://redis:6379/0'),
+    S3_ENDPOINT: urlText(['http:', 'https:'], 'http://minio:9000'),
+    S3_BUCKET: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)')
+        .optional(),
+    ),
+    S3_REGION: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[a-z0-9-]{2,32}$/, 'expected a region such as us-east-1')
+        .optional()
+        .transform((value) => value ?? 'us-east-1'),
+    ),
+    S3_ACCESS_KEY_ID: optionalText,
+    S3_SECRET_ACCESS_KEY: optionalText,
+    S3_FORCE_PATH_STYLE: booleanText(false),
+    GEOIP_CITY_DB: optionalText.pipe(
+      z
+        .string()
+        .transform((value) => path.resolve(value))
+        .refine(isReadableFile, 'expected the path of a readable GeoIP2/GeoLite2 City .mmdb file')
+        .optional(),
+    ),
+    SESSION_SECRET: secretText,
+    HASH_SECRET: secretText,
+    METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
+    SHUTDOWN_TIMEOUT_MS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{3,6}$/, 'expected milliseconds between 100 and 999999')
+        .transform(Number)
+        .optional()
+        .transform((value) => value ?? 25_000),
+    ),
+    REQUIRE_SERVICES: booleanText(false),
+  })
+  .superRefine((env, ctx) => {
+    const isProduction = env.NODE_ENV === 'production';
+    if (isProduction && !env.SESSION_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'required when NODE_ENV=production (at least 32 characters)' });
+    }
+    if (isProduction && !env.HASH_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['HASH_SECRET'], message: 'required when NODE_ENV=production (at least 32 characters)' });
+    }
+    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+      const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither' });
+    }
+    if ((env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID) && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when S3_ENDPOINT or S3 credentials are set' });
+    }
+    if (env.DATABASE_OWNER_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when DATABASE_OWNER_URL is set (the app role connection)' });
+    }
+    if (env.CLICKHOUSE_URL && env.CLICKHOUSE_HTTP_PORT !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLICKHOUSE_HTTP_PORT'],
+        message: 'the HTTP endpoint serves the embedded engine; unset it when CLICKHOUSE_URL points at a ClickHouse server',
+      });
+    }
+  });
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function parseConfig(env: Env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const raw = env[name];
+      const shown = raw === undefined || /SECRET|PASSWORD|TOKEN|_URL$/.test(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = result.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    isProduction: e.NODE_ENV === 'production',
+    host: e.HOST,
+    port: e.PORT ?? 3000,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT ?? 3000}`).replace(/\/+$/, ''),
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    databaseOwnerUrl: e.DATABASE_OWNER_URL,
+    clickhouse: e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD } : undefined,
+    clickhouseDatabase: e.CLICKHOUSE_DATABASE,
+    clickhouseHttp:
+      e.CLICKHOUSE_HTTP_PORT === undefined
+        ? undefined
+        : {
+            host: e.CLICKHOUSE_HTTP_HOST,
+            port: e.CLICKHOUSE_HTTP_PORT,
+            user: e.CLICKHOUSE_HTTP_USER,
+            password: e.CLICKHOUSE_HTTP_PASSWORD,
+            writerUser: e.CLICKHOUSE_HTTP_WRITER_USER,
+            writerPassword: e.CLICKHOUSE_HTTP_WRITER_PASSWORD,
+          },
+    kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : undefined,
+    redisUrl: e.REDIS_URL,
+    s3: e.S3_BUCKET
+      ? {
+          endpoint: e.S3_ENDPOINT,
+          bucket: e.S3_BUCKET,
+          region: e.S3_REGION,
+          accessKeyId: e.S3_ACCESS_KEY_ID,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        }
+      : undefined,
+    geoipCityDb: e.GEOIP_CITY_DB,
+    sessionSecret: e.SESSION_SECRET,
+    hashSecret: e.HASH_SECRET,
+    metricsToken: e.METRICS_TOKEN,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    requireServices: e.REQUIRE_SERVICES,
+  };
+}
+
+/** Reads process.env once. The only access to process.env in the codebase. */
+export function loadConfig(): Config {
+  return parseConfig(process.env);
+}

@@ -1,0 +1,130 @@
+// Prometheus metrics for one process (all roles in it share the registry). Labels stay low-cardinality:
+// routes are patterns, never raw paths; topics, groups and reasons come from closed sets.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'role' | 'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'role' | 'method' | 'route'>;
+  busPublished: Counter<'topic'>;
+  busPublishFailures: Counter<'topic'>;
+  busConsumed: Counter<'topic' | 'group'>;
+  busHandlerFailures: Counter<'topic' | 'group'>;
+  busConsumerLag: Gauge<'topic' | 'group' | 'partition'>;
+  busBatchSize: Histogram<'topic' | 'group'>;
+  pipelineDrops: Counter<'reason'>;
+  /** Reports a connection pool's usage on every scrape. */
+  registerPool(name: string, stats: () => PoolStats): void;
+  stop(): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  // Our own event-loop delay histogram (resolution 10 ms), in seconds, reset at each scrape so the
+  // quantiles describe the interval since the previous scrape.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  new Gauge({
+    name: 'linkpulse_event_loop_delay_seconds',
+    help: 'Event loop delay since the previous scrape (monitorEventLoopDelay), by quantile',
+    labelNames: ['quantile'],
+    registers: [registry],
+    collect() {
+      this.set({ quantile: '0.5' }, loopDelay.percentile(50) / 1e9);
+      this.set({ quantile: '0.99' }, loopDelay.percentile(99) / 1e9);
+      this.set({ quantile: '1' }, loopDelay.max / 1e9);
+      loopDelay.reset();
+    },
+  });
+
+  const pools = new Map<string, () => PoolStats>();
+  new Gauge({
+    name: 'linkpulse_pool_connections',
+    help: 'Connection pool usage by pool and state (total, idle, waiting clients)',
+    labelNames: ['pool', 'state'],
+    registers: [registry],
+    collect() {
+      for (const [pool, stats] of pools) {
+        const s = stats();
+        this.set({ pool, state: 'total' }, s.total);
+        this.set({ pool, state: 'idle' }, s.idle);
+        this.set({ pool, state: 'waiting' }, s.waiting);
+      }
+    },
+  });
+
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'linkpulse_http_requests_total',
+      help: 'HTTP requests by role, method, route pattern and status',
+      labelNames: ['role', 'method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'linkpulse_http_request_duration_seconds',
+      help: 'HTTP request latency by role, method and route pattern',
+      labelNames: ['role', 'method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    busPublished: new Counter({
+      name: 'linkpulse_bus_published_messages_total',
+      help: 'Messages acknowledged by the event bus, by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    busPublishFailures: new Counter({
+      name: 'linkpulse_bus_publish_failures_total',
+      help: 'Publish calls the event bus did not acknowledge, by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    busConsumed: new Counter({
+      name: 'linkpulse_bus_consumed_messages_total',
+      help: 'Messages handled and committed, by topic and consumer group',
+      labelNames: ['topic', 'group'],
+      registers: [registry],
+    }),
+    busHandlerFailures: new Counter({
+      name: 'linkpulse_bus_handler_failures_total',
+      help: 'Batches whose handler threw (they are redelivered), by topic and consumer group',
+      labelNames: ['topic', 'group'],
+      registers: [registry],
+    }),
+    busConsumerLag: new Gauge({
+      name: 'linkpulse_bus_consumer_lag_messages',
+      help: 'Messages published but not yet committed by the group, per partition',
+      labelNames: ['topic', 'group', 'partition'],
+      registers: [registry],
+    }),
+    busBatchSize: new Histogram({
+      name: 'linkpulse_bus_batch_size_messages',
+      help: 'Messages per batch handed to a consumer handler',
+      labelNames: ['topic', 'group'],
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+    pipelineDrops: new Counter({
+      name: 'linkpulse_pipeline_dropped_events_total',
+      help: 'Events dropped by the pipeline, by reason (a closed set)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    registerPool(name, stats) {
+      pools.set(name, stats);
+    },
+    stop() {
+      loopDelay.disable();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// The relational database as the app sees it: a pg Pool connected as an unprivileged role.
+// The same code serves both backends; only the URL differs (a configured server, or embedded
+// PostgreSQL started by this process). Tenant-scoped access (RLS context per transaction) is built
+// on transaction() by the API layer.
+import pg from 'pg';
+import type { HealthCheck } from '../health.js';
+import type { Logger } from '../logger.js';
+import type { PoolStats } from '../metrics.js';
+
+export type Row = pg.QueryResultRow;
+export type DbClient = pg.PoolClient;
+
+export interface Database {
+  /** One statement on any pooled connection (no tenant context: system tables only). */
+  query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  /** Runs fn between BEGIN and COMMIT on one connection; rolls back when fn throws. */
+  transaction<T>(fn: (client: DbClient) => Promise<T>): Promise<T>;
+  /** A dedicated connection (LISTEN, long transactions). The caller must release() it. */
+  connect(): Promise<DbClient>;
+  stats(): PoolStats;
+  healthCheck(name?: string): HealthCheck;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  /** Shown in pg_stat_activity, e.g. linkpulse-api. */
+  applicationName: string;
+  maxConnections?: number;
+  /** Server-side cap on any single statement, in ms. */
+  statementTimeoutMs?: number;
+  logger: Logger;
+}
+
+export function createDatabase(options: DatabaseOptions): Database {
+  const logger = options.logger.child({ module: 'postgres' });
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    application_name: options.applicationName,
+    max: options.maxConnections ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    // A transaction left open by a crashed handler must not hold locks forever.
+    idle_in_transaction_session_timeout: 60_000,
+  });
+  // An idle client losing its connection emits on the pool; without a listener that crashes the process.
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    query: (text, values) => pool.query(text, values as unknown[] | undefined),
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+        client.release(broken);
+      }
+    },
+    connect: () => pool.connect(),
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    healthCheck: (name = 'postgres') => ({
+      name,
+      required: true,
+      async check() {
+        await pool.query('SELECT 1');
+        return pool.waitingCount > 0 ? { state: 'degraded', detail: `${pool.waitingCount} queries waiting for a connection` } : { state: 'ok' };
+      },
+    }),
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// PostgreSQL schema management with node-pg-migrate (SQL files in migrations/).
+//
+// The migrating login (DATABASE_OWNER_URL, or the embedded superuser) runs the first migration,
+// which creates the roles; every later migration runs after SET ROLE linkpulse_owner, so all objects
+// belong to a NOLOGIN owner and never to a role anything connects as. Then the login roles get their
+// passwords (sent as SCRAM verifiers, so the plain password never reaches the server or its logs).
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { runner } from 'node-pg-migrate';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { POSTGRES_MIGRATIONS_DIR } from '../paths.js';
+
+export const OWNER_ROLE = 'linkpulse_owner';
+export const APP_ROLE = 'linkpulse_app';
+export const SCHEDULER_ROLE = 'linkpulse_scheduler';
+export type LoginRole = typeof APP_ROLE | typeof SCHEDULER_ROLE;
+
+const MIGRATIONS_TABLE = 'pgmigrations';
+
+export interface PostgresMigrationOptions {
+  /** A login allowed to create roles (the first migration) and act as linkpulse_owner. */
+  ownerUrl: string;
+  /** Passwords to give the login roles, when known (from DATABASE_URL or embedded secrets). */
+  loginPasswords?: Partial<Record<LoginRole, string>>;
+  logger: Logger;
+  dir?: string;
+}
+
+/**
+ * A SCRAM-SHA-256 verifier in PostgreSQL's format (RFC 5803), as psql's \password computes it.
+ * Only for printable-ASCII passwords, where the server's SASLprep normalisation is the identity.
+ */
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  const saltedPassword = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', saltedPassword).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', saltedPassword).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+async function migrationNames(dir: string): Promise<string[]> {
+  return (await readdir(dir))
+    .filter((file) => /^\d+_[a-z0-9_]+\.sql$/.test(file))
+    .sort()
+    .map((file) => path.basename(file, '.sql'));
+}
+
+async function roleExists(client: pg.ClientBase, role: string): Promise<boolean> {
+  const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  return rowCount === 1;
+}
+
+/** Applies every pending migration; safe to run concurrently (node-pg-migrate takes an advisory lock). */
+export async function migratePostgres(options: PostgresMigrationOptions): Promise<string[]> {
+  const logger = options.logger.child({ module: 'postgres-migrate' });
+  const dir = options.dir ?? POSTGRES_MIGRATIONS_DIR;
+  const client = new pg.Client({ connectionString: options.ownerUrl, application_name: 'linkpulse-migrate' });
+  await client.connect();
+  const migrationLogger = {
+    debug: () => undefined,
+    info: (message: string) => logger.debug(message),
+    warn: (message: string) => logger.warn(message),
+    error: (message: string) => logger.error(message),
+  };
+  const run = (count: number) =>
+    runner({
+      dbClient: client,
+      dir,
+      direction: 'up',
+      count,
+      migrationsTable: MIGRATIONS_TABLE,
+      checkOrder: true,
+      singleTransaction: true,
+      advisoryLockMode: 'wait',
+      logger: migrationLogger,
+    });
+  try {
+    const applied: string[] = [];
+    if (!(await roleExists(client, OWNER_ROLE))) {
+      applied.push(...(await run(1)).map((migration) => migration.name));
+    }
+    await client.query(`SET ROLE ${OWNER_ROLE}`);
+    applied.push(...(await run(Infinity)).map((migration) => migration.name));
+    await client.query('RESET ROLE');
+    for (const [role, password] of Object.entries(options.loginPasswords ?? {})) {
+      if (!password) continue;
+      const secret = /^[\x20-\x7e]+$/.test(password) ? scramVerifier(password) : password;
+      await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} WITH LOGIN PASSWORD ${client.escapeLiteral(secret)}`);
+    }
+    if (applied.length > 0) logger.info({ applied }, 'PostgreSQL migrations applied');
+    return applied;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Migrations not yet applied to the database `url` points at (readable by the runtime roles). */
+export async function pendingPostgresMigrations(url: string, dir = POSTGRES_MIGRATIONS_DIR): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'linkpulse-schema-check' });
+  await client.connect();
+  try {
+    const exists = await client.query(`SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
+    const applied = new Set<string>();
+    if (exists.rows[0]?.present) {
+      const { rows } = await client.query<{ name: string }>(`SELECT name FROM public.${MIGRATIONS_TABLE}`);
+      for (const row of rows) applied.add(row.name);
+    }
+    return (await migrationNames(dir)).filter((name) => !applied.has(name));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Refuses to run the app as a role that could bypass Row-Level Security: superuser, BYPASSRLS, or
+ * the owner of any table (owners skip RLS unless FORCE is set, and FORCE is easy to forget).
+ */
+export async function assertUnprivilegedRole(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'linkpulse-role-check' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ role: string; rolsuper: boolean; rolbypassrls: boolean; owned: string }>(
+      `SELECT r.rolname AS role, r.rolsuper, r.rolbypassrls,
+              (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p', 'v', 'm')) AS owned
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    );
+    const role = rows[0];
+    if (!role) throw new Error('cannot read the current role');
+    if (role.rolsuper || role.rolbypassrls || Number(role.owned) > 0) {
+      throw new Error(
+        `DATABASE_URL connects as ${role.role}, which is a superuser, has BYPASSRLS or owns tables; ` +
+          `connect as ${APP_ROLE} (created by the migrations) so Row-Level Security applies`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
