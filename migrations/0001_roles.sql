@@ -20,8 +20,15 @@ BEGIN
 END
 $$;
 
--- The migrating login may act as the owner (SET ROLE); the runtime roles may not.
-GRANT linkpulse_owner TO CURRENT_USER;
+-- The migrating login may act as the owner (SET ROLE); the runtime roles may not. Granted only when
+-- missing, so concurrent migrations of several databases do not update the same catalog row.
+DO $$
+BEGIN
+  IF NOT pg_has_role(current_user, 'linkpulse_owner', 'MEMBER') THEN
+    GRANT linkpulse_owner TO CURRENT_USER;
+  END IF;
+END
+$$;
 
 -- Only our roles may connect to this database, and only the owner may create objects in it.
 DO $$

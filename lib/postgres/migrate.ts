@@ -47,8 +47,11 @@ async function migrationNames(dir: string): Promise<string[]> {
     .map((file) => path.basename(file, '.sql'));
 }
 
-async function roleExists(client: pg.ClientBase, role: string): Promise<boolean> {
-  const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+/** Whether this database has run the first migration (roles are cluster-wide; its grants are per database). */
+async function hasFirstMigration(client: pg.ClientBase, first: string | undefined): Promise<boolean> {
+  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
+  if (!rows[0]?.present || first === undefined) return false;
+  const { rowCount } = await client.query(`SELECT 1 FROM public.${MIGRATIONS_TABLE} WHERE name = $1`, [first]);
   return rowCount === 1;
 }
 
@@ -78,7 +81,7 @@ export async function migratePostgres(options: PostgresMigrationOptions): Promis
     });
   try {
     const applied: string[] = [];
-    if (!(await roleExists(client, OWNER_ROLE))) {
+    if (!(await hasFirstMigration(client, (await migrationNames(dir))[0]))) {
       applied.push(...(await run(1)).map((migration) => migration.name));
     }
     await client.query(`SET ROLE ${OWNER_ROLE}`);

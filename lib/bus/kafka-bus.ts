@@ -1,0 +1,228 @@
+// The event bus on Apache Kafka (kafkajs).
+//
+// Producer: acks=all, gzip, bounded retries. Not kafkajs's idempotent mode: that retries forever,
+// and ingest must answer 503 promptly when Kafka cannot take an event; the rare duplicate a retry can
+// create is removed downstream by the event id (the pipeline deduplicates on insert).
+//
+// Consumer: auto-commit off. Each partition batch is handed to the handler in chunks; after a chunk's
+// handler resolves, its offset is committed right away. A handler that throws leaves the offset where
+// it was, so kafkajs fetches the same messages again (after its retry backoff).
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { describeError } from '../health.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  assertGroupName,
+  assertKeys,
+  assertTopicName,
+  type BatchHandler,
+  type BusMessage,
+  type ConsumeOptions,
+  type EventBus,
+  type OutgoingMessage,
+  type Subscription,
+  type TopicSpec,
+} from './event-bus.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Group session timeout: how long a dead consumer keeps its partitions (default 10 s, broker minimum 6 s). */
+  sessionTimeoutMs?: number;
+}
+
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const fields = { kafka: namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else if (level === logLevel.INFO) logger.debug(fields, message);
+    };
+}
+
+function toHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) result[name] = first.toString();
+  }
+  return result;
+}
+
+export function createKafkaBus(options: KafkaBusOptions): EventBus {
+  const { metrics } = options;
+  const logger = options.logger.child({ module: 'kafka-bus' });
+  const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    logLevel: logLevel.INFO,
+    logCreator: kafkaLogCreator(logger),
+  });
+  const subscriptions = new Set<Subscription>();
+  let producer: Producer | undefined;
+  let producerReady: Promise<Producer> | undefined;
+  let admin: Admin | undefined;
+  let adminReady: Promise<Admin> | undefined;
+
+  const getProducer = () => {
+    producerReady ??= (async () => {
+      const created = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+      });
+      await created.connect();
+      producer = created;
+      return created;
+    })().catch((error: unknown) => {
+      producerReady = undefined;
+      throw error;
+    });
+    return producerReady;
+  };
+
+  const getAdmin = () => {
+    adminReady ??= (async () => {
+      const created = kafka.admin();
+      await created.connect();
+      admin = created;
+      return created;
+    })().catch((error: unknown) => {
+      adminReady = undefined;
+      throw error;
+    });
+    return adminReady;
+  };
+
+  return {
+    kind: 'kafka',
+
+    async ensureTopics(topics: readonly TopicSpec[]) {
+      for (const topic of topics) assertTopicName(topic.name);
+      const client = await getAdmin();
+      const existing = new Set(await client.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic.name));
+      if (missing.length === 0) return;
+      // A concurrent creator may win the race; createTopics then reports false, which is fine.
+      await client.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic: topic.name, numPartitions: topic.partitions })),
+      });
+      logger.info({ topics: missing.map((topic) => topic.name) }, 'created Kafka topics');
+    },
+
+    async publish(topic: string, messages: readonly OutgoingMessage[]) {
+      if (messages.length === 0) return;
+      assertKeys(messages);
+      try {
+        const connected = await getProducer();
+        await connected.send({
+          topic,
+          acks: -1,
+          timeout: PUBLISH_TIMEOUT_MS,
+          compression: CompressionTypes.GZIP,
+          messages: messages.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
+        });
+        metrics.busPublished.inc({ topic }, messages.length);
+      } catch (error) {
+        metrics.busPublishFailures.inc({ topic });
+        throw error;
+      }
+    },
+
+    async consume(topic: string, group: string, handleBatch: BatchHandler, consumeOptions: ConsumeOptions = {}) {
+      assertGroupName(group);
+      const maxBatchSize = consumeOptions.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+      const consumer: Consumer = kafka.consumer({
+        groupId: group,
+        sessionTimeout,
+        heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 5)),
+        rebalanceTimeout: 30_000,
+        allowAutoTopicCreation: false,
+        retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: consumeOptions.concurrency ?? 1,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+          for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
+            if (!isRunning() || isStale()) return;
+            const chunk = batch.messages.slice(start, start + maxBatchSize);
+            const messages: BusMessage[] = chunk.map((message) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? '',
+              value: message.value ?? Buffer.alloc(0),
+              headers: toHeaders(message.headers),
+              publishedAt: new Date(Number(message.timestamp)),
+            }));
+            metrics.busBatchSize.observe({ topic, group }, messages.length);
+            try {
+              await handleBatch(messages);
+            } catch (error) {
+              metrics.busHandlerFailures.inc({ topic, group });
+              logger.warn(
+                { err: describeError(error), topic, group, partition: batch.partition, offset: messages[0]?.offset, size: messages.length },
+                'batch handler failed; the batch will be redelivered',
+              );
+              throw error;
+            }
+            const last = chunk[chunk.length - 1]!.offset;
+            resolveOffset(last);
+            // Commit through the batch's own commit function: unlike consumer.commitOffsets() it still
+            // commits while the consumer is stopping, so a drained batch is not redelivered.
+            await commitOffsetsIfNecessary({
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+            });
+            metrics.busConsumed.inc({ topic, group }, messages.length);
+            const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+            metrics.busConsumerLag.set({ topic, group, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
+            await heartbeat();
+          }
+        },
+      });
+      let stopped: Promise<void> | undefined;
+      const subscription: Subscription = {
+        stop() {
+          // disconnect() stops fetching, waits for the batch in flight (which commits), then leaves the group.
+          stopped ??= consumer.disconnect().finally(() => subscriptions.delete(subscription));
+          return stopped;
+        },
+      };
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    healthCheck: () => ({
+      name: 'bus',
+      required: true,
+      async check() {
+        const client = await getAdmin();
+        const cluster = await client.describeCluster();
+        return { state: 'ok', detail: `kafka: ${cluster.brokers.length} broker(s)` };
+      },
+    }),
+
+    async close() {
+      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      await producer?.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'producer disconnect failed'));
+      await admin?.disconnect().catch(() => undefined);
+    },
+  };
+}

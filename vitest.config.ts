@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['{lib,ingest,api,consumers,scheduler,dashboard,bin,test}/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dashboard/build/**', 'dashboard/.svelte-kit/**'],
+    globalSetup: ['lib/testing/global-setup.ts'],
+    // Each test file runs in its own process: chDB binds one data directory per process.
+    pool: 'forks',
+    isolate: true,
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
