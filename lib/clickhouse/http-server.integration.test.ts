@@ -22,7 +22,7 @@ let writer: ClickHouseClient;
 
 const basic = (user: { name: string; password: string }) => `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
 
-async function get(query: string, user = ANALYST, extra = ''): Promise<Response> {
+async function get(query: string, user: { name: string; password: string } = ANALYST, extra = ''): Promise<Response> {
   return fetch(`${server.url}/?query=${encodeURIComponent(query)}${extra}`, { headers: { Authorization: basic(user) } });
 }
 

@@ -1,0 +1,148 @@
+// Object storage on any S3-compatible service through @aws-sdk/client-s3 (path-style addressing for
+// MinIO and friends). Transient failures are retried by the SDK (standard mode: exponential backoff
+// with jitter); anything else propagates to the caller.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import type { S3Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { assertKeyPrefix, assertObjectKey, type ObjectStorage } from './object-storage.js';
+
+function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof S3ServiceException &&
+    (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.name === 'NoSuchBucket' || error.$metadata.httpStatusCode === 404)
+  );
+}
+
+export interface S3StorageOptions extends S3Config {
+  logger: Logger;
+}
+
+export function createS3Storage(options: S3StorageOptions): ObjectStorage & { ensureBucket(): Promise<void> } {
+  const logger = options.logger.child({ module: 's3-storage' });
+  const client = new S3Client({
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    forcePathStyle: options.forcePathStyle,
+    ...(options.accessKeyId && options.secretAccessKey
+      ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
+      : {}),
+    maxAttempts: 4,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 30_000 },
+  });
+  const Bucket = options.bucket;
+
+  return {
+    kind: 's3',
+    /** Creates the bucket when it does not exist (a fresh MinIO); production buckets usually exist. */
+    async ensureBucket() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket }));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await client.send(new CreateBucketCommand({ Bucket })).catch((createError: unknown) => {
+          if (!(createError instanceof S3ServiceException && createError.name === 'BucketAlreadyOwnedByYou')) throw createError;
+        });
+        logger.info({ bucket: Bucket }, 'created S3 bucket');
+      }
+    },
+    async put(key, body, putOptions) {
+      assertObjectKey(key);
+      const result = await client.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: key,
+          Body: body,
+          ContentType: putOptions.contentType,
+          CacheControl: putOptions.cacheControl,
+          ContentLength: body.length,
+          // The service verifies the bytes it received against this digest.
+          ContentMD5: createHash('md5').update(body).digest('base64'),
+        }),
+      );
+      return {
+        key,
+        size: body.length,
+        etag: result.ETag ?? `"${createHash('md5').update(body).digest('hex')}"`,
+        lastModified: new Date(),
+        contentType: putOptions.contentType,
+        cacheControl: putOptions.cacheControl,
+      };
+    },
+    async get(key) {
+      assertObjectKey(key);
+      try {
+        const result = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        if (!(result.Body instanceof Readable)) throw new Error('S3 returned no readable body');
+        return {
+          key,
+          body: result.Body,
+          size: result.ContentLength ?? 0,
+          etag: result.ETag ?? '',
+          lastModified: result.LastModified ?? new Date(0),
+          contentType: result.ContentType ?? 'application/octet-stream',
+          cacheControl: result.CacheControl,
+        };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async head(key) {
+      assertObjectKey(key);
+      try {
+        const result = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        return {
+          key,
+          size: result.ContentLength ?? 0,
+          etag: result.ETag ?? '',
+          lastModified: result.LastModified ?? new Date(0),
+          contentType: result.ContentType ?? 'application/octet-stream',
+          cacheControl: result.CacheControl,
+        };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async delete(key) {
+      assertObjectKey(key);
+      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+    },
+    async *list(prefix) {
+      assertKeyPrefix(prefix);
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+        for (const item of page.Contents ?? []) {
+          if (!item.Key) continue;
+          yield { key: item.Key, size: item.Size ?? 0, etag: item.ETag ?? '', lastModified: item.LastModified ?? new Date(0) };
+        }
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+    },
+    healthCheck: () => ({
+      name: 'storage',
+      required: true,
+      async check() {
+        await client.send(new HeadBucketCommand({ Bucket }));
+        return { state: 'ok', detail: 's3' };
+      },
+    }),
+    async close() {
+      client.destroy();
+    },
+  };
+}
