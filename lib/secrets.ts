@@ -39,7 +39,8 @@ export async function loadOrCreateSecrets(dataDir: string): Promise<EmbeddedSecr
     SECRET_NAMES.map((name) => [name, stored[name] ?? randomBytes(32).toString('base64url')]),
   ) as EmbeddedSecrets;
   if (missing.length > 0) {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    // Traversable (not listable) by others: embedded PostgreSQL may run as the unprivileged postgres user.
+    await mkdir(dataDir, { recursive: true, mode: 0o711 });
     const temporary = `${file}.${process.pid}.tmp`;
     await writeFile(temporary, `${JSON.stringify({ ...stored, ...secrets }, null, 2)}\n`, { mode: 0o600 });
     await rename(temporary, file);

@@ -20,7 +20,7 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  await mkdir(dataDir, { recursive: true, mode: 0o755 });
+  await mkdir(dataDir, { recursive: true, mode: 0o711 });
   const file = path.join(dataDir, 'linkpulse.pid');
   let tookOverStaleLock = false;
   for (let attempt = 0; attempt < 2; attempt += 1) {

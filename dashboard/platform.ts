@@ -1,0 +1,10 @@
+// What dashboard/main.ts hands to SvelteKit as `event.platform` on every request: the running
+// process's services, so pages read them directly instead of calling back over HTTP.
+import type { ReadinessReport } from '../lib/health.js';
+
+export interface DashboardPlatform {
+  /** The roles running in this process. */
+  roles: readonly string[];
+  /** Dependency health, as /readyz reports it. */
+  readiness(): Promise<ReadinessReport>;
+}

@@ -1,0 +1,202 @@
+// Builds the backends a process needs, from configuration: a configured server when its variable is
+// set, an embedded engine when not (ARCHITECTURE.md, "Backends"). Only what the selected roles use is
+// started. Everything opened is closed in reverse order, also when start-up fails half-way.
+import path from 'node:path';
+import { ALL_TOPICS } from '../bus/topics.js';
+import type { EventBus } from '../bus/event-bus.js';
+import { createEventBus } from '../bus/index.js';
+import { createCache } from '../cache/index.js';
+import type { Cache } from '../cache/cache.js';
+import { createChdbAdapter } from '../clickhouse/chdb-adapter.js';
+import type { ClickHouse } from '../clickhouse/clickhouse.js';
+import { createClickHouseServerAdapter } from '../clickhouse/client-adapter.js';
+import { startClickHouseHttpServer, type ClickHouseHttpServer, type ClickHouseHttpUser } from '../clickhouse/http-server.js';
+import { migrateClickHouse } from '../clickhouse/migrate.js';
+import type { Config } from '../config.js';
+import type { HealthCheck } from '../health.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { createDatabase, type Database } from '../postgres/database.js';
+import { startEmbeddedPostgres } from '../postgres/embedded.js';
+import { APP_ROLE, SCHEDULER_ROLE, assertUnprivilegedRole, migratePostgres, pendingPostgresMigrations, type LoginRole } from '../postgres/migrate.js';
+import { loadOrCreateSecrets, type EmbeddedSecrets } from '../secrets.js';
+import { createObjectStorage } from '../storage/index.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import { lockDataDir } from './data-dir-lock.js';
+import type { RoleName } from './role.js';
+
+export interface PlatformNeeds {
+  postgres: boolean;
+  clickhouse: boolean;
+  bus: boolean;
+  cache: boolean;
+  storage: boolean;
+}
+
+/** Which backends each role uses. */
+const ROLE_NEEDS: Record<RoleName, Partial<PlatformNeeds>> = {
+  ingest: { bus: true, cache: true },
+  api: { postgres: true, clickhouse: true, cache: true, storage: true },
+  consumers: { bus: true, clickhouse: true },
+  scheduler: { postgres: true, storage: true },
+  dashboard: { cache: true },
+};
+
+export function needsOf(roles: readonly RoleName[], config: Pick<Config, 'kafka'>): PlatformNeeds {
+  const needs: PlatformNeeds = { postgres: false, clickhouse: false, bus: false, cache: false, storage: false };
+  for (const role of roles) Object.assign(needs, Object.fromEntries(Object.entries(ROLE_NEEDS[role]).filter(([, used]) => used)));
+  // Without Kafka the bus is a PostgreSQL queue.
+  if (needs.bus && !config.kafka) needs.postgres = true;
+  return needs;
+}
+
+export interface Platform {
+  /** The configuration with embedded-mode secrets filled in. */
+  config: Config;
+  db: Database | undefined;
+  clickhouse: ClickHouse | undefined;
+  bus: EventBus | undefined;
+  cache: Cache | undefined;
+  storage: ObjectStorage | undefined;
+  clickhouseHttp: ClickHouseHttpServer | undefined;
+  healthChecks: HealthCheck[];
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Application name prefix for database connections, e.g. linkpulse-api. */
+  applicationName: string;
+}
+
+function loginPasswordFrom(url: string | undefined, role: LoginRole): Partial<Record<LoginRole, string>> {
+  if (!url) return {};
+  const parsed = new URL(url);
+  return decodeURIComponent(parsed.username) === role && parsed.password ? { [role]: decodeURIComponent(parsed.password) } : {};
+}
+
+export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, options: PlatformOptions): Promise<Platform> {
+  const { logger, metrics } = options;
+  const closers: { name: string; close: () => Promise<unknown> }[] = [];
+  const healthChecks: HealthCheck[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) {
+      await closer.close().catch((error: unknown) => logger.error({ err: error, what: closer.name }, 'error while closing'));
+    }
+    closers.length = 0;
+  };
+
+  try {
+    const embeddedPostgres = needs.postgres && !baseConfig.databaseUrl;
+    const embeddedClickHouse = needs.clickhouse && !baseConfig.clickhouse;
+    const needsSecretsFile =
+      embeddedPostgres || !baseConfig.sessionSecret || !baseConfig.hashSecret || (baseConfig.clickhouseHttp !== undefined && !baseConfig.clickhouseHttp.password);
+    const secrets: EmbeddedSecrets | undefined = needsSecretsFile ? await loadOrCreateSecrets(baseConfig.dataDir) : undefined;
+    const config: Config = {
+      ...baseConfig,
+      sessionSecret: baseConfig.sessionSecret ?? secrets?.sessionSecret,
+      hashSecret: baseConfig.hashSecret ?? secrets?.hashSecret,
+      clickhouseHttp: baseConfig.clickhouseHttp && {
+        ...baseConfig.clickhouseHttp,
+        password: baseConfig.clickhouseHttp.password ?? secrets?.clickhouseHttpPassword,
+      },
+    };
+
+    if (embeddedPostgres || embeddedClickHouse) {
+      const lock = await lockDataDir(config.dataDir);
+      closers.push({ name: 'DATA_DIR lock', close: () => lock.release() });
+    }
+
+    let db: Database | undefined;
+    if (needs.postgres) {
+      let appUrl = config.databaseUrl;
+      let ownerUrl = config.databaseOwnerUrl;
+      let loginPasswords: Partial<Record<LoginRole, string>> = loginPasswordFrom(appUrl, APP_ROLE);
+      if (embeddedPostgres) {
+        const server = await startEmbeddedPostgres({ dataDir: config.dataDir, superuserPassword: secrets!.postgresSuperuserPassword, logger });
+        closers.push({ name: 'embedded PostgreSQL', close: () => server.stop() });
+        ownerUrl = server.superuserUrl();
+        appUrl = server.urlFor(APP_ROLE, secrets!.postgresAppPassword);
+        loginPasswords = { [APP_ROLE]: secrets!.postgresAppPassword, [SCHEDULER_ROLE]: secrets!.postgresSchedulerPassword };
+      }
+      if (ownerUrl) {
+        await migratePostgres({ ownerUrl, loginPasswords, logger });
+      } else {
+        const pending = await pendingPostgresMigrations(appUrl!);
+        if (pending.length > 0) {
+          throw new Error(`the PostgreSQL schema is behind (${pending.join(', ')} pending): run \`linkpulse migrate\` with DATABASE_OWNER_URL set`);
+        }
+      }
+      await assertUnprivilegedRole(appUrl!);
+      db = createDatabase({ url: appUrl!, applicationName: options.applicationName, logger });
+      const pool = db;
+      closers.push({ name: 'PostgreSQL pool', close: () => pool.close() });
+      metrics.registerPool('postgres', () => pool.stats());
+      healthChecks.push(pool.healthCheck());
+    }
+
+    let clickhouse: ClickHouse | undefined;
+    let clickhouseHttp: ClickHouseHttpServer | undefined;
+    if (needs.clickhouse) {
+      clickhouse = config.clickhouse
+        ? await createClickHouseServerAdapter({ ...config.clickhouse, database: config.clickhouseDatabase, logger })
+        : await createChdbAdapter({ path: path.join(config.dataDir, 'clickhouse'), database: config.clickhouseDatabase, logger });
+      const analytics = clickhouse;
+      closers.push({ name: 'ClickHouse', close: () => analytics.close() });
+      await migrateClickHouse(clickhouse, { logger });
+      healthChecks.push(clickhouse.healthCheck());
+      if (embeddedClickHouse && config.clickhouseHttp) {
+        clickhouseHttp = await startEmbeddedClickHouseHttp(config, logger);
+        const endpoint = clickhouseHttp;
+        closers.push({ name: 'ClickHouse HTTP endpoint', close: () => endpoint.close() });
+      }
+    }
+
+    let bus: EventBus | undefined;
+    if (needs.bus) {
+      bus = createEventBus(config, { db, logger, metrics });
+      const eventBus = bus;
+      closers.push({ name: 'event bus', close: () => eventBus.close() });
+      await bus.ensureTopics(ALL_TOPICS);
+      healthChecks.push(bus.healthCheck());
+    }
+
+    let cache: Cache | undefined;
+    if (needs.cache) {
+      cache = createCache(config, logger);
+      const store = cache;
+      closers.push({ name: 'cache', close: () => store.close() });
+      healthChecks.push(cache.healthCheck());
+    }
+
+    let storage: ObjectStorage | undefined;
+    if (needs.storage) {
+      storage = await createObjectStorage(config, logger);
+      const objects = storage;
+      closers.push({ name: 'object storage', close: () => objects.close() });
+      healthChecks.push(storage.healthCheck());
+    }
+
+    return { config, db, clickhouse, bus, cache, storage, clickhouseHttp, healthChecks, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The embedded engine's ClickHouse HTTP endpoint (CLICKHOUSE_HTTP_PORT): analysts read-only, plus an optional writer. */
+export async function startEmbeddedClickHouseHttp(config: Config, logger: Logger): Promise<ClickHouseHttpServer> {
+  const http = config.clickhouseHttp;
+  if (!http?.password) throw new Error('CLICKHOUSE_HTTP_PORT is set but no analyst password is available');
+  const users: ClickHouseHttpUser[] = [{ name: http.user, password: http.password, readonly: true }];
+  if (http.writerPassword) users.push({ name: http.writerUser, password: http.writerPassword, readonly: false });
+  return startClickHouseHttpServer({
+    path: path.join(config.dataDir, 'clickhouse'),
+    users,
+    defaultDatabase: config.clickhouseDatabase,
+    host: http.host,
+    port: http.port,
+    logger,
+  });
+}

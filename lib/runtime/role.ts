@@ -1,0 +1,27 @@
+// What each role (ingest, api, consumers, scheduler, dashboard) gives the runtime: HTTP routes to
+// mount, the dependencies its readiness depends on, and its background work's lifecycle.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HealthCheck } from '../health.js';
+
+export const ROLE_NAMES = ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+export interface Route {
+  /** Label for metrics and logs: a pattern, never a raw path. */
+  name: string;
+  /** Requests whose path equals this or starts with it followed by "/" are routed here ("/" matches all). */
+  prefix: string;
+  handler: HttpHandler;
+}
+
+export interface Role {
+  name: RoleName;
+  routes: Route[];
+  healthChecks: HealthCheck[];
+  /** Starts background work (consume loops, jobs). */
+  start?(): Promise<void>;
+  /** Stops background work, finishing what is in flight. */
+  stop?(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+// Starts a Linkpulse process with the given roles: backends (lib/runtime/platform.ts), each role's
+// composition root, one HTTP server, and graceful shutdown. `npm start` runs every role here.
+import { createApiRole } from '../../api/main.js';
+import { createConsumersRole } from '../../consumers/main.js';
+import { createDashboardRole } from '../../dashboard/main.js';
+import { createIngestRole } from '../../ingest/main.js';
+import { createSchedulerRole } from '../../scheduler/main.js';
+import type { Config } from '../config.js';
+import { runHealthChecks } from '../health.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMetrics } from '../metrics.js';
+import { startHttpServer } from './http-server.js';
+import { createPlatform, needsOf, type Platform } from './platform.js';
+import type { Role, RoleName } from './role.js';
+import { installShutdownHandlers } from './shutdown.js';
+
+export interface RunningProcess {
+  url: string;
+  platform: Platform;
+  stop(reason: string): Promise<void>;
+}
+
+async function createRoles(names: readonly RoleName[], platform: Platform, readiness: Parameters<typeof createDashboardRole>[1]['readiness'], logger: Logger): Promise<Role[]> {
+  const { config } = platform;
+  const roles: Role[] = [];
+  // Mount order matters: specific prefixes first, the dashboard's catch-all last.
+  for (const name of (['ingest', 'api', 'consumers', 'scheduler', 'dashboard'] as const).filter((role) => names.includes(role))) {
+    switch (name) {
+      case 'ingest':
+        roles.push(createIngestRole());
+        break;
+      case 'api':
+        roles.push(createApiRole(config, { cache: platform.cache!, logger }));
+        break;
+      case 'consumers':
+        roles.push(createConsumersRole());
+        break;
+      case 'scheduler':
+        roles.push(createSchedulerRole());
+        break;
+      case 'dashboard':
+        roles.push(await createDashboardRole(config, { roles: names, readiness }));
+        break;
+    }
+  }
+  return roles;
+}
+
+export async function startProcess(config: Config, roleNames: readonly RoleName[], options: { installSignalHandlers?: boolean } = {}): Promise<RunningProcess> {
+  const started = performance.now();
+  const logger = createLogger(config.logLevel, { roles: roleNames.join(',') });
+  const metrics = createMetrics();
+  const platform = await createPlatform(config, needsOf(roleNames, config), {
+    logger,
+    metrics,
+    applicationName: `linkpulse-${roleNames.length === 5 ? 'all' : roleNames.join('-')}`,
+  });
+  let roles: Role[] = [];
+  try {
+    const readiness = () => runHealthChecks([...platform.healthChecks, ...roles.flatMap((role) => role.healthChecks)]);
+    roles = await createRoles(roleNames, platform, readiness, logger);
+    for (const role of roles) await role.start?.();
+    const server = await startHttpServer({
+      host: platform.config.host,
+      port: platform.config.port,
+      routes: roles.flatMap((role) => role.routes),
+      roles: roleNames,
+      readiness,
+      metricsToken: platform.config.metricsToken,
+      logger,
+      metrics,
+    });
+
+    let stopping: Promise<void> | undefined;
+    const stop = (reason: string) => {
+      stopping ??= (async () => {
+        logger.info({ reason }, 'stopping');
+        // Stop taking requests first, then finish background work, then close the backends.
+        await server.close(Math.max(1_000, platform.config.shutdownTimeoutMs - 5_000));
+        for (const role of [...roles].reverse()) await role.stop?.();
+        await platform.close();
+        metrics.stop();
+      })();
+      return stopping;
+    };
+    if (options.installSignalHandlers !== false) {
+      installShutdownHandlers(stop, { logger, timeoutMs: platform.config.shutdownTimeoutMs });
+    }
+    const url = platform.config.host === '0.0.0.0' ? `http://localhost:${server.port}` : server.url;
+    logger.info({ url, ms: Math.round(performance.now() - started) }, 'Linkpulse is ready');
+    return { url, platform, stop };
+  } catch (error) {
+    for (const role of [...roles].reverse()) await role.stop?.().catch(() => undefined);
+    await platform.close();
+    metrics.stop();
+    throw error;
+  }
+}
