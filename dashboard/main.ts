@@ -37,7 +37,7 @@ function serveDirectory(root: string) {
 
 function runMiddleware(middleware: ReturnType<typeof serveStatic>, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    middleware(request, response, (error?: unknown) => (error ? reject(error) : resolve(false)));
+    middleware(request, response, (error?: unknown) => (error ? reject(error instanceof Error ? error : new Error('static file middleware failed')) : resolve(false)));
     response.once('finish', () => resolve(true));
   });
 }

@@ -62,7 +62,8 @@ export async function runHealthChecks(checks: readonly HealthCheck[], timeoutMs 
 /** A one-line description of an error for health output and logs, with URLs' credentials removed. */
 export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message || error.name : String(error);
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
+  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : '';
   const text = code && !message.includes(code) ? `${code}: ${message}` : message;
-  return text.replace(/\/\/[^/@\s]*@/g, '//').split('\n')[0]!.slice(0, 300);
+  const firstLine = text.replace(/\/\/[^/@\s]*@/g, '//').split('\n', 1)[0] ?? '';
+  return firstLine.slice(0, 300);
 }

@@ -159,9 +159,10 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: consumeOptions.concurrency ?? 1,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload;
           for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
-            if (!isRunning() || isStale()) return;
+            if (!payload.isRunning() || payload.isStale()) return;
             const chunk = batch.messages.slice(start, start + maxBatchSize);
             const messages: BusMessage[] = chunk.map((message) => ({
               topic: batch.topic,
@@ -184,16 +185,16 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
               throw error;
             }
             const last = chunk[chunk.length - 1]!.offset;
-            resolveOffset(last);
+            payload.resolveOffset(last);
             // Commit through the batch's own commit function: unlike consumer.commitOffsets() it still
             // commits while the consumer is stopping, so a drained batch is not redelivered.
-            await commitOffsetsIfNecessary({
+            await payload.commitOffsetsIfNecessary({
               topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
             });
             metrics.busConsumed.inc({ topic, group }, messages.length);
             const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
             metrics.busConsumerLag.set({ topic, group, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
-            await heartbeat();
+            await payload.heartbeat();
           }
         },
       });

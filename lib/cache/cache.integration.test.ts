@@ -50,7 +50,7 @@ function cacheContract(makeCache: () => Cache, makeSecondInstance: () => Cache):
 
   it('provides a rate-limit store that counts, decrements and resets per client', async () => {
     const store = cache.rateLimitStore(`${uniqueName('rl')}:`);
-    store.init?.({ windowMs: 60_000 } as Parameters<NonNullable<typeof store.init>>[0]);
+    await store.init?.({ windowMs: 60_000 } as Parameters<NonNullable<typeof store.init>>[0]);
     expect((await store.increment('client-a')).totalHits).toBe(1);
     expect((await store.increment('client-a')).totalHits).toBe(2);
     expect((await store.increment('client-b')).totalHits).toBe(1);

@@ -28,7 +28,7 @@ export interface Cache {
 export const KEY_PREFIX = 'lp:';
 
 export function assertCacheKey(key: string): void {
-  if (key.length === 0 || key.length > 512 || /[\s\u0000]/.test(key)) throw new Error(`invalid cache key ${JSON.stringify(key)}`);
+  if (key.length === 0 || key.length > 512 || /\s/.test(key) || key.includes('\u0000')) throw new Error(`invalid cache key ${JSON.stringify(key)}`);
 }
 
 export function assertTtl(ttlSeconds: number): void {

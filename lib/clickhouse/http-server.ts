@@ -195,9 +195,12 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function listSettings(path: string): Promise<Set<string>> {
+/** Creates the default database (as the app would) and lists the engine's setting names. */
+async function prepareEngine(path: string, defaultDatabase: string): Promise<Set<string>> {
+  if (!IDENTIFIER.test(defaultDatabase)) throw new Error(`invalid default database ${defaultDatabase}`);
   const session = new Session(path, { connectionArgs: CHDB_CONNECTION_ARGS });
   try {
+    await session.queryAsync(`CREATE DATABASE IF NOT EXISTS ${defaultDatabase}`);
     const result = await session.queryAsync('SELECT name FROM system.settings', { format: 'TabSeparated' });
     return new Set(result.text().split('\n').filter(Boolean));
   } finally {
@@ -209,7 +212,7 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpServerOpt
   const logger = options.logger.child({ module: 'clickhouse-http' });
   const maxConcurrent = options.maxConcurrentQueries ?? 8;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 ** 2;
-  const knownSettings = await listSettings(options.path);
+  const knownSettings = await prepareEngine(options.path, options.defaultDatabase);
   const users = new Map(options.users.map((user) => [user.name, { ...user, digest: sha256(user.password) }]));
   const failedAuth = new Map<string, { count: number; since: number }>();
   let running = 0;

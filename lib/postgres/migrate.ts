@@ -104,7 +104,7 @@ export async function pendingPostgresMigrations(url: string, dir = POSTGRES_MIGR
   const client = new pg.Client({ connectionString: url, application_name: 'linkpulse-schema-check' });
   await client.connect();
   try {
-    const exists = await client.query(`SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
+    const exists = await client.query<{ present: boolean }>(`SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
     const applied = new Set<string>();
     if (exists.rows[0]?.present) {
       const { rows } = await client.query<{ name: string }>(`SELECT name FROM public.${MIGRATIONS_TABLE}`);

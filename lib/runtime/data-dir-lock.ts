@@ -10,6 +10,10 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
+/** Directories locked by this process. A lock file with our own pid that is not in here is stale:
+ * a previous process with the same pid (a container's PID 1 after a restart) left it behind. */
+const heldByThisProcess = new Set<string>();
+
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -20,15 +24,22 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  await mkdir(dataDir, { recursive: true, mode: 0o711 });
-  const file = path.join(dataDir, 'linkpulse.pid');
+  const directory = path.resolve(dataDir);
+  // Traversable (not listable) by others: embedded PostgreSQL may run as the unprivileged postgres user.
+  await mkdir(directory, { recursive: true, mode: 0o711 });
+  const file = path.join(directory, 'linkpulse.pid');
+  if (heldByThisProcess.has(directory)) {
+    throw new Error(`DATA_DIR ${directory} is in use by process ${process.pid} (this process); give each instance its own DATA_DIR`);
+  }
   let tookOverStaleLock = false;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      heldByThisProcess.add(directory);
       return {
         tookOverStaleLock,
         async release() {
+          heldByThisProcess.delete(directory);
           const owner = await readFile(file, 'utf8').catch(() => '');
           if (owner.trim() === String(process.pid)) await unlink(file).catch(() => undefined);
         },
@@ -37,13 +48,11 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
-        throw new Error(
-          `DATA_DIR ${dataDir} is in use by process ${owner}; stop it first, or give this instance its own DATA_DIR`,
-        );
+        throw new Error(`DATA_DIR ${directory} is in use by process ${owner}; stop it first, or give this instance its own DATA_DIR`);
       }
       await unlink(file).catch(() => undefined);
       tookOverStaleLock = true;
     }
   }
-  throw new Error(`could not lock DATA_DIR ${dataDir}`);
+  throw new Error(`could not lock DATA_DIR ${directory}`);
 }

@@ -2,7 +2,7 @@
 // plumbing applies everywhere: request id, security headers, metrics, the error envelope, and
 // /healthz, /readyz, /metrics. In embedded mode all five roles share it on one port.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { notFound, unavailable } from '../errors.js';
 import type { ReadinessReport } from '../health.js';

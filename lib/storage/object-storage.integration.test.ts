@@ -16,7 +16,7 @@ async function all(iterable: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[]> {
   return items;
 }
 
-function storageContract(makeStorage: () => Promise<{ storage: ObjectStorage; cleanup(): Promise<void> }>): void {
+function storageContract(makeStorage: () => Promise<{ storage: ObjectStorage; cleanup: () => Promise<void> }>): void {
   let storage: ObjectStorage;
   let cleanup: () => Promise<void>;
   let prefix: string;

@@ -5,7 +5,7 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: { tim
   for (;;) {
     try {
       const value = await condition();
-      if (value) return value as NonNullable<T>;
+      if (value) return value;
     } catch (error) {
       lastError = error;
     }

@@ -1,0 +1,146 @@
+// The command line as operators use it: real processes, real signals.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../lib/paths.js';
+import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
+import { describeWithService, realServices, testConfig } from '../lib/testing/services.js';
+import { uniqueName, waitFor } from '../lib/testing/wait-for.js';
+
+interface CliProcess {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/** Runs the CLI with exactly the given environment (nothing inherited beyond PATH and HOME). */
+function linkpulse(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/linkpulse.ts'), ...args], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, // eslint-disable-line no-restricted-properties -- a child process needs PATH and HOME
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(...chunk.toString().split('\n').filter(Boolean)));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString().split('\n').filter(Boolean)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout, stderr, exited };
+}
+
+async function runningUrl(cli: CliProcess): Promise<string> {
+  const line = await waitFor(() => cli.stdout.find((l) => l.startsWith('Linkpulse is running at')), {
+    what: `the process to start (stderr: ${cli.stderr.slice(-5).join(' | ')})`,
+    timeoutMs: 60_000,
+  });
+  return line.replace('Linkpulse is running at ', '').trim();
+}
+
+describe('configuration errors', () => {
+  it.each([
+    ['KAFKA_BROKERS', ':::', 'linkpulse: Invalid configuration: KAFKA_BROKERS: expected comma-separated host:port pairs such as kafka1:9092,kafka2:9092 (got ":::")'],
+    ['PORT', 'abc', 'linkpulse: Invalid configuration: PORT: expected an integer port 0-65535 (got "abc")'],
+  ])('stop start-up with one line naming %s', async (name, value, line) => {
+    const cli = linkpulse(['start'], { [name]: value });
+    expect(await cli.exited).toBe(78);
+    expect(cli.stderr).toEqual([line]);
+    expect(cli.stdout).toEqual([]);
+  });
+
+  it('rejects unknown roles and commands as usage errors', async () => {
+    const cli = linkpulse(['start', '--role', 'api,gateway'], {});
+    expect(await cli.exited).toBe(64);
+    expect(cli.stderr[0]).toBe('linkpulse: unknown role "gateway" (expected all, or some of ingest, api, consumers, scheduler, dashboard)');
+  });
+});
+
+describe('linkpulse start on embedded defaults', () => {
+  it('serves, then drains and exits 0 on SIGTERM, stopping embedded PostgreSQL', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-cli-'));
+    await chmod(dataDir, 0o755);
+    try {
+      const cli = linkpulse(['start'], { DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0' });
+      const url = await runningUrl(cli);
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { status: string }).status).toBe('ok');
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+      await expect(stat(path.join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
+      await expect(stat(path.join(dataDir, 'linkpulse.pid'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+const allRealServices = {
+  configured: Object.values(realServices).every((service) => service.configured),
+  variable: Object.values(realServices)
+    .filter((service) => !service.configured)
+    .map((service) => service.variable)
+    .join(', '),
+};
+
+describeWithService('roles as separate processes against the real services', allRealServices, () => {
+  let database: TestDatabase | undefined;
+  const processes: CliProcess[] = [];
+  afterAll(async () => {
+    for (const cli of processes) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    await database?.drop();
+  });
+
+  it('runs --role api and --role consumers as their own processes, each ready, each stopping cleanly', async () => {
+    database = await createTestDatabase('roles', 'real');
+    const s3 = testConfig.s3!;
+    const clickhouse = testConfig.clickhouse!;
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-roles-'));
+    const env = {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.appUrl,
+      DATABASE_OWNER_URL: database.ownerUrl,
+      KAFKA_BROKERS: testConfig.kafka!.brokers.join(','),
+      REDIS_URL: testConfig.redisUrl!,
+      CLICKHOUSE_URL: clickhouse.url,
+      CLICKHOUSE_USER: clickhouse.user,
+      CLICKHOUSE_PASSWORD: clickhouse.password,
+      CLICKHOUSE_DATABASE: uniqueName('roles'),
+      S3_ENDPOINT: s3.endpoint ?? '',
+      S3_BUCKET: s3.bucket,
+      S3_REGION: s3.region,
+      S3_ACCESS_KEY_ID: s3.accessKeyId ?? '',
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey ?? '',
+      S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
+    };
+    const api = linkpulse(['start', '--role', 'api'], env);
+    const consumers = linkpulse(['start', '--role', 'consumers'], env);
+    processes.push(api, consumers);
+    const [apiUrl, consumersUrl] = await Promise.all([runningUrl(api), runningUrl(consumers)]);
+    expect(apiUrl).not.toBe(consumersUrl);
+
+    const apiReady = (await (await fetch(`${apiUrl}/readyz`)).json()) as { status: string; roles: string[]; dependencies: Record<string, { state: string; detail?: string }> };
+    expect(apiReady).toMatchObject({ status: 'ok', roles: ['api'] });
+    expect(Object.keys(apiReady.dependencies).sort()).toEqual(['cache', 'clickhouse', 'postgres', 'storage']);
+    expect(apiReady.dependencies).toMatchObject({ cache: { detail: 'redis' }, storage: { detail: 's3' }, clickhouse: { detail: 'clickhouse server' } });
+
+    const consumersReady = (await (await fetch(`${consumersUrl}/readyz`)).json()) as { status: string; roles: string[]; dependencies: Record<string, { state: string; detail?: string }> };
+    expect(consumersReady).toMatchObject({ status: 'ok', roles: ['consumers'] });
+    expect(Object.keys(consumersReady.dependencies).sort()).toEqual(['bus', 'clickhouse']);
+    expect(consumersReady.dependencies.bus?.detail).toMatch(/^kafka/);
+
+    // Each process serves only its own role's routes.
+    expect((await fetch(`${apiUrl}/api/v1`)).status).toBe(200);
+    expect((await fetch(`${consumersUrl}/api/v1`)).status).toBe(404);
+
+    api.child.kill('SIGTERM');
+    consumers.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+    expect(await consumers.exited).toBe(0);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+});
