@@ -244,9 +244,10 @@ down_minio() {
   return 0
 }
 
+# The current sources when tsx is installed (development, CI), else the compiled build.
 linkpulse_cli() {
-  if [[ -f "$ROOT/dist/bin/linkpulse.js" ]]; then echo "node $ROOT/dist/bin/linkpulse.js"
-  elif [[ -x "$ROOT/node_modules/.bin/tsx" ]]; then echo "$ROOT/node_modules/.bin/tsx $ROOT/bin/linkpulse.ts"
+  if [[ -x "$ROOT/node_modules/.bin/tsx" ]]; then echo "$ROOT/node_modules/.bin/tsx $ROOT/bin/linkpulse.ts"
+  elif [[ -f "$ROOT/dist/bin/linkpulse.js" ]]; then echo "node $ROOT/dist/bin/linkpulse.js"
   else die "run npm ci first (clickhouse-http is Linkpulse's own embedded engine)"; fi
 }
 

@@ -18,6 +18,9 @@ export const SCHEDULER_ROLE = 'linkpulse_scheduler';
 export type LoginRole = typeof APP_ROLE | typeof SCHEDULER_ROLE;
 
 const MIGRATIONS_TABLE = 'pgmigrations';
+const MIGRATION_FILE = /^\d+_[a-z0-9_]+\.sql$/;
+/** node-pg-migrate ignores files matching this (anchored by it): everything but NNNN_name.sql (e.g. README.md). */
+const IGNORE_NON_MIGRATIONS = '(?!\\d+_[a-z0-9_]+\\.sql$).*';
 
 export interface PostgresMigrationOptions {
   /** A login allowed to create roles (the first migration) and act as linkpulse_owner. */
@@ -42,7 +45,7 @@ export function scramVerifier(password: string, salt = randomBytes(16), iteratio
 
 async function migrationNames(dir: string): Promise<string[]> {
   return (await readdir(dir))
-    .filter((file) => /^\d+_[a-z0-9_]+\.sql$/.test(file))
+    .filter((file) => MIGRATION_FILE.test(file))
     .sort()
     .map((file) => path.basename(file, '.sql'));
 }
@@ -74,6 +77,7 @@ export async function migratePostgres(options: PostgresMigrationOptions): Promis
       direction: 'up',
       count,
       migrationsTable: MIGRATIONS_TABLE,
+      ignorePattern: IGNORE_NON_MIGRATIONS,
       checkOrder: true,
       singleTransaction: true,
       advisoryLockMode: 'wait',

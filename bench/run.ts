@@ -1,0 +1,224 @@
+// Benchmarks: measure and report, never fail on a timing. `npm run bench` runs every benchmark on
+// the embedded backends (and on Kafka too when KAFKA_BROKERS is set); `npm run bench -- bus` runs one.
+// Each prints its figures; the machine and Node version are printed first, since figures only mean
+// something next to them.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
+import type { EventBus } from '../lib/bus/event-bus.js';
+import { createKafkaBus } from '../lib/bus/kafka-bus.js';
+import { createPostgresBus } from '../lib/bus/postgres-bus.js';
+import { createChdbAdapter } from '../lib/clickhouse/chdb-adapter.js';
+import { startClickHouseHttpServer } from '../lib/clickhouse/http-server.js';
+import { loadConfig, parseConfig } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { createMetrics } from '../lib/metrics.js';
+import { createDatabase } from '../lib/postgres/database.js';
+import { startEmbeddedPostgres } from '../lib/postgres/embedded.js';
+import { APP_ROLE, migratePostgres } from '../lib/postgres/migrate.js';
+import { startProcess } from '../lib/runtime/start.js';
+
+const logger = createLogger('silent');
+const config = loadConfig();
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function latencies(samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms`;
+}
+
+const rate = (count: number, ms: number) => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`;
+
+function report(name: string, lines: Record<string, string>): void {
+  process.stdout.write(`\n${name}\n`);
+  for (const [label, value] of Object.entries(lines)) process.stdout.write(`  ${label.padEnd(34)} ${value}\n`);
+}
+
+async function scratch(label: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), `linkpulse-bench-${label}-`));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+/** Publishes `total` events of ~300 bytes from `publishers` concurrent callers, then drains them with one group. */
+async function measureBus(name: string, bus: EventBus, total = 20_000, batch = 100, publishers = 4): Promise<void> {
+  const topic = `bench_${randomBytes(4).toString('hex')}`;
+  await bus.ensureTopics([{ name: topic, partitions: 12 }]);
+  const payload = JSON.stringify({ type: 'click', profileId: randomBytes(8).toString('hex'), linkId: randomBytes(8).toString('hex'), x: 0.5, y: 812, ua: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156 Safari/537.36' });
+  const publishLatencies: number[] = [];
+  const publishStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: publishers }, async (_, publisher) => {
+      for (let sent = publisher * batch; sent < total; sent += publishers * batch) {
+        const messages = Array.from({ length: Math.min(batch, total - sent) }, (_, i) => ({ key: `profile:${(sent + i) % 997}`, value: payload }));
+        const started = performance.now();
+        await bus.publish(topic, messages);
+        publishLatencies.push(performance.now() - started);
+      }
+    }),
+  );
+  const publishMs = performance.now() - publishStarted;
+  let received = 0;
+  const consumeStarted = performance.now();
+  let done!: () => void;
+  const drained = new Promise<void>((resolve) => (done = resolve));
+  const subscription = await bus.consume(
+    topic,
+    `bench_${randomBytes(4).toString('hex')}`,
+    async (messages) => {
+      received += messages.length;
+      if (received >= total) done();
+    },
+    { maxBatchSize: 500 },
+  );
+  await drained;
+  const consumeMs = performance.now() - consumeStarted;
+  await subscription.stop();
+  report(`event bus: ${name} (${total.toLocaleString('en-US')} messages of ${payload.length} bytes, batches of ${batch}, ${publishers} publishers)`, {
+    'publish throughput (acknowledged)': rate(total, publishMs),
+    'publish call latency': latencies(publishLatencies),
+    'consume throughput (committed)': rate(total, consumeMs),
+  });
+}
+
+async function benchBus(): Promise<void> {
+  const dataDir = await scratch('pg');
+  const server = await startEmbeddedPostgres({ dataDir, superuserPassword: randomBytes(16).toString('hex'), logger });
+  const appPassword = randomBytes(16).toString('hex');
+  try {
+    await migratePostgres({ ownerUrl: server.superuserUrl(), loginPasswords: { [APP_ROLE]: appPassword }, logger });
+    const db = createDatabase({ url: server.urlFor(APP_ROLE, appPassword), applicationName: 'linkpulse-bench', logger, maxConnections: 12 });
+    const bus = createPostgresBus({ db, logger, metrics: createMetrics() });
+    await measureBus('PostgreSQL queue (embedded PostgreSQL)', bus);
+    await bus.close();
+    await db.close();
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  if (config.kafka) {
+    const bus = createKafkaBus({ ...config.kafka, logger, metrics: createMetrics() });
+    await measureBus(`Kafka (${config.kafka.brokers.join(',')})`, bus);
+    await bus.close();
+  }
+}
+
+async function benchClickHouse(): Promise<void> {
+  const dataDir = await scratch('ch');
+  const clickhouse = await createChdbAdapter({ path: dataDir, database: 'bench', logger });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  try {
+    await clickhouse.command(
+      `CREATE TABLE events (profile_id UInt64, link_id UInt64, ts DateTime64(3, 'UTC'), country LowCardinality(String), device LowCardinality(String))
+       ENGINE = MergeTree ORDER BY (profile_id, ts)`,
+    );
+    const countries = ['SE', 'GB', 'US', 'JP', 'DE', 'FR', 'BR', 'IN'];
+    const devices = ['desktop', 'mobile', 'tablet'];
+    const batches = 20;
+    const batchSize = 10_000;
+    loop.enable();
+    const insertStarted = performance.now();
+    for (let b = 0; b < batches; b += 1) {
+      const rows = Array.from({ length: batchSize }, (_, i) => ({
+        profile_id: (b * batchSize + i) % 100,
+        link_id: (b * batchSize + i) % 1000,
+        ts: new Date(Date.UTC(2026, 0, 1) + (b * batchSize + i) * 1000),
+        country: countries[i % countries.length],
+        device: devices[i % devices.length],
+      }));
+      await clickhouse.insert('events', rows, { deduplicationToken: `bench-${b}` });
+    }
+    const insertMs = performance.now() - insertStarted;
+    const queryLatencies: number[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const started = performance.now();
+      await clickhouse.query(
+        'SELECT toDate(ts) AS day, country, count() AS clicks FROM events WHERE profile_id = {profile:UInt64} GROUP BY day, country ORDER BY day, country',
+        { profile: i % 100 },
+      );
+      queryLatencies.push(performance.now() - started);
+    }
+    loop.disable();
+    report(`analytics store: chDB (embedded), ${(batches * batchSize).toLocaleString('en-US')} rows in batches of ${batchSize.toLocaleString('en-US')}`, {
+      'insert throughput (JSONEachRow)': rate(batches * batchSize, insertMs),
+      'per-profile daily GROUP BY': latencies(queryLatencies),
+      'event-loop delay meanwhile': `max ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms (5 ms resolution)`,
+    });
+
+    const server = await startClickHouseHttpServer({
+      path: dataDir,
+      users: [{ name: 'analyst', password: 'bench-password-123', readonly: true }],
+      defaultDatabase: 'bench',
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+    });
+    const client = createClient({ url: server.url, username: 'analyst', password: 'bench-password-123', database: 'bench', log: { level: ClickHouseLogLevel.OFF } });
+    const httpLatencies: number[] = [];
+    for (let i = 0; i < 300; i += 1) {
+      const started = performance.now();
+      await (await client.query({ query: 'SELECT {n:UInt32} AS n', query_params: { n: i }, format: 'JSONEachRow' })).json();
+      httpLatencies.push(performance.now() - started);
+    }
+    await client.close();
+    await server.close();
+    report('ClickHouse HTTP endpoint on chDB (read-only analyst, @clickhouse/client, 300 sequential queries)', {
+      'SELECT {n:UInt32} round trip': latencies(httpLatencies),
+    });
+  } finally {
+    await clickhouse.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function benchHttp(): Promise<void> {
+  const dataDir = await scratch('http');
+  const running = await startProcess(parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }), ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'], {
+    installSignalHandlers: false,
+  });
+  try {
+    for (const [pathname, label] of [
+      ['/healthz', 'GET /healthz'],
+      ['/readyz', 'GET /readyz (checks 5 backends)'],
+      ['/', 'GET / (SvelteKit SSR status page)'],
+    ] as const) {
+      const concurrency = 16;
+      const perWorker = 150;
+      const samples: number[] = [];
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          for (let i = 0; i < perWorker; i += 1) {
+            const t = performance.now();
+            const response = await fetch(`${running.url}${pathname}`);
+            await response.arrayBuffer();
+            samples.push(performance.now() - t);
+          }
+        }),
+      );
+      report(`HTTP: ${label}, ${concurrency} concurrent clients x ${perWorker}`, {
+        throughput: rate(concurrency * perWorker, performance.now() - started),
+        latency: latencies(samples),
+      });
+    }
+  } finally {
+    await running.stop('bench finished');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const BENCHMARKS: Record<string, () => Promise<void>> = { bus: benchBus, clickhouse: benchClickHouse, http: benchHttp };
+
+const selected = process.argv.slice(2);
+process.stdout.write(`Linkpulse benchmarks: Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB\n`);
+for (const [name, run] of Object.entries(BENCHMARKS)) {
+  if (selected.length > 0 && !selected.includes(name)) continue;
+  await run();
+}
