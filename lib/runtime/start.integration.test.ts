@@ -68,9 +68,11 @@ describe('a process with every role on embedded defaults', () => {
     const response = await get('/api/missing', { headers: { 'X-Request-Id': 'client-trace-0001' } });
     expect(response.status).toBe(404);
     expect(response.headers.get('x-request-id')).toBe('client-trace-0001');
-    expect(await response.json()).toEqual({
-      error: { code: 'NOT_FOUND', message: 'No API route for GET /api/missing', requestId: 'client-trace-0001', timestamp: expect.any(String) },
+    const body = (await response.json()) as { error: Record<string, unknown> };
+    expect(body).toEqual({
+      error: { code: 'NOT_FOUND', message: 'No API route for GET /api/missing', requestId: 'client-trace-0001', timestamp: body.error.timestamp },
     });
+    expect(new Date(String(body.error.timestamp)).getTime()).toBeGreaterThan(Date.now() - 60_000);
     const badJson = await get('/api/v1', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"broken"' });
     expect(badJson.status).toBe(400);
     expect(((await badJson.json()) as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
