@@ -17,7 +17,7 @@ export default tseslint.config(
       globals: { ...globals.node },
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['eslint.config.js', 'dashboard/svelte.config.js', 'dashboard/adapter.js'],
+          allowDefaultProject: ['eslint.config.js', 'dashboard/svelte.config.js', 'dashboard/adapter.js', 'scripts/*.mjs'],
         },
         tsconfigRootDir: import.meta.dirname,
         extraFileExtensions: ['.svelte'],
@@ -48,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -49,6 +49,16 @@ wait_for_port() { # port name seconds logfile
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# Stops the process in a pid file: SIGTERM, up to $2 seconds to exit, then SIGKILL.
+stop_pidfile() {
+  pid_alive "$1" || return 0
+  local pid
+  pid="$(cat "$1")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $(($2 * 4))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
 # Passwords are generated once per state directory and reused by every `up` and `env`.
 load_secrets() {
   mkdir -p "$STATE"
@@ -128,11 +138,7 @@ up_redis() {
   log "redis up on $REDIS_PORT"
 }
 
-down_redis() {
-  local data="$STATE/redis"
-  pid_alive "$data/redis.pid" && kill "$(cat "$data/redis.pid")" && sleep 0.5
-  return 0
-}
+down_redis() { stop_pidfile "$STATE/redis/redis.pid" 10; }
 
 ensure_kafka_jars() {
   local libs="$CACHE/kafka-$KAFKA_VERSION/libs"
@@ -198,17 +204,7 @@ EOF
   log "kafka $KAFKA_VERSION up on $KAFKA_PORT"
 }
 
-down_kafka() {
-  local data="$STATE/kafka"
-  if pid_alive "$data/kafka.pid"; then
-    local pid
-    pid="$(cat "$data/kafka.pid")"
-    kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  return 0
-}
+down_kafka() { stop_pidfile "$STATE/kafka/kafka.pid" 30; }
 
 ensure_minio() {
   local binary="$CACHE/bin/minio"
@@ -238,11 +234,7 @@ up_minio() {
   log "minio up on $MINIO_PORT"
 }
 
-down_minio() {
-  local data="$STATE/minio"
-  pid_alive "$data/minio.pid" && kill "$(cat "$data/minio.pid")" && sleep 0.5
-  return 0
-}
+down_minio() { stop_pidfile "$STATE/minio/minio.pid" 10; }
 
 # The current sources when tsx is installed (development, CI), else the compiled build.
 linkpulse_cli() {
@@ -268,16 +260,7 @@ up_clickhouse() {
   log "clickhouse-http (chDB) up on $CLICKHOUSE_PORT"
 }
 
-down_clickhouse() {
-  local data="$STATE/clickhouse"
-  if pid_alive "$data/clickhouse.pid"; then
-    local pid
-    pid="$(cat "$data/clickhouse.pid")"
-    kill "$pid"
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  fi
-  return 0
-}
+down_clickhouse() { stop_pidfile "$STATE/clickhouse/clickhouse.pid" 15; }
 
 print_env() {
   cat <<EOF

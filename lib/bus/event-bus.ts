@@ -6,7 +6,9 @@
 // - each consumer group sees every message at least once; a batch is committed only after its
 //   handler resolved, so a handler that throws or a consumer that dies gets the batch again;
 // - Subscription.stop() lets the batch in flight finish and commits it before resolving.
-import type { HealthCheck } from '../health.js';
+import { describeError, type HealthCheck } from '../health.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 
 export interface TopicSpec {
   name: string;
@@ -73,5 +75,28 @@ export function assertGroupName(group: string): void {
 export function assertKeys(messages: readonly OutgoingMessage[]): void {
   for (const message of messages) {
     if (!message.key) throw new Error('every bus message needs a non-empty key');
+  }
+}
+
+/**
+ * Hands one batch to the handler, counting it. A failure is counted, logged and rethrown: the
+ * implementation then leaves the batch uncommitted so it is delivered again.
+ */
+export async function runBatchHandler(
+  handleBatch: BatchHandler,
+  messages: readonly BusMessage[],
+  context: { topic: string; group: string; partition: number; metrics: Metrics; logger: Logger },
+): Promise<void> {
+  const { topic, group, partition, metrics, logger } = context;
+  metrics.busBatchSize.observe({ topic, group }, messages.length);
+  try {
+    await handleBatch(messages);
+  } catch (error) {
+    metrics.busHandlerFailures.inc({ topic, group });
+    logger.warn(
+      { err: describeError(error), topic, group, partition, offset: messages[0]?.offset, size: messages.length },
+      'batch handler failed; the batch will be redelivered',
+    );
+    throw error;
   }
 }

@@ -7,7 +7,7 @@
 // Consumer: auto-commit off. Each partition batch is handed to the handler in chunks; after a chunk's
 // handler resolves, its offset is committed right away. A handler that throws leaves the offset where
 // it was, so kafkajs fetches the same messages again (after its retry backoff).
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import { describeError } from '../health.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -16,6 +16,7 @@ import {
   assertGroupName,
   assertKeys,
   assertTopicName,
+  runBatchHandler,
   type BatchHandler,
   type BusMessage,
   type ConsumeOptions,
@@ -47,6 +48,32 @@ function kafkaLogCreator(logger: Logger) {
     };
 }
 
+/**
+ * A client connected on first use and shared afterwards; a failed connection is retried by the next
+ * caller instead of being cached.
+ */
+function connectOnFirstUse<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(create: () => T) {
+  let ready: Promise<T> | undefined;
+  let connected: T | undefined;
+  return {
+    get(): Promise<T> {
+      ready ??= (async () => {
+        const client = create();
+        await client.connect();
+        connected = client;
+        return client;
+      })().catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      });
+      return ready;
+    },
+    async disconnect(): Promise<void> {
+      await connected?.disconnect();
+    },
+  };
+}
+
 function toHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -71,47 +98,21 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
     logCreator: kafkaLogCreator(logger),
   });
   const subscriptions = new Set<Subscription>();
-  let producer: Producer | undefined;
-  let producerReady: Promise<Producer> | undefined;
-  let admin: Admin | undefined;
-  let adminReady: Promise<Admin> | undefined;
-
-  const getProducer = () => {
-    producerReady ??= (async () => {
-      const created = kafka.producer({
-        createPartitioner: Partitioners.DefaultPartitioner,
-        allowAutoTopicCreation: false,
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
-      });
-      await created.connect();
-      producer = created;
-      return created;
-    })().catch((error: unknown) => {
-      producerReady = undefined;
-      throw error;
-    });
-    return producerReady;
-  };
-
-  const getAdmin = () => {
-    adminReady ??= (async () => {
-      const created = kafka.admin();
-      await created.connect();
-      admin = created;
-      return created;
-    })().catch((error: unknown) => {
-      adminReady = undefined;
-      throw error;
-    });
-    return adminReady;
-  };
+  const producer = connectOnFirstUse(() =>
+    kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    }),
+  );
+  const admin = connectOnFirstUse(() => kafka.admin());
 
   return {
     kind: 'kafka',
 
     async ensureTopics(topics: readonly TopicSpec[]) {
       for (const topic of topics) assertTopicName(topic.name);
-      const client = await getAdmin();
+      const client = await admin.get();
       const existing = new Set(await client.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic.name));
       if (missing.length === 0) return;
@@ -127,7 +128,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       if (messages.length === 0) return;
       assertKeys(messages);
       try {
-        const connected = await getProducer();
+        const connected = await producer.get();
         await connected.send({
           topic,
           acks: -1,
@@ -173,17 +174,8 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
               headers: toHeaders(message.headers),
               publishedAt: new Date(Number(message.timestamp)),
             }));
-            metrics.busBatchSize.observe({ topic, group }, messages.length);
-            try {
-              await handleBatch(messages);
-            } catch (error) {
-              metrics.busHandlerFailures.inc({ topic, group });
-              logger.warn(
-                { err: describeError(error), topic, group, partition: batch.partition, offset: messages[0]?.offset, size: messages.length },
-                'batch handler failed; the batch will be redelivered',
-              );
-              throw error;
-            }
+            // A failure propagates to kafkajs, which fetches the uncommitted messages again after its backoff.
+            await runBatchHandler(handleBatch, messages, { topic, group, partition: batch.partition, metrics, logger });
             const last = chunk[chunk.length - 1]!.offset;
             payload.resolveOffset(last);
             // Commit through the batch's own commit function: unlike consumer.commitOffsets() it still
@@ -214,7 +206,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       name: 'bus',
       required: true,
       async check() {
-        const client = await getAdmin();
+        const client = await admin.get();
         const cluster = await client.describeCluster();
         return { state: 'ok', detail: `kafka: ${cluster.brokers.length} broker(s)` };
       },
@@ -222,8 +214,8 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
 
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
-      await producer?.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'producer disconnect failed'));
-      await admin?.disconnect().catch(() => undefined);
+      await producer.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'producer disconnect failed'));
+      await admin.disconnect().catch(() => undefined);
     },
   };
 }

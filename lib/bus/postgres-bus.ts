@@ -19,6 +19,7 @@ import {
   assertGroupName,
   assertKeys,
   assertTopicName,
+  runBatchHandler,
   type BatchHandler,
   type BusMessage,
   type ConsumeOptions,
@@ -206,15 +207,9 @@ export function createPostgresBus(options: PostgresBusOptions): EventBus {
       }));
       const nextOffset = messages.length > 0 ? BigInt(messages[messages.length - 1]!.offset) + 1n : BigInt(claimed.next_offset);
       if (messages.length > 0) {
-        metrics.busBatchSize.observe({ topic, group }, messages.length);
         try {
-          await handleBatch(messages);
-        } catch (error) {
-          metrics.busHandlerFailures.inc({ topic, group });
-          logger.warn(
-            { err: describeError(error), topic, group, partition: claimed.partition, offset: messages[0]!.offset, size: messages.length },
-            'batch handler failed; the batch will be redelivered',
-          );
+          await runBatchHandler(handleBatch, messages, { topic, group, partition: claimed.partition, metrics, logger });
+        } catch {
           await client.query('ROLLBACK').catch(() => {
             discardConnection = true;
           });

@@ -16,13 +16,28 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { assertKeyPrefix, assertObjectKey, type ObjectStorage } from './object-storage.js';
+import { assertKeyPrefix, assertObjectKey, type ObjectMetadata, type ObjectStorage } from './object-storage.js';
 
 function isNotFound(error: unknown): boolean {
   return (
     error instanceof S3ServiceException &&
     (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.name === 'NoSuchBucket' || error.$metadata.httpStatusCode === 404)
   );
+}
+
+/** The metadata S3 returns for GetObject and HeadObject, in our shape. */
+function toMetadata(
+  key: string,
+  result: { ContentLength?: number; ETag?: string; LastModified?: Date; ContentType?: string; CacheControl?: string },
+): ObjectMetadata {
+  return {
+    key,
+    size: result.ContentLength ?? 0,
+    etag: result.ETag ?? '',
+    lastModified: result.LastModified ?? new Date(0),
+    contentType: result.ContentType ?? 'application/octet-stream',
+    cacheControl: result.CacheControl,
+  };
 }
 
 export interface S3StorageOptions extends S3Config {
@@ -86,15 +101,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage & { en
       try {
         const result = await client.send(new GetObjectCommand({ Bucket, Key: key }));
         if (!(result.Body instanceof Readable)) throw new Error('S3 returned no readable body');
-        return {
-          key,
-          body: result.Body,
-          size: result.ContentLength ?? 0,
-          etag: result.ETag ?? '',
-          lastModified: result.LastModified ?? new Date(0),
-          contentType: result.ContentType ?? 'application/octet-stream',
-          cacheControl: result.CacheControl,
-        };
+        return { ...toMetadata(key, result), body: result.Body };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -103,15 +110,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage & { en
     async head(key) {
       assertObjectKey(key);
       try {
-        const result = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
-        return {
-          key,
-          size: result.ContentLength ?? 0,
-          etag: result.ETag ?? '',
-          lastModified: result.LastModified ?? new Date(0),
-          contentType: result.ContentType ?? 'application/octet-stream',
-          cacheControl: result.CacheControl,
-        };
+        return toMetadata(key, await client.send(new HeadObjectCommand({ Bucket, Key: key })));
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;

@@ -6,42 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startEmbeddedPostgres } from '../postgres/embedded.js';
 import { APP_ROLE, SCHEDULER_ROLE, migratePostgres } from '../postgres/migrate.js';
-import { TEST_DATABASE_PREFIX, withDatabase, type TestPostgresServer } from './postgres-servers.js';
+import { TEST_DATABASE_PREFIX, createTestDatabaseNamed, dropTestDatabases, withDatabase, type TestPostgresServer } from './postgres-servers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresServers: { embedded: TestPostgresServer; real: TestPostgresServer | undefined };
-  }
-}
-
-async function createBootstrapDatabase(server: TestPostgresServer, name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: withDatabase(server.adminUrl, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function dropTestDatabases(server: TestPostgresServer, runId: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: withDatabase(server.adminUrl, 'postgres') });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
-      `${TEST_DATABASE_PREFIX}${runId}%`,
-    ]);
-    for (const { datname } of rows) {
-      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(datname)} WITH (FORCE)`);
-    }
-  } finally {
-    await admin.end();
   }
 }
 
@@ -70,7 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   for (const server of [embedded, real]) {
     if (!server) continue;
     const bootstrap = `${TEST_DATABASE_PREFIX}${runId}_bootstrap`;
-    await createBootstrapDatabase(server, bootstrap);
+    await createTestDatabaseNamed(server, bootstrap);
     await migratePostgres({
       ownerUrl: withDatabase(server.adminUrl, bootstrap),
       loginPasswords: { [APP_ROLE]: server.appPassword, [SCHEDULER_ROLE]: server.schedulerPassword },
@@ -81,7 +55,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     for (const server of [embedded, real]) {
-      if (server) await dropTestDatabases(server, runId).catch((error: unknown) => logger.warn({ err: error }, 'could not drop test databases'));
+      if (server) {
+        await dropTestDatabases(server, { prefix: `${TEST_DATABASE_PREFIX}${runId}` }).catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not drop test databases'),
+        );
+      }
     }
     await embeddedPostgres.stop();
     await rm(dataDir, { recursive: true, force: true });

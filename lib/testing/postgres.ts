@@ -1,13 +1,13 @@
 // A fresh, fully migrated database per test file, on the embedded server (npm test) or the real one
 // (CI), connected as the unprivileged app role exactly as the app connects.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, type Database } from '../postgres/database.js';
 import { APP_ROLE, migratePostgres } from '../postgres/migrate.js';
 import {
   TEST_DATABASE_PREFIX,
-  assertTestDatabaseName,
+  createTestDatabaseNamed,
+  dropTestDatabases,
   withCredentials,
   withDatabase,
   type TestPostgresServer,
@@ -36,14 +36,7 @@ export function testPostgresServer(which: 'embedded' | 'real' | 'default' = 'def
 export async function createTestDatabase(label: string, which: 'embedded' | 'real' | 'default' = 'default'): Promise<TestDatabase> {
   const server = testPostgresServer(which);
   const name = `${TEST_DATABASE_PREFIX}${server.runId}_${label.replace(/[^a-z0-9]/g, '_')}_${randomBytes(3).toString('hex')}`;
-  assertTestDatabaseName(name);
-  const admin = new pg.Client({ connectionString: withDatabase(server.adminUrl, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-  } finally {
-    await admin.end();
-  }
+  await createTestDatabaseNamed(server, name);
   const ownerUrl = withDatabase(server.adminUrl, name);
   await migratePostgres({ ownerUrl, logger: testLogger });
   const appUrl = withCredentials(ownerUrl, APP_ROLE, server.appPassword);
@@ -56,14 +49,7 @@ export async function createTestDatabase(label: string, which: 'embedded' | 'rea
     db,
     async drop() {
       await db.close();
-      assertTestDatabaseName(name);
-      const client = new pg.Client({ connectionString: withDatabase(server.adminUrl, 'postgres') });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
+      await dropTestDatabases(server, { exact: name });
     },
   };
 }
