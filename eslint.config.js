@@ -33,6 +33,11 @@ export default tseslint.config(
       'no-console': 'error',
       // Configuration is read once, in lib/config.ts.
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through lib/config.ts.' }],
+      // chDB's synchronous calls would block the event loop that ingest and the API share.
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'chdb', importNames: ['query', 'queryBind'], message: 'Use the asynchronous chDB APIs (Session.queryAsync / queryBindAsync).' }] },
+      ],
     },
   },
   {

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{lib,ingest,api,consumers,scheduler,dashboard,bin,scripts,bench}/**/*.test.ts'],
+    include: ['{lib,ingest,api,consumers,scheduler,dashboard,scripts,bench}/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dashboard/build/**', 'dashboard/.svelte-kit/**'],
     globalSetup: ['lib/testing/global-setup.ts'],
     // Each test file runs in its own process: chDB binds one data directory per process.

@@ -238,8 +238,8 @@ down_minio() { stop_pidfile "$STATE/minio/minio.pid" 10; }
 
 # The current sources when tsx is installed (development, CI), else the compiled build.
 linkpulse_cli() {
-  if [[ -x "$ROOT/node_modules/.bin/tsx" ]]; then echo "$ROOT/node_modules/.bin/tsx $ROOT/bin/linkpulse.ts"
-  elif [[ -f "$ROOT/dist/bin/linkpulse.js" ]]; then echo "node $ROOT/dist/bin/linkpulse.js"
+  if [[ -x "$ROOT/node_modules/.bin/tsx" ]]; then echo "$ROOT/node_modules/.bin/tsx $ROOT/lib/runtime/cli.ts"
+  elif [[ -f "$ROOT/dist/lib/runtime/cli.js" ]]; then echo "node $ROOT/dist/lib/runtime/cli.js"
   else die "run npm ci first (clickhouse-http is Linkpulse's own embedded engine)"; fi
 }
 

@@ -126,6 +126,33 @@ describe('a process with every role on embedded defaults', () => {
   });
 });
 
+describe('the ClickHouse HTTP endpoint of the embedded engine, enabled by configuration', () => {
+  it('lets analysts read what the app wrote, and nothing more', async () => {
+    const dataDir = await dataDirectory();
+    const running = await startProcess(
+      embeddedConfig(dataDir, { CLICKHOUSE_HTTP_PORT: '0', CLICKHOUSE_HTTP_PASSWORD: 'analyst-password-1' }),
+      ['consumers'],
+      { installSignalHandlers: false },
+    );
+    try {
+      const { clickhouse, clickhouseHttp } = running.platform;
+      await clickhouse!.command('CREATE TABLE visits (id UInt32) ENGINE = MergeTree ORDER BY id');
+      await clickhouse!.insert('visits', [{ id: 1 }, { id: 2 }]);
+      const auth = { Authorization: `Basic ${Buffer.from('analyst:analyst-password-1').toString('base64')}` };
+      const read = await fetch(`${clickhouseHttp!.url}/?query=${encodeURIComponent('SELECT count() FROM visits')}`, { headers: auth });
+      expect(await read.text()).toBe('2\n');
+      const write = await fetch(`${clickhouseHttp!.url}/`, { method: 'POST', headers: auth, body: 'INSERT INTO visits VALUES (3)' });
+      expect(write.status).toBe(403);
+      expect(await clickhouse!.query('SELECT count() AS c FROM visits')).toEqual([{ c: '2' }]);
+      // Loopback only, as configured by default.
+      expect(new URL(clickhouseHttp!.url).hostname).toBe('127.0.0.1');
+    } finally {
+      await running.stop('test finished');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('degraded dependencies', () => {
   it('reports an unreachable optional cache as degraded but stays ready', async () => {
     const dataDir = await dataDirectory();

@@ -4,16 +4,16 @@
 //   linkpulse migrate
 //   linkpulse clickhouse-http
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../lib/config.js';
-import { createLogger } from '../lib/logger.js';
-import { createMetrics } from '../lib/metrics.js';
-import { lockDataDir } from '../lib/runtime/data-dir-lock.js';
-import { createPlatform, startEmbeddedClickHouseHttp } from '../lib/runtime/platform.js';
-import { ROLE_NAMES, type RoleName } from '../lib/runtime/role.js';
-import { installShutdownHandlers } from '../lib/runtime/shutdown.js';
-import { startProcess } from '../lib/runtime/start.js';
-import { loadOrCreateSecrets, secretsFile } from '../lib/secrets.js';
-import { VERSION } from '../lib/version.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createMetrics } from '../metrics.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { createPlatform, startEmbeddedClickHouseHttp } from './platform.js';
+import { ROLE_NAMES, type RoleName } from './role.js';
+import { installShutdownHandlers } from './shutdown.js';
+import { startProcess } from './start.js';
+import { loadOrCreateSecrets, secretsFile } from '../secrets.js';
+import { VERSION } from '../version.js';
 
 const USAGE = `Linkpulse ${VERSION}
 

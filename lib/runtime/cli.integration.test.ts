@@ -4,10 +4,10 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../lib/paths.js';
-import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
-import { describeWithService, realServices, testConfig } from '../lib/testing/services.js';
-import { uniqueName, waitFor } from '../lib/testing/wait-for.js';
+import { PROJECT_ROOT } from '../paths.js';
+import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
+import { describeWithService, realServices, testConfig } from '../testing/services.js';
+import { uniqueName, waitFor } from '../testing/wait-for.js';
 
 interface CliProcess {
   child: ChildProcess;
@@ -18,7 +18,7 @@ interface CliProcess {
 
 /** Runs the CLI with exactly the given environment (nothing inherited beyond PATH and HOME). */
 function linkpulse(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/linkpulse.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'lib/runtime/cli.ts'), ...args], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, // eslint-disable-line no-restricted-properties -- a child process needs PATH and HOME
     stdio: ['ignore', 'pipe', 'pipe'],
