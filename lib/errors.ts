@@ -46,10 +46,7 @@ export class AppError extends Error {
   }
 }
 
-export const invalidInput = (message: string, details?: Record<string, unknown>) => new AppError('INVALID_INPUT', message, { details });
 export const notFound = (message = 'Not found') => new AppError('NOT_FOUND', message);
-export const unavailable = (message: string, retryAfterSeconds = 5, cause?: unknown) =>
-  new AppError('UNAVAILABLE', message, { retryAfterSeconds, cause });
 
 export interface ErrorEnvelope {
   error: {

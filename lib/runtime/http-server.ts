@@ -4,7 +4,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { notFound, unavailable } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { ReadinessReport } from '../health.js';
 import { assignRequestId, requestIdOf } from '../http/request-context.js';
 import { sendError, sendJson } from '../http/responses.js';
@@ -138,6 +138,3 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
   };
 }
-
-/** For handlers that need a dependency that is not configured in this process. */
-export const roleUnavailable = (what: string) => unavailable(`${what} is not available in this process`);

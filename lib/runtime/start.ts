@@ -6,7 +6,7 @@ import { createDashboardRole } from '../../dashboard/main.js';
 import { createIngestRole } from '../../ingest/main.js';
 import { createSchedulerRole } from '../../scheduler/main.js';
 import type { Config } from '../config.js';
-import { runHealthChecks } from '../health.js';
+import { runHealthChecks, type ReadinessReport } from '../health.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { startHttpServer } from './http-server.js';
@@ -20,7 +20,7 @@ export interface RunningProcess {
   stop(reason: string): Promise<void>;
 }
 
-async function createRoles(names: readonly RoleName[], platform: Platform, readiness: Parameters<typeof createDashboardRole>[1]['readiness'], logger: Logger): Promise<Role[]> {
+async function createRoles(names: readonly RoleName[], platform: Platform, readiness: () => Promise<ReadinessReport>, logger: Logger): Promise<Role[]> {
   const { config } = platform;
   const roles: Role[] = [];
   // Mount order matters: specific prefixes first, the dashboard's catch-all last.
