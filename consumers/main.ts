@@ -4,5 +4,5 @@
 import type { Role } from '../lib/runtime/role.js';
 
 export function createConsumersRole(): Role {
-  return { name: 'consumers', routes: [], healthChecks: [] };
+  return { name: 'consumers', routes: [] };
 }

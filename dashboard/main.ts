@@ -16,8 +16,6 @@ import { DASHBOARD_BUILD_DIR } from '../lib/paths.js';
 import type { Role } from '../lib/runtime/role.js';
 import type { DashboardPlatform } from './platform.js';
 
-export type DashboardRoleDeps = DashboardPlatform;
-
 const BODY_SIZE_LIMIT = 1024 * 1024;
 
 function serveDirectory(root: string) {
@@ -42,7 +40,7 @@ function runMiddleware(middleware: ReturnType<typeof serveStatic>, request: Inco
   });
 }
 
-export async function createDashboardRole(config: Config, platform: DashboardRoleDeps): Promise<Role> {
+export async function createDashboardRole(config: Config, platform: DashboardPlatform): Promise<Role> {
   const serverEntry = path.join(DASHBOARD_BUILD_DIR, 'server', 'index.js');
   if (!existsSync(serverEntry)) {
     throw new Error(`the dashboard is not built (${serverEntry} is missing): run \`npm run build\``);
@@ -74,5 +72,5 @@ export async function createDashboardRole(config: Config, platform: DashboardRol
     await setResponse(response, webResponse);
   };
 
-  return { name: 'dashboard', routes: [{ name: 'dashboard', prefix: '/', handler }], healthChecks: [] };
+  return { name: 'dashboard', routes: [{ name: 'dashboard', prefix: '/', handler }] };
 }

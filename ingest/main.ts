@@ -4,5 +4,5 @@
 import type { Role } from '../lib/runtime/role.js';
 
 export function createIngestRole(): Role {
-  return { name: 'ingest', routes: [], healthChecks: [] };
+  return { name: 'ingest', routes: [] };
 }

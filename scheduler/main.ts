@@ -3,5 +3,5 @@
 import type { Role } from '../lib/runtime/role.js';
 
 export function createSchedulerRole(): Role {
-  return { name: 'scheduler', routes: [], healthChecks: [] };
+  return { name: 'scheduler', routes: [] };
 }

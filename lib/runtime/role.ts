@@ -1,7 +1,7 @@
 // What each role (ingest, api, consumers, scheduler, dashboard) gives the runtime: HTTP routes to
-// mount, the dependencies its readiness depends on, and its background work's lifecycle.
+// mount and its background work's lifecycle. Readiness covers the backends the platform started
+// for the role (lib/runtime/platform.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HealthCheck } from '../health.js';
 
 export const ROLE_NAMES = ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
@@ -19,7 +19,6 @@ export interface Route {
 export interface Role {
   name: RoleName;
   routes: Route[];
-  healthChecks: HealthCheck[];
   /** Starts background work (consume loops, jobs). */
   start?(): Promise<void>;
   /** Stops background work, finishing what is in flight. */

@@ -57,7 +57,7 @@ export async function startProcess(config: Config, roleNames: readonly RoleName[
   });
   let roles: Role[] = [];
   try {
-    const readiness = () => runHealthChecks([...platform.healthChecks, ...roles.flatMap((role) => role.healthChecks)]);
+    const readiness = () => runHealthChecks(platform.healthChecks);
     roles = await createRoles(roleNames, platform, readiness, logger);
     for (const role of roles) await role.start?.();
     const server = await startHttpServer({
