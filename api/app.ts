@@ -1,49 +1,162 @@
-// The Express application behind /api. Security headers and the request id are applied by the
-// process's HTTP server (lib/runtime/http-server.ts) before a request gets here.
+// The Express application behind /api. Security headers, the HTTPS redirect and the request id are
+// applied by the process's HTTP server (lib/runtime/http-server.ts) before a request gets here.
+//
+// Order matters: authenticate (who is calling) → rate limits (signed-in callers have a per-user
+// budget, everyone else a per-IP one; credential routes a stricter per-IP one) → body parsing →
+// the routes of api/*/…routes.ts (access, CSRF and input validation) → the error envelope.
+import type { Request } from 'express';
 import express, { type Express } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import type { Cache } from '../lib/cache/cache.js';
 import type { Config } from '../lib/config.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { Database } from '../lib/postgres/database.js';
 import { VERSION } from '../lib/version.js';
+import { adminRoutes } from './admin/admin.routes.js';
+import { createAuditLog, type AuditLog } from './audit/audit-log.js';
+import { authRoutes } from './auth/auth.routes.js';
+import { createAuthService } from './auth/auth.service.js';
+import { createAuthenticator, createRouteGuards } from './auth/authenticate.js';
+import { createCredentials } from './auth/credentials.js';
+import { createLoginThrottle } from './auth/login-throttle.js';
+import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
+import { createSessionCookie } from './auth/session-cookie.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { buildOpenApiDocument } from './http/openapi.js';
+import { defineRoute, mountRoutes, type RouteSpec } from './http/route.js';
+import { linkRoutes } from './links/links.routes.js';
+import { createLinksService } from './links/links.service.js';
+import { profileRoutes } from './profiles/profiles.routes.js';
+import { createProfilesService } from './profiles/profiles.service.js';
+import { publicProfileRoutes } from './public/public-profile.routes.js';
+import { createPublicProfiles, type PublicProfiles } from './public/public-profile.service.js';
+import { tokenRoutes } from './tokens/tokens.routes.js';
+import { createTokensService } from './tokens/tokens.service.js';
+import { z } from 'zod';
 
 export interface ApiDeps {
+  db: Database;
   cache: Cache;
   logger: Logger;
+  /** scrypt with the documented parameters unless a test passes a cheaper one. */
+  passwordHasher?: PasswordHasher;
 }
 
-/** Requests per client address per minute across every API route, shared by all instances via Redis. */
-const API_REQUESTS_PER_MINUTE = 300;
+export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits'>;
 
-export function createApiApp(config: Pick<Config, 'trustProxy'>, deps: ApiDeps): Express {
+export interface ApiApp {
+  app: Express;
+  routes: readonly RouteSpec[];
+  publicProfiles: PublicProfiles;
+}
+
+const RATE_WINDOW_MS = 60_000;
+const BODY_LIMIT = '32kb';
+
+function rateLimiter(options: Partial<Options> & Pick<Options, 'limit' | 'keyGenerator' | 'store'>, audit: AuditLog, name: string) {
+  return rateLimit({
+    windowMs: RATE_WINDOW_MS,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: name,
+    ...options,
+    handler: (request, _response, next) => {
+      const info = (request as Request & { rateLimit?: { used: number; limit: number; resetTime?: Date } }).rateLimit;
+      // One audit entry per client and window, at the first refused request, not one per request of a flood.
+      const firstRefusal = info !== undefined && info.used === info.limit + 1;
+      const retryAfterSeconds = info?.resetTime ? Math.max(1, (info.resetTime.getTime() - Date.now()) / 1000) : RATE_WINDOW_MS / 1000;
+      const refuse = () => next(new AppError('RATE_LIMIT', 'Too many requests; slow down and retry after the time in Retry-After', { retryAfterSeconds }));
+      if (!firstRefusal) return refuse();
+      audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: `${request.method} ${request.path}`.slice(0, 200), details: { limiter: name } }).then(refuse, refuse);
+    },
+  });
+}
+
+export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
+  if (!config.sessionSecret || !config.hashSecret) throw new Error('the API needs SESSION_SECRET and HASH_SECRET (generated in embedded mode)');
   const logger = deps.logger.child({ module: 'api' });
+  const { db, cache } = deps;
+  const origin = new URL(config.publicUrl).origin;
+
+  const credentials = createCredentials(config.sessionSecret);
+  const cookie = createSessionCookie(config.publicUrl);
+  const audit = createAuditLog({ db, hashSecret: config.hashSecret, logger });
+  const publicProfiles = createPublicProfiles({ db, cache, logger });
+  const invalidateProfiles = (handles: string[]) => publicProfiles.invalidate(handles);
+  const authService = createAuthService({
+    db,
+    hasher: deps.passwordHasher ?? createPasswordHasher(),
+    credentials,
+    audit,
+    throttle: createLoginThrottle({ cache, hashSecret: config.hashSecret, logger }),
+    invalidateProfiles,
+  });
+
+  const routes: RouteSpec[] = [
+    ...authRoutes(authService, cookie),
+    ...tokenRoutes(createTokensService({ db, credentials, audit })),
+    ...profileRoutes(createProfilesService({ db, invalidateProfiles })),
+    ...linkRoutes(createLinksService({ db, invalidateProfiles })),
+    ...publicProfileRoutes(publicProfiles),
+    ...adminRoutes(db),
+  ];
+  // Built on first request, from the complete route list (these two routes included).
+  let openApiDocument: unknown;
+  routes.push(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      operationId: 'getApiInfo',
+      summary: 'Name and version of the API',
+      tag: 'meta',
+      access: 'public',
+      responses: { 200: { description: 'About this API', schema: z.object({ name: z.string(), version: z.string(), openapi: z.string() }) } },
+      handler: async () => ({ status: 200, body: { name: 'Linkpulse API', version: VERSION, openapi: '/api/v1/openapi.json' } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'getOpenApiDocument',
+      summary: 'This document',
+      tag: 'meta',
+      access: 'public',
+      responses: { 200: { description: 'OpenAPI 3.1 document', schema: z.record(z.string(), z.unknown()) } },
+      handler: async () => {
+        openApiDocument ??= buildOpenApiDocument(routes, { version: VERSION, serverUrl: origin, sessionCookieName: cookie.name });
+        return { status: 200, body: openApiDocument, headers: { 'Cache-Control': 'public, max-age=300' } };
+      },
+    }),
+  );
+
+  const credentialPaths = new Set(routes.filter((route) => route.credentialRoute).map((route) => `${route.method.toUpperCase()} /api/v1${route.path}`));
+  const clientAddress = (request: Request) => `ip:${ipKeyGenerator(request.ip ?? 'unknown')}`;
+  const requestLimiter = rateLimiter(
+    {
+      limit: (request) => (request.auth ? config.rateLimits.userPerMinute : config.rateLimits.ipPerMinute),
+      keyGenerator: (request) => (request.auth ? `user:${request.auth.userId}` : clientAddress(request)),
+      store: cache.rateLimitStore('rl:api:'),
+    },
+    audit,
+    'api',
+  );
+  const credentialLimiter = rateLimiter(
+    { limit: config.rateLimits.authPerMinute, keyGenerator: clientAddress, store: cache.rateLimitStore('rl:auth:') },
+    audit,
+    'credentials',
+  );
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: API_REQUESTS_PER_MINUTE,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      store: deps.cache.rateLimitStore('rl:api:'),
-      // If the shared store is down, serve rather than fail every request; readiness reports it.
-      passOnStoreError: true,
-      handler: (_request, _response, next, options) =>
-        next(new AppError('RATE_LIMIT', 'Too many requests; slow down and retry later', { retryAfterSeconds: options.windowMs / 1000 })),
-    }),
-  );
-  app.use(express.json({ limit: '100kb' }));
-
+  app.use(createAuthenticator({ db, credentials, cookie }));
+  app.use(requestLimiter);
+  app.use((request, response, next) => (credentialPaths.has(`${request.method} ${request.path}`) ? credentialLimiter(request, response, next) : next()));
+  app.use(express.json({ limit: BODY_LIMIT }));
   const v1 = express.Router();
-  v1.get('/', (_request, response) => {
-    response.set('Cache-Control', 'no-store').json({ name: 'Linkpulse API', version: VERSION });
-  });
+  mountRoutes(v1, routes, createRouteGuards({ credentials, audit, origin }));
   app.use('/api/v1', v1);
-
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return app;
+  return { app, routes, publicProfiles };
 }

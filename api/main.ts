@@ -4,5 +4,6 @@ import type { Role } from '../lib/runtime/role.js';
 import { createApiApp, type ApiDeps } from './app.js';
 
 export function createApiRole(config: Config, deps: ApiDeps): Role {
-  return { name: 'api', routes: [{ name: '/api', prefix: '/api', handler: createApiApp(config, deps) }] };
+  const { app } = createApiApp(config, deps);
+  return { name: 'api', routes: [{ name: '/api', prefix: '/api', handler: app }] };
 }

@@ -33,6 +33,8 @@ describe('configuration', () => {
       s3: undefined,
       clickhouseHttp: undefined,
       clickhouseDatabase: 'analytics',
+      rateLimits: { ipPerMinute: 100, userPerMinute: 600, authPerMinute: 10 },
+      hstsPreload: false,
     });
   });
 
@@ -51,6 +53,12 @@ describe('configuration', () => {
     ['CLICKHOUSE_DATABASE', 'analytics; DROP', /^CLICKHOUSE_DATABASE: expected a name of letters/],
     ['GEOIP_CITY_DB', '/nonexistent/city.mmdb', /^GEOIP_CITY_DB: expected the path of a readable/],
     ['HOST', 'everywhere', /^HOST: expected an IP address/],
+    ['API_RATE_LIMIT_PER_MINUTE', '0', /^API_RATE_LIMIT_PER_MINUTE: expected requests per minute, an integer 1-1000000 \(got "0"\)$/],
+    ['API_RATE_LIMIT_PER_MINUTE', 'lots', /^API_RATE_LIMIT_PER_MINUTE: expected requests per minute/],
+    ['API_USER_RATE_LIMIT_PER_MINUTE', '-5', /^API_USER_RATE_LIMIT_PER_MINUTE: expected requests per minute/],
+    ['API_USER_RATE_LIMIT_PER_MINUTE', '2.5', /^API_USER_RATE_LIMIT_PER_MINUTE: expected requests per minute/],
+    ['AUTH_RATE_LIMIT_PER_MINUTE', '10000000', /^AUTH_RATE_LIMIT_PER_MINUTE: expected requests per minute/],
+    ['HSTS_PRELOAD', 'preload', /^HSTS_PRELOAD: expected true or false \(got "preload"\)$/],
   ])('names %s when it is %j', (name, value, expected) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -124,6 +132,15 @@ describe('configuration', () => {
     expect(parseConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(parseConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(parseConfig({ PORT: '0' }).port).toBe(0);
+  });
+
+  it('parses rate limits and HSTS preload', () => {
+    expect(
+      parseConfig({ API_RATE_LIMIT_PER_MINUTE: '250', API_USER_RATE_LIMIT_PER_MINUTE: '1200', AUTH_RATE_LIMIT_PER_MINUTE: ' 1 ', HSTS_PRELOAD: 'true' }),
+    ).toMatchObject({ rateLimits: { ipPerMinute: 250, userPerMinute: 1200, authPerMinute: 1 }, hstsPreload: true });
+    expect(parseConfig({ HSTS_PRELOAD: '1' }).hstsPreload).toBe(true);
+    expect(parseConfig({ HSTS_PRELOAD: '0' }).hstsPreload).toBe(false);
+    expect(parseConfig({ API_RATE_LIMIT_PER_MINUTE: '' }).rateLimits.ipPerMinute).toBe(100);
   });
 
   it('treats empty variables as unset', () => {

@@ -40,6 +40,16 @@ export interface ClickHouseHttpConfig {
   writerPassword: string | undefined;
 }
 
+/** Request budgets of the API's rate limiters, in requests per minute. */
+export interface RateLimitConfig {
+  /** Per client address, for requests that are not signed in (every API route). */
+  ipPerMinute: number;
+  /** Per signed-in user. */
+  userPerMinute: number;
+  /** Per client address on credential routes: login, sign-up, password change, account deletion. */
+  authPerMinute: number;
+}
+
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   isProduction: boolean;
@@ -62,6 +72,9 @@ export interface Config {
   sessionSecret: string | undefined;
   hashSecret: string | undefined;
   metricsToken: string | undefined;
+  rateLimits: RateLimitConfig;
+  /** Adds `preload` to Strict-Transport-Security (for the browsers' HSTS preload list). */
+  hstsPreload: boolean;
   shutdownTimeoutMs: number;
   /** Tests only: a test that needs a missing service fails instead of skipping. */
   requireServices: boolean;
@@ -97,6 +110,17 @@ const portText = (fallback: number | undefined) =>
       .refine((port) => port <= 65535, 'expected an integer port 0-65535')
       .optional()
       .transform((port) => port ?? fallback),
+  );
+
+const perMinuteText = (fallback: number) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,7}$/, 'expected requests per minute, an integer 1-1000000')
+      .transform(Number)
+      .refine((count) => count >= 1 && count <= 1_000_000, 'expected requests per minute, an integer 1-1000000')
+      .optional()
+      .transform((count) => count ?? fallback),
   );
 
 const urlText = (protocols: readonly string[], example: string) =>
@@ -277,6 +301,10 @@ const schema = z
     SESSION_SECRET: secretText,
     HASH_SECRET: secretText,
     METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
+    API_RATE_LIMIT_PER_MINUTE: perMinuteText(100),
+    API_USER_RATE_LIMIT_PER_MINUTE: perMinuteText(600),
+    AUTH_RATE_LIMIT_PER_MINUTE: perMinuteText(10),
+    HSTS_PRELOAD: booleanText(false),
     SHUTDOWN_TIMEOUT_MS: optionalText.pipe(
       z
         .string()
@@ -367,6 +395,12 @@ export function parseConfig(env: Env): Config {
     sessionSecret: e.SESSION_SECRET,
     hashSecret: e.HASH_SECRET,
     metricsToken: e.METRICS_TOKEN,
+    rateLimits: {
+      ipPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      userPerMinute: e.API_USER_RATE_LIMIT_PER_MINUTE,
+      authPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    },
+    hstsPreload: e.HSTS_PRELOAD,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     requireServices: e.REQUIRE_SERVICES,
   };

@@ -1,10 +1,13 @@
 // Cache on Redis (ioredis). Commands fail fast while Redis is unreachable (no offline queue), so
 // callers degrade at once instead of piling up requests; ioredis keeps reconnecting with backoff.
+// Rate limits then count in this process (failover-rate-limit-store.ts) until Redis answers again.
+import { MemoryStore, type Store } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { describeError } from '../health.js';
 import type { Logger } from '../logger.js';
 import { KEY_PREFIX, assertCacheKey, assertTtl, type Cache } from './cache.js';
+import { createFailoverRateLimitStore } from './failover-rate-limit-store.js';
 
 // One round trip, atomic: count the hit, start the window on the first one, report the time left.
 const INCREMENT_SCRIPT = `
@@ -45,6 +48,7 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
   const ready = async () => {
     await connecting;
   };
+  const rateLimitStores: Store[] = [];
 
   return {
     kind: 'redis',
@@ -72,7 +76,7 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
       return { count, resetMs };
     },
     rateLimitStore(prefix) {
-      return new RedisStore({
+      const shared = new RedisStore({
         prefix: `${KEY_PREFIX}${prefix}`,
         sendCommand: async (...args: string[]) => {
           await ready();
@@ -80,6 +84,9 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
           return (await redis.call(command!, ...rest)) as RedisReply;
         },
       });
+      const store = createFailoverRateLimitStore(shared, new MemoryStore(), logger.child({ rateLimitPrefix: prefix }));
+      rateLimitStores.push(store);
+      return store;
     },
     healthCheck: () => ({
       name: 'cache',
@@ -92,6 +99,7 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
       },
     }),
     async close() {
+      for (const store of rateLimitStores) await store.shutdown?.();
       await connecting;
       await redis.quit().catch(() => redis.disconnect());
     },

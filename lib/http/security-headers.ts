@@ -11,17 +11,25 @@ export const STRICT_CSP_DIRECTIVES = {
   formAction: ["'none'"],
 };
 
-const middleware = helmet({
-  contentSecurityPolicy: { useDefaults: false, directives: STRICT_CSP_DIRECTIVES },
-  strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true },
-  referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-  crossOriginOpenerPolicy: { policy: 'same-origin' },
-  crossOriginResourcePolicy: { policy: 'same-origin' },
-  xFrameOptions: { action: 'deny' },
-});
+export interface SecurityHeadersOptions {
+  /** HSTS_PRELOAD: opt in to the browsers' preload list, which is hard to leave again. */
+  hstsPreload: boolean;
+}
 
-export function applySecurityHeaders(request: IncomingMessage, response: ServerResponse): void {
-  // helmet only sets headers and calls next synchronously.
-  middleware(request, response, () => undefined);
-  response.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
+/** Returns the function that sets the headers on a response (before anything is written). */
+export function createSecurityHeaders(options: SecurityHeadersOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  const middleware = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: STRICT_CSP_DIRECTIVES },
+    // Two years, subdomains included: what the preload list requires, so HSTS_PRELOAD only adds the flag.
+    strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true, preload: options.hstsPreload },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    xFrameOptions: { action: 'deny' },
+  });
+  return (request, response) => {
+    // helmet only sets headers and calls next synchronously.
+    middleware(request, response, () => undefined);
+    response.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
+  };
 }

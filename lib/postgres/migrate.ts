@@ -1,7 +1,7 @@
 // PostgreSQL schema management with node-pg-migrate (SQL files in migrations/).
 //
-// The migrating login (DATABASE_OWNER_URL, or the embedded superuser) runs the first migration,
-// which creates the roles; every later migration runs after SET ROLE linkpulse_owner, so all objects
+// The migrating login (DATABASE_OWNER_URL, or the embedded superuser) runs the migrations that create
+// roles (*_roles.sql); every other migration runs after SET ROLE linkpulse_owner, so all objects
 // belong to a NOLOGIN owner and never to a role anything connects as. Then the login roles get their
 // passwords (sent as SCRAM verifiers, so the plain password never reaches the server or its logs).
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
@@ -14,6 +14,10 @@ import { POSTGRES_MIGRATIONS_DIR } from '../paths.js';
 
 export const OWNER_ROLE = 'linkpulse_owner';
 export const APP_ROLE = 'linkpulse_app';
+/** NOLOGIN; the app switches to it (SET LOCAL ROLE) to read published profiles as an anonymous visitor. */
+export const PUBLIC_READER_ROLE = 'linkpulse_public';
+/** NOLOGIN; owns the few SECURITY DEFINER lookups that must find a row before anyone is signed in. */
+export const AUTH_ROLE = 'linkpulse_auth';
 export const SCHEDULER_ROLE = 'linkpulse_scheduler';
 export type LoginRole = typeof APP_ROLE | typeof SCHEDULER_ROLE;
 
@@ -23,7 +27,7 @@ const MIGRATION_FILE = /^\d+_[a-z0-9_]+\.sql$/;
 const IGNORE_NON_MIGRATIONS = '(?!\\d+_[a-z0-9_]+\\.sql$).*';
 
 export interface PostgresMigrationOptions {
-  /** A login allowed to create roles (the first migration) and act as linkpulse_owner. */
+  /** A login allowed to create roles (the *_roles migrations) and act as linkpulse_owner. */
   ownerUrl: string;
   /** Passwords to give the login roles, when known (from DATABASE_URL or embedded secrets). */
   loginPasswords?: Partial<Record<LoginRole, string>>;
@@ -50,13 +54,11 @@ async function migrationNames(dir: string): Promise<string[]> {
     .map((file) => path.basename(file, '.sql'));
 }
 
-/** Whether this database has run the first migration (roles are cluster-wide; its grants are per database). */
-async function hasFirstMigration(client: pg.ClientBase, first: string | undefined): Promise<boolean> {
-  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
-  if (!rows[0]?.present || first === undefined) return false;
-  const { rowCount } = await client.query(`SELECT 1 FROM public.${MIGRATIONS_TABLE} WHERE name = $1`, [first]);
-  return rowCount === 1;
-}
+/**
+ * Migrations named NNNN_*_roles.sql (and 0001_roles.sql) create cluster-wide roles and role
+ * memberships, so they run as the migrating login; every other migration runs as linkpulse_owner.
+ */
+export const RUNS_AS_LOGIN = /(^|_)roles$/;
 
 /** Applies every pending migration; safe to run concurrently (node-pg-migrate takes an advisory lock). */
 export async function migratePostgres(options: PostgresMigrationOptions): Promise<string[]> {
@@ -70,12 +72,14 @@ export async function migratePostgres(options: PostgresMigrationOptions): Promis
     warn: (message: string) => logger.warn(message),
     error: (message: string) => logger.error(message),
   };
-  const run = (count: number) =>
+  // One file at a time with `file`: node-pg-migrate re-reads the ledger under its advisory lock, so a
+  // concurrent migrator that applied a file first makes this call a no-op instead of a second run.
+  const run = (file: string) =>
     runner({
       dbClient: client,
       dir,
       direction: 'up',
-      count,
+      file,
       migrationsTable: MIGRATIONS_TABLE,
       ignorePattern: IGNORE_NON_MIGRATIONS,
       checkOrder: true,
@@ -85,12 +89,12 @@ export async function migratePostgres(options: PostgresMigrationOptions): Promis
     });
   try {
     const applied: string[] = [];
-    if (!(await hasFirstMigration(client, (await migrationNames(dir))[0]))) {
-      applied.push(...(await run(1)).map((migration) => migration.name));
+    for (const name of await pendingMigrationNames(client, dir)) {
+      const asLogin = RUNS_AS_LOGIN.test(name);
+      if (!asLogin) await client.query(`SET ROLE ${OWNER_ROLE}`);
+      applied.push(...(await run(name)).map((migration) => migration.name));
+      if (!asLogin) await client.query('RESET ROLE');
     }
-    await client.query(`SET ROLE ${OWNER_ROLE}`);
-    applied.push(...(await run(Infinity)).map((migration) => migration.name));
-    await client.query('RESET ROLE');
     for (const [role, password] of Object.entries(options.loginPasswords ?? {})) {
       if (!password) continue;
       const secret = /^[\x20-\x7e]+$/.test(password) ? scramVerifier(password) : password;
@@ -103,18 +107,22 @@ export async function migratePostgres(options: PostgresMigrationOptions): Promis
   }
 }
 
+async function pendingMigrationNames(client: pg.ClientBase, dir: string): Promise<string[]> {
+  const exists = await client.query<{ present: boolean }>(`SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
+  const applied = new Set<string>();
+  if (exists.rows[0]?.present) {
+    const { rows } = await client.query<{ name: string }>(`SELECT name FROM public.${MIGRATIONS_TABLE}`);
+    for (const row of rows) applied.add(row.name);
+  }
+  return (await migrationNames(dir)).filter((name) => !applied.has(name));
+}
+
 /** Migrations not yet applied to the database `url` points at (readable by the runtime roles). */
 export async function pendingPostgresMigrations(url: string, dir = POSTGRES_MIGRATIONS_DIR): Promise<string[]> {
   const client = new pg.Client({ connectionString: url, application_name: 'linkpulse-schema-check' });
   await client.connect();
   try {
-    const exists = await client.query<{ present: boolean }>(`SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
-    const applied = new Set<string>();
-    if (exists.rows[0]?.present) {
-      const { rows } = await client.query<{ name: string }>(`SELECT name FROM public.${MIGRATIONS_TABLE}`);
-      for (const row of rows) applied.add(row.name);
-    }
-    return (await migrationNames(dir)).filter((name) => !applied.has(name));
+    return await pendingMigrationNames(client, dir);
   } finally {
     await client.end();
   }

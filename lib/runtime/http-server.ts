@@ -1,14 +1,15 @@
 // The one HTTP server of a Linkpulse process. Every role's routes are mounted here, so the same
-// plumbing applies everywhere: request id, security headers, metrics, the error envelope, and
-// /healthz, /readyz, /metrics. In embedded mode all five roles share it on one port.
+// plumbing applies everywhere: request id, security headers, the HTTPS redirect, metrics, the error
+// envelope, and /healthz, /readyz, /metrics. In embedded mode all five roles share it on one port.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TrustProxy } from '../config.js';
 import { notFound } from '../errors.js';
 import type { ReadinessReport } from '../health.js';
-import { assignRequestId, requestIdOf } from '../http/request-context.js';
+import { assignRequestId, createProtocolResolver, requestIdOf } from '../http/request-context.js';
 import { sendError, sendJson } from '../http/responses.js';
-import { applySecurityHeaders } from '../http/security-headers.js';
+import { createSecurityHeaders } from '../http/security-headers.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Route } from './role.js';
@@ -21,6 +22,12 @@ export interface HttpServerOptions {
   roles: readonly string[];
   readiness(): Promise<ReadinessReport>;
   metricsToken: string | undefined;
+  /** PUBLIC_URL without a trailing slash; when it is https://, plain-HTTP requests are redirected to it. */
+  publicUrl: string;
+  /** TRUST_PROXY: whose X-Forwarded-Proto tells whether the client used HTTPS. */
+  trustProxy: TrustProxy;
+  /** HSTS_PRELOAD. */
+  hstsPreload: boolean;
   logger: Logger;
   metrics: Metrics;
 }
@@ -50,9 +57,32 @@ function canReadMetrics(request: IncomingMessage, token: string | undefined): bo
   return isLoopback(request.socket.remoteAddress) && request.headers['x-forwarded-for'] === undefined;
 }
 
+/**
+ * The request's path and query, appended to PUBLIC_URL: the target never takes its host from the
+ * request (no Host header, no absolute-form request target), so it cannot point anywhere else.
+ */
+function httpsTarget(publicUrl: string, requestTarget: string | undefined): string {
+  if (requestTarget?.startsWith('/')) return publicUrl + requestTarget;
+  try {
+    const url = new URL(requestTarget ?? '/');
+    return publicUrl + url.pathname + url.search;
+  } catch {
+    return `${publicUrl}/`;
+  }
+}
+
+function redirectToHttps(request: IncomingMessage, response: ServerResponse, publicUrl: string): void {
+  // 308 keeps the method and body; browsers turn a 301 POST into a GET.
+  const status = request.method === 'GET' || request.method === 'HEAD' ? 301 : 308;
+  response.writeHead(status, { Location: httpsTarget(publicUrl, request.url), 'Content-Length': '0' }).end();
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { logger, metrics } = options;
   const roleLabel = options.roles.join('+');
+  const applySecurityHeaders = createSecurityHeaders({ hstsPreload: options.hstsPreload });
+  const isHttpsOnly = options.publicUrl.startsWith('https://');
+  const protocolOf = createProtocolResolver(options.trustProxy);
   let draining = false;
 
   const builtIn: Route[] = [
@@ -81,6 +111,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
   ];
   const routes = [...builtIn, ...options.routes];
+  // Probes and scrapers speak plain HTTP inside the network, so they are never redirected.
+  const isProbe = (route: Route | undefined) => route !== undefined && builtIn.includes(route);
 
   const server = http.createServer((request, response) => {
     const started = performance.now();
@@ -104,6 +136,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (draining) response.setHeader('Connection', 'close');
     Promise.resolve()
       .then(() => {
+        if (isHttpsOnly && !isProbe(route) && protocolOf(request) !== 'https') return redirectToHttps(request, response, options.publicUrl);
         if (!route) throw notFound(`No route for ${pathname}`);
         return route.handler(request, response);
       })

@@ -30,7 +30,7 @@ async function createRoles(names: readonly RoleName[], platform: Platform, readi
         roles.push(createIngestRole());
         break;
       case 'api':
-        roles.push(createApiRole(config, { cache: platform.cache!, logger }));
+        roles.push(createApiRole(config, { db: platform.db!, cache: platform.cache!, logger }));
         break;
       case 'consumers':
         roles.push(createConsumersRole());
@@ -67,6 +67,9 @@ export async function startProcess(config: Config, roleNames: readonly RoleName[
       roles: roleNames,
       readiness,
       metricsToken: platform.config.metricsToken,
+      publicUrl: platform.config.publicUrl,
+      trustProxy: platform.config.trustProxy,
+      hstsPreload: platform.config.hstsPreload,
       logger,
       metrics,
     });

@@ -1,0 +1,56 @@
+// SQL for accounts and sessions. Functions taking a Tx run inside withUser(): RLS limits them to the
+// caller's own rows. The two lookups that run before anyone is known call the SECURITY DEFINER
+// functions of migrations/0004_accounts.sql, which answer one exact-match question each.
+import type { Database } from '../../lib/postgres/database.js';
+import type { Tx } from '../../lib/postgres/tenant.js';
+import type { UserRole } from './auth-context.js';
+
+export interface UserRow {
+  id: string;
+  email: string;
+  role: UserRole;
+  created_at: Date;
+  password_hash: string;
+}
+
+export async function findLoginCandidate(db: Database, email: string): Promise<{ userId: string; passwordHash: string } | undefined> {
+  const { rows } = await db.query<{ user_id: string; password_hash: string }>('SELECT * FROM auth_login_candidate($1)', [email]);
+  const row = rows[0];
+  return row && { userId: row.user_id, passwordHash: row.password_hash };
+}
+
+export async function insertUser(tx: Tx, user: { id: string; email: string; passwordHash: string }): Promise<void> {
+  await tx.query('INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)', [user.id, user.email, user.passwordHash]);
+}
+
+export async function getCurrentUser(tx: Tx): Promise<UserRow | undefined> {
+  const { rows } = await tx.query<UserRow>('SELECT id, email, role, created_at, password_hash FROM users');
+  return rows[0];
+}
+
+export async function updatePassword(tx: Tx, passwordHash: string): Promise<void> {
+  await tx.query('UPDATE users SET password_hash = $1, password_changed_at = now()', [passwordHash]);
+}
+
+/** Deletes the caller's account; profiles, links, sessions and tokens go with it (ON DELETE CASCADE). */
+export async function deleteCurrentUser(tx: Tx): Promise<string[]> {
+  const { rows } = await tx.query<{ handle: string }>('SELECT handle FROM profiles');
+  await tx.query('DELETE FROM users');
+  return rows.map((row) => row.handle);
+}
+
+export async function insertSession(tx: Tx, session: { userId: string; tokenHash: Buffer; userAgent: string; expiresAt: Date }): Promise<string> {
+  const { rows } = await tx.query<{ id: string }>(
+    'INSERT INTO sessions (user_id, token_hash, user_agent, expires_at) VALUES ($1, $2, $3, $4) RETURNING id',
+    [session.userId, session.tokenHash, session.userAgent, session.expiresAt],
+  );
+  return rows[0]!.id;
+}
+
+export async function revokeSession(tx: Tx, sessionId: string): Promise<void> {
+  await tx.query('UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [sessionId]);
+}
+
+export async function revokeAllSessions(tx: Tx): Promise<void> {
+  await tx.query('UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL');
+}

@@ -1,0 +1,139 @@
+// /api/v1/auth/*: sign-up, login, logout, me, password change, account deletion.
+import { z } from 'zod';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { SCOPES } from './auth-context.js';
+import type { AuthService, NewSession } from './auth.service.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password.js';
+import type { SessionCookie } from './session-cookie.js';
+
+const Email = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: 'expected an email address' }));
+const NewPassword = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `use at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(MAX_PASSWORD_LENGTH, `use at most ${MAX_PASSWORD_LENGTH} characters`);
+const AnyPassword = z.string().min(1).max(MAX_PASSWORD_LENGTH);
+
+export const User = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    role: z.enum(['creator', 'admin']),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'User' });
+
+const SessionResponse = z
+  .object({
+    user: User,
+    csrfToken: z.string().describe('Send in X-CSRF-Token with every state-changing request made with the session cookie'),
+  })
+  .meta({ id: 'Session' });
+
+const MeResponse = z.object({
+  user: User,
+  authenticatedWith: z.enum(['session', 'token']),
+  csrfToken: z.string().optional(),
+  scopes: z.array(z.enum(SCOPES)).optional(),
+});
+
+export function authRoutes(service: AuthService, cookie: SessionCookie): RouteSpec[] {
+  const sessionReply = (response: Parameters<SessionCookie['set']>[0], session: NewSession) => {
+    cookie.set(response, session.token);
+    return { status: 200, body: { user: session.user, csrfToken: session.csrfToken } };
+  };
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/auth/signup',
+      operationId: 'signUp',
+      summary: 'Create an account. Answers the same whether or not the address is already registered; log in next.',
+      tag: 'auth',
+      access: 'public',
+      credentialRoute: true,
+      body: z.strictObject({ email: Email, password: NewPassword }),
+      responses: { 202: { description: 'Accepted', schema: z.object({ message: z.string() }) } },
+      async handler({ request, body }) {
+        await service.signUp(request, body);
+        return { status: 202, body: { message: 'If this address was not registered yet, the account now exists. Log in to continue.' } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/login',
+      operationId: 'logIn',
+      summary: 'Log in: sets a new session cookie and returns the CSRF token for it',
+      tag: 'auth',
+      access: 'public',
+      credentialRoute: true,
+      body: z.strictObject({ email: Email, password: AnyPassword }),
+      responses: { 200: { description: 'Signed in', schema: SessionResponse } },
+      async handler({ request, response, body }) {
+        return sessionReply(response, await service.logIn(request, body));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/logout',
+      operationId: 'logOut',
+      summary: 'Log out: revokes the session on the server and clears the cookie',
+      tag: 'auth',
+      access: 'session',
+      responses: { 204: { description: 'Signed out' } },
+      async handler({ request, response }) {
+        await service.logOut(request);
+        cookie.clear(response);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/me',
+      operationId: 'getMe',
+      summary: 'The signed-in account (and, for sessions, the CSRF token)',
+      tag: 'auth',
+      access: 'user',
+      responses: { 200: { description: 'The caller', schema: MeResponse } },
+      async handler({ auth }) {
+        const user = await service.me(auth!.userId);
+        return {
+          status: 200,
+          body: auth!.via === 'session' ? { user, authenticatedWith: 'session', csrfToken: auth!.csrfToken } : { user, authenticatedWith: 'token', scopes: auth!.scopes },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/password',
+      operationId: 'changePassword',
+      summary: 'Change the password; signs out every other session and rotates this one',
+      tag: 'auth',
+      access: 'session',
+      credentialRoute: true,
+      body: z.strictObject({ currentPassword: AnyPassword, newPassword: NewPassword }),
+      responses: { 200: { description: 'Changed; a new session cookie is set', schema: SessionResponse } },
+      async handler({ request, response, auth, body }) {
+        return sessionReply(response, await service.changePassword(request, auth!.userId, body));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/auth/me',
+      operationId: 'deleteAccount',
+      summary: 'Delete the account with all its profiles, links, tokens and sessions; analytics rows are queued for erasure',
+      tag: 'auth',
+      access: 'session',
+      credentialRoute: true,
+      body: z.strictObject({ password: AnyPassword }),
+      responses: { 204: { description: 'Deleted' } },
+      async handler({ request, response, auth, body }) {
+        await service.deleteAccount(request, auth!.userId, body);
+        cookie.clear(response);
+        return { status: 204 };
+      },
+    }),
+  ];
+}

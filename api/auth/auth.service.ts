@@ -1,0 +1,159 @@
+// The rules of accounts: sign-up, login, logout, password change, account deletion.
+// Enumeration: sign-up answers the same whether or not the address is taken, and login fails with
+// one message whether the address is unknown or the password wrong. Both paths run the KDF exactly
+// once (against a dummy hash for unknown addresses), so their timing matches too.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+import type pg from 'pg';
+import { AppError } from '../../lib/errors.js';
+import type { Database } from '../../lib/postgres/database.js';
+import { withUser } from '../../lib/postgres/tenant.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { UserRole } from './auth-context.js';
+import { deleteCurrentUser, findLoginCandidate, getCurrentUser, insertSession, insertUser, revokeAllSessions, revokeSession, updatePassword } from './auth.repository.js';
+import type { Credentials } from './credentials.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { PasswordHasher } from './password.js';
+import { SESSION_TTL_MS } from './session-cookie.js';
+import { summarizeUserAgent } from './user-agent.js';
+
+export interface User {
+  id: string;
+  email: string;
+  role: UserRole;
+  createdAt: string;
+}
+
+export interface NewSession {
+  token: string;
+  csrfToken: string;
+  user: User;
+}
+
+export interface AuthServiceDeps {
+  db: Database;
+  hasher: PasswordHasher;
+  credentials: Credentials;
+  audit: AuditLog;
+  throttle: LoginThrottle;
+  /** Drops cached public pages of these handles (their profiles are gone). */
+  invalidateProfiles(handles: string[]): Promise<void>;
+}
+
+const LOGIN_FAILED = 'The email address or password is incorrect';
+
+const isUniqueViolation = (error: unknown, constraint: string) =>
+  (error as pg.DatabaseError | undefined)?.code === '23505' && (error as pg.DatabaseError).constraint === constraint;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, hasher, credentials, audit, throttle } = deps;
+  // Verified against when the address is unknown, so an unknown address costs one KDF run too.
+  const dummyHash = hasher.hash(randomBytes(16).toString('hex'));
+
+  const startSession = async (request: Request, userId: string): Promise<NewSession> => {
+    const { token, hash } = credentials.newSessionToken();
+    return withUser(db, userId, async (tx) => {
+      // Rotation: the session the browser came with (if it was this user's) ends here.
+      if (request.auth?.via === 'session' && request.auth.userId === userId) await revokeSession(tx, request.auth.sessionId);
+      const sessionId = await insertSession(tx, {
+        userId,
+        tokenHash: hash,
+        userAgent: summarizeUserAgent(request.headers['user-agent']),
+        expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+      });
+      const user = await getCurrentUser(tx);
+      return { token, csrfToken: credentials.csrfTokenFor(sessionId), user: toUser(user!) };
+    });
+  };
+
+  const verifyCurrentPassword = async (request: Request, userId: string, password: string, action: 'auth.password_change' | 'auth.account_delete') => {
+    const user = await withUser(db, userId, getCurrentUser);
+    if (!user || !(await hasher.verify(password, user.password_hash))) {
+      await audit.record(request, { action, outcome: 'failure', target: userId, details: { reason: 'wrong-password' } });
+      throw new AppError('AUTH_FAILED', 'The current password is incorrect');
+    }
+    return user;
+  };
+
+  return {
+    async signUp(request: Request, input: { email: string; password: string }): Promise<void> {
+      const passwordHash = await hasher.hash(input.password);
+      const id = randomUUID();
+      try {
+        await withUser(db, id, (tx) => insertUser(tx, { id, email: input.email, passwordHash }));
+        await audit.record(request, { action: 'auth.signup', outcome: 'success', actorUserId: id, target: id });
+      } catch (error) {
+        if (!isUniqueViolation(error, 'users_email_key')) throw error;
+        await audit.record(request, { action: 'auth.signup', outcome: 'failure', details: { reason: 'email-taken' } });
+      }
+    },
+
+    async logIn(request: Request, input: { email: string; password: string }): Promise<NewSession> {
+      const ip = request.ip ?? 'unknown';
+      try {
+        await throttle.check(input.email, ip);
+      } catch (error) {
+        await audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: 'POST /auth/login', details: { reason: 'login-backoff' } });
+        throw error;
+      }
+      const candidate = await findLoginCandidate(db, input.email);
+      const valid = await hasher.verify(input.password, candidate?.passwordHash ?? (await dummyHash));
+      if (!candidate || !valid) {
+        await throttle.recordFailure(input.email, ip);
+        await audit.record(request, {
+          action: 'auth.login',
+          outcome: 'failure',
+          ...(candidate ? { target: candidate.userId } : {}),
+          details: { reason: candidate ? 'wrong-password' : 'unknown-email' },
+        });
+        throw new AppError('AUTH_FAILED', LOGIN_FAILED);
+      }
+      await throttle.recordSuccess(input.email);
+      const session = await startSession(request, candidate.userId);
+      await audit.record(request, { action: 'auth.login', outcome: 'success', actorUserId: candidate.userId, target: candidate.userId });
+      return session;
+    },
+
+    async logOut(request: Request): Promise<void> {
+      const auth = request.auth;
+      if (auth?.via !== 'session') return;
+      await withUser(db, auth.userId, (tx) => revokeSession(tx, auth.sessionId));
+      await audit.record(request, { action: 'auth.logout', outcome: 'success', target: auth.userId });
+    },
+
+    async me(userId: string): Promise<User> {
+      const user = await withUser(db, userId, getCurrentUser);
+      if (!user) throw new AppError('UNAUTHORIZED', 'The account no longer exists');
+      return toUser(user);
+    },
+
+    /** Changes the password, ends every session (other devices included) and starts a new one here. */
+    async changePassword(request: Request, userId: string, input: { currentPassword: string; newPassword: string }): Promise<NewSession> {
+      await verifyCurrentPassword(request, userId, input.currentPassword, 'auth.password_change');
+      const passwordHash = await hasher.hash(input.newPassword);
+      await withUser(db, userId, async (tx) => {
+        await updatePassword(tx, passwordHash);
+        await revokeAllSessions(tx);
+      });
+      await audit.record(request, { action: 'auth.password_change', outcome: 'success', target: userId });
+      return startSession(request, userId);
+    },
+
+    /**
+     * Deletes the account with its profiles, links, sessions and tokens. Analytics rows of its
+     * profiles are queued for erasure in the same transaction (analytics_erasures, by trigger).
+     */
+    async deleteAccount(request: Request, userId: string, input: { password: string }): Promise<void> {
+      await verifyCurrentPassword(request, userId, input.password, 'auth.account_delete');
+      const handles = await withUser(db, userId, deleteCurrentUser);
+      await audit.record(request, { action: 'auth.account_delete', outcome: 'success', target: userId, details: { profiles: handles.length } });
+      await deps.invalidateProfiles(handles);
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+function toUser(row: { id: string; email: string; role: UserRole; created_at: Date }): User {
+  return { id: row.id, email: row.email, role: row.role, createdAt: row.created_at.toISOString() };
+}

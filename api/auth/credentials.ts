@@ -1,0 +1,43 @@
+// Secrets we hand out (session cookies, personal access tokens) and what we keep of them: only an
+// HMAC keyed with SESSION_SECRET, so a copy of the database yields no usable credential. CSRF tokens
+// are derived from the session, so there is nothing extra to store and they die with it.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const TOKEN_PREFIX = 'lp_pat_';
+/** 32 random bytes in base64url. */
+const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface Credentials {
+  /** A new random secret and the hash to store for it. */
+  newSessionToken(): { token: string; hash: Buffer };
+  newApiToken(): { token: string; hash: Buffer; prefix: string };
+  /** The stored hash of a presented session token, or undefined if it cannot be one of ours. */
+  sessionTokenHash(token: string): Buffer | undefined;
+  apiTokenHash(token: string): Buffer | undefined;
+  csrfTokenFor(sessionId: string): string;
+  isValidCsrfToken(sessionId: string, presented: string): boolean;
+}
+
+export function createCredentials(sessionSecret: string): Credentials {
+  const mac = (purpose: string, value: string) => createHmac('sha256', sessionSecret).update(`${purpose}:${value}`).digest();
+  const csrfTokenFor = (sessionId: string) => mac('csrf', sessionId).toString('base64url');
+  return {
+    newSessionToken() {
+      const token = randomBytes(32).toString('base64url');
+      return { token, hash: mac('session', token) };
+    },
+    newApiToken() {
+      const secret = randomBytes(32).toString('base64url');
+      const token = TOKEN_PREFIX + secret;
+      return { token, hash: mac('api-token', token), prefix: token.slice(0, TOKEN_PREFIX.length + 4) };
+    },
+    sessionTokenHash: (token) => (SECRET_PATTERN.test(token) ? mac('session', token) : undefined),
+    apiTokenHash: (token) => (token.startsWith(TOKEN_PREFIX) && SECRET_PATTERN.test(token.slice(TOKEN_PREFIX.length)) ? mac('api-token', token) : undefined),
+    csrfTokenFor,
+    isValidCsrfToken(sessionId, presented) {
+      const expected = Buffer.from(csrfTokenFor(sessionId));
+      const actual = Buffer.from(presented);
+      return actual.length === expected.length && timingSafeEqual(actual, expected);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// The session cookie: __Host-lp_session (HttpOnly, Secure, SameSite=Lax, Path=/, no Domain), so it
+// cannot be set by a sibling subdomain or read by scripts. Only when PUBLIC_URL is plain-http
+// localhost (local development) is it sent without Secure, under a name without the __Host- prefix
+// (browsers refuse __Host- cookies that are not Secure).
+import type { Request, Response } from 'express';
+
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface SessionCookie {
+  name: string;
+  secure: boolean;
+  read(request: Request): string | undefined;
+  set(response: Response, token: string): void;
+  clear(response: Response): void;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function createSessionCookie(publicUrl: string): SessionCookie {
+  const url = new URL(publicUrl);
+  const secure = !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  const name = secure ? '__Host-lp_session' : 'lp_session';
+  const options = { httpOnly: true, secure, sameSite: 'lax', path: '/' } as const;
+  return {
+    name,
+    secure,
+    read(request) {
+      for (const part of (request.headers.cookie ?? '').split(';')) {
+        const separator = part.indexOf('=');
+        if (separator > 0 && part.slice(0, separator).trim() === name) return part.slice(separator + 1).trim();
+      }
+      return undefined;
+    },
+    set: (response, token) => void response.cookie(name, token, { ...options, maxAge: SESSION_TTL_MS }),
+    clear: (response) => void response.clearCookie(name, options),
+  };
+}

@@ -1,0 +1,122 @@
+// The OpenAPI 3.1 document of /api/v1, generated from the route declarations (api/http/route.ts)
+// and their zod schemas: the same objects that validate requests describe them. Schemas named with
+// .meta({ id }) become components; everything else is inlined.
+import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from '../../lib/errors.js';
+import type { RouteSpec } from './route.js';
+import { ErrorEnvelope } from './schemas.js';
+
+type JsonObject = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
+  INVALID_INPUT: 'INVALID_INPUT: the request does not match the schema (details.fields lists each problem)',
+  UNAUTHORIZED: 'UNAUTHORIZED / AUTH_FAILED: not signed in, or bad credentials',
+  FORBIDDEN: 'FORBIDDEN: not allowed (missing CSRF token or token scope, cross-site request, not an admin)',
+  NOT_FOUND: 'NOT_FOUND: no such resource visible to the caller',
+  CONFLICT: 'CONFLICT: the change conflicts with existing data (a taken handle, a limit reached)',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE: the body exceeds the size limit',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
+  RATE_LIMIT: 'RATE_LIMIT: too many requests; see Retry-After and the RateLimit headers',
+  INTERNAL_ERROR: 'INTERNAL_ERROR: an unexpected failure; quote the request id',
+  UNAVAILABLE: 'UNAVAILABLE: a dependency is down; retry after Retry-After',
+};
+
+export interface OpenApiOptions {
+  version: string;
+  /** The public origin the API is served from. */
+  serverUrl: string;
+  sessionCookieName: string;
+}
+
+export function buildOpenApiDocument(routes: readonly RouteSpec[], options: OpenApiOptions): JsonObject {
+  const components: Record<string, JsonObject> = {};
+
+  /** zod → JSON Schema 2020-12 (OpenAPI 3.1's dialect), with named schemas moved to components. */
+  const convert = (schema: z.ZodType, io: 'input' | 'output'): JsonObject => {
+    const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+    delete json.$schema;
+    const defs = (json.$defs ?? {}) as Record<string, JsonObject>;
+    delete json.$defs;
+    const rewrite = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(rewrite);
+      if (value && typeof value === 'object') {
+        const object = Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, rewrite(inner)]));
+        if (typeof object.$ref === 'string') object.$ref = object.$ref.replace('#/$defs/', '#/components/schemas/');
+        return object;
+      }
+      return value;
+    };
+    // Named schemas are response shapes (output); request bodies are inlined.
+    for (const [name, def] of Object.entries(defs)) components[name] ??= rewrite(def) as JsonObject;
+    return rewrite(json) as JsonObject;
+  };
+
+  const parameters = (schema: z.ZodType | undefined, where: 'path' | 'query') => {
+    if (!(schema instanceof z.ZodObject)) return [];
+    return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
+      name,
+      in: where,
+      required: where === 'path' || !field.safeParse(undefined).success,
+      schema: convert(field, 'input'),
+    }));
+  };
+
+  const errorResponse = (codes: ErrorCode[]) => ({
+    description: codes.map((code) => ERROR_DESCRIPTIONS[code] ?? code).join('; '),
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+  });
+
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const route of routes) {
+    const path = `/api/v1${route.path.replace(/:(\w+)/g, '{$1}')}`;
+    const responses: Record<string, JsonObject> = {};
+    for (const [status, response] of Object.entries(route.responses)) {
+      responses[status] = {
+        description: response.description,
+        ...(response.schema ? { content: { 'application/json': { schema: convert(response.schema, 'output') } } } : {}),
+      };
+    }
+    const errors: ErrorCode[][] = [['INVALID_INPUT'], ['RATE_LIMIT'], ['INTERNAL_ERROR'], ['UNAVAILABLE']];
+    if (route.access !== 'public') errors.push(['UNAUTHORIZED'], ['FORBIDDEN']);
+    else if (route.method !== 'get') errors.push(['FORBIDDEN']);
+    if (route.params || route.path.includes(':')) errors.push(['NOT_FOUND']);
+    if (route.body) errors.push(['PAYLOAD_TOO_LARGE'], ['UNSUPPORTED_MEDIA_TYPE'], ['CONFLICT']);
+    for (const codes of errors) responses[String(ERROR_STATUS[codes[0]!])] ??= errorResponse(codes);
+
+    const security =
+      route.access === 'public' ? [] : route.access === 'user' ? [{ sessionCookie: [] }, { bearerToken: [route.scope].filter(Boolean) }] : [{ sessionCookie: [] }];
+    (paths[path] ??= {})[route.method] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.tag],
+      security,
+      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.body, 'input') } } } } : {}),
+      responses,
+      ...(route.scope ? { 'x-token-scope': route.scope } : {}),
+    };
+  }
+  components.ErrorEnvelope = convert(ErrorEnvelope, 'output');
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Linkpulse API',
+      version: options.version,
+      description:
+        'JSON API of Linkpulse. Browser sessions use the session cookie and must send X-CSRF-Token (from /auth/me or /auth/login) ' +
+        'with every state-changing request from the same origin; scripts use personal access tokens (Authorization: Bearer). ' +
+        'Every error has the same envelope. Rate limits are announced in the RateLimit and RateLimit-Policy headers.',
+    },
+    servers: [{ url: options.serverUrl }],
+    tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: options.sessionCookieName },
+        bearerToken: { type: 'http', scheme: 'bearer', description: 'A personal access token (lp_pat_…) from POST /api/v1/tokens' },
+      },
+    },
+  };
+}

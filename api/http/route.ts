@@ -1,0 +1,110 @@
+// One declaration per API route: method, path, schemas, who may call it. The same list builds the
+// Express router (parsing and authorisation happen here, before a handler runs) and the OpenAPI
+// document (api/http/openapi.ts), so the documentation cannot drift from what the code accepts.
+import type { NextFunction, Request, Response, Router } from 'express';
+import type { z } from 'zod';
+import { AppError } from '../../lib/errors.js';
+import type { AuthContext, Scope } from '../auth/auth-context.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/**
+ * Who may call a route:
+ * - 'public': anyone;
+ * - 'session': a signed-in browser session (account and token management: a token cannot mint tokens);
+ * - 'user': a session, or a personal access token with `scope`;
+ * - 'admin': a session of an admin.
+ */
+export type Access = 'public' | 'session' | 'user' | 'admin';
+
+export interface RouteResponse {
+  description: string;
+  schema?: z.ZodType;
+}
+
+export interface HandlerInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** Set for every access level but 'public' (where it is set when the caller happens to be signed in). */
+  auth: AuthContext | undefined;
+  request: Request;
+  response: Response;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: Method;
+  /** Express syntax, relative to /api/v1: /profiles/:profileId */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  /** Required of personal access tokens when access is 'user'. */
+  scope?: Scope;
+  /** Counted against the stricter per-IP limit of credential routes. */
+  credentialRoute?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, RouteResponse>;
+  handler(input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>>): Promise<Reply>;
+}
+
+/** Keeps each route's handler typed by its own schemas while collecting routes in one list. */
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec;
+}
+
+/** zod issues as the error envelope's details: one entry per field. */
+export function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
+  const fields = error.issues.map((issue) => ({
+    field: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  return new AppError('INVALID_INPUT', `Invalid ${where === 'params' ? 'path parameter' : where}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, {
+    details: { fields },
+  });
+}
+
+function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: 'body' | 'query' | 'params'): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalidInput(result.error, where);
+  return result.data;
+}
+
+export interface RouteGuards {
+  /** Throws UNAUTHORIZED / FORBIDDEN when the caller may not use the route. */
+  authorize(route: RouteSpec, request: Request): Promise<void>;
+}
+
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], guards: RouteGuards): void {
+  for (const route of routes) {
+    router[route.method](route.path, (request: Request, response: Response, next: NextFunction) => {
+      (async () => {
+        await guards.authorize(route, request);
+        if (route.body && !request.is('application/json')) {
+          throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json');
+        }
+        const reply = await route.handler({
+          params: parse(route.params, request.params, 'params'),
+          query: parse(route.query, request.query, 'query'),
+          body: parse(route.body, request.body ?? {}, 'body'),
+          auth: request.auth,
+          request,
+          response,
+        });
+        response.status(reply.status).set({ 'Cache-Control': 'no-store', ...reply.headers });
+        if (reply.body === undefined) response.end();
+        else response.json(reply.body);
+      })().catch(next);
+    });
+  }
+}

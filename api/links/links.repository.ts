@@ -1,0 +1,97 @@
+// SQL for links, always inside withUser(). links.user_id must equal the profile's owner (a composite
+// foreign key) and the caller (RLS), so a link can never be attached to someone else's profile.
+import type { Tx } from '../../lib/postgres/tenant.js';
+
+export interface LinkRow {
+  id: string;
+  profile_id: string;
+  position: number;
+  title: string;
+  url: string;
+  kind: 'url' | 'github';
+  enabled: boolean;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  github_owner: string | null;
+  github_name: string | null;
+}
+
+export interface LinkFields {
+  title: string;
+  url: string;
+  githubRepoId: string | null;
+  enabled: boolean;
+  startsAt: Date | null;
+  endsAt: Date | null;
+}
+
+const SELECT_LINKS = `
+  SELECT l.id, l.profile_id, l.position, l.title, l.url, l.kind, l.enabled, l.starts_at, l.ends_at, l.created_at, l.updated_at,
+         r.owner AS github_owner, r.name AS github_name
+    FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id`;
+
+export async function listLinks(tx: Tx, profileId: string): Promise<LinkRow[]> {
+  return (await tx.query<LinkRow>(`${SELECT_LINKS} WHERE l.profile_id = $1 ORDER BY l.position`, [profileId])).rows;
+}
+
+export async function getLink(tx: Tx, profileId: string, linkId: string): Promise<LinkRow | undefined> {
+  return (await tx.query<LinkRow>(`${SELECT_LINKS} WHERE l.profile_id = $1 AND l.id = $2`, [profileId, linkId])).rows[0];
+}
+
+export async function countLinks(tx: Tx, profileId: string): Promise<{ count: number; nextPosition: number }> {
+  const { rows } = await tx.query<{ count: number; next_position: number }>(
+    'SELECT count(*)::int AS count, coalesce(max(position) + 1, 0)::int AS next_position FROM links WHERE profile_id = $1',
+    [profileId],
+  );
+  return { count: rows[0]!.count, nextPosition: rows[0]!.next_position };
+}
+
+/** The shared github_repos row of owner/name, created on first use (the scheduler fills it in). */
+export async function ensureGithubRepo(tx: Tx, owner: string, name: string): Promise<string> {
+  await tx.query('INSERT INTO github_repos (owner, name) VALUES ($1, $2) ON CONFLICT ((lower(owner)), (lower(name))) DO NOTHING', [owner, name]);
+  const { rows } = await tx.query<{ id: string }>('SELECT id FROM github_repos WHERE lower(owner) = lower($1) AND lower(name) = lower($2)', [owner, name]);
+  return rows[0]!.id;
+}
+
+export async function insertLink(tx: Tx, link: LinkFields & { profileId: string; userId: string; position: number }): Promise<string> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO links (profile_id, user_id, position, title, url, kind, github_repo_id, enabled, starts_at, ends_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    [
+      link.profileId,
+      link.userId,
+      link.position,
+      link.title,
+      link.url,
+      link.githubRepoId ? 'github' : 'url',
+      link.githubRepoId,
+      link.enabled,
+      link.startsAt,
+      link.endsAt,
+    ],
+  );
+  return rows[0]!.id;
+}
+
+export async function updateLink(tx: Tx, linkId: string, link: LinkFields): Promise<void> {
+  await tx.query(
+    `UPDATE links SET title = $2, url = $3, kind = $4, github_repo_id = $5, enabled = $6, starts_at = $7, ends_at = $8 WHERE id = $1`,
+    [linkId, link.title, link.url, link.githubRepoId ? 'github' : 'url', link.githubRepoId, link.enabled, link.startsAt, link.endsAt],
+  );
+}
+
+export async function deleteLink(tx: Tx, profileId: string, linkId: string): Promise<boolean> {
+  return (await tx.query('DELETE FROM links WHERE profile_id = $1 AND id = $2', [profileId, linkId])).rowCount === 1;
+}
+
+/** Positions 0..n-1 in the given order; the unique (profile, position) check runs at commit. */
+export async function setLinkOrder(tx: Tx, profileId: string, linkIds: readonly string[]): Promise<void> {
+  await tx.query(
+    `UPDATE links SET position = ordered.position - 1
+       FROM unnest($2::uuid[]) WITH ORDINALITY AS ordered(id, position)
+      WHERE links.id = ordered.id AND links.profile_id = $1`,
+    [profileId, linkIds],
+  );
+}

@@ -1,0 +1,121 @@
+// /api/v1/profiles/:profileId/links: a profile's links (CRUD) and their order.
+import { z } from 'zod';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { Id } from '../http/schemas.js';
+import { MAX_URL_LENGTH } from './link-url.js';
+import { MAX_LINKS, type LinksService } from './links.service.js';
+
+const Instant = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value))
+  .nullable();
+const Title = z.string().trim().min(1).max(100);
+const Url = z.string().max(MAX_URL_LENGTH + 64).describe('http(s) only; normalised; no credentials; javascript:/data: rejected');
+
+const Link = z
+  .object({
+    id: z.uuid(),
+    profileId: z.uuid(),
+    position: z.number().int(),
+    title: z.string(),
+    url: z.string(),
+    kind: z.enum(['url', 'github']),
+    github: z.object({ owner: z.string(), name: z.string() }).nullable(),
+    enabled: z.boolean(),
+    startsAt: z.iso.datetime().nullable(),
+    endsAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Link' });
+const LinkList = z.object({ links: z.array(Link) });
+
+const ProfileParams = z.strictObject({ profileId: Id });
+const LinkParams = z.strictObject({ profileId: Id, linkId: Id });
+
+export function linkRoutes(service: LinksService): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/profiles/:profileId/links',
+      operationId: 'listLinks',
+      summary: 'The links of one of the caller’s profiles, in order',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:read',
+      params: ProfileParams,
+      responses: { 200: { description: 'Links', schema: LinkList } },
+      async handler({ auth, params }) {
+        return { status: 200, body: { links: await service.list(auth!.userId, params.profileId) } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/profiles/:profileId/links',
+      operationId: 'createLink',
+      summary: 'Add a link at the end (a GitHub repository URL becomes a repository card)',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:write',
+      params: ProfileParams,
+      body: z.strictObject({
+        title: Title,
+        url: Url,
+        enabled: z.boolean().default(true),
+        startsAt: Instant.default(null),
+        endsAt: Instant.default(null),
+      }),
+      responses: { 201: { description: 'Created', schema: Link } },
+      async handler({ auth, params, body }) {
+        return { status: 201, body: await service.create(auth!.userId, params.profileId, body) };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/profiles/:profileId/links/:linkId',
+      operationId: 'updateLink',
+      summary: 'Change some fields of a link (null clears a schedule bound)',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:write',
+      params: LinkParams,
+      body: z
+        .strictObject({ title: Title.optional(), url: Url.optional(), enabled: z.boolean().optional(), startsAt: Instant.optional(), endsAt: Instant.optional() })
+        .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change'),
+      responses: { 200: { description: 'The updated link', schema: Link } },
+      async handler({ auth, params, body }) {
+        return { status: 200, body: await service.update(auth!.userId, params.profileId, params.linkId, body) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/profiles/:profileId/links/:linkId',
+      operationId: 'deleteLink',
+      summary: 'Delete a link',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:write',
+      params: LinkParams,
+      responses: { 204: { description: 'Deleted' } },
+      async handler({ auth, params }) {
+        await service.remove(auth!.userId, params.profileId, params.linkId);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/profiles/:profileId/links/order',
+      operationId: 'reorderLinks',
+      summary: 'Set the order of all links in one transactional request',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:write',
+      params: ProfileParams,
+      body: z.strictObject({ linkIds: z.array(Id).max(MAX_LINKS).describe('Every link id of the profile, once, in the new order') }),
+      responses: { 200: { description: 'The links in their new order', schema: LinkList } },
+      async handler({ auth, params, body }) {
+        return { status: 200, body: { links: await service.reorder(auth!.userId, params.profileId, body.linkIds) } };
+      },
+    }),
+  ];
+}

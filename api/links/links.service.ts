@@ -1,0 +1,124 @@
+// The rules of links: at most MAX_LINKS per profile, appended at the end, reordered all at once
+// (the request must list every link of the profile exactly once), targets validated by link-url.ts.
+// A GitHub repository URL becomes a `github` link tied to the shared github_repos row.
+import { AppError, notFound } from '../../lib/errors.js';
+import type { Database } from '../../lib/postgres/database.js';
+import { withUser, type Tx } from '../../lib/postgres/tenant.js';
+import { getProfile } from '../profiles/profiles.repository.js';
+import { parseLinkTarget } from './link-url.js';
+import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, setLinkOrder, updateLink, type LinkRow } from './links.repository.js';
+
+export const MAX_LINKS = 100;
+
+export interface Link {
+  id: string;
+  profileId: string;
+  position: number;
+  title: string;
+  url: string;
+  kind: 'url' | 'github';
+  github: { owner: string; name: string } | null;
+  enabled: boolean;
+  startsAt: string | null;
+  endsAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LinkInput {
+  title: string;
+  url: string;
+  enabled: boolean;
+  startsAt: Date | null;
+  endsAt: Date | null;
+}
+
+const toLink = (row: LinkRow): Link => ({
+  id: row.id,
+  profileId: row.profile_id,
+  position: row.position,
+  title: row.title,
+  url: row.url,
+  kind: row.kind,
+  github: row.github_owner && row.github_name ? { owner: row.github_owner, name: row.github_name } : null,
+  enabled: row.enabled,
+  startsAt: row.starts_at?.toISOString() ?? null,
+  endsAt: row.ends_at?.toISOString() ?? null,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
+
+const invalidField = (field: string, message: string) =>
+  new AppError('INVALID_INPUT', `Invalid body: body.${field}: ${message}`, { details: { fields: [{ field: `body.${field}`, message }] } });
+
+async function resolveFields(tx: Tx, input: LinkInput) {
+  const target = parseLinkTarget(input.url);
+  if (!target.ok) throw invalidField('url', target.reason);
+  if (input.startsAt && input.endsAt && input.startsAt >= input.endsAt) throw invalidField('endsAt', 'must be after startsAt');
+  const githubRepoId = target.github ? await ensureGithubRepo(tx, target.github.owner, target.github.name) : null;
+  return { ...input, url: target.url, githubRepoId };
+}
+
+export function createLinksService(deps: { db: Database; invalidateProfiles(handles: string[]): Promise<void> }) {
+  const { db } = deps;
+
+  /** Runs a change to a profile's links with the profile locked; drops its cached page after commit. */
+  const changeLinks = async <T>(userId: string, profileId: string, change: (tx: Tx) => Promise<T>): Promise<T> => {
+    const { handle, result } = await withUser(db, userId, async (tx) => {
+      const profile = await getProfile(tx, profileId, { lock: true });
+      if (!profile) throw notFound('No such profile');
+      return { handle: profile.handle, result: await change(tx) };
+    });
+    await deps.invalidateProfiles([handle]);
+    return result;
+  };
+
+  return {
+    list: (userId: string, profileId: string) =>
+      withUser(db, userId, async (tx) => {
+        if (!(await getProfile(tx, profileId))) throw notFound('No such profile');
+        return (await listLinks(tx, profileId)).map(toLink);
+      }),
+
+    create: (userId: string, profileId: string, input: LinkInput) =>
+      changeLinks(userId, profileId, async (tx) => {
+        const { count, nextPosition } = await countLinks(tx, profileId);
+        if (count >= MAX_LINKS) throw new AppError('CONFLICT', `A profile can have at most ${MAX_LINKS} links`);
+        const id = await insertLink(tx, { ...(await resolveFields(tx, input)), profileId, userId, position: nextPosition });
+        return toLink((await getLink(tx, profileId, id))!);
+      }),
+
+    update: (userId: string, profileId: string, linkId: string, changes: Partial<LinkInput>) =>
+      changeLinks(userId, profileId, async (tx) => {
+        const current = await getLink(tx, profileId, linkId);
+        if (!current) throw notFound('No such link');
+        const merged: LinkInput = {
+          title: changes.title ?? current.title,
+          url: changes.url ?? current.url,
+          enabled: changes.enabled ?? current.enabled,
+          startsAt: changes.startsAt === undefined ? current.starts_at : changes.startsAt,
+          endsAt: changes.endsAt === undefined ? current.ends_at : changes.endsAt,
+        };
+        await updateLink(tx, linkId, await resolveFields(tx, merged));
+        return toLink((await getLink(tx, profileId, linkId))!);
+      }),
+
+    remove: (userId: string, profileId: string, linkId: string) =>
+      changeLinks(userId, profileId, async (tx) => {
+        if (!(await deleteLink(tx, profileId, linkId))) throw notFound('No such link');
+      }),
+
+    reorder: (userId: string, profileId: string, linkIds: string[]) =>
+      changeLinks(userId, profileId, async (tx) => {
+        const current = (await listLinks(tx, profileId)).map((link) => link.id);
+        const requested = new Set(linkIds);
+        if (requested.size !== linkIds.length || requested.size !== current.length || current.some((id) => !requested.has(id))) {
+          throw invalidField('linkIds', `must list each of the profile's ${current.length} links exactly once`);
+        }
+        await setLinkOrder(tx, profileId, linkIds);
+        return (await listLinks(tx, profileId)).map(toLink);
+      }),
+  };
+}
+
+export type LinksService = ReturnType<typeof createLinksService>;

@@ -1,0 +1,80 @@
+// SQL for profiles, always inside withUser(): RLS limits every statement to the caller's profiles,
+// so another creator's id simply matches no row.
+import type { Tx } from '../../lib/postgres/tenant.js';
+
+export interface ProfileRow {
+  id: string;
+  handle: string;
+  display_name: string;
+  bio: string;
+  avatar_asset_id: string | null;
+  theme: 'auto' | 'light' | 'dark';
+  accent_color: string;
+  published: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ProfileFields {
+  handle: string;
+  displayName: string;
+  bio: string;
+  theme: ProfileRow['theme'];
+  accentColor: string;
+  published: boolean;
+}
+
+const COLUMNS = 'id, handle, display_name, bio, avatar_asset_id, theme, accent_color, published, created_at, updated_at';
+const COLUMN_OF: Record<keyof ProfileFields, string> = {
+  handle: 'handle',
+  displayName: 'display_name',
+  bio: 'bio',
+  theme: 'theme',
+  accentColor: 'accent_color',
+  published: 'published',
+};
+
+export async function listProfiles(tx: Tx): Promise<ProfileRow[]> {
+  return (await tx.query<ProfileRow>(`SELECT ${COLUMNS} FROM profiles ORDER BY created_at`)).rows;
+}
+
+export async function countProfiles(tx: Tx): Promise<number> {
+  return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM profiles')).rows[0]!.n;
+}
+
+/** The profile, locked against concurrent edits of it and its links until the transaction ends. */
+export async function getProfile(tx: Tx, profileId: string, options: { lock?: boolean } = {}): Promise<ProfileRow | undefined> {
+  const { rows } = await tx.query<ProfileRow>(`SELECT ${COLUMNS} FROM profiles WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [profileId]);
+  return rows[0];
+}
+
+export async function insertProfile(tx: Tx, userId: string, fields: ProfileFields): Promise<ProfileRow> {
+  const { rows } = await tx.query<ProfileRow>(
+    `INSERT INTO profiles (user_id, handle, display_name, bio, theme, accent_color, published)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [userId, fields.handle, fields.displayName, fields.bio, fields.theme, fields.accentColor, fields.published],
+  );
+  return rows[0]!;
+}
+
+export async function updateProfile(tx: Tx, profileId: string, changes: Partial<ProfileFields>): Promise<ProfileRow | undefined> {
+  const entries = Object.entries(changes).filter(([, value]) => value !== undefined) as [keyof ProfileFields, unknown][];
+  if (entries.length === 0) return getProfile(tx, profileId);
+  // Column names come from the fixed map above, values are parameters.
+  const assignments = entries.map(([field], index) => `${COLUMN_OF[field]} = $${index + 2}`).join(', ');
+  const { rows } = await tx.query<ProfileRow>(`UPDATE profiles SET ${assignments} WHERE id = $1 RETURNING ${COLUMNS}`, [
+    profileId,
+    ...entries.map(([, value]) => value),
+  ]);
+  return rows[0];
+}
+
+export async function deleteProfile(tx: Tx, profileId: string): Promise<string | undefined> {
+  const { rows } = await tx.query<{ handle: string }>('DELETE FROM profiles WHERE id = $1 RETURNING handle', [profileId]);
+  return rows[0]?.handle;
+}
+
+export async function isHandleAvailable(tx: Tx, handle: string): Promise<boolean> {
+  const { rows } = await tx.query<{ available: boolean }>('SELECT is_handle_available($1) AS available', [handle]);
+  return rows[0]!.available;
+}

@@ -1,0 +1,151 @@
+// /api/v1/profiles: a creator's profiles (CRUD) and the handle availability check.
+import { z } from 'zod';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { Id } from '../http/schemas.js';
+import type { ProfilesService } from './profiles.service.js';
+
+/** Handles that would shadow a route of ours or impersonate the service. */
+export const RESERVED_HANDLES = new Set([
+  'about', 'admin', 'api', 'app', 'assets', 'auth', 'dashboard', 'docs', 'help', 'healthz', 'linkpulse', 'login', 'logout',
+  'metrics', 'new', 'public', 'readyz', 'root', 'security', 'settings', 'signup', 'static', 'status', 'support', 'www',
+]);
+
+export const Handle = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]$/, '3-30 characters: letters, digits, - and _, starting and ending with a letter or digit')
+  .refine((handle) => !RESERVED_HANDLES.has(handle), 'this handle is reserved');
+
+const ProfileFields = z.strictObject({
+  handle: Handle,
+  displayName: z.string().trim().min(1).max(80),
+  bio: z.string().trim().max(300).default(''),
+  theme: z.enum(['auto', 'light', 'dark']).default('auto'),
+  accentColor: z
+    .string()
+    .toLowerCase()
+    .regex(/^#[0-9a-f]{6}$/, 'a colour such as #2563eb')
+    .default('#2563eb'),
+  published: z.boolean().default(false),
+});
+
+const Profile = z
+  .object({
+    id: z.uuid(),
+    handle: z.string(),
+    displayName: z.string(),
+    bio: z.string(),
+    avatarAssetId: z.uuid().nullable(),
+    theme: z.enum(['auto', 'light', 'dark']),
+    accentColor: z.string(),
+    published: z.boolean(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Profile' });
+
+const ProfileParams = z.strictObject({ profileId: Id });
+
+export function profileRoutes(service: ProfilesService): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/profiles',
+      operationId: 'listProfiles',
+      summary: "The caller's profiles",
+      tag: 'profiles',
+      access: 'user',
+      scope: 'profiles:read',
+      responses: { 200: { description: 'Profiles, oldest first', schema: z.object({ profiles: z.array(Profile) }) } },
+      async handler({ auth }) {
+        return { status: 200, body: { profiles: await service.list(auth!.userId) } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/profiles',
+      operationId: 'createProfile',
+      summary: 'Create a profile',
+      tag: 'profiles',
+      access: 'user',
+      scope: 'profiles:write',
+      body: ProfileFields,
+      responses: { 201: { description: 'Created', schema: Profile } },
+      async handler({ auth, body }) {
+        return { status: 201, body: await service.create(auth!.userId, body) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/profiles/:profileId',
+      operationId: 'getProfile',
+      summary: 'One of the caller’s profiles (404 for anyone else’s)',
+      tag: 'profiles',
+      access: 'user',
+      scope: 'profiles:read',
+      params: ProfileParams,
+      responses: { 200: { description: 'The profile', schema: Profile } },
+      async handler({ auth, params }) {
+        return { status: 200, body: await service.get(auth!.userId, params.profileId) };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/profiles/:profileId',
+      operationId: 'updateProfile',
+      summary: 'Change some fields of a profile',
+      tag: 'profiles',
+      access: 'user',
+      scope: 'profiles:write',
+      params: ProfileParams,
+      body: z
+        .strictObject({
+          handle: Handle.optional(),
+          displayName: z.string().trim().min(1).max(80).optional(),
+          bio: z.string().trim().max(300).optional(),
+          theme: z.enum(['auto', 'light', 'dark']).optional(),
+          accentColor: z
+            .string()
+            .toLowerCase()
+            .regex(/^#[0-9a-f]{6}$/, 'a colour such as #2563eb')
+            .optional(),
+          published: z.boolean().optional(),
+        })
+        .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change'),
+      responses: { 200: { description: 'The updated profile', schema: Profile } },
+      async handler({ auth, params, body }) {
+        return { status: 200, body: await service.update(auth!.userId, params.profileId, body) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/profiles/:profileId',
+      operationId: 'deleteProfile',
+      summary: 'Delete a profile and its links; its analytics rows are queued for erasure',
+      tag: 'profiles',
+      access: 'user',
+      scope: 'profiles:write',
+      params: ProfileParams,
+      responses: { 204: { description: 'Deleted' } },
+      async handler({ auth, params }) {
+        await service.remove(auth!.userId, params.profileId);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/handles/:handle',
+      operationId: 'checkHandle',
+      summary: 'Whether a handle is valid and free',
+      tag: 'profiles',
+      access: 'user',
+      scope: 'profiles:read',
+      params: z.strictObject({ handle: Handle }),
+      responses: { 200: { description: 'Availability', schema: z.object({ handle: z.string(), available: z.boolean() }) } },
+      async handler({ auth, params }) {
+        return { status: 200, body: { handle: params.handle, available: await service.isHandleAvailable(auth!.userId, params.handle) } };
+      },
+    }),
+  ];
+}

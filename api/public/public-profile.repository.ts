@@ -1,0 +1,56 @@
+// Reads for anonymous visitors, inside asVisitor(): as linkpulse_public, RLS shows only published
+// profiles and their enabled, in-window links, and column grants only the fields a page shows.
+import type { Tx } from '../../lib/postgres/tenant.js';
+
+export interface PublicProfileRow {
+  id: string;
+  handle: string;
+  display_name: string;
+  bio: string;
+  avatar_asset_id: string | null;
+  theme: 'auto' | 'light' | 'dark';
+  accent_color: string;
+  updated_at: Date;
+}
+
+export interface PublicLinkRow {
+  id: string;
+  title: string;
+  url: string;
+  kind: 'url' | 'github';
+  ends_at: Date | null;
+  repo_owner: string | null;
+  repo_name: string | null;
+  repo_description: string | null;
+  repo_language: string | null;
+  repo_language_color: string | null;
+  repo_stars: number | null;
+  repo_forks: number | null;
+  repo_topics: string[] | null;
+  repo_pushed_at: Date | null;
+  repo_status: 'pending' | 'ok' | 'unavailable' | null;
+  repo_synced_at: Date | null;
+}
+
+export async function findPublishedProfile(tx: Tx, handle: string): Promise<PublicProfileRow | undefined> {
+  const { rows } = await tx.query<PublicProfileRow>(
+    'SELECT id, handle, display_name, bio, avatar_asset_id, theme, accent_color, updated_at FROM profiles WHERE handle = $1',
+    [handle],
+  );
+  return rows[0];
+}
+
+export async function listLiveLinks(tx: Tx, profileId: string): Promise<PublicLinkRow[]> {
+  const { rows } = await tx.query<PublicLinkRow>(
+    `SELECT l.id, l.title, l.url, l.kind, l.ends_at,
+            r.owner AS repo_owner, r.name AS repo_name, r.description AS repo_description,
+            r.primary_language AS repo_language, r.language_color AS repo_language_color,
+            r.stars AS repo_stars, r.forks AS repo_forks, r.topics AS repo_topics,
+            r.pushed_at AS repo_pushed_at, r.status AS repo_status, r.last_synced_at AS repo_synced_at
+       FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id
+      WHERE l.profile_id = $1
+      ORDER BY l.position`,
+    [profileId],
+  );
+  return rows;
+}

@@ -1,0 +1,74 @@
+// /api/v1/public/profiles/:handle: a published profile with its live links, for the page renderer
+// and anyone else. Cacheable by CDNs (s-maxage + stale-while-revalidate) and revalidated by ETag.
+import { z } from 'zod';
+import { notFound } from '../../lib/errors.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { FRESH_SECONDS, type PublicProfiles } from './public-profile.service.js';
+
+const CDN_CACHE_CONTROL = `public, max-age=0, s-maxage=${FRESH_SECONDS}, stale-while-revalidate=300`;
+
+const Repository = z
+  .object({
+    owner: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    language: z.string().nullable(),
+    languageColor: z.string().nullable(),
+    stars: z.number().int().nullable(),
+    forks: z.number().int().nullable(),
+    topics: z.array(z.string()),
+    pushedAt: z.iso.datetime().nullable(),
+    status: z.enum(['pending', 'ok', 'unavailable']),
+    lastSyncedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'PublicRepository' });
+
+const PublicProfile = z
+  .object({
+    profile: z.object({
+      id: z.uuid(),
+      handle: z.string(),
+      displayName: z.string(),
+      bio: z.string(),
+      avatarAssetId: z.uuid().nullable(),
+      theme: z.enum(['auto', 'light', 'dark']),
+      accentColor: z.string(),
+      updatedAt: z.iso.datetime(),
+    }),
+    links: z.array(z.object({ id: z.uuid(), title: z.string(), url: z.string(), kind: z.enum(['url', 'github']), repository: Repository.nullable() })),
+  })
+  .meta({ id: 'PublicProfile' });
+
+/** Does an If-None-Match header list this ETag (or *)? Weak validators compare equal (RFC 9110). */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((candidate) => {
+    const value = candidate.trim().replace(/^W\//, '');
+    return value === '*' || value === etag;
+  });
+}
+
+export function publicProfileRoutes(profiles: PublicProfiles): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/public/profiles/:handle',
+      operationId: 'getPublicProfile',
+      summary: 'A published profile and its enabled, in-schedule links (send If-None-Match to revalidate)',
+      tag: 'public',
+      access: 'public',
+      params: z.strictObject({ handle: z.string().min(1).max(64) }),
+      responses: {
+        200: { description: 'The profile', schema: PublicProfile },
+        304: { description: 'Not modified since the ETag sent in If-None-Match' },
+      },
+      async handler({ params, request }) {
+        const page = await profiles.get(params.handle);
+        if (!page.body) throw notFound('No published profile has this handle');
+        const headers = { ETag: page.etag, 'Cache-Control': CDN_CACHE_CONTROL, Vary: 'Accept-Encoding' };
+        if (matchesEtag(request.headers['if-none-match'], page.etag)) return { status: 304, headers };
+        return { status: 200, body: page.body, headers };
+      },
+    }),
+  ];
+}

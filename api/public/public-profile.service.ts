@@ -1,0 +1,168 @@
+// The published profile as the page renderer and CDNs see it, cached in Redis (or memory).
+//
+// Keys are versioned: every edit of a profile or its links bumps a generation counter for the
+// handle (after the commit), and entries live under pp:<handle>:<generation>. A rebuild that raced
+// with an edit writes under the old generation, which nobody reads any more, so an edit is never
+// shadowed by stale data. An entry is fresh for FRESH_SECONDS (or until a shown link's schedule
+// ends); after that it is served once more while one rebuild runs (stale-while-revalidate).
+// Concurrent misses for one key share one rebuild (per process). When the cache is down, reads go
+// to PostgreSQL and edits cannot bump generations; entries then expire within STORED_SECONDS.
+import { createHash } from 'node:crypto';
+import type { Cache } from '../../lib/cache/cache.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Database } from '../../lib/postgres/database.js';
+import { asVisitor } from '../../lib/postgres/tenant.js';
+import { findPublishedProfile, listLiveLinks, type PublicLinkRow } from './public-profile.repository.js';
+
+export const FRESH_SECONDS = 60;
+const STORED_SECONDS = 5 * 60;
+/** Unknown handles are cached too (briefly), so scanning for handles does not reach PostgreSQL. */
+const MISSING_SECONDS = 30;
+const GENERATION_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface PublicRepository {
+  owner: string;
+  name: string;
+  description: string | null;
+  language: string | null;
+  languageColor: string | null;
+  stars: number | null;
+  forks: number | null;
+  topics: string[];
+  pushedAt: string | null;
+  status: 'pending' | 'ok' | 'unavailable';
+  lastSyncedAt: string | null;
+}
+
+export interface PublicProfile {
+  profile: {
+    id: string;
+    handle: string;
+    displayName: string;
+    bio: string;
+    avatarAssetId: string | null;
+    theme: 'auto' | 'light' | 'dark';
+    accentColor: string;
+    updatedAt: string;
+  };
+  links: { id: string; title: string; url: string; kind: 'url' | 'github'; repository: PublicRepository | null }[];
+}
+
+export interface PublicProfilePage {
+  /** Undefined when no published profile has this handle. */
+  body: PublicProfile | undefined;
+  etag: string;
+}
+
+interface Entry {
+  page: PublicProfilePage;
+  freshUntil: number;
+}
+
+export interface PublicProfiles {
+  get(handle: string): Promise<PublicProfilePage>;
+  /** Call after the commit of any change to these handles' profiles or links. */
+  invalidate(handles: readonly string[]): Promise<void>;
+}
+
+function toRepository(row: PublicLinkRow): PublicRepository | null {
+  if (row.kind !== 'github' || !row.repo_owner || !row.repo_name) return null;
+  return {
+    owner: row.repo_owner,
+    name: row.repo_name,
+    description: row.repo_description,
+    language: row.repo_language,
+    languageColor: row.repo_language_color,
+    stars: row.repo_stars,
+    forks: row.repo_forks,
+    topics: row.repo_topics ?? [],
+    pushedAt: row.repo_pushed_at?.toISOString() ?? null,
+    status: row.repo_status ?? 'pending',
+    lastSyncedAt: row.repo_synced_at?.toISOString() ?? null,
+  };
+}
+
+export function createPublicProfiles(deps: { db: Database; cache: Cache; logger: Logger; now?: () => number }): PublicProfiles {
+  const logger = deps.logger.child({ module: 'public-profiles' });
+  const now = deps.now ?? Date.now;
+  const rebuilding = new Map<string, Promise<Entry>>();
+
+  const build = async (handle: string): Promise<Entry> => {
+    const { body, endsAt } = await asVisitor(deps.db, async (tx) => {
+      const profile = await findPublishedProfile(tx, handle);
+      if (!profile) return { body: undefined, endsAt: [] };
+      const links = await listLiveLinks(tx, profile.id);
+      const page: PublicProfile = {
+        profile: {
+          id: profile.id,
+          handle: profile.handle,
+          displayName: profile.display_name,
+          bio: profile.bio,
+          avatarAssetId: profile.avatar_asset_id,
+          theme: profile.theme,
+          accentColor: profile.accent_color,
+          updatedAt: profile.updated_at.toISOString(),
+        },
+        links: links.map((link) => ({ id: link.id, title: link.title, url: link.url, kind: link.kind, repository: toRepository(link) })),
+      };
+      return { body: page, endsAt: links.flatMap((link) => (link.ends_at ? [link.ends_at.getTime()] : [])) };
+    });
+    const etag = `"${createHash('sha256')
+      .update(JSON.stringify(body ?? null))
+      .digest('base64url')
+      .slice(0, 27)}"`;
+    const lifetime = (body ? FRESH_SECONDS : MISSING_SECONDS) * 1000;
+    return { page: { body, etag }, freshUntil: Math.min(now() + lifetime, ...endsAt) };
+  };
+
+  /** A cache operation that cannot fail the request: an outage reads as { ok: false }. */
+  const tryCache = async <T>(what: string, operation: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> => {
+    try {
+      return { ok: true, value: await operation() };
+    } catch (error) {
+      logger.warn({ err: error }, `public profile cache ${what} failed; using PostgreSQL`);
+      return { ok: false };
+    }
+  };
+
+  const generationKey = (handle: string) => `pp:gen:${handle}`;
+
+  const rebuild = (handle: string, key: string | undefined): Promise<Entry> => {
+    const flightKey = key ?? `uncached:${handle}`;
+    let flight = rebuilding.get(flightKey);
+    if (!flight) {
+      flight = build(handle)
+        .then(async (entry) => {
+          if (key) await tryCache('write', () => deps.cache.set(key, JSON.stringify(entry), STORED_SECONDS));
+          return entry;
+        })
+        .finally(() => rebuilding.delete(flightKey));
+      rebuilding.set(flightKey, flight);
+    }
+    return flight;
+  };
+
+  return {
+    async get(rawHandle) {
+      const handle = rawHandle.toLowerCase();
+      const generation = await tryCache('read', () => deps.cache.get(generationKey(handle)));
+      // Without a readable generation the cache cannot be trusted to be current: go to PostgreSQL.
+      const key = generation.ok ? `pp:${handle}:${generation.value ?? '0'}` : undefined;
+      const cached = key ? await tryCache('read', () => deps.cache.get(key)) : undefined;
+      if (cached?.ok && cached.value !== undefined) {
+        const entry = JSON.parse(cached.value) as Entry;
+        if (entry.freshUntil <= now()) {
+          rebuild(handle, key).catch((error: unknown) => logger.warn({ err: error }, 'background rebuild of a public profile failed'));
+        }
+        return entry.page;
+      }
+      return (await rebuild(handle, key)).page;
+    },
+
+    async invalidate(handles) {
+      for (const handle of handles) {
+        await tryCache('invalidation', () => deps.cache.increment(generationKey(handle.toLowerCase()), GENERATION_WINDOW_MS));
+      }
+    },
+  };
+}

@@ -1,0 +1,172 @@
+// An API instance for tests: a fresh migrated database, a cache (memory unless given), and the real
+// HTTP server of lib/runtime (so security headers, request ids and the HTTPS redirect apply exactly
+// as in production). ApiClient is a tiny browser stand-in: one cookie jar, the CSRF token, and the
+// Origin header a same-origin page would send.
+import { randomBytes } from 'node:crypto';
+import type { Cache } from '../../lib/cache/cache.js';
+import { createMemoryCache } from '../../lib/cache/memory-cache.js';
+import { createMetrics } from '../../lib/metrics.js';
+import { startHttpServer, type RunningHttpServer } from '../../lib/runtime/http-server.js';
+import { createTestDatabase, type TestDatabase } from '../../lib/testing/postgres.js';
+import { testLogger } from '../../lib/testing/services.js';
+import { uniqueName } from '../../lib/testing/wait-for.js';
+import { createApiApp, type ApiApp, type ApiConfig } from '../app.js';
+import { createPasswordHasher } from '../auth/password.js';
+
+export const TEST_PUBLIC_URL = 'http://localhost:3000';
+export const TEST_ORIGIN = new URL(TEST_PUBLIC_URL).origin;
+/** Cheap scrypt for tests (the production parameters are measured in the bench). */
+export const testPasswordHasher = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
+
+export interface ApiHarness {
+  url: string;
+  database: TestDatabase;
+  cache: Cache;
+  api: ApiApp;
+  config: ApiConfig;
+  client(): ApiClient;
+  /** A signed-up, logged-in creator. */
+  newUser(): Promise<ApiClient>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  which?: 'embedded' | 'real' | 'default';
+  cache?: Cache;
+  /** An existing database to share (several API instances on one database). */
+  database?: TestDatabase;
+  config?: Partial<ApiConfig>;
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export class ApiClient {
+  cookie: string | undefined;
+  csrfToken: string | undefined;
+  email: string | undefined;
+  password: string | undefined;
+  userId: string | undefined;
+
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(this.csrfToken && method !== 'GET' ? { 'x-csrf-token': this.csrfToken } : {}),
+        ...(method !== 'GET' ? { origin: TEST_ORIGIN } : {}),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie) {
+      const [pair] = setCookie.split(';');
+      this.cookie = pair?.endsWith('=') ? undefined : pair;
+    }
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+
+  get = <T = Record<string, unknown>>(path: string, headers?: Record<string, string>) => this.request<T>('GET', path, undefined, headers);
+  post = <T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>) => this.request<T>('POST', path, body ?? {}, headers);
+  patch = <T = Record<string, unknown>>(path: string, body: unknown) => this.request<T>('PATCH', path, body);
+  put = <T = Record<string, unknown>>(path: string, body: unknown) => this.request<T>('PUT', path, body);
+  delete = <T = Record<string, unknown>>(path: string, body?: unknown) => this.request<T>('DELETE', path, body);
+
+  async signUpAndLogIn(email = `${uniqueName('creator')}@example.com`, password = `pw-${randomBytes(8).toString('hex')}`): Promise<this> {
+    const signUp = await this.post('/api/v1/auth/signup', { email, password });
+    if (signUp.status !== 202) throw new Error(`sign-up failed: ${signUp.status} ${JSON.stringify(signUp.body)}`);
+    await this.logIn(email, password);
+    return this;
+  }
+
+  async logIn(email: string, password: string): Promise<ApiResponse<{ user: { id: string }; csrfToken: string }>> {
+    const login = await this.post<{ user: { id: string }; csrfToken: string }>('/api/v1/auth/login', { email, password });
+    if (login.status === 200) {
+      this.csrfToken = login.body.csrfToken;
+      this.email = email;
+      this.password = password;
+      this.userId = login.body.user.id;
+    }
+    return login;
+  }
+
+  async newProfile(fields: Record<string, unknown> = {}): Promise<{ id: string; handle: string }> {
+    const response = await this.post<{ id: string; handle: string }>('/api/v1/profiles', { handle: uniqueName('h').replaceAll('_', '-').slice(0, 30), displayName: 'Test Creator', ...fields });
+    if (response.status !== 201) throw new Error(`profile creation failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+
+  async newLink(profileId: string, fields: Record<string, unknown> = {}): Promise<{ id: string }> {
+    const response = await this.post<{ id: string }>(`/api/v1/profiles/${profileId}/links`, { title: 'A link', url: 'https://example.com/', ...fields });
+    if (response.status !== 201) throw new Error(`link creation failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+}
+
+export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
+  return {
+    trustProxy: false,
+    publicUrl: TEST_PUBLIC_URL,
+    sessionSecret: randomBytes(32).toString('base64url'),
+    hashSecret: randomBytes(32).toString('base64url'),
+    rateLimits: { ipPerMinute: 10_000, userPerMinute: 10_000, authPerMinute: 10_000 },
+    ...overrides,
+  };
+}
+
+export async function startApiServer(api: ApiApp, config: ApiConfig): Promise<RunningHttpServer> {
+  return startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    routes: [{ name: '/api', prefix: '/api', handler: api.app }],
+    roles: ['api'],
+    readiness: async () => ({ status: 'ok', dependencies: {} }),
+    metricsToken: undefined,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    hstsPreload: false,
+    logger: testLogger,
+    metrics: createMetrics(),
+  });
+}
+
+export async function startApiHarness(label: string, options: HarnessOptions = {}): Promise<ApiHarness> {
+  const ownsDatabase = options.database === undefined;
+  const database = options.database ?? (await createTestDatabase(label, options.which ?? 'default'));
+  const cache = options.cache ?? createMemoryCache();
+  const config = testApiConfig(options.config);
+  const api = createApiApp(config, { db: database.db, cache, logger: testLogger, passwordHasher: testPasswordHasher });
+  const server = await startApiServer(api, config);
+  const client = () => new ApiClient(server.url);
+  return {
+    url: server.url,
+    database,
+    cache,
+    api,
+    config,
+    client,
+    newUser: () => client().signUpAndLogIn(),
+    async close() {
+      await server.close(1_000);
+      if (!options.cache) await cache.close();
+      if (ownsDatabase) await database.drop();
+    },
+  };
+}
