@@ -40,7 +40,7 @@ export function createLoginThrottle(deps: { cache: Cache; hashSecret: string; lo
       { key: keyOf('account', email.toLowerCase()), policy: ACCOUNT_POLICY },
       { key: keyOf('address', ip), policy: ADDRESS_POLICY },
     ] as const;
-  const degrade = (error: unknown) => logger.warn({ err: error }, 'login throttle unavailable; relying on request rate limits');
+  const degrade = (error: unknown) => logger.debug({ err: error }, 'login throttle unavailable; relying on request rate limits');
 
   return {
     async check(email, ip) {

@@ -120,7 +120,7 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
     try {
       return { ok: true, value: await operation() };
     } catch (error) {
-      logger.warn({ err: error }, `public profile cache ${what} failed; using PostgreSQL`);
+      logger.debug({ err: error }, `public profile cache ${what} failed; using PostgreSQL`);
       return { ok: false };
     }
   };

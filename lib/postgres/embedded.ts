@@ -190,3 +190,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
   };
 }
+
+/**
+ * The superuser URL of the embedded server that a running Linkpulse process started on DATA_DIR, or
+ * undefined when none runs. PostgreSQL records its pid (line 1) and port (line 4) in postmaster.pid.
+ */
+export async function runningEmbeddedPostgresUrl(dataDir: string, superuserPassword: string): Promise<string | undefined> {
+  const lines = await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').then(
+    (text) => text.split('\n'),
+    () => [],
+  );
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || port <= 0 || !isProcessAlive(pid)) return undefined;
+  return `postgres://${SUPERUSER}:${encodeURIComponent(superuserPassword)}@127.0.0.1:${port}/${DATABASE}`;
+}

@@ -4,6 +4,7 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ApiClient, TEST_PUBLIC_URL } from '../../api/testing/api-harness.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { describeWithService, realServices, testConfig } from '../testing/services.js';
@@ -62,15 +63,32 @@ describe('linkpulse start on embedded defaults', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-cli-'));
     await chmod(dataDir, 0o755);
     try {
-      const cli = linkpulse(['start'], { DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0' });
+      const cli = linkpulse(['start'], { DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', PUBLIC_URL: TEST_PUBLIC_URL });
       const url = await runningUrl(cli);
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(200);
       expect(((await ready.json()) as { status: string }).status).toBe('ok');
+
+      // `linkpulse admin grant` reaches the embedded server of the running process.
+      const client = await new ApiClient(url).signUpAndLogIn();
+      const unknown = linkpulse(['admin', 'grant', 'nobody@example.com'], { DATA_DIR: dataDir });
+      expect(await unknown.exited).toBe(67);
+      expect(unknown.stderr).toEqual(['linkpulse: no account has the email address nobody@example.com']);
+      const grant = linkpulse(['admin', 'grant', client.email!], { DATA_DIR: dataDir });
+      expect(await grant.exited).toBe(0);
+      expect(grant.stdout).toEqual([`${client.email} is now an admin`]);
+      expect((await client.get<{ user: { role: string } }>('/api/v1/auth/me')).body.user.role).toBe('admin');
+
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
       await expect(stat(path.join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
       await expect(stat(path.join(dataDir, 'linkpulse.pid'))).rejects.toThrow(/ENOENT/);
+
+      // With no process running, the command starts the embedded server itself.
+      const revoke = linkpulse(['admin', 'revoke', client.email!], { DATA_DIR: dataDir });
+      expect(await revoke.exited).toBe(0);
+      expect(revoke.stdout).toEqual([`${client.email} is no longer an admin`]);
+      await expect(stat(path.join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -3,7 +3,9 @@
 //   linkpulse start [--role all|ingest|api|consumers|scheduler|dashboard[,...]]
 //   linkpulse migrate
 //   linkpulse clickhouse-http
+//   linkpulse admin grant|revoke <email>
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
@@ -12,6 +14,8 @@ import { createPlatform, startEmbeddedClickHouseHttp } from './platform.js';
 import { ROLE_NAMES, type RoleName } from './role.js';
 import { installShutdownHandlers } from './shutdown.js';
 import { startProcess } from './start.js';
+import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from '../postgres/embedded.js';
+import { migratePostgres } from '../postgres/migrate.js';
 import { loadOrCreateSecrets, secretsFile } from '../secrets.js';
 import { VERSION } from '../version.js';
 
@@ -23,11 +27,22 @@ Usage:
   linkpulse migrate                  Apply PostgreSQL and ClickHouse migrations, then exit
   linkpulse clickhouse-http          Serve the embedded ClickHouse engine over the ClickHouse HTTP
                                      protocol (CLICKHOUSE_HTTP_PORT; read-only analysts)
+  linkpulse admin grant <email>      Make an account an admin (reads the security audit log and
+  linkpulse admin revoke <email>     operational views); needs DATABASE_OWNER_URL in scaled mode
   linkpulse --version | --help
 
 Configuration comes from environment variables; see README.md.`;
 
 class UsageError extends Error {}
+/** A command that ran but could not do what was asked; exits with its sysexits.h code. */
+class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
 
 function parseRoles(value: string | undefined): RoleName[] {
   if (value === undefined || value === 'all') return [...ROLE_NAMES];
@@ -81,6 +96,48 @@ async function clickhouseHttp(config: Config): Promise<void> {
   );
 }
 
+/**
+ * Runs fn with a URL of the migrating login: DATABASE_OWNER_URL in scaled mode; in embedded mode the
+ * superuser of the server a running process started on DATA_DIR, or of one started here for fn.
+ */
+async function withOwnerDatabase(config: Config, fn: (ownerUrl: string) => Promise<void>): Promise<void> {
+  if (config.databaseUrl) {
+    if (!config.databaseOwnerUrl) throw new UsageError('this command needs DATABASE_OWNER_URL next to DATABASE_URL');
+    return fn(config.databaseOwnerUrl);
+  }
+  const secrets = await loadOrCreateSecrets(config.dataDir);
+  const running = await runningEmbeddedPostgresUrl(config.dataDir, secrets.postgresSuperuserPassword);
+  if (running) return fn(running);
+  const lock = await lockDataDir(config.dataDir);
+  const logger = createLogger(config.logLevel, { command: 'admin' });
+  try {
+    const server = await startEmbeddedPostgres({ dataDir: config.dataDir, superuserPassword: secrets.postgresSuperuserPassword, logger });
+    try {
+      await migratePostgres({ ownerUrl: server.superuserUrl(), logger });
+      await fn(server.superuserUrl());
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+async function admin(config: Config, action: string | undefined, email: string | undefined): Promise<void> {
+  if ((action !== 'grant' && action !== 'revoke') || !email) throw new UsageError('usage: linkpulse admin grant|revoke <email>');
+  await withOwnerDatabase(config, async (ownerUrl) => {
+    const client = new pg.Client({ connectionString: ownerUrl, application_name: 'linkpulse-admin' });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ found: boolean }>('SELECT admin_set_role($1, $2) AS found', [email, action === 'grant' ? 'admin' : 'creator']);
+      if (!rows[0]?.found) throw new CommandError(`no account has the email address ${email}`, 67); // EX_NOUSER
+    } finally {
+      await client.end();
+    }
+  });
+  process.stdout.write(action === 'grant' ? `${email} is now an admin\n` : `${email} is no longer an admin\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -109,6 +166,8 @@ async function main(argv: string[]): Promise<void> {
       return migrate(config);
     case 'clickhouse-http':
       return clickhouseHttp(config);
+    case 'admin':
+      return admin(config, positionals[1], positionals[2]);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -122,6 +181,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`linkpulse: ${error.message}\n\n${USAGE}\n`);
     process.exit(64); // EX_USAGE
+  }
+  if (error instanceof CommandError) {
+    process.stderr.write(`linkpulse: ${error.message}\n`);
+    process.exit(error.exitCode);
   }
   process.stderr.write(`linkpulse: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
