@@ -9,6 +9,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { EventBus } from '../lib/bus/event-bus.js';
+import { createPasswordHasher, DEFAULT_SCRYPT } from '../api/auth/password.js';
 import { createKafkaBus } from '../lib/bus/kafka-bus.js';
 import { createPostgresBus } from '../lib/bus/postgres-bus.js';
 import { createChdbAdapter } from '../lib/clickhouse/chdb-adapter.js';
@@ -214,7 +215,32 @@ async function benchHttp(): Promise<void> {
   }
 }
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { bus: benchBus, clickhouse: benchClickHouse, http: benchHttp };
+/** The login KDF at its production parameters: time per hash, and what concurrent logins cost. */
+async function benchPasswords(): Promise<void> {
+  const hasher = createPasswordHasher();
+  const stored = await hasher.hash('correct horse battery staple');
+  const sequential: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now();
+    await hasher.verify('correct horse battery staple', stored);
+    sequential.push(performance.now() - started);
+  }
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 2);
+  const concurrent = 16;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrent }, () => hasher.verify('wrong guess', stored)));
+  const elapsed = performance.now() - started;
+  clearInterval(sampler);
+  report(`password hashing (scrypt N=${DEFAULT_SCRYPT.N}, r=${DEFAULT_SCRYPT.r}, p=${DEFAULT_SCRYPT.p})`, {
+    'one verification': latencies(sequential),
+    [`${concurrent} concurrent verifications`]: `${elapsed.toFixed(0)} ms in total (${rate(concurrent, elapsed)})`,
+    'peak RSS growth during them': `${Math.round((rssPeak - rssBefore) / 1024 ** 2)} MiB (sampled every 2 ms)`,
+  });
+}
+
+const BENCHMARKS: Record<string, () => Promise<void>> = { bus: benchBus, clickhouse: benchClickHouse, http: benchHttp, passwords: benchPasswords };
 
 const selected = process.argv.slice(2);
 process.stdout.write(`Linkpulse benchmarks: Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB\n`);
