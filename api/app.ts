@@ -17,7 +17,7 @@ import { adminRoutes } from './admin/admin.routes.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
-import { createAuthenticator, createRouteGuards } from './auth/authenticate.js';
+import { createAuthenticator, createRouteGuards, rejectFailedAuthentication } from './auth/authenticate.js';
 import { createCredentials } from './auth/credentials.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
@@ -152,6 +152,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   app.use(createAuthenticator({ db, credentials, cookie }));
   app.use(requestLimiter);
   app.use((request, response, next) => (credentialPaths.has(`${request.method} ${request.path}`) ? credentialLimiter(request, response, next) : next()));
+  app.use(rejectFailedAuthentication);
   app.use(express.json({ limit: BODY_LIMIT }));
   const v1 = express.Router();
   mountRoutes(v1, routes, createRouteGuards({ credentials, audit, origin }));

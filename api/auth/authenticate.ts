@@ -1,6 +1,7 @@
 // Resolves the caller of every API request, before rate limiting (signed-in callers have their own
 // budget) and before routing. A bearer token (personal access token) wins over the cookie; a bad
-// bearer token fails the request, a stale cookie just leaves the caller anonymous.
+// bearer token fails the request (after the per-IP limiter has counted it, so guessing tokens is
+// rate limited too), a stale cookie just leaves the caller anonymous.
 // Then, per route, authorize() applies the route's access level, token scopes and CSRF rules.
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../../lib/errors.js';
@@ -32,7 +33,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): RequestHandler {
           ? await db.query<{ token_id: string; user_id: string; role: UserRole; scopes: Scope[] }>('SELECT * FROM auth_api_token($1)', [hash])
           : { rows: [] };
         const row = rows[0];
-        if (!row) throw new AppError('AUTH_FAILED', 'The access token is invalid, expired or revoked');
+        if (!row) {
+          failedAuthentication.set(request, new AppError('AUTH_FAILED', 'The access token is invalid, expired or revoked'));
+          return;
+        }
         request.auth = { via: 'token', userId: row.user_id, role: row.role, tokenId: row.token_id, scopes: row.scopes };
         return;
       }
@@ -47,6 +51,11 @@ export function createAuthenticator(deps: AuthenticatorDeps): RequestHandler {
     })().then(() => next(), next);
   };
 }
+
+const failedAuthentication = new WeakMap<Request, AppError>();
+
+/** Fails a request whose bearer token was bad; mounted after the rate limiters. */
+export const rejectFailedAuthentication: RequestHandler = (request, _response, next) => next(failedAuthentication.get(request));
 
 export interface GuardDeps {
   credentials: Credentials;

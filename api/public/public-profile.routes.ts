@@ -63,6 +63,8 @@ export function publicProfileRoutes(profiles: PublicProfiles): RouteSpec[] {
         304: { description: 'Not modified since the ETag sent in If-None-Match' },
       },
       async handler({ params, request }) {
+        // No handle can contain anything else (see Handle in profiles.routes.ts): answer without a lookup.
+        if (!/^[A-Za-z0-9_-]+$/.test(params.handle)) throw notFound('No published profile has this handle');
         const page = await profiles.get(params.handle);
         if (!page.body) throw notFound('No published profile has this handle');
         const headers = { ETag: page.etag, 'Cache-Control': CDN_CACHE_CONTROL, Vary: 'Accept-Encoding' };
