@@ -96,7 +96,9 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
       ...(route.scope ? { 'x-token-scope': route.scope } : {}),
     };
   }
-  components.ErrorEnvelope = convert(ErrorEnvelope, 'output');
+  // Converting a schema with a meta id registers it as a component and returns only a $ref to it:
+  // assigning that $ref back to the component would make ErrorEnvelope a reference to itself.
+  convert(ErrorEnvelope, 'output');
 
   return {
     openapi: '3.1.0',

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '../../lib/cache/cache.js';
 import { createMemoryCache } from '../../lib/cache/memory-cache.js';
+import type { ReadinessReport } from '../../lib/health.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/postgres.js';
@@ -36,6 +37,8 @@ export interface HarnessOptions {
   /** An existing database to share (several API instances on one database). */
   database?: TestDatabase;
   config?: Partial<ApiConfig>;
+  /** What /readyz reports; always ok unless given (a process builds it from its health checks). */
+  readiness?: () => Promise<ReadinessReport>;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -120,6 +123,8 @@ export class ApiClient {
   }
 }
 
+const alwaysReady = async (): Promise<ReadinessReport> => ({ status: 'ok', dependencies: {} });
+
 export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
   return {
     trustProxy: false,
@@ -131,13 +136,13 @@ export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
   };
 }
 
-export async function startApiServer(api: ApiApp, config: ApiConfig): Promise<RunningHttpServer> {
+export async function startApiServer(api: ApiApp, config: ApiConfig, readiness: () => Promise<ReadinessReport> = alwaysReady): Promise<RunningHttpServer> {
   return startHttpServer({
     host: '127.0.0.1',
     port: 0,
     routes: [{ name: '/api', prefix: '/api', handler: api.app }],
     roles: ['api'],
-    readiness: async () => ({ status: 'ok', dependencies: {} }),
+    readiness,
     metricsToken: undefined,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
@@ -153,7 +158,7 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
   const cache = options.cache ?? createMemoryCache();
   const config = testApiConfig(options.config);
   const api = createApiApp(config, { db: database.db, cache, logger: testLogger, passwordHasher: testPasswordHasher });
-  const server = await startApiServer(api, config);
+  const server = await startApiServer(api, config, options.readiness);
   const client = () => new ApiClient(server.url);
   return {
     url: server.url,

@@ -84,3 +84,15 @@ export function createDatabase(options: DatabaseOptions): Database {
     },
   };
 }
+
+// Node socket errors, PostgreSQL's connection-exception class (08…), and server states that refuse
+// or drop connections: shutting down (57P01-57P03), too many connections (53300).
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|Client has encountered a connection error|Connection refused/;
+
+/** Whether an error means PostgreSQL cannot be reached right now (worth a retry), not that a query was wrong. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || UNAVAILABLE_MESSAGES.test(error.message);
+}

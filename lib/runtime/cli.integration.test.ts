@@ -1,44 +1,13 @@
 // The command line as operators use it: real processes, real signals.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient, TEST_PUBLIC_URL } from '../../api/testing/api-harness.js';
-import { PROJECT_ROOT } from '../paths.js';
+import { linkpulse, runningUrl, type CliProcess } from '../testing/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { describeWithService, realServices, testConfig } from '../testing/services.js';
-import { uniqueName, waitFor } from '../testing/wait-for.js';
-
-interface CliProcess {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-/** Runs the CLI with exactly the given environment (nothing inherited beyond PATH and HOME). */
-function linkpulse(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'lib/runtime/cli.ts'), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, // eslint-disable-line no-restricted-properties -- a child process needs PATH and HOME
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(...chunk.toString().split('\n').filter(Boolean)));
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString().split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout, stderr, exited };
-}
-
-async function runningUrl(cli: CliProcess): Promise<string> {
-  const line = await waitFor(() => cli.stdout.find((l) => l.startsWith('Linkpulse is running at')), {
-    what: `the process to start (stderr: ${cli.stderr.slice(-5).join(' | ')})`,
-    timeoutMs: 60_000,
-  });
-  return line.replace('Linkpulse is running at ', '').trim();
-}
+import { uniqueName } from '../testing/wait-for.js';
 
 describe('configuration errors', () => {
   it.each([

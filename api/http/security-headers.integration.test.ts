@@ -1,0 +1,397 @@
+// Every response of the API carries the security headers, whatever wrote it: a handler, an access
+// guard, input validation, the body parser, a rate limiter, the error envelope of a failed dependency,
+// or no route at all. The operations come from the served OpenAPI document rather than a list kept
+// here, so a new route is covered the day it is added (and fails until it has a recipe below).
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '../../lib/testing/wait-for.js';
+import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '../testing/api-harness.js';
+
+interface Parameter {
+  name: string;
+  in: 'path' | 'query';
+  schema?: { format?: string };
+}
+
+interface Operation {
+  operationId: string;
+  security: unknown[];
+  parameters: Parameter[];
+  requestBody?: unknown;
+}
+
+interface Endpoint {
+  method: string;
+  /** The document's path template: /api/v1/profiles/{profileId} */
+  path: string;
+  operation: Operation;
+}
+
+/** A request that succeeds, with the status it succeeds with. */
+interface Call {
+  client: ApiClient;
+  params?: Record<string, string>;
+  query?: string;
+  body?: unknown;
+  status: number;
+}
+
+type ErrorBody = { error: { code: string; requestId: string; message: string } };
+
+/** Names of the security headers that are missing or wrong on a response. */
+function missingSecurityHeaders(headers: Headers): string[] {
+  const csp = headers.get('content-security-policy') ?? '';
+  const checks: Record<string, boolean> = {
+    'Content-Security-Policy': csp.includes("default-src 'none'") && csp.includes("frame-ancestors 'none'"),
+    'Strict-Transport-Security': headers.get('strict-transport-security') === 'max-age=63072000; includeSubDomains',
+    'X-Content-Type-Options': headers.get('x-content-type-options') === 'nosniff',
+    'Referrer-Policy': headers.get('referrer-policy') === 'strict-origin-when-cross-origin',
+    'Cross-Origin-Opener-Policy': headers.get('cross-origin-opener-policy') === 'same-origin',
+    'Cross-Origin-Resource-Policy': headers.get('cross-origin-resource-policy') === 'same-origin',
+    'X-Frame-Options': headers.get('x-frame-options') === 'DENY',
+    'X-Request-Id': /^[A-Za-z0-9._:-]{8,128}$/.test(headers.get('x-request-id') ?? ''),
+  };
+  return Object.entries(checks)
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name);
+}
+
+/** An error response: the envelope, its request id echoed in X-Request-Id, and every security header. */
+function expectErrorResponse(response: ApiResponse<ErrorBody>, status: number, code: string): void {
+  expect(response.status).toBe(status);
+  expect(response.body.error.code).toBe(code);
+  expect(response.body.error.requestId).toBe(response.headers.get('x-request-id'));
+  expect(missingSecurityHeaders(response.headers)).toEqual([]);
+}
+
+const uniqueHandle = () => uniqueName('h').replaceAll('_', '-').slice(0, 30);
+
+async function grantAdmin(harness: ApiHarness, email: string): Promise<void> {
+  const owner = new pg.Client({ connectionString: harness.database.ownerUrl });
+  await owner.connect();
+  try {
+    await owner.query("SELECT admin_set_role($1, 'admin')", [email]);
+  } finally {
+    await owner.end();
+  }
+}
+
+let harness: ApiHarness;
+let endpoints: Endpoint[];
+/** A creator with a published profile and a link, for the operations that only read or add. */
+let owner: ApiClient;
+let profile: { id: string; handle: string };
+let link: { id: string };
+
+beforeAll(async () => {
+  harness = await startApiHarness('security_headers');
+  const document = await harness.client().get<{ paths: Record<string, Record<string, Operation>> }>('/api/v1/openapi.json');
+  expect(document.status).toBe(200);
+  endpoints = Object.entries(document.body.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ method, path, operation })));
+  owner = await harness.newUser();
+  profile = await owner.newProfile({ published: true });
+  link = await owner.newLink(profile.id);
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+// One successful call per operationId. Each builds what it consumes (a user to log out, a token to
+// revoke), so no call depends on another having run first. Profiles are made by users of their own:
+// an account may have only a few.
+const recipes: Record<string, () => Promise<Call>> = {
+  getApiInfo: async () => ({ client: harness.client(), status: 200 }),
+  getOpenApiDocument: async () => ({ client: harness.client(), status: 200 }),
+  signUp: async () => ({ client: harness.client(), body: { email: `${uniqueName('signup')}@example.com`, password: 'a long password' }, status: 202 }),
+  logIn: async () => {
+    const user = await harness.newUser();
+    return { client: harness.client(), body: { email: user.email, password: user.password }, status: 200 };
+  },
+  logOut: async () => ({ client: await harness.newUser(), status: 204 }),
+  getMe: async () => ({ client: owner, status: 200 }),
+  changePassword: async () => {
+    const user = await harness.newUser();
+    return { client: user, body: { currentPassword: user.password, newPassword: 'a brand new password' }, status: 200 };
+  },
+  deleteAccount: async () => {
+    const user = await harness.newUser();
+    return { client: user, body: { password: user.password }, status: 204 };
+  },
+  listTokens: async () => ({ client: owner, status: 200 }),
+  createToken: async () => ({ client: owner, body: { name: 'CI', scopes: ['profiles:read'] }, status: 201 }),
+  revokeToken: async () => {
+    const token = await owner.post<{ id: string }>('/api/v1/tokens', { name: 'to revoke', scopes: ['profiles:read'] });
+    return { client: owner, params: { tokenId: token.body.id }, status: 204 };
+  },
+  listProfiles: async () => ({ client: owner, status: 200 }),
+  createProfile: async () => ({ client: await harness.newUser(), body: { handle: uniqueHandle(), displayName: 'Another' }, status: 201 }),
+  getProfile: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  updateProfile: async () => ({ client: owner, params: { profileId: profile.id }, body: { bio: 'Updated' }, status: 200 }),
+  deleteProfile: async () => {
+    const user = await harness.newUser();
+    return { client: user, params: { profileId: (await user.newProfile()).id }, status: 204 };
+  },
+  checkHandle: async () => ({ client: owner, params: { handle: uniqueHandle() }, status: 200 }),
+  listLinks: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  createLink: async () => ({ client: owner, params: { profileId: profile.id }, body: { title: 'Another link', url: 'https://example.org/' }, status: 201 }),
+  updateLink: async () => ({ client: owner, params: { profileId: profile.id, linkId: link.id }, body: { title: 'Renamed' }, status: 200 }),
+  deleteLink: async () => ({ client: owner, params: { profileId: profile.id, linkId: (await owner.newLink(profile.id)).id }, status: 204 }),
+  reorderLinks: async () => {
+    // A profile of its own: the request must list every link of the profile, and other calls add links.
+    const user = await harness.newUser();
+    const own = await user.newProfile();
+    const first = await user.newLink(own.id);
+    const second = await user.newLink(own.id);
+    return { client: user, params: { profileId: own.id }, body: { linkIds: [second.id, first.id] }, status: 200 };
+  },
+  getPublicProfile: async () => ({ client: harness.client(), params: { handle: profile.handle }, status: 200 }),
+  listAuditLog: async () => {
+    const admin = await harness.newUser();
+    await grantAdmin(harness, admin.email!);
+    return { client: admin, query: '?limit=5', status: 200 };
+  },
+};
+
+async function recipeFor(endpoint: Endpoint): Promise<Call> {
+  const recipe = recipes[endpoint.operation.operationId];
+  if (!recipe) throw new Error(`no recipe for ${endpoint.operation.operationId} (${endpoint.method.toUpperCase()} ${endpoint.path}): add one to this file`);
+  return recipe();
+}
+
+function urlOf(endpoint: Endpoint, params: Record<string, string> = {}, query = ''): string {
+  return (
+    endpoint.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+      const value = params[name];
+      if (value === undefined) throw new Error(`the recipe for ${endpoint.operation.operationId} gives no {${name}}`);
+      return encodeURIComponent(value);
+    }) + query
+  );
+}
+
+const uuidParams = (endpoint: Endpoint) => endpoint.operation.parameters.filter((p) => p.in === 'path' && p.schema?.format === 'uuid').map((p) => p.name);
+const withParams = (params: Record<string, string> | undefined, names: string[], value: () => string) => ({
+  ...params,
+  ...Object.fromEntries(names.map((name) => [name, value()])),
+});
+
+interface Probe {
+  endpoint: Endpoint;
+  /** What the request should produce, e.g. 'no credentials'. */
+  what: string;
+  expected: number;
+  send(): Promise<ApiResponse>;
+}
+
+/**
+ * Sends the probes one by one and fails with one line per problem (a status other than the expected
+ * one, or a missing security header), so one run reports every operation that misbehaves. Also fails
+ * when there is no probe at all, so an empty document cannot pass.
+ */
+async function runProbes(probes: Probe[]): Promise<void> {
+  expect(probes.length).toBeGreaterThan(0);
+  const problems: string[] = [];
+  for (const probe of probes) {
+    const label = `${probe.endpoint.method.toUpperCase()} ${probe.endpoint.path} (${probe.what})`;
+    const response = await probe.send();
+    if (response.status !== probe.expected) problems.push(`${label}: status ${response.status}, expected ${probe.expected}: ${JSON.stringify(response.body)}`);
+    const missing = missingSecurityHeaders(response.headers);
+    if (missing.length > 0) problems.push(`${label}: status ${response.status} lacks ${missing.join(', ')}`);
+  }
+  expect(problems).toEqual([]);
+}
+
+describe('every response carries the security headers', () => {
+  it('on the success response of every operation in the OpenAPI document', async () => {
+    expect(endpoints.map((endpoint) => endpoint.operation.operationId).sort()).toEqual(harness.api.routes.map((route) => route.operationId).sort());
+    const probes: Probe[] = [];
+    for (const endpoint of endpoints) {
+      const call = await recipeFor(endpoint);
+      probes.push({
+        endpoint,
+        what: 'success',
+        expected: call.status,
+        send: () => call.client.request(endpoint.method.toUpperCase(), urlOf(endpoint, call.params, call.query), call.body),
+      });
+    }
+    await runProbes(probes);
+  });
+
+  it('on 401 from every operation that needs a signed-in caller, called without credentials', async () => {
+    const probes: Probe[] = [];
+    for (const endpoint of endpoints.filter((e) => e.operation.security.length > 0)) {
+      const call = await recipeFor(endpoint);
+      probes.push({
+        endpoint,
+        what: 'no credentials',
+        expected: 401,
+        send: () => harness.client().request(endpoint.method.toUpperCase(), urlOf(endpoint, call.params, call.query), call.body),
+      });
+    }
+    await runProbes(probes);
+  });
+
+  it('on 403 from every state-changing operation of a signed-in caller, sent without the CSRF token', async () => {
+    const probes: Probe[] = [];
+    for (const endpoint of endpoints.filter((e) => e.operation.security.length > 0 && e.method !== 'get')) {
+      const call = await recipeFor(endpoint);
+      probes.push({
+        endpoint,
+        what: 'no CSRF token',
+        expected: 403,
+        send: () => call.client.request(endpoint.method.toUpperCase(), urlOf(endpoint, call.params, call.query), call.body, { 'x-csrf-token': '' }),
+      });
+    }
+    await runProbes(probes);
+  });
+
+  it('on 400 from every operation with an id in its path, given a malformed id', async () => {
+    const probes: Probe[] = [];
+    for (const endpoint of endpoints.filter((e) => uuidParams(e).length > 0)) {
+      const call = await recipeFor(endpoint);
+      const params = withParams(call.params, uuidParams(endpoint), () => 'not-a-uuid');
+      probes.push({
+        endpoint,
+        what: 'malformed id',
+        expected: 400,
+        send: () => call.client.request(endpoint.method.toUpperCase(), urlOf(endpoint, params, call.query), call.body),
+      });
+    }
+    await runProbes(probes);
+  });
+
+  it('on 404 from every operation with an id in its path, given an id that does not exist', async () => {
+    const probes: Probe[] = [];
+    for (const endpoint of endpoints.filter((e) => uuidParams(e).length > 0)) {
+      const call = await recipeFor(endpoint);
+      const params = withParams(call.params, uuidParams(endpoint), randomUUID);
+      probes.push({
+        endpoint,
+        what: 'unknown id',
+        expected: 404,
+        send: () => call.client.request(endpoint.method.toUpperCase(), urlOf(endpoint, params, call.query), call.body),
+      });
+    }
+    probes.push({
+      endpoint: endpoints.find((e) => e.operation.operationId === 'getPublicProfile')!,
+      what: 'unknown handle',
+      expected: 404,
+      send: () => harness.client().get(`/api/v1/public/profiles/${uniqueHandle()}`),
+    });
+    await runProbes(probes);
+  });
+
+  it('on 400 from every operation with a request body, given a body that does not match its schema', async () => {
+    const probes: Probe[] = [];
+    for (const endpoint of endpoints.filter((e) => e.operation.requestBody !== undefined)) {
+      const call = await recipeFor(endpoint);
+      probes.push({
+        endpoint,
+        what: 'unknown field in the body',
+        expected: 400,
+        send: () => call.client.request(endpoint.method.toUpperCase(), urlOf(endpoint, call.params, call.query), { unexpectedField: true }),
+      });
+    }
+    await runProbes(probes);
+  });
+
+  it('on 400 from every operation with query parameters, given one it does not take', async () => {
+    const probes: Probe[] = [];
+    for (const endpoint of endpoints.filter((e) => e.operation.parameters.some((p) => p.in === 'query'))) {
+      const call = await recipeFor(endpoint);
+      probes.push({
+        endpoint,
+        what: 'unknown query parameter',
+        expected: 400,
+        send: () => call.client.request(endpoint.method.toUpperCase(), urlOf(endpoint, call.params, '?unexpectedParameter=1'), call.body),
+      });
+    }
+    await runProbes(probes);
+  });
+
+  it('on 404 for a path no API route has, and for one outside every role', async () => {
+    expectErrorResponse(await harness.client().get<ErrorBody>('/api/v1/no-such-route'), 404, 'NOT_FOUND');
+    expectErrorResponse(await harness.client().request<ErrorBody>('DELETE', '/api/v2/profiles'), 404, 'NOT_FOUND');
+    expectErrorResponse(await harness.client().get<ErrorBody>('/no-such-role'), 404, 'NOT_FOUND');
+  });
+
+  it('on 413 for a body over the size limit, 400 for a body that is not JSON and 415 for one that is not declared JSON', async () => {
+    const signUp = '/api/v1/auth/signup';
+    const tooLarge = await harness.client().post<ErrorBody>(signUp, { email: 'big@example.com', password: 'x'.repeat(64 * 1024) });
+    expectErrorResponse(tooLarge, 413, 'PAYLOAD_TOO_LARGE');
+    expectErrorResponse(await harness.client().post<ErrorBody>(signUp, '{"email": '), 400, 'INVALID_INPUT');
+    const plainText = await harness.client().request<ErrorBody>('POST', signUp, 'email=someone@example.com', { 'content-type': 'text/plain' });
+    expectErrorResponse(plainText, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('on 429 from each rate limiter, with Retry-After, RateLimit and RateLimit-Policy', async () => {
+    // Same database and secrets as the main instance, so its sessions work here; tiny budgets of its own.
+    const limited = await startApiHarness('security_headers_limited', {
+      database: harness.database,
+      config: { sessionSecret: harness.config.sessionSecret, hashSecret: harness.config.hashSecret, rateLimits: { ipPerMinute: 2, userPerMinute: 3, authPerMinute: 2 } },
+    });
+    try {
+      const onLimited = (client: ApiClient) => Object.assign(new ApiClient(limited.url), { cookie: client.cookie, csrfToken: client.csrfToken });
+      const expectRefusal = (response: ApiResponse<ErrorBody>, limiter: string, limit: number) => {
+        expectErrorResponse(response, 429, 'RATE_LIMIT');
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        // Both headers are lists with one item per limiter the request went through; the refusing one has r=0.
+        const item = (header: string) => (response.headers.get(header) ?? '').split(/,\s*/).find((entry) => entry.startsWith(`"${limiter}"`));
+        expect(item('ratelimit')).toMatch(/^"[a-z]+"; ?r=0; ?t=\d+$/);
+        // pk: a digest of the client's key (never the address itself), per draft-ietf-httpapi-ratelimit-headers-08.
+        expect(item('ratelimit-policy')).toMatch(new RegExp(`^"${limiter}"; ?q=${limit}; ?w=60(; ?pk=:[A-Za-z0-9+/=]+:)?$`));
+      };
+
+      // Anonymous callers: per client address.
+      const anonymous = limited.client();
+      for (let i = 0; i < 2; i++) expect((await anonymous.get('/api/v1/')).status).toBe(200);
+      expectRefusal(await anonymous.get<ErrorBody>('/api/v1/'), 'api', 2);
+
+      // Signed-in callers: per user, whatever their address has used.
+      const user = onLimited(await harness.newUser());
+      for (let i = 0; i < 3; i++) expect((await user.get('/api/v1/auth/me')).status).toBe(200);
+      expectRefusal(await user.get<ErrorBody>('/api/v1/auth/me'), 'api', 3);
+
+      // Credential routes: the stricter per-address budget, even for a signed-in caller with budget left.
+      const other = onLimited(await harness.newUser());
+      for (let i = 0; i < 2; i++) expect((await other.post('/api/v1/auth/password', { unexpectedField: true })).status).toBe(400);
+      expectRefusal(await other.post<ErrorBody>('/api/v1/auth/password', { unexpectedField: true }), 'credentials', 2);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('on 5xx: 503 with Retry-After when the database is gone, 500 for an unexpected failure', async () => {
+    const broken = await startApiHarness('security_headers_broken');
+    const faulty = await startApiHarness('security_headers_faulty', {
+      database: { ...broken.database, db: { ...broken.database.db, query: () => Promise.reject(new Error('unexpected: relation "x" does not exist')) } },
+    });
+    try {
+      const user = await broken.newUser();
+      const stranger = new ApiClient(faulty.url);
+      stranger.cookie = user.cookie;
+      const unexpected = await stranger.get<ErrorBody>('/api/v1/auth/me');
+      expectErrorResponse(unexpected, 500, 'INTERNAL_ERROR');
+      expect(unexpected.body.error.message).not.toMatch(/relation|sql/i);
+      await faulty.close();
+
+      await broken.database.db.close();
+      const failures = [
+        await user.get<ErrorBody>('/api/v1/auth/me'),
+        await user.get<ErrorBody>('/api/v1/profiles'),
+        await broken.client().post<ErrorBody>('/api/v1/auth/signup', { email: `${uniqueName('late')}@example.com`, password: 'a long password' }),
+      ];
+      for (const response of failures) {
+        expectErrorResponse(response, 503, 'UNAVAILABLE');
+        expect(response.headers.get('retry-after')).toBe('5');
+        // The cause stays in the logs: clients get a generic message.
+        expect(response.body.error.message).not.toMatch(/pool|postgres|sql/i);
+      }
+      const info = await broken.client().get('/api/v1/');
+      expect(info.status).toBe(200);
+      expect(missingSecurityHeaders(info.headers)).toEqual([]);
+    } finally {
+      await broken.close();
+    }
+  });
+});
