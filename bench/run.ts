@@ -179,16 +179,49 @@ async function benchClickHouse(): Promise<void> {
   }
 }
 
+/** Signs up, logs in and publishes a profile with five links; returns what the API benchmarks request. */
+async function seedCreator(baseUrl: string, origin: string): Promise<{ cookie: string; handle: string; profileId: string }> {
+  const post = async (pathname: string, body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${baseUrl}/api/v1${pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin, ...headers },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${pathname}: ${response.status} ${await response.text()}`);
+    return response;
+  };
+  const credentials = { email: 'bench@example.com', password: 'a bench password' };
+  await post('/auth/signup', credentials);
+  const login = await post('/auth/login', credentials);
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const session = { cookie, 'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken };
+  const profile = (await (await post('/profiles', { handle: 'bench', displayName: 'Bench', published: true }, session)).json()) as { id: string };
+  for (let i = 0; i < 5; i++) await post(`/profiles/${profile.id}/links`, { title: `Link ${i}`, url: `https://example.com/${i}` }, session);
+  return { cookie, handle: 'bench', profileId: profile.id };
+}
+
 async function benchHttp(): Promise<void> {
   const dataDir = await scratch('http');
-  const running = await startProcess(parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }), ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'], {
-    installSignalHandlers: false,
+  const publicUrl = 'http://localhost:3000';
+  const config = parseConfig({
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: publicUrl,
+    // The benchmark is one client address and one user: lift the limits it would otherwise measure.
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    API_USER_RATE_LIMIT_PER_MINUTE: '1000000',
   });
+  const running = await startProcess(config, ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'], { installSignalHandlers: false });
   try {
-    for (const [pathname, label] of [
-      ['/healthz', 'GET /healthz'],
-      ['/readyz', 'GET /readyz (checks 5 backends)'],
-      ['/', 'GET / (SvelteKit SSR status page)'],
+    const creator = await seedCreator(running.url, publicUrl);
+    for (const [pathname, label, headers] of [
+      ['/healthz', 'GET /healthz', {}],
+      ['/readyz', 'GET /readyz (checks 5 backends)', {}],
+      ['/', 'GET / (SvelteKit SSR status page)', {}],
+      [`/api/v1/public/profiles/${creator.handle}`, 'GET public profile (cached, 5 links)', {}],
+      [`/api/v1/profiles/${creator.profileId}/links`, 'GET links (session lookup + RLS transaction)', { cookie: creator.cookie }],
     ] as const) {
       const concurrency = 16;
       const perWorker = 150;
@@ -198,7 +231,8 @@ async function benchHttp(): Promise<void> {
         Array.from({ length: concurrency }, async () => {
           for (let i = 0; i < perWorker; i += 1) {
             const t = performance.now();
-            const response = await fetch(`${running.url}${pathname}`);
+            const response = await fetch(`${running.url}${pathname}`, { headers });
+            if (!response.ok) throw new Error(`${label}: ${response.status}`);
             await response.arrayBuffer();
             samples.push(performance.now() - t);
           }
