@@ -190,11 +190,18 @@ describe('personal access tokens', () => {
     // Tokens cannot manage tokens or the account.
     expect((await script.request('GET', '/api/v1/tokens', undefined, bearer)).status).toBe(403);
 
+    const used = await client.get<{ tokens: { id: string; lastUsedAt: string | null; revokedAt: string | null }[] }>('/api/v1/tokens');
+    expect(used.body.tokens.find((token) => token.id === created.body.id)).toMatchObject({ lastUsedAt: expect.any(String), revokedAt: null });
+
     expect((await client.delete(`/api/v1/tokens/${created.body.id}`)).status).toBe(204);
     const revoked = await script.get<{ error: { code: string } }>('/api/v1/profiles', bearer);
     expect(revoked.status).toBe(401);
     expect(revoked.body.error.code).toBe('AUTH_FAILED');
     expect((await client.delete(`/api/v1/tokens/${created.body.id}`)).status).toBe(404);
+    const audit = await auditActions(client.userId!);
+    expect(audit).toContainEqual({ action: 'token.create', outcome: 'success' });
+    expect(audit).toContainEqual({ action: 'token.revoke', outcome: 'success' });
+    expect(audit).toContainEqual({ action: 'permission.denied', outcome: 'denied' });
   });
 
   it('treats a malformed bearer token as failed authentication', async () => {
