@@ -52,6 +52,11 @@ export interface ApiApp {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/**
+ * Signed-in requests are counted per user, so that colleagues behind one NAT do not share a budget;
+ * every request is also counted per address against this multiple of the anonymous budget.
+ */
+export const ADDRESS_CEILING_FACTOR = 20;
 const BODY_LIMIT = '32kb';
 
 function rateLimiter(options: Partial<Options> & Pick<Options, 'limit' | 'keyGenerator' | 'store'>, audit: AuditLog, name: string) {
@@ -129,8 +134,14 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     }),
   );
 
-  const credentialPaths = new Set(routes.filter((route) => route.credentialRoute).map((route) => `${route.method.toUpperCase()} /api/v1${route.path}`));
   const clientAddress = (request: Request) => `ip:${ipKeyGenerator(request.ip ?? 'unknown')}`;
+  // Before authentication, so that even requests with made-up credentials cannot make unlimited
+  // lookups, and one address with many (free) accounts cannot multiply its budget without bound.
+  const addressCeiling = rateLimiter(
+    { limit: config.rateLimits.ipPerMinute * ADDRESS_CEILING_FACTOR, keyGenerator: clientAddress, store: cache.rateLimitStore('rl:ip:') },
+    audit,
+    'address',
+  );
   const requestLimiter = rateLimiter(
     {
       limit: (request) => (request.auth ? config.rateLimits.userPerMinute : config.rateLimits.ipPerMinute),
@@ -149,13 +160,14 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  app.use(addressCeiling);
   app.use(createAuthenticator({ db, credentials, cookie }));
   app.use(requestLimiter);
-  app.use((request, response, next) => (credentialPaths.has(`${request.method} ${request.path}`) ? credentialLimiter(request, response, next) : next()));
   app.use(rejectFailedAuthentication);
   app.use(express.json({ limit: BODY_LIMIT }));
-  const v1 = express.Router();
-  mountRoutes(v1, routes, createRouteGuards({ credentials, audit, origin }));
+  // Exact paths only: /auth/LOGIN or /auth/login/ must not reach a route around its limits.
+  const v1 = express.Router({ caseSensitive: true, strict: true });
+  mountRoutes(v1, routes, { guards: createRouteGuards({ credentials, audit, origin }), credentialLimiter });
   app.use('/api/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -24,6 +24,12 @@ BEGIN
   IF NOT pg_has_role('linkpulse_app', 'linkpulse_public', 'MEMBER') THEN
     GRANT linkpulse_public TO linkpulse_app;
   END IF;
+  -- From PostgreSQL 16 inheritance is a property of each grant (the role attribute above only sets
+  -- the default for new ones): correct a grant made elsewhere with INHERIT TRUE. The app refuses to
+  -- start if it still inherits (assertUnprivilegedRole).
+  IF current_setting('server_version_num')::int >= 160000 AND pg_has_role('linkpulse_app', 'linkpulse_public', 'USAGE') THEN
+    EXECUTE 'GRANT linkpulse_public TO linkpulse_app WITH INHERIT FALSE';
+  END IF;
   -- The owner creates the definer functions and hands them to linkpulse_auth (ALTER ... OWNER TO
   -- needs membership in the new owner).
   IF NOT pg_has_role('linkpulse_owner', 'linkpulse_auth', 'MEMBER') THEN

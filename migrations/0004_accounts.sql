@@ -152,8 +152,11 @@ CREATE TABLE analytics_erasures (
   profile_id   uuid        PRIMARY KEY,
   requested_at timestamptz NOT NULL DEFAULT now()
 );
+-- SECURITY DEFINER (as the owner) so that the app role needs no INSERT on the queue: only a real
+-- profile deletion can queue an erasure, never a stray statement naming another creator's profile.
+-- A trigger function cannot be called directly.
 CREATE FUNCTION queue_analytics_erasure() RETURNS trigger
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$ BEGIN INSERT INTO analytics_erasures (profile_id) VALUES (OLD.id) ON CONFLICT DO NOTHING; RETURN OLD; END $$;
 CREATE TRIGGER profiles_queue_analytics_erasure AFTER DELETE ON profiles FOR EACH ROW EXECUTE FUNCTION queue_analytics_erasure();
 
@@ -211,7 +214,6 @@ GRANT UPDATE (position, title, url, kind, github_repo_id, enabled, starts_at, en
 GRANT SELECT ON github_repos TO linkpulse_app;
 GRANT INSERT (owner, name) ON github_repos TO linkpulse_app;
 GRANT SELECT, INSERT ON security_audit_log TO linkpulse_app;
-GRANT INSERT ON analytics_erasures TO linkpulse_app;
 GRANT SELECT, DELETE ON analytics_erasures TO linkpulse_scheduler;
 
 ------------------------------------------------------------------------------------------------------
@@ -252,12 +254,12 @@ GRANT INSERT ON security_audit_log TO linkpulse_auth;
 
 -- The account an email address belongs to, with its password hash, for login only.
 CREATE FUNCTION auth_login_candidate(p_email text) RETURNS TABLE (user_id uuid, password_hash text)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$ SELECT id, password_hash FROM users WHERE lower(email) = lower(p_email) $$;
 
 -- The live (unexpired, unrevoked) session a cookie's token hash names.
 CREATE FUNCTION auth_session(p_token_hash bytea) RETURNS TABLE (session_id uuid, user_id uuid, role text, expires_at timestamptz)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
     SELECT s.id, s.user_id, u.role, s.expires_at
       FROM sessions s JOIN users u ON u.id = s.user_id
@@ -266,7 +268,7 @@ CREATE FUNCTION auth_session(p_token_hash bytea) RETURNS TABLE (session_id uuid,
 
 -- The live personal access token a bearer token's hash names; records its use (at most once a minute).
 CREATE FUNCTION auth_api_token(p_token_hash bytea) RETURNS TABLE (token_id uuid, user_id uuid, role text, scopes text[])
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   BEGIN
     UPDATE api_tokens t SET last_used_at = now()
@@ -281,13 +283,13 @@ CREATE FUNCTION auth_api_token(p_token_hash bytea) RETURNS TABLE (token_id uuid,
 
 -- Whether a handle is free across all creators (the editor's availability check; handles are public).
 CREATE FUNCTION is_handle_available(p_handle text) RETURNS boolean
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$ SELECT NOT EXISTS (SELECT 1 FROM profiles WHERE lower(handle) = lower(p_handle)) $$;
 
 -- Grants or removes the admin role; for the operator's CLI (`linkpulse admin grant <email>`), which
 -- connects with DATABASE_OWNER_URL. The app role cannot call it. Returns whether an account matched.
 CREATE FUNCTION admin_set_role(p_email text, p_role text) RETURNS boolean
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   DECLARE
     target uuid;

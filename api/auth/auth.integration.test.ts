@@ -191,7 +191,9 @@ describe('personal access tokens', () => {
     expect((await script.request('GET', '/api/v1/tokens', undefined, bearer)).status).toBe(403);
 
     const used = await client.get<{ tokens: { id: string; lastUsedAt: string | null; revokedAt: string | null }[] }>('/api/v1/tokens');
-    expect(used.body.tokens.find((token) => token.id === created.body.id)).toMatchObject({ lastUsedAt: expect.any(String), revokedAt: null });
+    const token = used.body.tokens.find((candidate) => candidate.id === created.body.id);
+    expect(token?.lastUsedAt).toMatch(/^\d{4}-/);
+    expect(token?.revokedAt).toBeNull();
 
     expect((await client.delete(`/api/v1/tokens/${created.body.id}`)).status).toBe(204);
     const revoked = await script.get<{ error: { code: string } }>('/api/v1/profiles', bearer);
@@ -215,7 +217,11 @@ describe('login throttling', () => {
   it('backs off an account after repeated failures, with Retry-After, and audits the block', async () => {
     const client = await harness.newUser();
     const attempt = () => harness.client().post('/api/v1/auth/login', { email: client.email, password: 'wrong password!' });
-    for (let i = 0; i < 4; i++) expect((await attempt()).status).toBe(401);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8 && !statuses.includes(429); i++) statuses.push((await attempt()).status);
+    // Three free tries, then each try must wait for the one before; back-to-back, one is refused.
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses).toContain(429);
     const blocked = await attempt();
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -229,6 +235,16 @@ describe('login throttling', () => {
     } finally {
       await owner.end();
     }
+  });
+
+  it('lets at most one parallel guess past the free tries', async () => {
+    const client = await harness.newUser();
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => harness.client().post('/api/v1/auth/login', { email: client.email, password: 'parallel guess!' })),
+    );
+    const statuses = replies.map((reply) => reply.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(4);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(16);
   });
 });
 

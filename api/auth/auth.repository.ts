@@ -28,6 +28,11 @@ export async function getCurrentUser(tx: Tx): Promise<UserRow | undefined> {
   return rows[0];
 }
 
+/** Serialises the caller's concurrent requests that check a per-account limit before inserting. */
+export async function lockCurrentUser(tx: Tx): Promise<void> {
+  await tx.query('SELECT 1 FROM users FOR UPDATE');
+}
+
 export async function updatePassword(tx: Tx, passwordHash: string): Promise<void> {
   await tx.query('UPDATE users SET password_hash = $1, password_changed_at = now()', [passwordHash]);
 }

@@ -91,7 +91,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async logIn(request: Request, input: { email: string; password: string }): Promise<NewSession> {
       const ip = request.ip ?? 'unknown';
       try {
-        await throttle.check(input.email, ip);
+        await throttle.admit(input.email, ip);
       } catch (error) {
         await audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: 'POST /auth/login', details: { reason: 'login-backoff' } });
         throw error;
@@ -99,7 +99,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const candidate = await findLoginCandidate(db, input.email);
       const valid = await hasher.verify(input.password, candidate?.passwordHash ?? (await dummyHash));
       if (!candidate || !valid) {
-        await throttle.recordFailure(input.email, ip);
+        await throttle.recordFailure(ip);
         await audit.record(request, {
           action: 'auth.login',
           outcome: 'failure',

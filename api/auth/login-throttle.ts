@@ -1,77 +1,76 @@
 // Login throttling with back-off, per account and per client address, on top of the per-IP request
-// limit of credential routes. After a few free failures each further failure doubles the wait
-// (1 s, 2 s, 4 s … capped at 15 min) before that account, or that address, may try again. Counters
-// live in the shared cache (Redis in scaled mode), keyed by keyed hashes: no email or IP in Redis.
-// If the cache is down, logins still work (the per-IP request limiter keeps its local fallback).
+// limit of credential routes. After a few free tries each further one must wait twice as long as the
+// one before (1 s, 2 s, 4 s … capped at 15 min).
+//
+// Atomic under concurrency: a try beyond the free ones must claim a "slot" key with SET NX for the
+// length of its back-off, so of many parallel guesses exactly one gets through. Per account the tries
+// are counted (a success resets them); per address only failures are, so an office logging in many
+// people is not slowed down. Keys are keyed hashes: no email or IP in the cache. Addresses are
+// grouped like the request limiter groups them (IPv6 by /56), so rotating through one's own IPv6
+// prefix buys nothing. If the cache is down, logins still work (the request limiter falls back).
 import { createHmac } from 'node:crypto';
+import { ipKeyGenerator } from 'express-rate-limit';
 import type { Cache } from '../../lib/cache/cache.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 
 export interface ThrottlePolicy {
-  /** Failures allowed before back-off starts. */
-  freeFailures: number;
+  /** Tries allowed before back-off starts. */
+  freeTries: number;
 }
 
-export const ACCOUNT_POLICY: ThrottlePolicy = { freeFailures: 3 };
-export const ADDRESS_POLICY: ThrottlePolicy = { freeFailures: 10 };
-const FAILURE_WINDOW_MS = 60 * 60 * 1000;
+export const ACCOUNT_POLICY: ThrottlePolicy = { freeTries: 3 };
+export const ADDRESS_POLICY: ThrottlePolicy = { freeTries: 10 };
+const WINDOW_MS = 60 * 60 * 1000;
 const MAX_BACKOFF_SECONDS = 15 * 60;
 
 export interface LoginThrottle {
-  /** Throws RATE_LIMIT (with Retry-After) while the account or the address is backing off. */
-  check(email: string, ip: string): Promise<void>;
-  recordFailure(email: string, ip: string): Promise<void>;
+  /** Counts a login try; throws RATE_LIMIT (with Retry-After) while the account or address must wait. */
+  admit(email: string, ip: string): Promise<void>;
+  recordFailure(ip: string): Promise<void>;
   recordSuccess(email: string): Promise<void>;
 }
 
-export function backoffSeconds(failures: number, policy: ThrottlePolicy): number {
-  const over = failures - policy.freeFailures;
+/** How long the try numbered `tries` (1-based) holds the slot: 0 while free, then 1 s, 2 s, 4 s … */
+export function backoffSeconds(tries: number, policy: ThrottlePolicy): number {
+  const over = tries - policy.freeTries;
   return over <= 0 ? 0 : Math.min(2 ** (over - 1), MAX_BACKOFF_SECONDS);
 }
 
-export function createLoginThrottle(deps: { cache: Cache; hashSecret: string; logger: Logger; now?: () => number }): LoginThrottle {
+export function createLoginThrottle(deps: { cache: Cache; hashSecret: string; logger: Logger }): LoginThrottle {
+  const { cache } = deps;
   const logger = deps.logger.child({ module: 'login-throttle' });
-  const now = deps.now ?? Date.now;
   const keyOf = (kind: 'account' | 'address', value: string) =>
     `login:${kind}:${createHmac('sha256', deps.hashSecret).update(`login-${kind}:${value}`).digest('base64url').slice(0, 32)}`;
-  const subjects = (email: string, ip: string) =>
-    [
-      { key: keyOf('account', email.toLowerCase()), policy: ACCOUNT_POLICY },
-      { key: keyOf('address', ip), policy: ADDRESS_POLICY },
-    ] as const;
+  const accountKey = (email: string) => keyOf('account', email.toLowerCase());
+  const addressKey = (ip: string) => keyOf('address', ipKeyGenerator(ip));
   const degrade = (error: unknown) => logger.debug({ err: error }, 'login throttle unavailable; relying on request rate limits');
 
+  const claim = async (key: string, tries: number, policy: ThrottlePolicy) => {
+    const wait = backoffSeconds(tries, policy);
+    if (wait > 0 && !(await cache.add(`${key}:slot`, '1', wait))) {
+      throw new AppError('RATE_LIMIT', 'Too many sign-in attempts; wait before trying again', { retryAfterSeconds: wait });
+    }
+  };
+
   return {
-    async check(email, ip) {
+    async admit(email, ip) {
       try {
-        for (const { key } of subjects(email, ip)) {
-          const until = Number(await deps.cache.get(`${key}:until`));
-          if (until > now()) {
-            throw new AppError('RATE_LIMIT', 'Too many failed sign-in attempts; wait before trying again', {
-              retryAfterSeconds: (until - now()) / 1000,
-            });
-          }
-        }
+        const account = accountKey(email);
+        await claim(account, (await cache.increment(`${account}:tries`, WINDOW_MS)).count, ACCOUNT_POLICY);
+        const address = addressKey(ip);
+        await claim(address, Number((await cache.get(`${address}:failures`)) ?? 0) + 1, ADDRESS_POLICY);
       } catch (error) {
         if (error instanceof AppError) throw error;
         degrade(error);
       }
     },
-    async recordFailure(email, ip) {
-      try {
-        for (const { key, policy } of subjects(email, ip)) {
-          const { count } = await deps.cache.increment(`${key}:failures`, FAILURE_WINDOW_MS);
-          const wait = backoffSeconds(count, policy);
-          if (wait > 0) await deps.cache.set(`${key}:until`, String(now() + wait * 1000), wait);
-        }
-      } catch (error) {
-        degrade(error);
-      }
+    async recordFailure(ip) {
+      await cache.increment(`${addressKey(ip)}:failures`, WINDOW_MS).catch(degrade);
     },
     async recordSuccess(email) {
-      const key = keyOf('account', email.toLowerCase());
-      await Promise.all([deps.cache.delete(`${key}:failures`), deps.cache.delete(`${key}:until`)]).catch(degrade);
+      const account = accountKey(email);
+      await Promise.all([cache.delete(`${account}:tries`), cache.delete(`${account}:slot`)]).catch(degrade);
     },
   };
 }

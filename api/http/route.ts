@@ -1,7 +1,7 @@
 // One declaration per API route: method, path, schemas, who may call it. The same list builds the
 // Express router (parsing and authorisation happen here, before a handler runs) and the OpenAPI
 // document (api/http/openapi.ts), so the documentation cannot drift from what the code accepts.
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import type { AuthContext, Scope } from '../auth/auth-context.js';
@@ -85,14 +85,25 @@ export interface RouteGuards {
   authorize(route: RouteSpec, request: Request): Promise<void>;
 }
 
-export function mountRoutes(router: Router, routes: readonly RouteSpec[], guards: RouteGuards): void {
+export interface MountOptions {
+  guards: RouteGuards;
+  /** Runs before the handlers of routes marked credentialRoute. */
+  credentialLimiter: RequestHandler;
+}
+
+const isEmpty = (value: unknown) => value === undefined || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], options: MountOptions): void {
   for (const route of routes) {
-    router[route.method](route.path, (request: Request, response: Response, next: NextFunction) => {
+    const handle = (request: Request, response: Response, next: NextFunction) => {
       (async () => {
-        await guards.authorize(route, request);
+        await options.guards.authorize(route, request);
         if (route.body && !request.is('application/json')) {
           throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json');
         }
+        // Routes without a query or body schema take none: unknown input is an error, not ignored.
+        if (!route.query && !isEmpty(request.query)) throw new AppError('INVALID_INPUT', 'This endpoint takes no query parameters');
+        if (!route.body && !isEmpty(request.body)) throw new AppError('INVALID_INPUT', 'This endpoint takes no request body');
         const reply = await route.handler({
           params: parse(route.params, request.params, 'params'),
           query: parse(route.query, request.query, 'query'),
@@ -105,6 +116,8 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], guards
         if (reply.body === undefined) response.end();
         else response.json(reply.body);
       })().catch(next);
-    });
+    };
+    if (route.credentialRoute) router[route.method](route.path, options.credentialLimiter, handle);
+    else router[route.method](route.path, handle);
   }
 }

@@ -31,7 +31,7 @@ describe('link targets', () => {
   it('recognises GitHub repository home pages only', () => {
     expect(parseLinkTarget('https://github.com/nodejs/node')).toEqual({ ok: true, url: 'https://github.com/nodejs/node', github: { owner: 'nodejs', name: 'node' } });
     expect(parseLinkTarget('https://www.github.com/sveltejs/kit.git/')).toMatchObject({ github: { owner: 'sveltejs', name: 'kit' } });
-    for (const other of ['https://github.com/nodejs', 'https://github.com/nodejs/node/issues', 'https://github.com/nodejs/node?tab=readme', 'https://gist.github.com/a/b', 'https://github.com/-bad/x']) {
+    for (const other of ['https://github.com/nodejs', 'https://github.com/nodejs/node/issues', 'https://github.com/nodejs/node?tab=readme', 'https://gist.github.com/a/b', 'https://github.com/-bad/x', 'https://github.com:8443/nodejs/node']) {
       expect(parseLinkTarget(other)).toMatchObject({ ok: true, github: undefined });
     }
   });

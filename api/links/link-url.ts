@@ -35,7 +35,7 @@ export function parseLinkTarget(input: string): LinkTarget {
 
 /** owner/name when the URL is a repository's home page (https://github.com/owner/name[.git][/]). */
 function githubRepository(url: URL): { owner: string; name: string } | undefined {
-  if (!GITHUB_HOSTS.has(url.hostname) || url.search || url.hash) return undefined;
+  if (!GITHUB_HOSTS.has(url.hostname) || url.port || url.search || url.hash) return undefined;
   const segments = url.pathname.split('/').filter(Boolean);
   if (segments.length !== 2) return undefined;
   const owner = segments[0]!;

@@ -10,11 +10,14 @@ export const RESERVED_HANDLES = new Set([
   'metrics', 'new', 'public', 'readyz', 'root', 'security', 'settings', 'signup', 'static', 'status', 'support', 'www',
 ]);
 
+/** What a (lower-cased) handle looks like; the database checks the same pattern. */
+export const HANDLE_PATTERN = /^[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]$/;
+
 export const Handle = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]$/, '3-30 characters: letters, digits, - and _, starting and ending with a letter or digit')
+  .regex(HANDLE_PATTERN, '3-30 characters: letters, digits, - and _, starting and ending with a letter or digit')
   .refine((handle) => !RESERVED_HANDLES.has(handle), 'this handle is reserved');
 
 const ProfileFields = z.strictObject({

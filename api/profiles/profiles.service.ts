@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
+import { lockCurrentUser } from '../auth/auth.repository.js';
 import {
   countProfiles,
   deleteProfile,
@@ -65,6 +66,7 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
 
     async create(userId: string, fields: ProfileFields): Promise<Profile> {
       const row = await withUser(db, userId, async (tx) => {
+        await lockCurrentUser(tx);
         if ((await countProfiles(tx)) >= MAX_PROFILES) throw new AppError('CONFLICT', `An account can have at most ${MAX_PROFILES} profiles`);
         return insertProfile(tx, userId, fields);
       }).catch(handleTaken);

@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import { notFound } from '../../lib/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { FRESH_SECONDS, type PublicProfiles } from './public-profile.service.js';
+import { HANDLE_PATTERN } from '../profiles/profiles.routes.js';
+import type { PublicProfiles } from './public-profile.service.js';
 
-const CDN_CACHE_CONTROL = `public, max-age=0, s-maxage=${FRESH_SECONDS}, stale-while-revalidate=300`;
 
 const Repository = z
   .object({
@@ -63,11 +63,14 @@ export function publicProfileRoutes(profiles: PublicProfiles): RouteSpec[] {
         304: { description: 'Not modified since the ETag sent in If-None-Match' },
       },
       async handler({ params, request }) {
-        // No handle can contain anything else (see Handle in profiles.routes.ts): answer without a lookup.
-        if (!/^[A-Za-z0-9_-]+$/.test(params.handle)) throw notFound('No published profile has this handle');
+        // Something that cannot be a handle is answered without a lookup.
+        if (!HANDLE_PATTERN.test(params.handle.toLowerCase())) throw notFound('No published profile has this handle');
         const page = await profiles.get(params.handle);
         if (!page.body) throw notFound('No published profile has this handle');
-        const headers = { ETag: page.etag, 'Cache-Control': CDN_CACHE_CONTROL, Vary: 'Accept-Encoding' };
+        const { maxAgeSeconds, staleWhileRevalidateSeconds } = page.freshness;
+        // Browsers always revalidate (cheap with the ETag); shared caches follow the server's freshness.
+        const cacheControl = `public, max-age=0, s-maxage=${maxAgeSeconds}, stale-while-revalidate=${staleWhileRevalidateSeconds}`;
+        const headers = { ETag: page.etag, 'Cache-Control': cacheControl };
         if (matchesEtag(request.headers['if-none-match'], page.etag)) return { status: 304, headers };
         return { status: 200, body: page.body, headers };
       },

@@ -3,8 +3,9 @@
 // Keys are versioned: every edit of a profile or its links bumps a generation counter for the
 // handle (after the commit), and entries live under pp:<handle>:<generation>. A rebuild that raced
 // with an edit writes under the old generation, which nobody reads any more, so an edit is never
-// shadowed by stale data. An entry is fresh for FRESH_SECONDS (or until a shown link's schedule
-// ends); after that it is served once more while one rebuild runs (stale-while-revalidate).
+// shadowed by stale data. An entry is fresh for FRESH_SECONDS, or until a shown link's schedule
+// ends; after that it is served once more while one rebuild runs (stale-while-revalidate), except
+// when a schedule ended. CDNs get the same rules in Cache-Control.
 // Concurrent misses for one key share one rebuild (per process). When the cache is down, reads go
 // to PostgreSQL and edits cannot bump generations; entries then expire within STORED_SECONDS.
 import { createHash } from 'node:crypto';
@@ -14,7 +15,7 @@ import type { Database } from '../../lib/postgres/database.js';
 import { asVisitor } from '../../lib/postgres/tenant.js';
 import { findPublishedProfile, listLiveLinks, type PublicLinkRow } from './public-profile.repository.js';
 
-export const FRESH_SECONDS = 60;
+const FRESH_SECONDS = 60;
 const STORED_SECONDS = 5 * 60;
 /** Unknown handles are cached too (briefly), so scanning for handles does not reach PostgreSQL. */
 const MISSING_SECONDS = 30;
@@ -54,13 +55,24 @@ export interface PublicProfilePage {
   etag: string;
 }
 
+/** What a CDN may do with the response: cache it this long, then serve it stale while revalidating. */
+export interface Freshness {
+  maxAgeSeconds: number;
+  staleWhileRevalidateSeconds: number;
+}
+
 interface Entry {
   page: PublicProfilePage;
   freshUntil: number;
+  /** False when freshness ends because a shown link's schedule ends: then nothing may serve it stale. */
+  staleAllowed: boolean;
 }
 
+/** How long a CDN may serve a page stale; short, so unpublishing takes effect within about two minutes. */
+export const STALE_SECONDS = 60;
+
 export interface PublicProfiles {
-  get(handle: string): Promise<PublicProfilePage>;
+  get(handle: string): Promise<PublicProfilePage & { freshness: Freshness }>;
   /** Call after the commit of any change to these handles' profiles or links. */
   invalidate(handles: readonly string[]): Promise<void>;
 }
@@ -111,8 +123,9 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
       .update(JSON.stringify(body ?? null))
       .digest('base64url')
       .slice(0, 27)}"`;
-    const lifetime = (body ? FRESH_SECONDS : MISSING_SECONDS) * 1000;
-    return { page: { body, etag }, freshUntil: Math.min(now() + lifetime, ...endsAt) };
+    const lifetimeEnd = now() + (body ? FRESH_SECONDS : MISSING_SECONDS) * 1000;
+    const freshUntil = Math.min(lifetimeEnd, ...endsAt);
+    return { page: { body, etag }, freshUntil, staleAllowed: freshUntil === lifetimeEnd };
   };
 
   /** A cache operation that cannot fail the request: an outage reads as { ok: false }. */
@@ -149,14 +162,17 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
       // Without a readable generation the cache cannot be trusted to be current: go to PostgreSQL.
       const key = generation.ok ? `pp:${handle}:${generation.value ?? '0'}` : undefined;
       const cached = key ? await tryCache('read', () => deps.cache.get(key)) : undefined;
-      if (cached?.ok && cached.value !== undefined) {
-        const entry = JSON.parse(cached.value) as Entry;
-        if (entry.freshUntil <= now()) {
+      let entry = cached?.ok && cached.value !== undefined ? (JSON.parse(cached.value) as Entry) : undefined;
+      if (entry && entry.freshUntil <= now()) {
+        if (entry.staleAllowed) {
           rebuild(handle, key).catch((error: unknown) => logger.warn({ err: error }, 'background rebuild of a public profile failed'));
+        } else {
+          entry = undefined;
         }
-        return entry.page;
       }
-      return (await rebuild(handle, key)).page;
+      entry ??= await rebuild(handle, key);
+      const maxAgeSeconds = Math.max(0, Math.ceil((entry.freshUntil - now()) / 1000));
+      return { ...entry.page, freshness: { maxAgeSeconds, staleWhileRevalidateSeconds: entry.staleAllowed ? STALE_SECONDS : 0 } };
     },
 
     async invalidate(handles) {

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
+import { lockCurrentUser } from '../auth/auth.repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Scope } from '../auth/auth-context.js';
 import type { Credentials } from '../auth/credentials.js';
@@ -42,6 +43,7 @@ export function createTokensService(deps: { db: Database; credentials: Credentia
     async create(request: Request, userId: string, input: { name: string; scopes: Scope[]; expiresInDays?: number | undefined }) {
       const secret = credentials.newApiToken();
       const row = await withUser(db, userId, async (tx) => {
+        await lockCurrentUser(tx);
         if ((await countLiveTokens(tx)) >= MAX_LIVE_TOKENS) {
           throw new AppError('CONFLICT', `An account can have at most ${MAX_LIVE_TOKENS} live tokens; revoke one first`);
         }

@@ -68,6 +68,15 @@ function cacheContract(makeCache: () => Cache, makeSecondInstance: () => Cache):
     await waitFor(async () => (await cache.get(key)) === undefined, { what: 'expiry', timeoutMs: 3_000 });
   });
 
+  it('adds a value only when its key is absent, exactly once under concurrency', async () => {
+    const key = uniqueName('add');
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => cache.add(key, String(i), 60)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await cache.get(key)).toBe(String(claims.indexOf(true)));
+    await cache.delete(key);
+    expect(await cache.add(key, 'again', 60)).toBe(true);
+  });
+
   it('counts hits in a fixed window that resets', async () => {
     const key = uniqueName('counter');
     const first = await cache.increment(key, 300);

@@ -15,6 +15,8 @@ export interface Cache {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Stores value only if key is absent (atomically; Redis SET NX); true when this call stored it. */
+  add(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** Fixed-window counter: counts a hit under key; the window starts with the first hit. */
   increment(key: string, windowMs: number): Promise<WindowCount>;

@@ -54,6 +54,13 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): Cache {
       assertTtl(ttlSeconds);
       write(key, { value, expiresAt: now() + ttlSeconds * 1000 });
     },
+    async add(key, value, ttlSeconds) {
+      assertCacheKey(key);
+      assertTtl(ttlSeconds);
+      if (read(key)) return false;
+      write(key, { value, expiresAt: now() + ttlSeconds * 1000 });
+      return true;
+    },
     async delete(key) {
       assertCacheKey(key);
       entries.delete(key);

@@ -63,6 +63,12 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
       await ready();
       await redis.set(KEY_PREFIX + key, value, 'PX', Math.ceil(ttlSeconds * 1000));
     },
+    async add(key, value, ttlSeconds) {
+      assertCacheKey(key);
+      assertTtl(ttlSeconds);
+      await ready();
+      return (await redis.set(KEY_PREFIX + key, value, 'PX', Math.ceil(ttlSeconds * 1000), 'NX')) === 'OK';
+    },
     async delete(key) {
       assertCacheKey(key);
       await ready();

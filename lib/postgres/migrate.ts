@@ -136,10 +136,12 @@ export async function assertUnprivilegedRole(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'linkpulse-role-check' });
   await client.connect();
   try {
-    const { rows } = await client.query<{ role: string; rolsuper: boolean; rolbypassrls: boolean; owned: string }>(
+    const { rows } = await client.query<{ role: string; rolsuper: boolean; rolbypassrls: boolean; owned: string; inherits_visitor: boolean }>(
       `SELECT r.rolname AS role, r.rolsuper, r.rolbypassrls,
-              (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p', 'v', 'm')) AS owned
+              (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p', 'v', 'm')) AS owned,
+              EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND pg_has_role(current_user, $1, 'USAGE') AS inherits_visitor
          FROM pg_roles r WHERE r.rolname = current_user`,
+      [PUBLIC_READER_ROLE],
     );
     const role = rows[0];
     if (!role) throw new Error('cannot read the current role');
@@ -148,6 +150,11 @@ export async function assertUnprivilegedRole(url: string): Promise<void> {
         `DATABASE_URL connects as ${role.role}, which is a superuser, has BYPASSRLS or owns tables; ` +
           `connect as ${APP_ROLE} (created by the migrations) so Row-Level Security applies`,
       );
+    }
+    // Inheriting the visitor role would apply its policies (everyone's published profiles) to every
+    // signed-in query; the app must switch to it explicitly (SET LOCAL ROLE) instead.
+    if (role.inherits_visitor) {
+      throw new Error(`DATABASE_URL connects as ${role.role}, which inherits ${PUBLIC_READER_ROLE}; run \`linkpulse migrate\`, which stops the inheritance`);
     }
   } finally {
     await client.end();

@@ -84,8 +84,8 @@ describe('a process with every role on embedded defaults', () => {
   it('rate limits the API with standard headers', async () => {
     const response = await get('/api/v1');
     expect(response.status).toBe(200);
-    expect(response.headers.get('ratelimit-policy')).toMatch(/^"api"; q=100; w=60; pk=:[A-Za-z0-9+/=]+:$/);
-    expect(response.headers.get('ratelimit')).toMatch(/^"api"; r=\d+; t=\d+$/);
+    expect(response.headers.get('ratelimit-policy')).toMatch(/^"address"; q=2000; w=60; pk=:[A-Za-z0-9+/=]+:, "api"; q=100; w=60; pk=:[A-Za-z0-9+/=]+:$/);
+    expect(response.headers.get('ratelimit')).toMatch(/^"address"; r=\d+; t=\d+, "api"; r=\d+; t=\d+$/);
   });
 
   it('serves Prometheus metrics to local scrapers only', async () => {
