@@ -20,27 +20,43 @@ export const Handle = z
   .regex(HANDLE_PATTERN, '3-30 characters: letters, digits, - and _, starting and ending with a letter or digit')
   .refine((handle) => !RESERVED_HANDLES.has(handle), 'this handle is reserved');
 
-const ProfileFields = z.strictObject({
+const DisplayName = z.string().trim().min(1).max(80);
+const Bio = z.string().trim().max(300);
+const Theme = z.enum(['auto', 'light', 'dark']);
+const AccentColor = z
+  .string()
+  .toLowerCase()
+  .regex(/^#[0-9a-f]{6}$/, 'a colour such as #2563eb');
+
+const NewProfile = z.strictObject({
   handle: Handle,
-  displayName: z.string().trim().min(1).max(80),
-  bio: z.string().trim().max(300).default(''),
-  theme: z.enum(['auto', 'light', 'dark']).default('auto'),
-  accentColor: z
-    .string()
-    .toLowerCase()
-    .regex(/^#[0-9a-f]{6}$/, 'a colour such as #2563eb')
-    .default('#2563eb'),
+  displayName: DisplayName,
+  bio: Bio.default(''),
+  theme: Theme.default('auto'),
+  accentColor: AccentColor.default('#2563eb'),
   published: z.boolean().default(false),
 });
 
-const Profile = z
+// Not NewProfile.partial(): that would apply the defaults and reset fields the request left out.
+const ProfileChanges = z
+  .strictObject({
+    handle: Handle.optional(),
+    displayName: DisplayName.optional(),
+    bio: Bio.optional(),
+    theme: Theme.optional(),
+    accentColor: AccentColor.optional(),
+    published: z.boolean().optional(),
+  })
+  .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change');
+
+export const Profile = z
   .object({
     id: z.uuid(),
     handle: z.string(),
     displayName: z.string(),
     bio: z.string(),
     avatarAssetId: z.uuid().nullable(),
-    theme: z.enum(['auto', 'light', 'dark']),
+    theme: Theme,
     accentColor: z.string(),
     published: z.boolean(),
     createdAt: z.iso.datetime(),
@@ -73,7 +89,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       tag: 'profiles',
       access: 'user',
       scope: 'profiles:write',
-      body: ProfileFields,
+      body: NewProfile,
       responses: { 201: { description: 'Created', schema: Profile } },
       async handler({ auth, body }) {
         return { status: 201, body: await service.create(auth!.userId, body) };
@@ -102,20 +118,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       access: 'user',
       scope: 'profiles:write',
       params: ProfileParams,
-      body: z
-        .strictObject({
-          handle: Handle.optional(),
-          displayName: z.string().trim().min(1).max(80).optional(),
-          bio: z.string().trim().max(300).optional(),
-          theme: z.enum(['auto', 'light', 'dark']).optional(),
-          accentColor: z
-            .string()
-            .toLowerCase()
-            .regex(/^#[0-9a-f]{6}$/, 'a colour such as #2563eb')
-            .optional(),
-          published: z.boolean().optional(),
-        })
-        .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change'),
+      body: ProfileChanges,
       responses: { 200: { description: 'The updated profile', schema: Profile } },
       async handler({ auth, params, body }) {
         return { status: 200, body: await service.update(auth!.userId, params.profileId, body) };

@@ -1,17 +1,9 @@
 // Reads for anonymous visitors, inside asVisitor(): as linkpulse_public, RLS shows only published
 // profiles and their enabled, in-window links, and column grants only the fields a page shows.
 import type { Tx } from '../../lib/postgres/tenant.js';
+import type { ProfileRow } from '../profiles/profiles.repository.js';
 
-export interface PublicProfileRow {
-  id: string;
-  handle: string;
-  display_name: string;
-  bio: string;
-  avatar_asset_id: string | null;
-  theme: 'auto' | 'light' | 'dark';
-  accent_color: string;
-  updated_at: Date;
-}
+export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name' | 'bio' | 'avatar_asset_id' | 'theme' | 'accent_color' | 'updated_at'>;
 
 export interface PublicLinkRow {
   id: string;

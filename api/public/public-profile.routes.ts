@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { notFound } from '../../lib/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { HANDLE_PATTERN } from '../profiles/profiles.routes.js';
+import { HANDLE_PATTERN, Profile } from '../profiles/profiles.routes.js';
 import type { PublicProfiles } from './public-profile.service.js';
 
 
@@ -25,16 +25,7 @@ const Repository = z
 
 const PublicProfile = z
   .object({
-    profile: z.object({
-      id: z.uuid(),
-      handle: z.string(),
-      displayName: z.string(),
-      bio: z.string(),
-      avatarAssetId: z.uuid().nullable(),
-      theme: z.enum(['auto', 'light', 'dark']),
-      accentColor: z.string(),
-      updatedAt: z.iso.datetime(),
-    }),
+    profile: Profile.pick({ id: true, handle: true, displayName: true, bio: true, avatarAssetId: true, theme: true, accentColor: true, updatedAt: true }),
     links: z.array(z.object({ id: z.uuid(), title: z.string(), url: z.string(), kind: z.enum(['url', 'github']), repository: Repository.nullable() })),
   })
   .meta({ id: 'PublicProfile' });
