@@ -13,7 +13,7 @@ import type { Credentials } from './credentials.js';
 import type { SessionCookie } from './session-cookie.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 
 export interface AuthenticatorDeps {
   db: Database;

@@ -14,13 +14,13 @@ import type { Cache } from '../../lib/cache/cache.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 
-export interface ThrottlePolicy {
+interface ThrottlePolicy {
   /** Tries allowed before back-off starts. */
   freeTries: number;
 }
 
-export const ACCOUNT_POLICY: ThrottlePolicy = { freeTries: 3 };
-export const ADDRESS_POLICY: ThrottlePolicy = { freeTries: 10 };
+const ACCOUNT_POLICY: ThrottlePolicy = { freeTries: 3 };
+const ADDRESS_POLICY: ThrottlePolicy = { freeTries: 10 };
 const WINDOW_MS = 60 * 60 * 1000;
 const MAX_BACKOFF_SECONDS = 15 * 60;
 
@@ -32,7 +32,7 @@ export interface LoginThrottle {
 }
 
 /** How long the try numbered `tries` (1-based) holds the slot: 0 while free, then 1 s, 2 s, 4 s … */
-export function backoffSeconds(tries: number, policy: ThrottlePolicy): number {
+function backoffSeconds(tries: number, policy: ThrottlePolicy): number {
   const over = tries - policy.freeTries;
   return over <= 0 ? 0 : Math.min(2 ** (over - 1), MAX_BACKOFF_SECONDS);
 }

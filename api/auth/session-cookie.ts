@@ -8,7 +8,6 @@ export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface SessionCookie {
   name: string;
-  secure: boolean;
   read(request: Request): string | undefined;
   set(response: Response, token: string): void;
   clear(response: Response): void;
@@ -23,7 +22,6 @@ export function createSessionCookie(publicUrl: string): SessionCookie {
   const options = { httpOnly: true, secure, sameSite: 'lax', path: '/' } as const;
   return {
     name,
-    secure,
     read(request) {
       for (const part of (request.headers.cookie ?? '').split(';')) {
         const separator = part.indexOf('=');

@@ -63,7 +63,7 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 }
 
 /** zod issues as the error envelope's details: one entry per field. */
-export function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
+function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
   const fields = error.issues.map((issue) => ({
     field: [where, ...issue.path.map(String)].join('.'),
     message: issue.message,

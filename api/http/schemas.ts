@@ -16,5 +16,3 @@ export const ErrorEnvelope = z
     }),
   })
   .meta({ id: 'ErrorEnvelope' });
-
-export const NoParams = z.strictObject({});

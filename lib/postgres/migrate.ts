@@ -16,8 +16,6 @@ export const OWNER_ROLE = 'linkpulse_owner';
 export const APP_ROLE = 'linkpulse_app';
 /** NOLOGIN; the app switches to it (SET LOCAL ROLE) to read published profiles as an anonymous visitor. */
 export const PUBLIC_READER_ROLE = 'linkpulse_public';
-/** NOLOGIN; owns the few SECURITY DEFINER lookups that must find a row before anyone is signed in. */
-export const AUTH_ROLE = 'linkpulse_auth';
 export const SCHEDULER_ROLE = 'linkpulse_scheduler';
 export type LoginRole = typeof APP_ROLE | typeof SCHEDULER_ROLE;
 
@@ -58,7 +56,7 @@ async function migrationNames(dir: string): Promise<string[]> {
  * Migrations named NNNN_*_roles.sql (and 0001_roles.sql) create cluster-wide roles and role
  * memberships, so they run as the migrating login; every other migration runs as linkpulse_owner.
  */
-export const RUNS_AS_LOGIN = /(^|_)roles$/;
+const RUNS_AS_LOGIN = /(^|_)roles$/;
 
 /** Applies every pending migration; safe to run concurrently (node-pg-migrate takes an advisory lock). */
 export async function migratePostgres(options: PostgresMigrationOptions): Promise<string[]> {
