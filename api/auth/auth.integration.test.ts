@@ -214,9 +214,18 @@ describe('personal access tokens', () => {
 });
 
 describe('login throttling', () => {
+  // Its own instance: the failures below also slow down their client address, which is every test's.
+  let throttled: ApiHarness;
+  beforeAll(async () => {
+    throttled = await startApiHarness('auth_throttle', { database: harness.database });
+  });
+  afterAll(async () => {
+    await throttled?.close();
+  });
+
   it('backs off an account after repeated failures, with Retry-After, and audits the block', async () => {
-    const client = await harness.newUser();
-    const attempt = () => harness.client().post('/api/v1/auth/login', { email: client.email, password: 'wrong password!' });
+    const client = await throttled.newUser();
+    const attempt = () => throttled.client().post('/api/v1/auth/login', { email: client.email, password: 'wrong password!' });
     const statuses: number[] = [];
     for (let i = 0; i < 8 && !statuses.includes(429); i++) statuses.push((await attempt()).status);
     // Three free tries, then each try must wait for the one before; back-to-back, one is refused.
@@ -226,7 +235,7 @@ describe('login throttling', () => {
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     // Even the right password waits out the back-off.
-    expect((await harness.client().logIn(client.email!, client.password!)).status).toBe(429);
+    expect((await throttled.client().logIn(client.email!, client.password!)).status).toBe(429);
     const owner = new pg.Client({ connectionString: harness.database.ownerUrl });
     await owner.connect();
     try {
@@ -238,9 +247,9 @@ describe('login throttling', () => {
   });
 
   it('lets at most one parallel guess past the free tries', async () => {
-    const client = await harness.newUser();
+    const client = await throttled.newUser();
     const replies = await Promise.all(
-      Array.from({ length: 20 }, () => harness.client().post('/api/v1/auth/login', { email: client.email, password: 'parallel guess!' })),
+      Array.from({ length: 20 }, () => throttled.client().post('/api/v1/auth/login', { email: client.email, password: 'parallel guess!' })),
     );
     const statuses = replies.map((reply) => reply.status);
     expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(4);

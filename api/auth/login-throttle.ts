@@ -1,6 +1,6 @@
 // Login throttling with back-off, per account and per client address, on top of the per-IP request
 // limit of credential routes. After a few free tries each further one must wait twice as long as the
-// one before (1 s, 2 s, 4 s … capped at 15 min).
+// one before (1 s, 2 s, 4 s … capped at 15 min per account, 1 min per address).
 //
 // Atomic under concurrency: a try beyond the free ones must claim a "slot" key with SET NX for the
 // length of its back-off, so of many parallel guesses exactly one gets through. Per account the tries
@@ -17,12 +17,14 @@ import type { Logger } from '../../lib/logger.js';
 interface ThrottlePolicy {
   /** Tries allowed before back-off starts. */
   freeTries: number;
+  maxBackoffSeconds: number;
 }
 
-const ACCOUNT_POLICY: ThrottlePolicy = { freeTries: 3 };
-const ADDRESS_POLICY: ThrottlePolicy = { freeTries: 10 };
+const ACCOUNT_POLICY: ThrottlePolicy = { freeTries: 3, maxBackoffSeconds: 15 * 60 };
+// An address may be an office behind one NAT: more free failures and a short cap, which still holds a
+// guesser to about one try a minute without locking a whole office out for long.
+const ADDRESS_POLICY: ThrottlePolicy = { freeTries: 20, maxBackoffSeconds: 60 };
 const WINDOW_MS = 60 * 60 * 1000;
-const MAX_BACKOFF_SECONDS = 15 * 60;
 
 export interface LoginThrottle {
   /** Counts a login try; throws RATE_LIMIT (with Retry-After) while the account or address must wait. */
@@ -34,7 +36,7 @@ export interface LoginThrottle {
 /** How long the try numbered `tries` (1-based) holds the slot: 0 while free, then 1 s, 2 s, 4 s … */
 function backoffSeconds(tries: number, policy: ThrottlePolicy): number {
   const over = tries - policy.freeTries;
-  return over <= 0 ? 0 : Math.min(2 ** (over - 1), MAX_BACKOFF_SECONDS);
+  return over <= 0 ? 0 : Math.min(2 ** (over - 1), policy.maxBackoffSeconds);
 }
 
 export function createLoginThrottle(deps: { cache: Cache; hashSecret: string; logger: Logger }): LoginThrottle {

@@ -95,7 +95,8 @@ export class ApiClient {
   async signUpAndLogIn(email = `${uniqueName('creator')}@example.com`, password = `pw-${randomBytes(8).toString('hex')}`): Promise<this> {
     const signUp = await this.post('/api/v1/auth/signup', { email, password });
     if (signUp.status !== 202) throw new Error(`sign-up failed: ${signUp.status} ${JSON.stringify(signUp.body)}`);
-    await this.logIn(email, password);
+    const login = await this.logIn(email, password);
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
     return this;
   }
 
