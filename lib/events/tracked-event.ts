@@ -1,0 +1,58 @@
+// The event contract between ingest (producer) and consumers, as it travels on the bus topic
+// events_v1 (JSON, one event per message, key profileId:visitorId). Versioned by `v`: consumers
+// accept every version they know and dead-letter the rest. Privacy: no raw IP ever appears here,
+// only `ipPrefix` (IPv4 /24, IPv6 /48), which the consumers use for geo and then drop.
+import { z } from 'zod';
+
+export const EVENT_TYPES = ['view', 'click'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Where the event was observed: the tracker's beacon, or the /r/:linkId redirect. */
+export const EVENT_SOURCES = ['beacon', 'redirect'] as const;
+
+const UTM_VALUE = z.string().max(200);
+
+export const TrackedEventSchema = z.strictObject({
+  v: z.literal(1),
+  /** UUIDv7 assigned at ingest: time-ordered, and the identity that deduplicates retries. */
+  eventId: z.uuid(),
+  type: z.enum(EVENT_TYPES),
+  source: z.enum(EVENT_SOURCES),
+  /** When ingest received it (ISO 8601, UTC). */
+  receivedAt: z.iso.datetime(),
+  profileId: z.uuid(),
+  /** Set for clicks. */
+  linkId: z.uuid().nullable(),
+  /** First 8 bytes of HMAC-SHA256(daily salt, ip ‖ user agent ‖ profile id), as a decimal UInt64. */
+  visitorId: z.string().regex(/^\d{1,20}$/),
+  /** IPv4 /24 or IPv6 /48 network address, for geo only; '' when unknown. */
+  ipPrefix: z.string().max(45),
+  userAgent: z.string().max(512),
+  /** The page's document.referrer (beacon) or the Referer header (redirect). */
+  referrer: z.string().max(2048).nullable(),
+  utm: z.strictObject({
+    source: UTM_VALUE.nullable(),
+    medium: UTM_VALUE.nullable(),
+    campaign: UTM_VALUE.nullable(),
+    term: UTM_VALUE.nullable(),
+    content: UTM_VALUE.nullable(),
+  }),
+  /** For tracker clicks: where on the page, and after how long. */
+  click: z
+    .strictObject({
+      /** 0..1 across the content column's width. */
+      x: z.number().min(0).max(1),
+      /** CSS pixels from the top of the content column. */
+      y: z.number().int().min(0).max(1_000_000),
+      viewportWidth: z.number().int().min(0).max(100_000),
+      viewportHeight: z.number().int().min(0).max(100_000),
+      timeToClickMs: z.number().int().min(0).max(86_400_000),
+    })
+    .nullable(),
+  /** HTTP method that carried it: HEAD requests to /r are previews, never clicks. */
+  method: z.enum(['GET', 'HEAD', 'POST']),
+  /** The creator viewing their own page (excluded from analytics by default). */
+  internal: z.boolean(),
+});
+
+export type TrackedEvent = z.infer<typeof TrackedEventSchema>;
