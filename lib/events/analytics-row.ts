@@ -30,14 +30,23 @@ export type BotKind = (typeof BOT_KINDS)[number];
 /** The zero UUID stands for "no link" (views), so link_id can stay non-nullable in sort keys. */
 export const NO_LINK = '00000000-0000-0000-0000-000000000000';
 
+/**
+ * 'click' is counted from the /r/:linkId redirect, which every real click goes through (with or
+ * without JavaScript); the tracker's beacon for the same click becomes a 'click_position' row that
+ * feeds the heatmap and time-to-click but is never counted as a second click.
+ */
+export const ROW_EVENT_TYPES = ['view', 'click', 'click_position'] as const;
+
 export interface AnalyticsRow {
   event_id: string;
-  event_type: 'view' | 'click';
+  event_type: (typeof ROW_EVENT_TYPES)[number];
   source: 'beacon' | 'redirect';
   /** Unix milliseconds (DateTime64(3, 'UTC')). */
   timestamp: number;
   profile_id: string;
   link_id: string;
+  /** The tracker's click id joining a 'click' and its 'click_position' (NO_LINK's zero UUID when none). */
+  click_id: string;
   /** Decimal string (UInt64). */
   visitor_id: string;
   is_bot: 0 | 1;

@@ -23,6 +23,12 @@ export const TrackedEventSchema = z.strictObject({
   profileId: z.uuid(),
   /** Set for clicks. */
   linkId: z.uuid().nullable(),
+  /**
+   * One click seen twice: the tracker's beacon (with the position) and the /r/:linkId redirect it
+   * marked with ?c=<clickId>. The redirect counts the click (it happens with or without JavaScript);
+   * the beacon only adds where and when on the page it happened. Null for unmarked redirects.
+   */
+  clickId: z.uuid().nullable(),
   /** First 8 bytes of HMAC-SHA256(daily salt, ip ‖ user agent ‖ profile id), as a decimal UInt64. */
   visitorId: z.string().regex(/^\d{1,20}$/),
   /** IPv4 /24 or IPv6 /48 network address, for geo only; '' when unknown. */
