@@ -11,6 +11,7 @@ export interface ProfileRow {
   theme: 'auto' | 'light' | 'dark';
   accent_color: string;
   published: boolean;
+  respect_gpc: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -22,9 +23,10 @@ export interface ProfileFields {
   theme: ProfileRow['theme'];
   accentColor: string;
   published: boolean;
+  respectGpc: boolean;
 }
 
-const COLUMNS = 'id, handle, display_name, bio, avatar_asset_id, theme, accent_color, published, created_at, updated_at';
+const COLUMNS = 'id, handle, display_name, bio, avatar_asset_id, theme, accent_color, published, respect_gpc, created_at, updated_at';
 const COLUMN_OF: Record<keyof ProfileFields, string> = {
   handle: 'handle',
   displayName: 'display_name',
@@ -32,6 +34,7 @@ const COLUMN_OF: Record<keyof ProfileFields, string> = {
   theme: 'theme',
   accentColor: 'accent_color',
   published: 'published',
+  respectGpc: 'respect_gpc',
 };
 
 export async function listProfiles(tx: Tx): Promise<ProfileRow[]> {
@@ -50,9 +53,9 @@ export async function getProfile(tx: Tx, profileId: string, options: { lock?: bo
 
 export async function insertProfile(tx: Tx, userId: string, fields: ProfileFields): Promise<ProfileRow> {
   const { rows } = await tx.query<ProfileRow>(
-    `INSERT INTO profiles (user_id, handle, display_name, bio, theme, accent_color, published)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-    [userId, fields.handle, fields.displayName, fields.bio, fields.theme, fields.accentColor, fields.published],
+    `INSERT INTO profiles (user_id, handle, display_name, bio, theme, accent_color, published, respect_gpc)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    [userId, fields.handle, fields.displayName, fields.bio, fields.theme, fields.accentColor, fields.published, fields.respectGpc],
   );
   return rows[0]!;
 }

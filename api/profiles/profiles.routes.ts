@@ -35,6 +35,7 @@ const NewProfile = z.strictObject({
   theme: Theme.default('auto'),
   accentColor: AccentColor.default('#2563eb'),
   published: z.boolean().default(false),
+  respectGpc: z.boolean().default(true).describe('Track nothing from visitors whose browser sends Global Privacy Control'),
 });
 
 // Not NewProfile.partial(): that would apply the defaults and reset fields the request left out.
@@ -46,6 +47,7 @@ const ProfileChanges = z
     theme: Theme.optional(),
     accentColor: AccentColor.optional(),
     published: z.boolean().optional(),
+    respectGpc: z.boolean().optional(),
   })
   .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change');
 
@@ -59,6 +61,7 @@ export const Profile = z
     theme: Theme,
     accentColor: z.string(),
     published: z.boolean(),
+    respectGpc: z.boolean(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -29,6 +29,7 @@ export interface Profile {
   theme: ProfileRow['theme'];
   accentColor: string;
   published: boolean;
+  respectGpc: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -42,6 +43,7 @@ export const toProfile = (row: ProfileRow): Profile => ({
   theme: row.theme,
   accentColor: row.accent_color,
   published: row.published,
+  respectGpc: row.respect_gpc,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
