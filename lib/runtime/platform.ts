@@ -35,7 +35,7 @@ export interface PlatformNeeds {
 
 /** Which backends each role uses. */
 const ROLE_NEEDS: Record<RoleName, Partial<PlatformNeeds>> = {
-  ingest: { bus: true, cache: true },
+  ingest: { postgres: true, bus: true, cache: true },
   api: { postgres: true, clickhouse: true, cache: true, storage: true },
   consumers: { bus: true, clickhouse: true },
   scheduler: { postgres: true, storage: true },

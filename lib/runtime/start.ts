@@ -8,7 +8,7 @@ import { createSchedulerRole } from '../../scheduler/main.js';
 import type { Config } from '../config.js';
 import { runHealthChecks, type ReadinessReport } from '../health.js';
 import { createLogger, type Logger } from '../logger.js';
-import { createMetrics } from '../metrics.js';
+import { createMetrics, type Metrics } from '../metrics.js';
 import { startHttpServer } from './http-server.js';
 import { createPlatform, needsOf, type Platform } from './platform.js';
 import type { Role, RoleName } from './role.js';
@@ -20,14 +20,20 @@ export interface RunningProcess {
   stop(reason: string): Promise<void>;
 }
 
-async function createRoles(names: readonly RoleName[], platform: Platform, readiness: () => Promise<ReadinessReport>, logger: Logger): Promise<Role[]> {
+async function createRoles(
+  names: readonly RoleName[],
+  platform: Platform,
+  readiness: () => Promise<ReadinessReport>,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<Role[]> {
   const { config } = platform;
   const roles: Role[] = [];
   // Mount order matters: specific prefixes first, the dashboard's catch-all last.
   for (const name of (['ingest', 'api', 'consumers', 'scheduler', 'dashboard'] as const).filter((role) => names.includes(role))) {
     switch (name) {
       case 'ingest':
-        roles.push(createIngestRole());
+        roles.push(createIngestRole(config, { db: platform.db!, bus: platform.bus!, cache: platform.cache!, logger, metrics }));
         break;
       case 'api':
         roles.push(createApiRole(config, { db: platform.db!, cache: platform.cache!, logger }));
@@ -58,7 +64,7 @@ export async function startProcess(config: Config, roleNames: readonly RoleName[
   let roles: Role[] = [];
   try {
     const readiness = () => runHealthChecks(platform.healthChecks);
-    roles = await createRoles(roleNames, platform, readiness, logger);
+    roles = await createRoles(roleNames, platform, readiness, logger, metrics);
     for (const role of roles) await role.start?.();
     const server = await startHttpServer({
       host: platform.config.host,

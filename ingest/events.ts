@@ -1,0 +1,64 @@
+// Building the bus event (lib/events/tracked-event.ts) from what ingest received. This is where the
+// visitor's address turns into a keyed hash and a network prefix; nothing after this sees the IP.
+import type { TrackedEvent } from '../lib/events/tracked-event.js';
+import { uuidv7 } from '../lib/events/uuid7.js';
+import { ipPrefix, visitorId } from '../lib/visitors/identity.js';
+
+const UTM_KEYS = ['source', 'medium', 'campaign', 'term', 'content'] as const;
+type Utm = TrackedEvent['utm'];
+
+/** utm_* parameters from a query string (the rest of the page URL is never kept). */
+export function utmFrom(params: URLSearchParams | undefined): Utm {
+  const value = (key: string) => params?.get(`utm_${key}`)?.trim().slice(0, 200) || null;
+  return Object.fromEntries(UTM_KEYS.map((key) => [key, value(key)])) as Utm;
+}
+
+/** Only an http(s) URL's origin is kept as the referrer: paths and queries can carry personal data. */
+export function referrerOrigin(value: string | undefined | null): string | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface Observation {
+  type: TrackedEvent['type'];
+  source: TrackedEvent['source'];
+  method: TrackedEvent['method'];
+  profileId: string;
+  linkId: string | null;
+  clickId: string | null;
+  ip: string;
+  userAgent: string;
+  referrer: string | null;
+  utm: Utm;
+  click: TrackedEvent['click'];
+  internal: boolean;
+  salt: Buffer;
+  now: number;
+}
+
+export function toTrackedEvent(observation: Observation): TrackedEvent {
+  const userAgent = observation.userAgent.slice(0, 512);
+  return {
+    v: 1,
+    eventId: uuidv7(observation.now),
+    type: observation.type,
+    source: observation.source,
+    receivedAt: new Date(observation.now).toISOString(),
+    profileId: observation.profileId,
+    linkId: observation.linkId,
+    clickId: observation.clickId,
+    visitorId: visitorId(observation.salt, observation.ip, userAgent, observation.profileId),
+    ipPrefix: ipPrefix(observation.ip),
+    userAgent,
+    referrer: observation.referrer,
+    utm: observation.utm,
+    click: observation.click,
+    method: observation.method,
+    internal: observation.internal,
+  };
+}

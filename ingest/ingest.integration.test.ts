@@ -1,0 +1,256 @@
+// Ingest over HTTP against a real database (link targets, salts) with a recording bus: what is
+// accepted, what is refused and how, what the published events contain, and what they never contain.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EventBus, OutgoingMessage } from '../lib/bus/event-bus.js';
+import { createMemoryCache } from '../lib/cache/memory-cache.js';
+import { TrackedEventSchema, type TrackedEvent } from '../lib/events/tracked-event.js';
+import { createMetrics } from '../lib/metrics.js';
+import { startHttpServer, type RunningHttpServer } from '../lib/runtime/http-server.js';
+import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
+import { testLogger } from '../lib/testing/services.js';
+import { waitFor } from '../lib/testing/wait-for.js';
+import { MAX_BEACON_BYTES, createIngestHandlers } from './ingest.js';
+import { createLinkTargets, type LinkTargets } from './link-targets.js';
+import { createBatchingPublisher } from './publisher.js';
+import { createVisitorSalts } from './visitor-salts.js';
+
+const ORIGIN = 'https://links.example.com';
+
+/** A bus that records what ingest publishes, and can be switched off. */
+function recordingBus() {
+  const published: OutgoingMessage[] = [];
+  let failing = false;
+  const bus = {
+    kind: 'postgres',
+    publish: async (_topic: string, messages: readonly OutgoingMessage[]) => {
+      if (failing) throw new Error('connect ECONNREFUSED broker');
+      published.push(...messages);
+    },
+  } as unknown as EventBus;
+  return { bus, published, fail: (value: boolean) => (failing = value) };
+}
+
+let database: TestDatabase;
+let owner: pg.Client;
+let links: LinkTargets;
+let server: RunningHttpServer;
+let recording: ReturnType<typeof recordingBus>;
+let profileId: string;
+let linkId: string;
+let disabledLinkId: string;
+let gpcProfileId: string;
+let draftProfileId: string;
+let otherLinkId: string;
+
+const events = () => recording.published.map((message) => TrackedEventSchema.parse(JSON.parse(String(message.value))));
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}/e`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+async function insertProfile(published: boolean, respectGpc = true): Promise<string> {
+  const userId = randomUUID();
+  await owner.query("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'scrypt$1$1$1$a$b')", [userId, `${userId}@example.com`]);
+  const { rows } = await owner.query<{ id: string }>(
+    "INSERT INTO profiles (user_id, handle, display_name, published, respect_gpc) VALUES ($1, $2, 'X', $3, $4) RETURNING id",
+    [userId, `h${userId.slice(0, 8)}`, published, respectGpc],
+  );
+  return rows[0]!.id;
+}
+
+async function insertLink(profile: string, url: string, enabled = true): Promise<string> {
+  const { rows } = await owner.query<{ id: string }>(
+    `INSERT INTO links (profile_id, user_id, position, title, url, kind, enabled)
+     SELECT $1, user_id, (SELECT count(*) FROM links WHERE profile_id = $1), 'L', $2, 'url', $3 FROM profiles WHERE id = $1 RETURNING id`,
+    [profile, url, enabled],
+  );
+  return rows[0]!.id;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('ingest');
+  owner = new pg.Client({ connectionString: database.ownerUrl });
+  await owner.connect();
+  profileId = await insertProfile(true);
+  linkId = await insertLink(profileId, 'https://example.com/landing?from=linkpulse');
+  disabledLinkId = await insertLink(profileId, 'https://example.com/off', false);
+  gpcProfileId = await insertProfile(true, true);
+  draftProfileId = await insertProfile(false);
+  otherLinkId = await insertLink(await insertProfile(true), 'https://other.example/');
+
+  recording = recordingBus();
+  links = createLinkTargets({ db: database.db, logger: testLogger });
+  const salts = createVisitorSalts({ db: database.db, logger: testLogger });
+  await Promise.all([links.start(), salts.start()]);
+  const handlers = createIngestHandlers({
+    links,
+    salts,
+    publisher: createBatchingPublisher(recording.bus, 'events_v1'),
+    cache: createMemoryCache(),
+    metrics: createMetrics(),
+    logger: testLogger,
+    hashSecret: 'x'.repeat(32),
+    trustProxy: false,
+    origin: ORIGIN,
+  });
+  server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    routes: [
+      { name: '/e', prefix: '/e', handler: handlers.beacon },
+      { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
+    ],
+    roles: ['ingest'],
+    readiness: async () => ({ status: 'ok', dependencies: {} }),
+    metricsToken: undefined,
+    publicUrl: 'http://localhost:3000',
+    trustProxy: false,
+    hstsPreload: false,
+    logger: testLogger,
+    metrics: createMetrics(),
+  });
+});
+afterAll(async () => {
+  await server?.close(1_000);
+  await links?.stop();
+  await owner?.end();
+  await database?.drop();
+});
+beforeEach(() => {
+  recording.published.length = 0;
+  recording.fail(false);
+});
+
+describe('POST /e', () => {
+  it('accepts a view (sendBeacon sends text/plain) and publishes it keyed by profile and visitor', async () => {
+    const response = await post({ t: 'view', p: profileId, r: 'https://news.ycombinator.com/item?id=1', u: `${ORIGIN}/@x?utm_source=hn&utm_campaign=launch&email=a@b.c` });
+    expect(response.status).toBe(202);
+    const [event] = events();
+    expect(event).toMatchObject<Partial<TrackedEvent>>({
+      type: 'view',
+      source: 'beacon',
+      profileId,
+      linkId: null,
+      referrer: 'https://news.ycombinator.com',
+      utm: { source: 'hn', medium: null, campaign: 'launch', term: null, content: null },
+      ipPrefix: '127.0.0.0',
+      method: 'POST',
+      internal: false,
+    });
+    expect(recording.published[0]!.key).toBe(`${profileId}:${event!.visitorId}`);
+    expect(event!.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+  });
+
+  it('gives one visitor one id on one day, and never publishes the address itself', async () => {
+    await post({ t: 'view', p: profileId });
+    await post({ t: 'view', p: profileId }, { 'content-type': 'application/json' });
+    await post({ t: 'view', p: profileId }, { 'user-agent': 'Another browser' });
+    const [first, second, third] = events();
+    expect(second!.visitorId).toBe(first!.visitorId);
+    expect(third!.visitorId).not.toBe(first!.visitorId);
+    for (const message of recording.published) expect(String(message.value)).not.toContain('127.0.0.1');
+  });
+
+  it('accepts a click with its position', async () => {
+    const clickId = randomUUID();
+    const response = await post({ t: 'click', p: profileId, l: linkId, c: clickId, x: 0.42, y: 380, vw: 390, vh: 844, ttc: 5200 });
+    expect(response.status).toBe(202);
+    expect(events()[0]).toMatchObject({ type: 'click', linkId, clickId, click: { x: 0.42, y: 380, viewportWidth: 390, viewportHeight: 844, timeToClickMs: 5200 } });
+  });
+
+  it.each([
+    ['an unknown profile', () => ({ t: 'view', p: randomUUID() }), 'p'],
+    ['an unpublished profile', () => ({ t: 'view', p: draftProfileId }), 'p'],
+    ['another profile’s link', () => ({ t: 'click', p: profileId, l: otherLinkId, c: randomUUID(), x: 0.5, y: 1, vw: 1, vh: 1, ttc: 1 }), 'l'],
+    ['a disabled link', () => ({ t: 'click', p: profileId, l: disabledLinkId, c: randomUUID(), x: 0.5, y: 1, vw: 1, vh: 1, ttc: 1 }), 'l'],
+    ['a click without its position', () => ({ t: 'click', p: profileId, l: linkId, c: randomUUID() }), 'x'],
+    ['unknown fields', () => ({ t: 'view', p: profileId, ip: '1.2.3.4' }), 'body'],
+    ['an out-of-range position', () => ({ t: 'click', p: profileId, l: linkId, c: randomUUID(), x: 7, y: 1, vw: 1, vh: 1, ttc: 1 }), 'x'],
+  ])('rejects %s with INVALID_INPUT', async (_what, body, field) => {
+    const response = await post(body());
+    expect(response.status).toBe(400);
+    const envelope = (await response.json()) as { error: { code: string; details?: { fields: { field: string }[] } } };
+    expect(envelope.error.code).toBe('INVALID_INPUT');
+    expect(envelope.error.details?.fields.map((f) => f.field)).toContain(field);
+    expect(recording.published).toEqual([]);
+  });
+
+  it('answers 413 above 4 KB, 415 for other content types, 400 for broken JSON', async () => {
+    expect((await post({ t: 'view', p: profileId, r: 'x'.repeat(MAX_BEACON_BYTES) })).status).toBe(413);
+    expect((await post({ t: 'view', p: profileId }, { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await post('{"t":"view"')).status).toBe(400);
+  });
+
+  it('answers 503 with Retry-After when the bus cannot take the event', async () => {
+    recording.fail(true);
+    const response = await post({ t: 'view', p: profileId });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNAVAILABLE');
+  });
+
+  it('allows the site’s own origin only (CORS), and answers its preflight', async () => {
+    const own = await post({ t: 'view', p: profileId }, { origin: ORIGIN });
+    expect(own.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    const foreign = await post({ t: 'view', p: profileId }, { origin: 'https://evil.example' });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${server.url}/e`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
+  });
+
+  it('records nothing for a visitor sending Global Privacy Control when the creator honours it', async () => {
+    const response = await post({ t: 'view', p: gpcProfileId }, { 'sec-gpc': '1' });
+    expect(response.status).toBe(204);
+    expect(recording.published).toEqual([]);
+  });
+});
+
+describe('GET /r/:linkId', () => {
+  it('redirects to the stored URL and publishes the click, marked by the tracker', async () => {
+    const clickId = randomUUID();
+    const response = await fetch(`${server.url}/r/${linkId}?c=${clickId}&ref=${encodeURIComponent('https://github.com/some/repo')}&utm_medium=social`, {
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('https://example.com/landing?from=linkpulse');
+    const event = await waitFor(() => events().find((candidate) => candidate.clickId === clickId));
+    expect(event).toMatchObject({ type: 'click', source: 'redirect', method: 'GET', linkId, profileId, referrer: 'https://github.com', utm: { medium: 'social' } });
+  });
+
+  it('never redirects anywhere the request names', async () => {
+    const response = await fetch(`${server.url}/r/${linkId}?url=https://evil.example&next=//evil.example`, { redirect: 'manual' });
+    expect(response.headers.get('location')).toBe('https://example.com/landing?from=linkpulse');
+  });
+
+  it('counts HEAD requests as such (the consumers classify them as bots)', async () => {
+    const response = await fetch(`${server.url}/r/${linkId}`, { method: 'HEAD', redirect: 'manual' });
+    expect(response.status).toBe(302);
+    // The previous test's redirect may still be publishing: look for this request's event.
+    const event = await waitFor(() => events().find((candidate) => candidate.method === 'HEAD'));
+    expect(event).toMatchObject({ type: 'click', source: 'redirect', clickId: null });
+  });
+
+  it.each([
+    ['an unknown link', () => randomUUID()],
+    ['a disabled link', () => disabledLinkId],
+    ['a malformed id', () => 'not-a-uuid'],
+  ])('answers 404 for %s', async (_what, id) => {
+    const response = await fetch(`${server.url}/r/${id()}`, { redirect: 'manual' });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(recording.published).toEqual([]);
+  });
+
+  it('follows changes to links without a restart (LISTEN/NOTIFY)', async () => {
+    const fresh = await insertLink(profileId, 'https://example.com/new');
+    await waitFor(async () => (await fetch(`${server.url}/r/${fresh}`, { redirect: 'manual' })).status === 302, { what: 'the new link to be served' });
+    await owner.query('UPDATE links SET enabled = false WHERE id = $1', [fresh]);
+    await waitFor(async () => (await fetch(`${server.url}/r/${fresh}`, { redirect: 'manual' })).status === 404, { what: 'the disabled link to be refused' });
+  });
+});
