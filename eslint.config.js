@@ -56,4 +56,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // Runs in visitors' browsers, as plain ES2017 script (no modules, no build step).
+    files: ['ingest/tracker/tracker.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'script' },
+  },
 );
