@@ -37,7 +37,8 @@ export const NO_LINK = '00000000-0000-0000-0000-000000000000';
  */
 export const ROW_EVENT_TYPES = ['view', 'click', 'click_position'] as const;
 
-export interface AnalyticsRow {
+// A type alias, not an interface: rows must be assignable to the ClickHouse adapter's Record rows.
+export type AnalyticsRow = {
   event_id: string;
   event_type: (typeof ROW_EVENT_TYPES)[number];
   source: 'beacon' | 'redirect';
@@ -73,4 +74,4 @@ export interface AnalyticsRow {
   viewport_height: number;
   /** 0 when unknown. */
   time_to_click_ms: number;
-}
+};

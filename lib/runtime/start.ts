@@ -39,7 +39,7 @@ async function createRoles(
         roles.push(createApiRole(config, { db: platform.db!, cache: platform.cache!, logger }));
         break;
       case 'consumers':
-        roles.push(createConsumersRole());
+        roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));
         break;
       case 'scheduler':
         roles.push(createSchedulerRole());

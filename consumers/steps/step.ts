@@ -1,0 +1,40 @@
+// The result every fallible consumer step returns. A step never throws for bad input: it says what
+// to do with the event instead, and the consumer acts on it (drop = count and skip; dlq = publish to
+// the dead-letter topic with the reason, then count). Either way the batch's offsets still advance,
+// so one poison message can never stall a partition.
+
+/**
+ * Why an event left the pipeline. A closed set: it labels the `linkpulse_pipeline_dropped_events_total`
+ * counter and the dead-letter topic's reason header, so adding a value is a deliberate change here.
+ */
+export const DROP_REASONS = ['malformed_json', 'invalid_event', 'unknown_version'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export type StepAction = 'drop' | 'dlq';
+
+export interface StepSuccess<T> {
+  ok: true;
+  value: T;
+}
+
+export interface StepFailure {
+  ok: false;
+  action: StepAction;
+  reason: DropReason;
+  /** What went wrong, for the dead-letter headers and logs (never the event's raw IP: events carry none). */
+  error?: unknown;
+}
+
+export type StepResult<T> = StepSuccess<T> | StepFailure;
+
+export function ok<T>(value: T): StepSuccess<T> {
+  return { ok: true, value };
+}
+
+export function drop(reason: DropReason): StepFailure {
+  return { ok: false, action: 'drop', reason };
+}
+
+export function dlq(reason: DropReason, error: unknown): StepFailure {
+  return { ok: false, action: 'dlq', reason, error };
+}
