@@ -26,7 +26,6 @@ import type { Metrics } from '../lib/metrics.js';
 import type { Enricher } from './steps/enrich.step.js';
 import { parseTrackedEvent } from './steps/parse-event.step.js';
 
-export const CONSUMER_GROUP = 'consumers-clickhouse';
 const MAX_BATCH_SIZE = 5_000;
 /** Partitions worked on at once by one process. */
 const CONCURRENCY = 2;
@@ -34,6 +33,8 @@ const CONCURRENCY = 2;
 const LOOKUP_MARGIN_MS = 60_000;
 
 export interface EventsConsumerDeps {
+  /** EVENTS_CONSUMER_GROUP. */
+  group: string;
   bus: EventBus;
   clickhouse: ClickHouse;
   enricher: Enricher;
@@ -47,16 +48,27 @@ export interface EventsConsumer {
   stop(): Promise<void>;
 }
 
+/** Ids per lookup query: they travel in the URL, which servers cap (16 KB in Node, 1 MB in ClickHouse). */
+const LOOKUP_CHUNK = 200;
+
 /** The stored ids among these rows' ids (rows of one batch, close together in time). */
 async function storedEventIds(clickhouse: ClickHouse, rows: readonly AnalyticsRow[]): Promise<Set<string>> {
   const times = rows.map((row) => row.timestamp);
-  const stored = await clickhouse.query<{ id: string }>(
-    `SELECT toString(event_id) AS id FROM events
-      WHERE timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}) AND fromUnixTimestamp64Milli({to:Int64})
-        AND event_id IN {ids:Array(UUID)}`,
-    { from: Math.min(...times) - LOOKUP_MARGIN_MS, to: Math.max(...times) + LOOKUP_MARGIN_MS, ids: rows.map((row) => row.event_id) },
-  );
-  return new Set(stored.map((row) => row.id));
+  const window = { from: Math.min(...times) - LOOKUP_MARGIN_MS, to: Math.max(...times) + LOOKUP_MARGIN_MS };
+  const stored = new Set<string>();
+  for (let start = 0; start < rows.length; start += LOOKUP_CHUNK) {
+    const chunk = rows.slice(start, start + LOOKUP_CHUNK);
+    // profile_id leads the sort key: naming the chunk's profiles keeps this to their granules.
+    const found = await clickhouse.query<{ id: string }>(
+      `SELECT toString(event_id) AS id FROM events
+        WHERE profile_id IN {profiles:Array(UUID)}
+          AND timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}) AND fromUnixTimestamp64Milli({to:Int64})
+          AND event_id IN {ids:Array(UUID)}`,
+      { ...window, profiles: [...new Set(chunk.map((row) => row.profile_id))], ids: chunk.map((row) => row.event_id) },
+    );
+    for (const row of found) stored.add(row.id);
+  }
+  return stored;
 }
 
 export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
@@ -129,7 +141,7 @@ export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
   return {
     handleBatch,
     async start() {
-      subscription = await bus.consume(TOPICS.events.name, CONSUMER_GROUP, handleBatch, { maxBatchSize: MAX_BATCH_SIZE, concurrency: CONCURRENCY });
+      subscription = await bus.consume(TOPICS.events.name, deps.group, handleBatch, { maxBatchSize: MAX_BATCH_SIZE, concurrency: CONCURRENCY });
     },
     async stop() {
       await subscription?.stop();

@@ -17,7 +17,7 @@ export interface ConsumersRoleDeps {
   logger: Logger;
 }
 
-export function createConsumersRole(config: Pick<Config, 'geoipCityDb'>, deps: ConsumersRoleDeps): Role {
+export function createConsumersRole(config: Pick<Config, 'geoipCityDb' | 'eventsConsumerGroup'>, deps: ConsumersRoleDeps): Role {
   let geo: GeoResolver | undefined;
   let consumer: EventsConsumer | undefined;
   return {
@@ -25,7 +25,7 @@ export function createConsumersRole(config: Pick<Config, 'geoipCityDb'>, deps: C
     routes: [],
     async start() {
       geo = await createGeoResolver(config.geoipCityDb ? { cityDatabasePath: config.geoipCityDb } : {});
-      consumer = createEventsConsumer({ ...deps, enricher: createEnricher({ geo }) });
+      consumer = createEventsConsumer({ ...deps, group: config.eventsConsumerGroup, enricher: createEnricher({ geo }) });
       await consumer.start();
     },
     async stop() {

@@ -66,6 +66,8 @@ export interface Config {
   /** The embedded engine's ClickHouse HTTP endpoint; undefined when not enabled. */
   clickhouseHttp: ClickHouseHttpConfig | undefined;
   kafka: { brokers: string[]; clientId: string } | undefined;
+  /** The bus consumer group that writes events to ClickHouse (one per ClickHouse database). */
+  eventsConsumerGroup: string;
   redisUrl: string | undefined;
   s3: S3Config | undefined;
   geoipCityDb: string | undefined;
@@ -273,6 +275,13 @@ const schema = z
         .optional()
         .transform((value) => value ?? 'linkpulse'),
     ),
+    EVENTS_CONSUMER_GROUP: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'expected letters, digits, dots, dashes or underscores')
+        .optional()
+        .transform((value) => value ?? 'consumers-clickhouse'),
+    ),
     REDIS_URL: urlText(['redis:', 'rediss:'], 'redis://redis:6379/0'),
     S3_ENDPOINT: urlText(['http:', 'https:'], 'http://minio:9000'),
     S3_BUCKET: optionalText.pipe(
@@ -380,6 +389,7 @@ export function parseConfig(env: Env): Config {
             writerPassword: e.CLICKHOUSE_HTTP_WRITER_PASSWORD,
           },
     kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : undefined,
+    eventsConsumerGroup: e.EVENTS_CONSUMER_GROUP,
     redisUrl: e.REDIS_URL,
     s3: e.S3_BUCKET
       ? {

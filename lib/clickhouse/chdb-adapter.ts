@@ -7,6 +7,7 @@ import {
   COMMON_SETTINGS,
   assertIdentifier,
   assertTableName,
+  insertSettings,
   parseJsonEachRow,
   serializeParams,
   toClickHouseError,
@@ -64,7 +65,7 @@ export async function createChdbAdapter(options: ChdbOptions): Promise<ClickHous
           table,
           values: Buffer.from(toJsonEachRow(rows)),
           format: 'JSONEachRow',
-          settings: insertOptions.deduplicationToken === undefined ? {} : { insert_deduplication_token: insertOptions.deduplicationToken },
+          settings: insertSettings(insertOptions),
         }),
       );
     },

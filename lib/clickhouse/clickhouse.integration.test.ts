@@ -4,42 +4,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithService, realServices, testConfig, testLogger } from '../testing/services.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testLogger } from '../testing/services.js';
 import { uniqueName } from '../testing/wait-for.js';
-import { createChdbAdapter } from './chdb-adapter.js';
 import { ClickHouseQueryError, type ClickHouse } from './clickhouse.js';
-import { createClickHouseServerAdapter } from './client-adapter.js';
-import { startClickHouseHttpServer, type ClickHouseHttpServer } from './http-server.js';
 import { migrateClickHouse } from './migrate.js';
+import { describeEachClickHouse, type MakeClickHouse } from './testing/each-adapter.js';
 
-// One chDB data directory for this file's process (chDB binds one per process), shared by the
-// embedded adapter and the HTTP endpoint; each suite works in its own database.
-let dataDir: string;
-let httpServer: ClickHouseHttpServer | undefined;
-const WRITER = { name: 'writer', password: 'writer-password-123', readonly: false };
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-ch-'));
-});
-afterAll(async () => {
-  await httpServer?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
-
-async function embeddedHttpEndpoint(): Promise<ClickHouseHttpServer> {
-  httpServer ??= await startClickHouseHttpServer({
-    path: dataDir,
-    users: [WRITER],
-    defaultDatabase: 'default',
-    host: '127.0.0.1',
-    port: 0,
-    logger: testLogger,
-  });
-  return httpServer;
-}
-
-function clickHouseContract(makeAdapter: (database: string) => Promise<ClickHouse>): void {
+function clickHouseContract(makeAdapter: MakeClickHouse): void {
   let clickhouse: ClickHouse;
   beforeAll(async () => {
     clickhouse = await makeAdapter(uniqueName('test'));
@@ -110,6 +82,37 @@ function clickHouseContract(makeAdapter: (database: string) => Promise<ClickHous
     expect(await clickhouse.query(`SELECT count() AS c FROM ${table}`)).toEqual([{ c: '4' }]);
   });
 
+  it('completes materialized views on a retry with the same token, and never counts a block twice in them', async () => {
+    const source = uniqueName('source');
+    const gate = uniqueName('gate');
+    const totals = uniqueName('totals');
+    const window = 'SETTINGS non_replicated_deduplication_window = 100';
+    await clickhouse.command(`CREATE TABLE ${source} (id UInt32, kind String) ENGINE = MergeTree ORDER BY id ${window}`);
+    await clickhouse.command(`CREATE TABLE ${gate} (open UInt8) ENGINE = MergeTree ORDER BY open`);
+    await clickhouse.command(
+      `CREATE TABLE ${totals} (kind String, n SimpleAggregateFunction(sum, UInt64)) ENGINE = AggregatingMergeTree ORDER BY kind ${window}`,
+    );
+    // The view fails until the gate opens: the first attempt can store the source block and not the view's.
+    await clickhouse.command(
+      `CREATE MATERIALIZED VIEW ${totals}_mv TO ${totals} AS
+       SELECT kind, count() AS n FROM ${source} WHERE throwIf((SELECT count() FROM ${gate}) = 0, 'view not ready') = 0 GROUP BY kind`,
+    );
+    const rows = [
+      { id: 1, kind: 'a' },
+      { id: 2, kind: 'a' },
+      { id: 3, kind: 'b' },
+    ];
+    await expect(clickhouse.insert(source, rows, { deduplicationToken: 'batch-1' })).rejects.toBeInstanceOf(ClickHouseQueryError);
+    await clickhouse.insert(gate, [{ open: 1 }]);
+    await clickhouse.insert(source, rows, { deduplicationToken: 'batch-1' });
+    await clickhouse.insert(source, rows, { deduplicationToken: 'batch-1' });
+    expect(await clickhouse.query(`SELECT count() AS c FROM ${source}`)).toEqual([{ c: '3' }]);
+    expect(await clickhouse.query(`SELECT kind, sum(n) AS n FROM ${totals} GROUP BY kind ORDER BY kind`)).toEqual([
+      { kind: 'a', n: '2' },
+      { kind: 'b', n: '1' },
+    ]);
+  });
+
   it('reports ClickHouse exceptions with their code and name', async () => {
     const missing = clickhouse.query('SELECT * FROM no_such_table_here');
     await expect(missing).rejects.toBeInstanceOf(ClickHouseQueryError);
@@ -150,20 +153,4 @@ function clickHouseContract(makeAdapter: (database: string) => Promise<ClickHous
   });
 }
 
-describe('analytics store contract: chDB (embedded engine)', () => {
-  clickHouseContract((database) => createChdbAdapter({ path: dataDir, database, logger: testLogger }));
-});
-
-describe('analytics store contract: @clickhouse/client over the embedded engine’s HTTP endpoint', () => {
-  clickHouseContract(async (database) => {
-    const endpoint = await embeddedHttpEndpoint();
-    return createClickHouseServerAdapter({ url: endpoint.url, user: WRITER.name, password: WRITER.password, database, logger: testLogger });
-  });
-});
-
-describeWithService('analytics store contract: @clickhouse/client against CLICKHOUSE_URL', realServices.clickhouse, () => {
-  clickHouseContract((database) => {
-    const server = testConfig.clickhouse!;
-    return createClickHouseServerAdapter({ url: server.url, user: server.user, password: server.password, database, logger: testLogger });
-  });
-});
+describeEachClickHouse('analytics store contract', clickHouseContract);

@@ -12,6 +12,7 @@ export interface InsertOptions {
   /**
    * Makes the insert idempotent: a retry with the same token inserts nothing (ClickHouse's
    * insert_deduplication_token; the table needs non_replicated_deduplication_window on MergeTree).
+   * Materialized views fed by the insert are deduplicated with it (see insertSettings).
    */
   deduplicationToken?: string;
 }
@@ -34,6 +35,19 @@ export const COMMON_SETTINGS = {
   session_timezone: 'UTC',
   date_time_input_format: 'best_effort',
 } as const;
+
+/**
+ * Settings for one insert, the same on both adapters. With a deduplication token, the materialized
+ * views deduplicate too, so a retry neither counts a block twice in them nor leaves them short of
+ * what a failed attempt did not write. Set explicitly because the default moved: ClickHouse 24.7 to
+ * 26.1 default to 0, which re-inserts a deduplicated block into every view (double counts); 26.2 and
+ * later (chDB 3.4) default to 1. Each view's target table needs its own
+ * non_replicated_deduplication_window (clickhouse/README.md).
+ */
+export function insertSettings(options: InsertOptions): Record<string, string | number> {
+  if (options.deduplicationToken === undefined) return {};
+  return { insert_deduplication_token: options.deduplicationToken, deduplicate_blocks_in_dependent_materialized_views: 1 };
+}
 
 /** A ClickHouse exception with its numeric code and name, whichever adapter raised it. */
 export class ClickHouseQueryError extends Error {

@@ -6,6 +6,7 @@ import {
   COMMON_SETTINGS,
   assertIdentifier,
   assertTableName,
+  insertSettings,
   serializeParams,
   stringifyRow,
   toClickHouseError,
@@ -85,10 +86,9 @@ export async function createClickHouseServerAdapter(options: ClickHouseServerOpt
       await rethrow(
         client.insert({
           table,
-          values: rows as Row[],
+          values: rows,
           format: 'JSONEachRow',
-          clickhouse_settings:
-            insertOptions.deduplicationToken === undefined ? {} : { insert_deduplication_token: insertOptions.deduplicationToken },
+          clickhouse_settings: insertSettings(insertOptions),
         }),
       );
     },

@@ -66,9 +66,9 @@ export type AnalyticsRow = {
   utm_source: string;
   utm_medium: string;
   utm_campaign: string;
-  /** 0..1 across the content column; 0 when not a tracked click. */
+  /** 'click_position' rows: 0..1 across the content column (0 on other rows). */
   click_x: number;
-  /** CSS pixels from the top of the content column; 0 when not a tracked click. */
+  /** 'click_position' rows: CSS pixels from the top of the content column (0 on other rows). */
   click_y: number;
   viewport_width: number;
   viewport_height: number;

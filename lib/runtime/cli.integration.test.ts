@@ -97,6 +97,7 @@ describeWithService('roles as separate processes against the real services', all
       CLICKHOUSE_USER: clickhouse.user,
       CLICKHOUSE_PASSWORD: clickhouse.password,
       CLICKHOUSE_DATABASE: uniqueName('roles'),
+      EVENTS_CONSUMER_GROUP: uniqueName('roles'),
       S3_ENDPOINT: s3.endpoint ?? '',
       S3_BUCKET: s3.bucket,
       S3_REGION: s3.region,
