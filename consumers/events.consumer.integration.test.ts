@@ -78,6 +78,15 @@ describe('events consumer', () => {
     expect(await storedCount()).toBe(100);
   });
 
+  it('stores an event the producer published twice once (within a batch and across batches)', async () => {
+    const consumer = createEventsConsumer({ group: 'test', bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
+    const batch = messages(10);
+    const duplicate = (message: BusMessage, offset: number): BusMessage => ({ ...message, offset: String(offset) });
+    await consumer.handleBatch([...batch, duplicate(batch[3]!, 10)]);
+    await consumer.handleBatch([duplicate(batch[5]!, 11), ...messages(5, 12)]);
+    expect(await storedCount()).toBe(15);
+  });
+
   it('checks a large redelivered batch in chunks (ids travel in the URL)', async () => {
     const all = messages(1_200);
     const crashed = createEventsConsumer({ group: 'test', bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });

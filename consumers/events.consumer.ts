@@ -12,6 +12,8 @@
 //   match. From the first batch that does not continue where this process left off (a new
 //   assignment, or a retry after a failure) until a batch with nothing stored, each batch is
 //   checked against the event ids already stored, and only the missing rows are written.
+// - One event published twice by a producer retry (nearby offsets, same partition) is dropped by
+//   the ids this process wrote recently.
 // Offsets are committed by the bus only after this handler resolved: they are our only record of
 // what is safely stored. Poison messages go to events_v1_dlq with the reason, and never stall a
 // partition.
@@ -25,6 +27,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Enricher } from './steps/enrich.step.js';
 import { parseTrackedEvent } from './steps/parse-event.step.js';
+import type { DropReason } from './steps/step.js';
 
 const MAX_BATCH_SIZE = 5_000;
 /** Partitions worked on at once by one process. */
@@ -47,6 +50,13 @@ export interface EventsConsumer {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * Event ids this process wrote recently. A producer retry can put one event on the bus twice, at
+ * nearby offsets of the same partition (same key); remembering recent ids removes that duplicate
+ * without a lookup. Bounded: the oldest ids are forgotten first.
+ */
+const RECENT_IDS = 200_000;
 
 /** Ids per lookup query: they travel in the URL, which servers cap (16 KB in Node, 1 MB in ClickHouse). */
 const LOOKUP_CHUNK = 200;
@@ -82,6 +92,15 @@ export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
    */
   const checking = new Set<string>();
   let subscription: Subscription | undefined;
+  const recentIds = new Set<string>();
+  const remember = (rows: readonly AnalyticsRow[]) => {
+    for (const row of rows) recentIds.add(row.event_id);
+    // A Set iterates in insertion order: delete from the front to forget the oldest.
+    for (const id of recentIds) {
+      if (recentIds.size <= RECENT_IDS) break;
+      recentIds.delete(id);
+    }
+  };
 
   const deadLetter = async (failures: { message: BusMessage; reason: string; error: unknown }[]) => {
     if (failures.length === 0) return;
@@ -121,10 +140,18 @@ export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
       if (parsed.action === 'dlq') failures.push({ message, reason: parsed.reason, error: parsed.error });
     }
 
-    let toWrite = rows;
-    if (checking.has(partitionKey) && rows.length > 0) {
-      const stored = await storedEventIds(clickhouse, rows);
-      toWrite = rows.filter((row) => !stored.has(row.event_id));
+    // Duplicates of one event (a producer retry) within this batch or recently written by this process.
+    const seen = new Set<string>();
+    let toWrite = rows.filter((row) => {
+      if (recentIds.has(row.event_id) || seen.has(row.event_id)) return false;
+      seen.add(row.event_id);
+      return true;
+    });
+    const duplicate: DropReason = 'duplicate_event';
+    if (toWrite.length < rows.length) metrics.pipelineDrops.inc({ reason: duplicate }, rows.length - toWrite.length);
+    if (checking.has(partitionKey) && toWrite.length > 0) {
+      const stored = await storedEventIds(clickhouse, toWrite);
+      toWrite = toWrite.filter((row) => !stored.has(row.event_id));
       if (stored.size > 0) logger.info({ partition: first.partition, skipped: stored.size }, 'skipped events already stored by an earlier delivery');
       else checking.delete(partitionKey);
     }
@@ -134,6 +161,7 @@ export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
       for (const row of toWrite) ids.update(row.event_id);
       await clickhouse.insert('events', toWrite, { deduplicationToken: `${first.topic}:${first.partition}:${first.offset}-${last.offset}:${ids.digest('base64url')}` });
     }
+    remember(toWrite);
     await deadLetter(failures);
     expectedOffsets.set(partitionKey, BigInt(last.offset) + 1n);
   };

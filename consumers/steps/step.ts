@@ -7,7 +7,7 @@
  * Why an event left the pipeline. A closed set: it labels the `linkpulse_pipeline_dropped_events_total`
  * counter and the dead-letter topic's reason header, so adding a value is a deliberate change here.
  */
-export const DROP_REASONS = ['malformed_json', 'invalid_event', 'unknown_version'] as const;
+export const DROP_REASONS = ['malformed_json', 'invalid_event', 'unknown_version', 'duplicate_event'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export type StepAction = 'drop' | 'dlq';
