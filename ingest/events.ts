@@ -1,8 +1,8 @@
-// Building the bus event (lib/events/tracked-event.ts) from what ingest received. This is where the
-// visitor's address turns into a keyed hash and a network prefix; nothing after this sees the IP.
+// Building the bus event (lib/events/tracked-event.ts) from what ingest received. The visitor's
+// address leaves here only as its network prefix (the id is the keyed hash from visitor-ids.ts).
 import type { TrackedEvent } from '../lib/events/tracked-event.js';
 import { uuidv7 } from '../lib/events/uuid7.js';
-import { ipPrefix, visitorId } from '../lib/visitors/identity.js';
+import { ipPrefix } from '../lib/visitors/identity.js';
 
 const UTM_KEYS = ['source', 'medium', 'campaign', 'term', 'content'] as const;
 type Utm = TrackedEvent['utm'];
@@ -37,7 +37,8 @@ export interface Observation {
   utm: Utm;
   click: TrackedEvent['click'];
   internal: boolean;
-  salt: Buffer;
+  /** From visitor-ids.ts: the keyed hash, never the address. */
+  visitorId: string;
   now: number;
 }
 
@@ -52,7 +53,7 @@ export function toTrackedEvent(observation: Observation): TrackedEvent {
     profileId: observation.profileId,
     linkId: observation.linkId,
     clickId: observation.clickId,
-    visitorId: visitorId(observation.salt, observation.ip, userAgent, observation.profileId),
+    visitorId: observation.visitorId,
     ipPrefix: ipPrefix(observation.ip),
     userAgent,
     referrer: observation.referrer,

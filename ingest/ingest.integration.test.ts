@@ -14,6 +14,7 @@ import { waitFor } from '../lib/testing/wait-for.js';
 import { MAX_BEACON_BYTES, createIngestHandlers } from './ingest.js';
 import { createLinkTargets, type LinkTargets } from './link-targets.js';
 import { createBatchingPublisher } from './publisher.js';
+import { createVisitorIds } from './visitor-ids.js';
 import { createVisitorSalts } from './visitor-salts.js';
 
 const ORIGIN = 'https://links.example.com';
@@ -88,7 +89,7 @@ beforeAll(async () => {
   await Promise.all([links.start(), salts.start()]);
   const handlers = createIngestHandlers({
     links,
-    salts,
+    visitorIds: createVisitorIds({ salts, cache: createMemoryCache() }),
     publisher: createBatchingPublisher(recording.bus, 'events_v1'),
     cache: createMemoryCache(),
     metrics: createMetrics(),

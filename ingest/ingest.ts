@@ -15,7 +15,7 @@ import type { Metrics } from '../lib/metrics.js';
 import { referrerOrigin, toTrackedEvent, utmFrom, type Observation } from './events.js';
 import type { LinkTargets } from './link-targets.js';
 import type { BatchingPublisher } from './publisher.js';
-import type { VisitorSalts } from './visitor-salts.js';
+import type { VisitorIds } from './visitor-ids.js';
 
 export const MAX_BEACON_BYTES = 4096;
 /** Beacons per client address per minute: far above what one person's browsing sends. */
@@ -51,7 +51,7 @@ const BeaconSchema = z
 
 export interface IngestDeps {
   links: LinkTargets;
-  salts: VisitorSalts;
+  visitorIds: VisitorIds;
   publisher: BatchingPublisher;
   cache: Cache;
   metrics: Metrics;
@@ -86,10 +86,10 @@ export function createIngestHandlers(deps: IngestDeps) {
   const logger = deps.logger.child({ module: 'ingest' });
   const floodKey = (ip: string) => `ingest:flood:${createHmac('sha256', deps.hashSecret).update(ip).digest('base64url').slice(0, 24)}`;
 
-  const saltFor = (time: number) => {
-    const salt = deps.salts.saltFor(time);
-    if (!salt) throw new AppError('UNAVAILABLE', 'Ingest is starting; retry shortly', { retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS });
-    return salt;
+  const visitorIdFor = async (profileId: string, ip: string, userAgent: string, time: number) => {
+    const id = await deps.visitorIds.idFor(profileId, ip, userAgent.slice(0, 512), time);
+    if (!id) throw new AppError('UNAVAILABLE', 'Ingest is starting; retry shortly', { retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS });
+    return id;
   };
 
   const allowCors = (request: IncomingMessage, response: ServerResponse) => {
@@ -173,7 +173,7 @@ export function createIngestHandlers(deps: IngestDeps) {
             ? { x: beacon.x!, y: beacon.y!, viewportWidth: beacon.vw!, viewportHeight: beacon.vh!, timeToClickMs: beacon.ttc! }
             : null,
         internal: beacon.i === 1,
-        salt: saltFor(time),
+        visitorId: await visitorIdFor(beacon.p, ip, request.headers['user-agent'] ?? '', time),
         now: time,
       };
       const event = toTrackedEvent(observation);
@@ -202,10 +202,12 @@ export function createIngestHandlers(deps: IngestDeps) {
       const profile = deps.links.profile(target.profileId);
       if (profile?.respectGpc && request.headers['sec-gpc'] === '1') return;
       const time = now();
-      const salt = deps.salts.saltFor(time);
+      const ip = clientAddress(request);
+      const userAgent = request.headers['user-agent'] ?? '';
+      const visitor = await deps.visitorIds.idFor(target.profileId, ip, userAgent.slice(0, 512), time).catch(() => undefined);
       const clickId = url.searchParams.get('c');
       const ownPage = request.headers.referer !== undefined && referrerOrigin(request.headers.referer) === deps.origin;
-      if (!salt) {
+      if (!visitor) {
         deps.metrics.pipelineDrops.inc({ reason: 'no_salt' });
         return;
       }
@@ -216,14 +218,14 @@ export function createIngestHandlers(deps: IngestDeps) {
         profileId: target.profileId,
         linkId,
         clickId: clickId && Uuid.safeParse(clickId).success ? clickId : null,
-        ip: clientAddress(request),
-        userAgent: request.headers['user-agent'] ?? '',
+        ip,
+        userAgent,
         // The tracker passes the page's own referrer in ?ref=; a Referer from elsewhere is a direct link.
         referrer: referrerOrigin(url.searchParams.get('ref')) ?? (ownPage ? null : referrerOrigin(request.headers.referer)),
         utm: utmFrom(url.searchParams),
         click: null,
         internal: url.searchParams.get('i') === '1',
-        salt,
+        visitorId: visitor,
         now: time,
       });
       deps.publisher.publish({ key: `${event.profileId}:${event.visitorId}`, value: JSON.stringify(event) }).catch((error: unknown) => {

@@ -12,6 +12,7 @@ import type { Role } from '../lib/runtime/role.js';
 import { createIngestHandlers } from './ingest.js';
 import { createLinkTargets } from './link-targets.js';
 import { createBatchingPublisher } from './publisher.js';
+import { createVisitorIds } from './visitor-ids.js';
 import { createVisitorSalts } from './visitor-salts.js';
 
 export interface IngestRoleDeps {
@@ -29,7 +30,7 @@ export function createIngestRole(config: Pick<Config, 'publicUrl' | 'trustProxy'
   const publisher = createBatchingPublisher(deps.bus, TOPICS.events.name);
   const handlers = createIngestHandlers({
     links,
-    salts,
+    visitorIds: createVisitorIds({ salts, cache: deps.cache }),
     publisher,
     cache: deps.cache,
     metrics: deps.metrics,
