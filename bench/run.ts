@@ -3,6 +3,7 @@
 // Each prints its figures; the machine and Node version are printed first, since figures only mean
 // something next to them.
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -249,6 +250,127 @@ async function benchHttp(): Promise<void> {
   }
 }
 
+/** POSTs `total` bodies to url over `connections` keep-alive sockets; each from one of many proxied client addresses. */
+async function loadTest(url: string, total: number, connections: number, body: (index: number) => string): Promise<{ ms: number; latencies: number[]; statuses: Map<number, number>; acceptedAt: number[] }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  const acceptedAt: number[] = [];
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const post = (index: number) =>
+    new Promise<number>((resolve, reject) => {
+      const request = http.request(url, {
+        method: 'POST',
+        agent,
+        // Many visitors, not one: ingest limits each address (TRUST_PROXY=loopback in this run).
+        headers: { 'content-type': 'text/plain', 'x-forwarded-for': `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`, 'user-agent': 'Mozilla/5.0 (bench) Firefox/140.0' },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+      request.on('error', reject);
+      request.end(body(index));
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < total) {
+        const index = next++;
+        const t = performance.now();
+        const status = await post(index);
+        latencies.push(performance.now() - t);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status === 202) acceptedAt.push(performance.now());
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  agent.destroy();
+  return { ms, latencies, statuses, acceptedAt };
+}
+
+/**
+ * Ingest under 100 connections next to a bare node:http server that only answers 202 (the ratio is
+ * what ingest's validation, hashing and bus acknowledgement cost), then the whole pipeline: how fast
+ * accepted events become queryable in ClickHouse, and how far behind (freshness) they are.
+ */
+async function benchIngest(): Promise<void> {
+  const connections = 100;
+  const total = 20_000;
+  const bare = http.createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(202, { 'Content-Length': '0' }).end());
+  });
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}/e`;
+
+  const dataDir = await scratch('ingest');
+  const publicUrl = 'http://localhost:3000';
+  const processConfig = parseConfig({
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: publicUrl,
+    TRUST_PROXY: 'loopback',
+    ...(config.kafka ? { KAFKA_BROKERS: config.kafka.brokers.join(','), EVENTS_CONSUMER_GROUP: `bench-${randomBytes(4).toString('hex')}` } : {}),
+  });
+  const running = await startProcess(processConfig, ['ingest', 'api', 'consumers'], { installSignalHandlers: false });
+  try {
+    const creator = await seedCreator(running.url, publicUrl);
+    const clickhouse = running.platform.clickhouse!;
+    const { rows } = await running.platform.db!.transaction(async (tx) => {
+      await tx.query(`SET LOCAL ROLE linkpulse_public`);
+      return tx.query<{ id: string }>('SELECT id FROM profiles WHERE handle = $1', [creator.handle]);
+    });
+    const profileId = rows[0]!.id;
+    const view = () => JSON.stringify({ t: 'view', p: profileId, r: 'https://github.com/' });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // ingest reloads link targets on NOTIFY
+
+    const bareRun = await loadTest(bareUrl, total, connections, view);
+    const ingestRun = await loadTest(`${running.url}/e`, total, connections, view);
+    const bareSorted = [...bareRun.latencies].sort((a, b) => a - b);
+    const ingestSorted = [...ingestRun.latencies].sort((a, b) => a - b);
+    report(`ingest: POST /e, ${connections} connections, ${total.toLocaleString('en-US')} beacons (bus: ${running.platform.bus!.kind})`, {
+      'bare node:http 202': `${rate(total, bareRun.ms)}, p50 ${percentile(bareSorted, 50).toFixed(1)} ms, p99 ${percentile(bareSorted, 99).toFixed(1)} ms`,
+      'ingest (validated, hashed, on the bus)': `${rate(total, ingestRun.ms)}, p50 ${percentile(ingestSorted, 50).toFixed(1)} ms, p99 ${percentile(ingestSorted, 99).toFixed(1)} ms`,
+      'ratio ingest / bare': `${((total / ingestRun.ms / (total / bareRun.ms)) * 100).toFixed(0)}% of the bare server's throughput`,
+      'answers': [...ingestRun.statuses].map(([status, count]) => `${status}×${count}`).join(', '),
+    });
+
+    // Pipeline: the accepted beacons of the ingest run, counted in the aggregates as they arrive.
+    const accepted = ingestRun.acceptedAt;
+    const polls: { at: number; count: number }[] = [];
+    const countNow = async () =>
+      Number((await clickhouse.query<{ n: string }>('SELECT sum(views) AS n FROM link_stats_daily WHERE profile_id = {p:UUID}', { p: profileId }))[0]?.n ?? 0);
+    const deadline = performance.now() + 300_000;
+    for (;;) {
+      const count = await countNow();
+      polls.push({ at: performance.now(), count });
+      if (count >= accepted.length || performance.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const lags: number[] = [];
+    let poll = 0;
+    accepted.sort((a, b) => a - b);
+    for (const [index, at] of accepted.entries()) {
+      while (poll < polls.length && polls[poll]!.count <= index) poll += 1;
+      if (poll < polls.length) lags.push(polls[poll]!.at - at);
+    }
+    const lastPoll = polls[polls.length - 1]!;
+    report('pipeline: HTTP → bus → consumers → ClickHouse aggregates', {
+      'queryable': `${lastPoll.count.toLocaleString('en-US')} of ${accepted.length.toLocaleString('en-US')} accepted`,
+      'throughput (first accept → all queryable)': rate(lastPoll.count, lastPoll.at - accepted[0]!),
+      'freshness lag (accept → in aggregates)': `${latencies(lags)} (polled every 100 ms)`,
+    });
+  } finally {
+    await running.stop('bench finished');
+    await new Promise((resolve) => bare.close(resolve));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** The login KDF at its production parameters: time per hash, and what concurrent logins cost. */
 async function benchPasswords(): Promise<void> {
   const hasher = createPasswordHasher();
@@ -274,7 +396,7 @@ async function benchPasswords(): Promise<void> {
   });
 }
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { bus: benchBus, clickhouse: benchClickHouse, http: benchHttp, passwords: benchPasswords };
+const BENCHMARKS: Record<string, () => Promise<void>> = { bus: benchBus, clickhouse: benchClickHouse, http: benchHttp, ingest: benchIngest, passwords: benchPasswords };
 
 const selected = process.argv.slice(2);
 process.stdout.write(`Linkpulse benchmarks: Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB\n`);
