@@ -8,12 +8,15 @@ import type { Request } from 'express';
 import express, { type Express } from 'express';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import type { Cache } from '../lib/cache/cache.js';
+import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import type { Config } from '../lib/config.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
 import { VERSION } from '../lib/version.js';
 import { adminRoutes } from './admin/admin.routes.js';
+import { analyticsRoutes } from './analytics/analytics.routes.js';
+import { createAnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
@@ -37,6 +40,8 @@ import { z } from 'zod';
 
 export interface ApiDeps {
   db: Database;
+  /** The analytics store (ClickHouse or chDB). */
+  clickhouse: ClickHouse;
   cache: Cache;
   logger: Logger;
   /** scrypt with the documented parameters unless a test passes a cheaper one. */
@@ -104,6 +109,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     ...profileRoutes(createProfilesService({ db, invalidateProfiles })),
     ...linkRoutes(createLinksService({ db, invalidateProfiles })),
     ...publicProfileRoutes(publicProfiles),
+    ...analyticsRoutes(createAnalyticsService({ db, clickhouse: deps.clickhouse })),
     ...adminRoutes(db),
   ];
   // Built on first request, from the complete route list (these two routes included).

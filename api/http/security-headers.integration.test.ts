@@ -3,8 +3,15 @@
 // or no route at all. The operations come from the served OpenAPI document rather than a list kept
 // here, so a new route is covered the day it is added (and fails until it has a recipe below).
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChdbAdapter } from '../../lib/clickhouse/chdb-adapter.js';
+import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
+import { migrateClickHouse } from '../../lib/clickhouse/migrate.js';
+import { testLogger } from '../../lib/testing/services.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
 import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '../testing/api-harness.js';
 
@@ -84,8 +91,14 @@ let owner: ApiClient;
 let profile: { id: string; handle: string };
 let link: { id: string };
 
+let analyticsDir: string;
+let analytics: ClickHouse;
+
 beforeAll(async () => {
-  harness = await startApiHarness('security_headers');
+  analyticsDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-headers-'));
+  analytics = await createChdbAdapter({ path: analyticsDir, database: 'analytics', logger: testLogger });
+  await migrateClickHouse(analytics, { logger: testLogger });
+  harness = await startApiHarness('security_headers', { clickhouse: analytics });
   const document = await harness.client().get<{ paths: Record<string, Record<string, Operation>> }>('/api/v1/openapi.json');
   expect(document.status).toBe(200);
   endpoints = Object.entries(document.body.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ method, path, operation })));
@@ -95,6 +108,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await harness?.close();
+  await analytics?.close();
+  if (analyticsDir) await rm(analyticsDir, { recursive: true, force: true });
 });
 
 // One successful call per operationId. Each builds what it consumes (a user to log out, a token to
@@ -146,6 +161,9 @@ const recipes: Record<string, () => Promise<Call>> = {
     return { client: user, params: { profileId: own.id }, body: { linkIds: [second.id, first.id] }, status: 200 };
   },
   getPublicProfile: async () => ({ client: harness.client(), params: { handle: profile.handle }, status: 200 }),
+  getAnalyticsSummary: async () => ({ client: owner, params: { profileId: profile.id }, query: '?compare=previous', status: 200 }),
+  getAnalyticsTimeseries: async () => ({ client: owner, params: { profileId: profile.id }, query: '?interval=hour&tz=Europe%2FBerlin', status: 200 }),
+  getAnalyticsLinks: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   listAuditLog: async () => {
     const admin = await harness.newUser();
     await grantAdmin(harness, admin.email!);

@@ -4,6 +4,8 @@
 // Origin header a same-origin page would send.
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '../../lib/cache/cache.js';
+import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
+import { AppError } from '../../lib/errors.js';
 import { createMemoryCache } from '../../lib/cache/memory-cache.js';
 import type { ReadinessReport } from '../../lib/health.js';
 import { createMetrics } from '../../lib/metrics.js';
@@ -18,6 +20,18 @@ export const TEST_PUBLIC_URL = 'http://localhost:3000';
 export const TEST_ORIGIN = new URL(TEST_PUBLIC_URL).origin;
 /** Cheap scrypt for tests (the production parameters are measured in the bench). */
 export const testPasswordHasher = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
+
+/** An analytics store that is not there: every call fails as an unreachable ClickHouse would. */
+const unavailable = () => Promise.reject(new AppError('UNAVAILABLE', 'No analytics store in this test', { retryAfterSeconds: 1 }));
+export const noAnalyticsStore: ClickHouse = {
+  kind: 'server',
+  database: 'none',
+  query: unavailable,
+  insert: unavailable,
+  command: unavailable,
+  healthCheck: () => ({ name: 'clickhouse', required: true, check: unavailable }),
+  close: async () => undefined,
+};
 
 export interface ApiHarness {
   url: string;
@@ -37,6 +51,8 @@ export interface HarnessOptions {
   /** An existing database to share (several API instances on one database). */
   database?: TestDatabase;
   config?: Partial<ApiConfig>;
+  /** The analytics store; without one, analytics routes answer 503 (most suites never read analytics). */
+  clickhouse?: ClickHouse;
   /** What /readyz reports; always ok unless given (a process builds it from its health checks). */
   readiness?: () => Promise<ReadinessReport>;
 }
@@ -158,7 +174,7 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
   const database = options.database ?? (await createTestDatabase(label, options.which ?? 'default'));
   const cache = options.cache ?? createMemoryCache();
   const config = testApiConfig(options.config);
-  const api = createApiApp(config, { db: database.db, cache, logger: testLogger, passwordHasher: testPasswordHasher });
+  const api = createApiApp(config, { db: database.db, clickhouse: options.clickhouse ?? noAnalyticsStore, cache, logger: testLogger, passwordHasher: testPasswordHasher });
   const server = await startApiServer(api, config, options.readiness);
   const client = () => new ApiClient(server.url);
   return {

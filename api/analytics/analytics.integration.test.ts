@@ -1,0 +1,191 @@
+// The analytics API against the real ClickHouse engine (chDB): every figure equals the same figure
+// computed independently, in TypeScript, from the generated raw rows, for random combinations of
+// range and filters (a property test); time zones move events between days; another creator's
+// profile is a 404; tokens need the analytics:read scope.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChdbAdapter } from '../../lib/clickhouse/chdb-adapter.js';
+import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
+import { migrateClickHouse } from '../../lib/clickhouse/migrate.js';
+import { NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
+import { testLogger } from '../../lib/testing/services.js';
+import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 24, 12);
+const COUNTRIES = ['DE', 'US', 'JP'];
+const DEVICES = ['desktop', 'mobile', 'tablet'] as const;
+const BROWSERS = ['Firefox', 'Chrome', 'Safari'];
+const CHANNELS = ['direct', 'github', 'hacker_news'] as const;
+
+let dataDir: string;
+let clickhouse: ClickHouse;
+let harness: ApiHarness;
+let owner: ApiClient;
+let profileId: string;
+let linkIds: string[];
+let rows: AnalyticsRow[];
+
+/** A small deterministic generator, so a failure can be reproduced. */
+function random(seed: number) {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+function generate(count: number): AnalyticsRow[] {
+  const next = random(42);
+  const pick = <T>(values: readonly T[]) => values[Math.floor(next() * values.length)]!;
+  return Array.from({ length: count }, () => {
+    const roll = next();
+    const eventType = roll < 0.6 ? 'view' : roll < 0.85 ? 'click' : 'click_position';
+    const bot = next() < 0.05;
+    return {
+      event_id: randomUUID(),
+      event_type: eventType,
+      source: eventType === 'click' ? 'redirect' : 'beacon',
+      timestamp: NOW - Math.floor(next() * 10 * DAY),
+      profile_id: profileId,
+      link_id: eventType === 'view' ? NO_LINK : pick(linkIds),
+      click_id: NO_LINK,
+      visitor_id: String(1 + Math.floor(next() * 120)),
+      is_bot: bot ? 1 : 0,
+      bot_kind: bot ? 'crawler' : '',
+      is_internal: next() < 0.03 ? 1 : 0,
+      country: pick(COUNTRIES),
+      region: '',
+      city: '',
+      device: pick(DEVICES),
+      browser: pick(BROWSERS),
+      os: 'Linux',
+      referrer_domain: '',
+      channel: pick(CHANNELS),
+      utm_source: '',
+      utm_medium: '',
+      utm_campaign: '',
+      click_x: eventType === 'click_position' ? next() : 0,
+      click_y: eventType === 'click_position' ? Math.floor(next() * 900) : 0,
+      viewport_width: 0,
+      viewport_height: 0,
+      time_to_click_ms: eventType === 'click_position' ? 500 + Math.floor(next() * 10_000) : 0,
+    } satisfies AnalyticsRow;
+  });
+}
+
+interface Filters {
+  country?: string;
+  device?: string;
+  browser?: string;
+  channel?: string;
+  link?: string;
+}
+
+/** The oracle: the summary computed from the rows in TypeScript. */
+function expectedSummary(from: number, to: number, filters: Filters) {
+  const inScope = rows.filter(
+    (row) =>
+      row.timestamp >= from &&
+      row.timestamp < to &&
+      row.is_bot === 0 &&
+      row.is_internal === 0 &&
+      (!filters.country || row.country === filters.country) &&
+      (!filters.device || row.device === filters.device) &&
+      (!filters.browser || row.browser === filters.browser) &&
+      (!filters.channel || row.channel === filters.channel) &&
+      (!filters.link || row.event_type === 'view' || row.link_id === filters.link),
+  );
+  const views = inScope.filter((row) => row.event_type === 'view');
+  const clicks = inScope.filter((row) => row.event_type === 'click');
+  return {
+    views: views.length,
+    visitors: new Set(views.map((row) => row.visitor_id)).size,
+    clicks: clicks.length,
+    uniqueClicks: new Set(clicks.map((row) => row.visitor_id)).size,
+    ctr: views.length > 0 ? clicks.length / views.length : null,
+    positions: inScope.filter((row) => row.event_type === 'click_position').length,
+  };
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-analytics-'));
+  clickhouse = await createChdbAdapter({ path: dataDir, database: 'analytics', logger: testLogger });
+  await migrateClickHouse(clickhouse, { logger: testLogger });
+  harness = await startApiHarness('analytics', { clickhouse });
+  owner = await harness.newUser();
+  profileId = (await owner.newProfile({ published: true })).id;
+  linkIds = [];
+  for (let i = 0; i < 3; i++) linkIds.push((await owner.newLink(profileId, { title: `Link ${i}` })).id);
+  rows = generate(3_000);
+  await clickhouse.insert('events', rows);
+});
+afterAll(async () => {
+  await harness?.close();
+  await clickhouse?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+const query = (params: Record<string, string | undefined>) =>
+  `?${new URLSearchParams(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString()}`;
+
+describe('analytics API', () => {
+  it('matches figures computed independently from the raw rows, for random ranges and filter combinations', async () => {
+    const next = random(7);
+    const maybe = <T>(values: readonly T[]) => (next() < 0.5 ? undefined : values[Math.floor(next() * values.length)]);
+    for (let round = 0; round < 25; round++) {
+      const from = NOW - Math.floor(next() * 10 * DAY);
+      const to = from + Math.floor(next() * 6 * DAY) + 3_600_000;
+      const filters: Filters = { country: maybe(COUNTRIES), device: maybe(DEVICES), browser: maybe(BROWSERS), channel: maybe(CHANNELS), link: maybe(linkIds) };
+      const params = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...filters };
+      const summary = await owner.get<{ current: Record<string, number | null> }>(`/api/v1/profiles/${profileId}/analytics/summary${query(params)}`);
+      expect(summary.status, JSON.stringify(params)).toBe(200);
+      const expected = expectedSummary(from, to, filters);
+      expect(summary.body.current, JSON.stringify(params)).toMatchObject({
+        views: expected.views,
+        visitors: expected.visitors,
+        clicks: expected.clicks,
+        uniqueClicks: expected.uniqueClicks,
+        ctr: expected.ctr,
+      });
+      expect(summary.body.current.medianTimeToClickMs === null).toBe(expected.positions === 0);
+
+      const series = await owner.get<{ points: { views: number; clicks: number }[] }>(`/api/v1/profiles/${profileId}/analytics/timeseries${query({ ...params, interval: 'hour' })}`);
+      expect(series.body.points.reduce((sum, point) => sum + point.views, 0)).toBe(expected.views);
+      expect(series.body.points.reduce((sum, point) => sum + point.clicks, 0)).toBe(expected.clicks);
+
+      const links = await owner.get<{ links: { linkId: string; clicks: number; title: string }[] }>(`/api/v1/profiles/${profileId}/analytics/links${query(params)}`);
+      expect(links.body.links.reduce((sum, link) => sum + link.clicks, 0)).toBe(expected.clicks);
+      for (const link of links.body.links) expect(link.title).toMatch(/^Link \d$/);
+    }
+  });
+
+  it('compares with the previous period of the same length', async () => {
+    const from = NOW - 4 * DAY;
+    const response = await owner.get<{ previous: { views: number; range: { from: string; to: string } } }>(
+      `/api/v1/profiles/${profileId}/analytics/summary${query({ from: new Date(from).toISOString(), to: new Date(NOW).toISOString(), compare: 'previous' })}`,
+    );
+    expect(response.body.previous.range).toEqual({ from: new Date(from - 4 * DAY).toISOString(), to: new Date(from).toISOString() });
+    expect(response.body.previous.views).toBe(expectedSummary(from - 4 * DAY, from, {}).views);
+  });
+
+  it('buckets days in the requested time zone', async () => {
+    const tokyo = await owner.get<{ points: { start: string }[] }>(`/api/v1/profiles/${profileId}/analytics/timeseries${query({ interval: 'day', tz: 'Asia/Tokyo', from: new Date(NOW - 3 * DAY).toISOString(), to: new Date(NOW).toISOString() })}`);
+    expect(tokyo.status).toBe(200);
+    // Tokyo's midnight is 15:00 UTC the day before.
+    for (const point of tokyo.body.points) expect(point.start).toMatch(/T15:00:00\.000Z$/);
+    expect((await owner.get(`/api/v1/profiles/${profileId}/analytics/timeseries?tz=Mars%2FOlympus`)).status).toBe(400);
+  });
+
+  it('answers 404 for another creator’s profile and needs the analytics:read scope from tokens', async () => {
+    const stranger = await harness.newUser();
+    expect((await stranger.get(`/api/v1/profiles/${profileId}/analytics/summary`)).status).toBe(404);
+    const withoutScope = await owner.post<{ token: string }>('/api/v1/tokens', { name: 'read', scopes: ['profiles:read'] });
+    expect((await harness.client().get(`/api/v1/profiles/${profileId}/analytics/summary`, { authorization: `Bearer ${withoutScope.body.token}` })).status).toBe(403);
+    const withScope = await owner.post<{ token: string }>('/api/v1/tokens', { name: 'analytics', scopes: ['analytics:read'] });
+    expect((await harness.client().get(`/api/v1/profiles/${profileId}/analytics/summary`, { authorization: `Bearer ${withScope.body.token}` })).status).toBe(200);
+  });
+});

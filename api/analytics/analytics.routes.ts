@@ -1,0 +1,132 @@
+// /api/v1/profiles/:profileId/analytics/*: the creator's analytics, read from ClickHouse.
+import { z } from 'zod';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { Id } from '../http/schemas.js';
+import { INTERVALS } from './analytics.queries.js';
+import type { AnalyticsService, RangeInput } from './analytics.service.js';
+
+const MAX_RANGE_MS = 5 * 366 * 86_400_000;
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const Instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+const Filters = {
+  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE').optional(),
+  device: z.enum(['desktop', 'mobile', 'tablet', 'bot', 'other']).optional(),
+  browser: z.string().min(1).max(64).optional(),
+  os: z.string().min(1).max(64).optional(),
+  channel: z.string().regex(/^[a-z_]{1,32}$/).optional(),
+  link: Id.optional(),
+};
+const RangeQuery = z
+  .strictObject({
+    from: Instant.optional(),
+    to: Instant.optional(),
+    compare: z.enum(['previous']).optional(),
+    ...Filters,
+  })
+  .refine((query) => !query.from || !query.to || query.from < query.to, { message: 'from must be before to', path: ['from'] })
+  .refine((query) => !query.from || !query.to || query.to.getTime() - query.from.getTime() <= MAX_RANGE_MS, { message: 'at most 5 years', path: ['to'] });
+const TimeseriesQuery = z
+  .strictObject({
+    from: Instant.optional(),
+    to: Instant.optional(),
+    compare: z.enum(['previous']).optional(),
+    interval: z.enum(INTERVALS).default('day'),
+    tz: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').default('UTC'),
+    ...Filters,
+  })
+  .refine((query) => !query.from || !query.to || query.from < query.to, { message: 'from must be before to', path: ['from'] });
+
+const toRangeInput = (query: { from?: Date | undefined; to?: Date | undefined; compare?: 'previous' | undefined } & RangeInput['filters']): RangeInput => ({
+  from: query.from,
+  to: query.to,
+  compare: query.compare,
+  filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, link: query.link },
+});
+
+const Range = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
+const SummaryFigures = z.object({
+  views: z.number().int(),
+  visitors: z.number().int(),
+  clicks: z.number().int(),
+  uniqueClicks: z.number().int(),
+  ctr: z.number().nullable(),
+  medianTimeToClickMs: z.number().int().nullable(),
+});
+const Point = z.object({ start: z.iso.datetime(), views: z.number().int(), visitors: z.number().int(), clicks: z.number().int() });
+const Params = z.strictObject({ profileId: Id });
+const iso = (range: { from: Date; to: Date }) => ({ from: range.from.toISOString(), to: range.to.toISOString() });
+
+export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
+  const common = { tag: 'analytics', access: 'user', scope: 'analytics:read', params: Params } as const;
+  return [
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/summary',
+      operationId: 'getAnalyticsSummary',
+      summary: 'Views, unique visitors, clicks, unique clicks, CTR and median time-to-click (bots and your own visits excluded)',
+      query: RangeQuery,
+      responses: {
+        200: {
+          description: 'Figures for the range, and the previous period with compare=previous',
+          schema: z.object({ range: Range, current: SummaryFigures, previous: SummaryFigures.extend({ range: Range }).optional() }),
+        },
+      },
+      async handler({ auth, params, query }) {
+        const result = await service.summary(auth!.userId, params.profileId, toRangeInput(query));
+        return {
+          status: 200,
+          body: { range: iso(result.range), current: result.current, ...(result.previous ? { previous: { ...result.previous, range: iso(result.previous.range) } } : {}) },
+        };
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/timeseries',
+      operationId: 'getAnalyticsTimeseries',
+      summary: 'Views, visitors and clicks per hour, day, week or month in a time zone',
+      query: TimeseriesQuery,
+      responses: {
+        200: {
+          description: 'Buckets with events (start in UTC); with compare=previous also the previous period',
+          schema: z.object({ range: Range, interval: z.enum(INTERVALS), timeZone: z.string(), points: z.array(Point), previous: z.array(Point).optional() }),
+        },
+      },
+      async handler({ auth, params, query }) {
+        const result = await service.timeseries(auth!.userId, params.profileId, { ...toRangeInput(query), interval: query.interval, timeZone: query.tz });
+        return { status: 200, body: { ...result, range: iso(result.range) } };
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/links',
+      operationId: 'getAnalyticsLinks',
+      summary: 'Clicks, unique clicks and click-through rate per link',
+      query: RangeQuery,
+      responses: {
+        200: {
+          description: 'Links by clicks',
+          schema: z.object({
+            range: Range,
+            links: z.array(z.object({ linkId: z.uuid(), title: z.string().nullable(), clicks: z.number().int(), uniqueClicks: z.number().int(), ctr: z.number().nullable() })),
+          }),
+        },
+      },
+      async handler({ auth, params, query }) {
+        const result = await service.links(auth!.userId, params.profileId, toRangeInput(query));
+        return { status: 200, body: { ...result, range: iso(result.range) } };
+      },
+    }),
+  ];
+}

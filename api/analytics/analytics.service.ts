@@ -1,0 +1,83 @@
+// The analytics API's rules: who may read a profile's analytics (its owner, through the RLS-scoped
+// profile lookup, so another creator's profile is a 404), the default range and interval, the
+// comparison period, and joining link titles from PostgreSQL to ClickHouse's counts.
+import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
+import { notFound } from '../../lib/errors.js';
+import type { Database } from '../../lib/postgres/database.js';
+import { withUser } from '../../lib/postgres/tenant.js';
+import { listLinks } from '../links/links.repository.js';
+import { getProfile } from '../profiles/profiles.repository.js';
+import { queryLinks, querySummary, queryTimeseries, type AnalyticsFilters, type AnalyticsScope, type Interval } from './analytics.queries.js';
+
+export const DEFAULT_RANGE_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+export interface RangeInput {
+  from?: Date | undefined;
+  to?: Date | undefined;
+  compare?: 'previous' | undefined;
+  filters: AnalyticsFilters;
+}
+
+export function resolveRange(input: RangeInput, now = Date.now()): { from: Date; to: Date } {
+  const to = input.to ?? new Date(now);
+  const from = input.from ?? new Date(to.getTime() - DEFAULT_RANGE_DAYS * DAY_MS);
+  return { from, to };
+}
+
+/** The period of the same length just before [from, to). */
+export function previousPeriod(range: { from: Date; to: Date }): { from: Date; to: Date } {
+  const length = range.to.getTime() - range.from.getTime();
+  return { from: new Date(range.from.getTime() - length), to: range.from };
+}
+
+export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHouse }) {
+  const { db, clickhouse } = deps;
+  const ownProfile = async (userId: string, profileId: string) => {
+    const profile = await withUser(db, userId, (tx) => getProfile(tx, profileId));
+    if (!profile) throw notFound('No such profile');
+  };
+  const scopeOf = (profileId: string, range: { from: Date; to: Date }, filters: AnalyticsFilters): AnalyticsScope => ({ profileId, ...range, filters });
+
+  return {
+    async summary(userId: string, profileId: string, input: RangeInput) {
+      await ownProfile(userId, profileId);
+      const range = resolveRange(input);
+      const current = await querySummary(clickhouse, scopeOf(profileId, range, input.filters));
+      if (input.compare !== 'previous') return { range, current };
+      const previousRange = previousPeriod(range);
+      return { range, current, previous: { range: previousRange, ...(await querySummary(clickhouse, scopeOf(profileId, previousRange, input.filters))) } };
+    },
+
+    async timeseries(userId: string, profileId: string, input: RangeInput & { interval: Interval; timeZone: string }) {
+      await ownProfile(userId, profileId);
+      const range = resolveRange(input);
+      const points = await queryTimeseries(clickhouse, scopeOf(profileId, range, input.filters), input.interval, input.timeZone);
+      const previous =
+        input.compare === 'previous'
+          ? await queryTimeseries(clickhouse, scopeOf(profileId, previousPeriod(range), input.filters), input.interval, input.timeZone)
+          : undefined;
+      return { range, interval: input.interval, timeZone: input.timeZone, points, ...(previous ? { previous } : {}) };
+    },
+
+    async links(userId: string, profileId: string, input: RangeInput) {
+      const titles = await withUser(db, userId, async (tx) => {
+        if (!(await getProfile(tx, profileId))) throw notFound('No such profile');
+        return new Map((await listLinks(tx, profileId)).map((link) => [link.id, link.title]));
+      });
+      const range = resolveRange(input);
+      const scope = scopeOf(profileId, range, input.filters);
+      const [summary, stats] = await Promise.all([querySummary(clickhouse, scope), queryLinks(clickhouse, scope)]);
+      return {
+        range,
+        links: stats.map((stat) => ({
+          ...stat,
+          title: titles.get(stat.linkId) ?? null,
+          ctr: summary.views > 0 ? stat.clicks / summary.views : null,
+        })),
+      };
+    },
+  };
+}
+
+export type AnalyticsService = ReturnType<typeof createAnalyticsService>;
