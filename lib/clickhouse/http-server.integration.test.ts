@@ -199,3 +199,54 @@ describe('HTTP protocol', () => {
     expect((await fetch(`${server.url}/play`)).status).toBe(404);
   });
 });
+
+describe('engine lifetime', () => {
+  // When the last connection to a data directory closes, chDB shuts the engine down, and each
+  // restart with MergeTree tables leaves about five engine threads running: one restart per request
+  // reached the 10000-thread pool limit (CANNOT_SCHEDULE_TASK) in `linkpulse clickhouse-http`,
+  // where the server is the engine's only user. So these run with the app's adapter closed.
+  const engineThreads = async () => {
+    const response = await fetch(`${server.url}/`, {
+      method: 'POST',
+      headers: { Authorization: basic(WRITER) },
+      body: "SELECT value FROM system.metrics WHERE metric = 'GlobalThread' FORMAT TSV",
+    });
+    expect(response.status).toBe(200);
+    return Number((await response.text()).trim());
+  };
+  const post = async (sql: string) => {
+    const response = await fetch(`${server.url}/`, { method: 'POST', headers: { Authorization: basic(WRITER) }, body: sql });
+    expect(response.status, await response.clone().text()).toBe(200);
+    return response.text();
+  };
+
+  beforeAll(async () => {
+    await embedded.close();
+  });
+  afterAll(async () => {
+    embedded = await createChdbAdapter({ path: dataDir, database: 'analytics', logger: testLogger });
+  });
+
+  it('keeps the engine running between requests when nothing else holds a connection', async () => {
+    await post('CREATE TABLE lifetime_memory (a UInt8) ENGINE = Memory');
+    await post('INSERT INTO lifetime_memory VALUES (1)');
+    // A Memory table's rows live only as long as the engine that holds them.
+    expect(await post('SELECT count() FROM lifetime_memory')).toBe('1\n');
+  });
+
+  it('keeps engine threads bounded over many requests into tables with materialized views', async () => {
+    await post('CREATE TABLE lifetime_events (id UInt32, country String) ENGINE = MergeTree ORDER BY id');
+    await post('CREATE TABLE lifetime_by_country (country String, n UInt64) ENGINE = SummingMergeTree ORDER BY country');
+    await post('CREATE MATERIALIZED VIEW lifetime_mv TO lifetime_by_country AS SELECT country, count() AS n FROM lifetime_events GROUP BY country');
+    await post("INSERT INTO lifetime_events VALUES (0, 'SE')");
+    const before = await engineThreads();
+    const requests = 100;
+    for (let i = 1; i <= requests; i++) {
+      await post(`INSERT INTO lifetime_events VALUES (${i}, '${i % 2 ? 'SE' : 'GB'}')`);
+      await post('SELECT count() FROM lifetime_events');
+    }
+    // Restarting the engine per request added about five threads each time (over 1000 here).
+    expect((await engineThreads()) - before).toBeLessThan(25);
+    expect(await post('SELECT sum(n) FROM lifetime_by_country')).toBe(`${requests + 1}\n`);
+  });
+});

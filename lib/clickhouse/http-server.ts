@@ -4,9 +4,15 @@
 //
 // Each request runs on its own chDB connection to the shared data directory (about 1 ms to open):
 //   USE <database>; SET <validated settings>; SET param_<name> = '<raw text>'; [limits; SET readonly = 1]
-// and then the caller's SQL. Accounts are read-only unless configured as a writer. For read-only
-// accounts readonly=1 is set by the engine before their SQL runs, so nothing in that SQL, the URL or
-// the body can write, run DDL, read files or URLs, or lift the limit: the engine refuses it.
+// and then the caller's SQL. One more connection stays open for the server's lifetime: when the last
+// connection to a data directory closes, chDB shuts the engine down and the next one starts it again,
+// and every restart with MergeTree tables leaves about five engine threads running. At one restart
+// per request that reached the 10000-thread pool limit (CANNOT_SCHEDULE_TASK) after a few thousand
+// requests whenever nothing else in the process held a connection (linkpulse clickhouse-http).
+//
+// Accounts are read-only unless configured as a writer. For read-only accounts readonly=1 is set by
+// the engine before their SQL runs, so nothing in that SQL, the URL or the body can write, run DDL,
+// read files or URLs, or lift the limit: the engine refuses it.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -195,16 +201,21 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Creates the default database (as the app would) and lists the engine's setting names. */
-async function prepareEngine(path: string, defaultDatabase: string): Promise<Set<string>> {
+/**
+ * Opens the connection that keeps the engine running while the server lives (see the top of this
+ * file), creates the default database (as the app would) and lists the engine's setting names.
+ * The anchor runs nothing after this, so no request's settings can reach it.
+ */
+async function prepareEngine(path: string, defaultDatabase: string): Promise<{ anchor: Session; knownSettings: Set<string> }> {
   if (!IDENTIFIER.test(defaultDatabase)) throw new Error(`invalid default database ${defaultDatabase}`);
-  const session = new Session(path, { connectionArgs: CHDB_CONNECTION_ARGS });
+  const anchor = new Session(path, { connectionArgs: CHDB_CONNECTION_ARGS });
   try {
-    await session.queryAsync(`CREATE DATABASE IF NOT EXISTS ${defaultDatabase}`);
-    const result = await session.queryAsync('SELECT name FROM system.settings', { format: 'TabSeparated' });
-    return new Set(result.text().split('\n').filter(Boolean));
-  } finally {
-    session.close();
+    await anchor.queryAsync(`CREATE DATABASE IF NOT EXISTS ${defaultDatabase}`);
+    const result = await anchor.queryAsync('SELECT name FROM system.settings', { format: 'TabSeparated' });
+    return { anchor, knownSettings: new Set(result.text().split('\n').filter(Boolean)) };
+  } catch (error) {
+    anchor.close();
+    throw error;
   }
 }
 
@@ -212,7 +223,7 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpServerOpt
   const logger = options.logger.child({ module: 'clickhouse-http' });
   const maxConcurrent = options.maxConcurrentQueries ?? 8;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 ** 2;
-  const knownSettings = await prepareEngine(options.path, options.defaultDatabase);
+  const { anchor, knownSettings } = await prepareEngine(options.path, options.defaultDatabase);
   const users = new Map(options.users.map((user) => [user.name, { ...user, digest: sha256(user.password) }]));
   const failedAuth = new Map<string, { count: number; since: number }>();
   let running = 0;
@@ -350,10 +361,15 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpServerOpt
   server.requestTimeout = 120_000;
   server.headersTimeout = 15_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => resolve());
+    });
+  } catch (error) {
+    anchor.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   logger.info({ host: options.host, port, users: options.users.map((u) => `${u.name}${u.readonly ? ' (read-only)' : ''}`) }, 'ClickHouse HTTP endpoint listening');
@@ -367,6 +383,7 @@ export async function startClickHouseHttpServer(options: ClickHouseHttpServerOpt
       });
       // Wait for queries still running: their connections must close after they settle.
       while (running > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      anchor.close();
     },
   };
 }
