@@ -160,7 +160,34 @@ describe('analytics API', () => {
       const links = await owner.get<{ links: { linkId: string; clicks: number; title: string }[] }>(`/api/v1/profiles/${profileId}/analytics/links${query(params)}`);
       expect(links.body.links.reduce((sum, link) => sum + link.clicks, 0)).toBe(expected.clicks);
       for (const link of links.body.links) expect(link.title).toMatch(/^Link \d$/);
+
+      // Every breakdown table partitions the same views and clicks.
+      for (const [endpoint, table] of [['geo', 'countries'], ['devices', 'browsers'], ['referrers', 'channels']] as const) {
+        const breakdown = await owner.get<{ tables: Record<string, { views: number; clicks: number }[]> }>(`/api/v1/profiles/${profileId}/analytics/${endpoint}${query(params)}`);
+        const rowsOf = breakdown.body.tables[table]!;
+        expect(rowsOf.reduce((sum, row) => sum + row.views, 0), `${endpoint} ${JSON.stringify(params)}`).toBe(expected.views);
+        expect(rowsOf.reduce((sum, row) => sum + row.clicks, 0)).toBe(expected.clicks);
+      }
+      const heatmap = await owner.get<{ clicks: number }>(`/api/v1/profiles/${profileId}/analytics/heatmap${query(params)}`);
+      expect(heatmap.body.clicks).toBe(expected.positions);
     }
+  });
+
+  it('reports the share of bot traffic that every other figure leaves out', async () => {
+    const response = await owner.get<{ total: number; bots: number; filteredShare: number }>(`/api/v1/profiles/${profileId}/analytics/bots${query({ from: new Date(NOW - 11 * DAY).toISOString(), to: new Date(NOW + DAY).toISOString() })}`);
+    const counted = rows.filter((row) => row.is_internal === 0 && (row.event_type === 'view' || row.event_type === 'click'));
+    expect(response.body.total).toBe(counted.length);
+    expect(response.body.bots).toBe(counted.filter((row) => row.is_bot === 1).length);
+    expect(response.body.filteredShare).toBeCloseTo(response.body.bots / response.body.total, 10);
+  });
+
+  it('shows the last 30 minutes in realtime', async () => {
+    const recent = generate(20).map((row) => ({ ...row, event_id: randomUUID(), timestamp: Date.now() - 60_000, is_bot: 0 as const, is_internal: 0 as const }));
+    await clickhouse.insert('events', recent);
+    const response = await owner.get<{ activeVisitors: number; minutes: { views: number; clicks: number }[] }>(`/api/v1/profiles/${profileId}/analytics/realtime`);
+    expect(response.status).toBe(200);
+    expect(response.body.minutes.reduce((sum, minute) => sum + minute.views, 0)).toBe(recent.filter((row) => row.event_type === 'view').length);
+    expect(response.body.activeVisitors).toBe(new Set(recent.map((row) => row.visitor_id)).size);
   });
 
   it('compares with the previous period of the same length', async () => {

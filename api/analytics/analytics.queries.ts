@@ -42,15 +42,15 @@ export interface Summary {
 
 const DIMENSION_FILTERS = ['country', 'device', 'browser', 'os', 'channel'] as const;
 
-/** The WHERE clause and parameters every query shares. */
-export function scopeCondition(scope: AnalyticsScope): { where: string; params: QueryParams } {
+/** The WHERE clause and parameters every query shares (bots excluded unless a query is about them). */
+export function scopeCondition(scope: AnalyticsScope, options: { includeBots?: boolean } = {}): { where: string; params: QueryParams } {
   const conditions = [
     'profile_id = {profile:UUID}',
     'timestamp >= fromUnixTimestamp64Milli({from:Int64})',
     'timestamp < fromUnixTimestamp64Milli({to:Int64})',
-    'is_bot = 0',
     'is_internal = 0',
   ];
+  if (!options.includeBots) conditions.push('is_bot = 0');
   const params: Record<string, string | number> = { profile: scope.profileId, from: scope.from.getTime(), to: scope.to.getTime() };
   for (const dimension of DIMENSION_FILTERS) {
     const value = scope.filters[dimension];
@@ -138,4 +138,97 @@ export async function queryLinks(clickhouse: ClickHouse, scope: AnalyticsScope):
     params,
   );
   return rows.map((row) => ({ linkId: row.link, clicks: num(row.clicks), uniqueClicks: num(row.unique_clicks) }));
+}
+
+/** Columns a breakdown may group by: a fixed list, so no request ever names a column. */
+export const BREAKDOWN_COLUMNS = ['country', 'region', 'city', 'device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+export type BreakdownColumn = (typeof BREAKDOWN_COLUMNS)[number];
+
+export interface BreakdownRow {
+  values: Record<string, string>;
+  views: number;
+  visitors: number;
+  clicks: number;
+}
+
+/** Views, visitors and clicks per value of one or more columns, the largest first. */
+export async function queryBreakdown(clickhouse: ClickHouse, scope: AnalyticsScope, columns: readonly BreakdownColumn[], limit: number): Promise<BreakdownRow[]> {
+  for (const column of columns) if (!(BREAKDOWN_COLUMNS as readonly string[]).includes(column)) throw new Error(`not a breakdown column: ${column}`);
+  const { where, params } = scopeCondition(scope);
+  // Grouped columns keep their names; the counts get names no column has.
+  const rows = await clickhouse.query<Record<string, string>>(
+    `SELECT ${columns.join(', ')},
+            countIf(event_type = 'view') AS n_views,
+            uniqCombined64If(visitor_id, event_type = 'view') AS n_visitors,
+            countIf(event_type = 'click') AS n_clicks
+       FROM events WHERE ${where} AND event_type IN ('view', 'click')
+      GROUP BY ${columns.join(', ')}
+      ORDER BY n_views DESC, n_clicks DESC, ${columns.join(', ')}
+      LIMIT {limit:UInt32}`,
+    { ...params, limit },
+  );
+  return rows.map((row) => ({
+    values: Object.fromEntries(columns.map((column) => [column, row[column] ?? ''])),
+    views: num(row.n_views),
+    visitors: num(row.n_visitors),
+    clicks: num(row.n_clicks),
+  }));
+}
+
+export interface HeatmapCell {
+  /** Left edge as a fraction of the content column's width, in steps of 0.01. */
+  x: number;
+  /** Top edge in CSS pixels, in steps of 16. */
+  y: number;
+  clicks: number;
+}
+
+/** Where tracked clicks landed (click_position rows), in 0.01 × 16 px cells. */
+export async function queryHeatmap(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<HeatmapCell[]> {
+  const { where, params } = scopeCondition(scope);
+  const rows = await clickhouse.query<{ x: string; y: string; n: string }>(
+    `SELECT least(floor(click_x * 100), 100) AS x, intDiv(click_y, 16) AS y, count() AS n
+       FROM events WHERE ${where} AND event_type = 'click_position'
+      GROUP BY x, y ORDER BY y, x`,
+    params,
+  );
+  return rows.map((row) => ({ x: num(row.x) / 100, y: num(row.y) * 16, clicks: num(row.n) }));
+}
+
+/** Traffic by bot kind ('' = people), for the "X% filtered" figure: every event but the creator's own. */
+export async function queryBots(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<{ kind: string; events: number }[]> {
+  const { where, params } = scopeCondition(scope, { includeBots: true });
+  const rows = await clickhouse.query<{ kind: string; n: string }>(
+    `SELECT bot_kind AS kind, count() AS n FROM events
+      WHERE ${where} AND event_type IN ('view', 'click')
+      GROUP BY kind ORDER BY n DESC`,
+    params,
+  );
+  return rows.map((row) => ({ kind: row.kind, events: num(row.n) }));
+}
+
+export interface RealtimeMinute {
+  minute: string;
+  views: number;
+  clicks: number;
+}
+
+/** The last 30 minutes, per minute, from raw rows; and visitors seen in the last 5 minutes. */
+export async function queryRealtime(clickhouse: ClickHouse, profileId: string, now: Date): Promise<{ minutes: RealtimeMinute[]; activeVisitors: number }> {
+  const scope: AnalyticsScope = { profileId, from: new Date(now.getTime() - 30 * 60_000), to: now, filters: {} };
+  const { where, params } = scopeCondition(scope);
+  const rows = await clickhouse.query<{ minute: string; views: string; clicks: string; active: string }>(
+    `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) * 1000 AS minute,
+            countIf(event_type = 'view') AS views, countIf(event_type = 'click') AS clicks
+       FROM events WHERE ${where} GROUP BY minute ORDER BY minute`,
+    params,
+  );
+  const [active] = await clickhouse.query<{ n: string }>(
+    `SELECT uniqCombined64(visitor_id) AS n FROM events WHERE ${where} AND timestamp >= fromUnixTimestamp64Milli({recent:Int64})`,
+    { ...params, recent: now.getTime() - 5 * 60_000 },
+  );
+  return {
+    minutes: rows.map((row) => ({ minute: new Date(Number(row.minute)).toISOString(), views: num(row.views), clicks: num(row.clicks) })),
+    activeVisitors: num(active?.n),
+  };
 }

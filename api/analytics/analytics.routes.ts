@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id } from '../http/schemas.js';
-import { INTERVALS } from './analytics.queries.js';
+import { INTERVALS, type BreakdownColumn } from './analytics.queries.js';
 import type { AnalyticsService, RangeInput } from './analytics.service.js';
 
 const MAX_RANGE_MS = 5 * 366 * 86_400_000;
@@ -65,9 +65,99 @@ const Point = z.object({ start: z.iso.datetime(), views: z.number().int(), visit
 const Params = z.strictObject({ profileId: Id });
 const iso = (range: { from: Date; to: Date }) => ({ from: range.from.toISOString(), to: range.to.toISOString() });
 
+const BreakdownRow = z.object({ values: z.record(z.string(), z.string()), views: z.number().int(), visitors: z.number().int(), clicks: z.number().int() });
+
+/** The breakdown endpoints: name, description, and the tables each returns (grouped by these columns). */
+const BREAKDOWNS = {
+  geo: { summary: 'Countries, regions and cities', tables: { countries: ['country'], regions: ['country', 'region'], cities: ['country', 'city'] } },
+  devices: { summary: 'Device classes, browsers and operating systems', tables: { devices: ['device'], browsers: ['browser'], os: ['os'] } },
+  referrers: { summary: 'Referring sites and channels (developer channels included)', tables: { channels: ['channel'], referrers: ['referrer_domain'] } },
+  utm: { summary: 'UTM campaigns', tables: { sources: ['utm_source'], mediums: ['utm_medium'], campaigns: ['utm_campaign'], combinations: ['utm_source', 'utm_medium', 'utm_campaign'] } },
+} as const satisfies Record<string, { summary: string; tables: Record<string, readonly BreakdownColumn[]> }>;
+
 export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
   const common = { tag: 'analytics', access: 'user', scope: 'analytics:read', params: Params } as const;
+  const breakdowns: [string, { summary: string; tables: Record<string, readonly BreakdownColumn[]> }][] = Object.entries(BREAKDOWNS);
+  const breakdownRoutes = breakdowns.map(([name, spec]) =>
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: `/profiles/:profileId/analytics/${name}`,
+      operationId: `getAnalytics${name[0]!.toUpperCase()}${name.slice(1)}`,
+      summary: `${spec.summary}: views, visitors and clicks per value (top 100 each)`,
+      query: RangeQuery,
+      responses: {
+        200: {
+          description: 'One table per grouping',
+          schema: z.object({ range: Range, tables: z.object(Object.fromEntries(Object.keys(spec.tables).map((table) => [table, z.array(BreakdownRow)]))) }),
+        },
+      },
+      async handler({ auth, params, query }) {
+        const result = await service.breakdowns(auth!.userId, params.profileId, toRangeInput(query), spec.tables);
+        return { status: 200, body: { range: iso(result.range), tables: result.tables } };
+      },
+    }),
+  );
   return [
+    ...breakdownRoutes,
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/heatmap',
+      operationId: 'getAnalyticsHeatmap',
+      summary: 'Where on the page tracked clicks landed, in cells of 1% of the width × 16 px (filter by device for one layout)',
+      query: RangeQuery,
+      responses: {
+        200: {
+          description: 'Cells with clicks',
+          schema: z.object({ range: Range, clicks: z.number().int(), cells: z.array(z.object({ x: z.number(), y: z.number().int(), clicks: z.number().int() })) }),
+        },
+      },
+      async handler({ auth, params, query }) {
+        const result = await service.heatmap(auth!.userId, params.profileId, toRangeInput(query));
+        return { status: 200, body: { ...result, range: iso(result.range) } };
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/bots',
+      operationId: 'getAnalyticsBots',
+      summary: 'Traffic by bot kind, and the share filtered out of every other figure',
+      query: RangeQuery,
+      responses: {
+        200: {
+          description: 'Bot share',
+          schema: z.object({
+            range: Range,
+            total: z.number().int(),
+            bots: z.number().int(),
+            filteredShare: z.number().nullable(),
+            kinds: z.array(z.object({ kind: z.string(), events: z.number().int() })),
+          }),
+        },
+      },
+      async handler({ auth, params, query }) {
+        const result = await service.bots(auth!.userId, params.profileId, toRangeInput(query));
+        return { status: 200, body: { ...result, range: iso(result.range) } };
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/realtime',
+      operationId: 'getAnalyticsRealtime',
+      summary: 'The last 30 minutes per minute, and visitors active in the last 5 minutes',
+      responses: {
+        200: {
+          description: 'Realtime',
+          schema: z.object({ activeVisitors: z.number().int(), minutes: z.array(z.object({ minute: z.iso.datetime(), views: z.number().int(), clicks: z.number().int() })) }),
+        },
+      },
+      async handler({ auth, params }) {
+        return { status: 200, body: await service.realtime(auth!.userId, params.profileId) };
+      },
+    }),
     defineRoute({
       ...common,
       method: 'get',

@@ -7,7 +7,22 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { listLinks } from '../links/links.repository.js';
 import { getProfile } from '../profiles/profiles.repository.js';
-import { queryLinks, querySummary, queryTimeseries, type AnalyticsFilters, type AnalyticsScope, type Interval } from './analytics.queries.js';
+import {
+  queryBots,
+  queryBreakdown,
+  queryHeatmap,
+  queryLinks,
+  queryRealtime,
+  querySummary,
+  queryTimeseries,
+  type AnalyticsFilters,
+  type AnalyticsScope,
+  type BreakdownColumn,
+  type Interval,
+} from './analytics.queries.js';
+
+/** Rows per breakdown table. */
+const BREAKDOWN_LIMIT = 100;
 
 export const DEFAULT_RANGE_DAYS = 7;
 const DAY_MS = 86_400_000;
@@ -58,6 +73,38 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
           ? await queryTimeseries(clickhouse, scopeOf(profileId, previousPeriod(range), input.filters), input.interval, input.timeZone)
           : undefined;
       return { range, interval: input.interval, timeZone: input.timeZone, points, ...(previous ? { previous } : {}) };
+    },
+
+    /** One table per entry of `tables`, each grouped by its columns. */
+    async breakdowns<T extends string>(userId: string, profileId: string, input: RangeInput, tables: Record<T, readonly BreakdownColumn[]>) {
+      await ownProfile(userId, profileId);
+      const range = resolveRange(input);
+      const scope = scopeOf(profileId, range, input.filters);
+      const entries = await Promise.all(
+        (Object.entries(tables) as [T, readonly BreakdownColumn[]][]).map(async ([name, columns]) => [name, await queryBreakdown(clickhouse, scope, columns, BREAKDOWN_LIMIT)] as const),
+      );
+      return { range, tables: Object.fromEntries(entries) as Record<T, Awaited<ReturnType<typeof queryBreakdown>>> };
+    },
+
+    async heatmap(userId: string, profileId: string, input: RangeInput) {
+      await ownProfile(userId, profileId);
+      const range = resolveRange(input);
+      const cells = await queryHeatmap(clickhouse, scopeOf(profileId, range, input.filters));
+      return { range, cells, clicks: cells.reduce((sum, cell) => sum + cell.clicks, 0) };
+    },
+
+    async bots(userId: string, profileId: string, input: RangeInput) {
+      await ownProfile(userId, profileId);
+      const range = resolveRange(input);
+      const kinds = await queryBots(clickhouse, scopeOf(profileId, range, input.filters));
+      const total = kinds.reduce((sum, kind) => sum + kind.events, 0);
+      const bots = kinds.filter((kind) => kind.kind !== '').reduce((sum, kind) => sum + kind.events, 0);
+      return { range, total, bots, filteredShare: total > 0 ? bots / total : null, kinds: kinds.map((kind) => ({ kind: kind.kind || 'human', events: kind.events })) };
+    },
+
+    async realtime(userId: string, profileId: string) {
+      await ownProfile(userId, profileId);
+      return queryRealtime(clickhouse, profileId, new Date());
     },
 
     async links(userId: string, profileId: string, input: RangeInput) {

@@ -164,6 +164,13 @@ const recipes: Record<string, () => Promise<Call>> = {
   getAnalyticsSummary: async () => ({ client: owner, params: { profileId: profile.id }, query: '?compare=previous', status: 200 }),
   getAnalyticsTimeseries: async () => ({ client: owner, params: { profileId: profile.id }, query: '?interval=hour&tz=Europe%2FBerlin', status: 200 }),
   getAnalyticsLinks: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsGeo: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsDevices: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsReferrers: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsUtm: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsHeatmap: async () => ({ client: owner, params: { profileId: profile.id }, query: '?device=mobile', status: 200 }),
+  getAnalyticsBots: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsRealtime: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   listAuditLog: async () => {
     const admin = await harness.newUser();
     await grantAdmin(harness, admin.email!);
