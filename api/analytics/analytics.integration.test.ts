@@ -202,8 +202,13 @@ describe('analytics API', () => {
   it('buckets days in the requested time zone', async () => {
     const tokyo = await owner.get<{ points: { start: string }[] }>(`/api/v1/profiles/${profileId}/analytics/timeseries${query({ interval: 'day', tz: 'Asia/Tokyo', from: new Date(NOW - 3 * DAY).toISOString(), to: new Date(NOW).toISOString() })}`);
     expect(tokyo.status).toBe(200);
-    // Tokyo's midnight is 15:00 UTC the day before.
+    // Tokyo's midnight is 15:00 UTC the day before; every day of the range is there, empty or not.
     for (const point of tokyo.body.points) expect(point.start).toMatch(/T15:00:00\.000Z$/);
+    expect(tokyo.body.points).toHaveLength(4);
+    const quiet = await owner.get<{ points: { views: number }[] }>(
+      `/api/v1/profiles/${profileId}/analytics/timeseries${query({ interval: 'hour', from: new Date(NOW + DAY).toISOString(), to: new Date(NOW + DAY + 6 * 3_600_000).toISOString() })}`,
+    );
+    expect(quiet.body.points.map((point) => point.views)).toEqual([0, 0, 0, 0, 0, 0]);
     expect((await owner.get(`/api/v1/profiles/${profileId}/analytics/timeseries?tz=Mars%2FOlympus`)).status).toBe(400);
   });
 

@@ -99,24 +99,36 @@ export interface TimeseriesPoint {
   clicks: number;
 }
 
+/** Bucket start in the caller's time zone, of a DateTime expression X. */
 const BUCKET: Record<Interval, string> = {
-  hour: 'toStartOfHour(toTimeZone(timestamp, {tz:String}))',
-  day: 'toStartOfDay(toTimeZone(timestamp, {tz:String}))',
+  hour: 'toStartOfHour(toTimeZone(X, {tz:String}))',
+  day: 'toStartOfDay(toTimeZone(X, {tz:String}))',
   // ISO weeks, starting on Monday.
-  week: 'toDateTime(toMonday(toTimeZone(timestamp, {tz:String})), {tz:String})',
-  month: 'toDateTime(toStartOfMonth(toTimeZone(timestamp, {tz:String})), {tz:String})',
+  week: 'toDateTime(toMonday(toTimeZone(X, {tz:String})), {tz:String})',
+  month: 'toDateTime(toStartOfMonth(toTimeZone(X, {tz:String})), {tz:String})',
 };
+const STEP: Record<Interval, string> = { hour: 'HOUR', day: 'DAY', week: 'WEEK', month: 'MONTH' };
 
-/** Buckets in the caller's time zone; buckets without events are absent (the service fills them). */
+/**
+ * Every bucket of the range in the caller's time zone, buckets without events included (WITH FILL;
+ * the outer query computes each start after filling, so filled buckets get theirs too).
+ */
 export async function queryTimeseries(clickhouse: ClickHouse, scope: AnalyticsScope, interval: Interval, timeZone: string): Promise<TimeseriesPoint[]> {
   const { where, params } = scopeCondition(scope);
+  const bucket = (expression: string) => BUCKET[interval].replaceAll('X', expression);
   const rows = await clickhouse.query<{ start: string; views: string; visitors: string; clicks: string }>(
-    `SELECT toUnixTimestamp(${BUCKET[interval]}) * 1000 AS start,
-            countIf(event_type = 'view') AS views,
-            uniqCombined64If(visitor_id, event_type = 'view') AS visitors,
-            countIf(event_type = 'click') AS clicks
-       FROM events WHERE ${where}
-      GROUP BY start ORDER BY start`,
+    `SELECT toUnixTimestamp(bucket) * 1000 AS start, views, visitors, clicks FROM (
+       SELECT ${bucket('timestamp')} AS bucket,
+              countIf(event_type = 'view') AS views,
+              uniqCombined64If(visitor_id, event_type = 'view') AS visitors,
+              countIf(event_type = 'click') AS clicks
+         FROM events WHERE ${where}
+        GROUP BY bucket
+        ORDER BY bucket WITH FILL
+          FROM ${bucket('fromUnixTimestamp64Milli({from:Int64})')}
+          TO toDateTime(fromUnixTimestamp64Milli({to:Int64}), {tz:String})
+          STEP INTERVAL 1 ${STEP[interval]}
+     ) ORDER BY start`,
     { ...params, tz: timeZone },
   );
   return rows.map((row) => ({ start: new Date(Number(row.start)).toISOString(), views: num(row.views), visitors: num(row.visitors), clicks: num(row.clicks) }));

@@ -188,7 +188,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       query: TimeseriesQuery,
       responses: {
         200: {
-          description: 'Buckets with events (start in UTC); with compare=previous also the previous period',
+          description: 'Every bucket of the range, empty ones included (start in UTC); with compare=previous also the previous period',
           schema: z.object({ range: Range, interval: z.enum(INTERVALS), timeZone: z.string(), points: z.array(Point), previous: z.array(Point).optional() }),
         },
       },
