@@ -27,7 +27,6 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Enricher } from './steps/enrich.step.js';
 import { parseTrackedEvent } from './steps/parse-event.step.js';
-import type { DropReason } from './steps/step.js';
 
 const MAX_BATCH_SIZE = 5_000;
 /** Partitions worked on at once by one process. */
@@ -136,7 +135,7 @@ export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
         rows.push(enricher.enrich(parsed.value));
         continue;
       }
-      metrics.pipelineDrops.inc({ reason: parsed.reason });
+      metrics.countDrop(parsed.reason);
       if (parsed.action === 'dlq') failures.push({ message, reason: parsed.reason, error: parsed.error });
     }
 
@@ -147,8 +146,7 @@ export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
       seen.add(row.event_id);
       return true;
     });
-    const duplicate: DropReason = 'duplicate_event';
-    if (toWrite.length < rows.length) metrics.pipelineDrops.inc({ reason: duplicate }, rows.length - toWrite.length);
+    if (toWrite.length < rows.length) metrics.countDrop('duplicate_event', rows.length - toWrite.length);
     if (checking.has(partitionKey) && toWrite.length > 0) {
       const stored = await storedEventIds(clickhouse, toWrite);
       toWrite = toWrite.filter((row) => !stored.has(row.event_id));

@@ -208,7 +208,7 @@ export function createIngestHandlers(deps: IngestDeps) {
       const clickId = url.searchParams.get('c');
       const ownPage = request.headers.referer !== undefined && referrerOrigin(request.headers.referer) === deps.origin;
       if (!visitor) {
-        deps.metrics.pipelineDrops.inc({ reason: 'no_salt' });
+        deps.metrics.countDrop('no_salt');
         return;
       }
       const event = toTrackedEvent({
@@ -229,7 +229,7 @@ export function createIngestHandlers(deps: IngestDeps) {
         now: time,
       });
       deps.publisher.publish({ key: `${event.profileId}:${event.visitorId}`, value: JSON.stringify(event) }).catch((error: unknown) => {
-        deps.metrics.pipelineDrops.inc({ reason: 'bus_unavailable' });
+        deps.metrics.countDrop('bus_unavailable');
         logger.warn({ err: error }, 'the bus did not take a redirect click; it is not counted');
       });
     },

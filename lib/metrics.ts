@@ -2,6 +2,7 @@
 // routes are patterns, never raw paths; topics, groups and reasons come from closed sets.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DROP_REASONS, type DropReason } from './events/drop-reasons.js';
 
 export interface PoolStats {
   total: number;
@@ -19,7 +20,8 @@ export interface Metrics {
   busHandlerFailures: Counter<'topic' | 'group'>;
   busConsumerLag: Gauge<'topic' | 'group' | 'partition'>;
   busBatchSize: Histogram<'topic' | 'group'>;
-  pipelineDrops: Counter<'reason'>;
+  /** Counts events dropped for one of the closed set of reasons. */
+  countDrop(reason: DropReason, count?: number): void;
   /** Reports a connection pool's usage on every scrape. */
   registerPool(name: string, stats: () => PoolStats): void;
   stop(): void;
@@ -61,6 +63,15 @@ export function createMetrics(): Metrics {
       }
     },
   });
+
+  const pipelineDrops = new Counter({
+    name: 'linkpulse_pipeline_dropped_events_total',
+    help: 'Events dropped by the pipeline, by reason (a closed set: lib/events/drop-reasons.ts)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  // Every reason appears from the start (at 0), so dashboards and alerts need not wait for a first drop.
+  for (const reason of DROP_REASONS) pipelineDrops.inc({ reason }, 0);
 
   return {
     registry,
@@ -114,12 +125,9 @@ export function createMetrics(): Metrics {
       buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
       registers: [registry],
     }),
-    pipelineDrops: new Counter({
-      name: 'linkpulse_pipeline_dropped_events_total',
-      help: 'Events dropped by the pipeline, by reason (a closed set)',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
+    countDrop(reason, count = 1) {
+      pipelineDrops.inc({ reason }, count);
+    },
     registerPool(name, stats) {
       pools.set(name, stats);
     },

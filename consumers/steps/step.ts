@@ -3,12 +3,9 @@
 // the dead-letter topic with the reason, then count). Either way the batch's offsets still advance,
 // so one poison message can never stall a partition.
 
-/**
- * Why an event left the pipeline. A closed set: it labels the `linkpulse_pipeline_dropped_events_total`
- * counter and the dead-letter topic's reason header, so adding a value is a deliberate change here.
- */
-export const DROP_REASONS = ['malformed_json', 'invalid_event', 'unknown_version', 'duplicate_event'] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+import type { DropReason } from '../../lib/events/drop-reasons.js';
+
+export { DROP_REASONS, type DropReason } from '../../lib/events/drop-reasons.js';
 
 export type StepAction = 'drop' | 'dlq';
 
