@@ -2,7 +2,7 @@
 // the embedded backends (and on Kafka too when KAFKA_BROKERS is set); `npm run bench -- bus` runs one.
 // Each prints its figures; the machine and Node version are printed first, since figures only mean
 // something next to them.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -371,6 +371,101 @@ async function benchIngest(): Promise<void> {
   }
 }
 
+/**
+ * The analytics API over 10 million generated events (one creator's profile: the worst case for a
+ * single dashboard), each endpoint called 20 times over HTTP with a 30-day range, p50/p95.
+ */
+async function benchAnalytics(): Promise<void> {
+  const total = Number(process.argv[3] ?? 10_000_000); // an optional size for quicker local runs
+  const dataDir = await scratch('analytics');
+  const publicUrl = 'http://localhost:3000';
+  const processConfig = parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, API_USER_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const running = await startProcess(processConfig, ['api'], { installSignalHandlers: false });
+  try {
+    const creator = await seedCreator(running.url, publicUrl);
+    const clickhouse = running.platform.clickhouse!;
+    const links = (await (await fetch(`${running.url}/api/v1/profiles/${creator.profileId}/links`, { headers: { cookie: creator.cookie } })).json()) as { links: { id: string }[] };
+    const linkIds = links.links.map((link) => link.id);
+    const countries = ['DE', 'US', 'JP', 'FR', 'GB', 'IN', 'BR', 'CA'];
+    const devices = ['desktop', 'mobile', 'tablet'];
+    const browsers = ['Chrome', 'Firefox', 'Safari', 'Edge'];
+    const channels = ['direct', 'github', 'hacker_news', 'search', 'social'];
+    const end = Date.now();
+    const started = performance.now();
+    const batch = 100_000;
+    for (let offset = 0; offset < total; offset += batch) {
+      const rows = Array.from({ length: Math.min(batch, total - offset) }, (_, index) => {
+        const i = offset + index;
+        const type = i % 10 < 7 ? 'view' : i % 10 < 9 ? 'click' : 'click_position';
+        return {
+          event_id: randomUUID(),
+          event_type: type,
+          source: type === 'click' ? 'redirect' : 'beacon',
+          timestamp: end - ((i * 7919) % (90 * 86_400_000)),
+          profile_id: creator.profileId,
+          link_id: type === 'view' ? '00000000-0000-0000-0000-000000000000' : linkIds[i % linkIds.length],
+          click_id: '00000000-0000-0000-0000-000000000000',
+          visitor_id: String((i * 2_654_435_761) % 400_000),
+          is_bot: i % 37 === 0 ? 1 : 0,
+          bot_kind: i % 37 === 0 ? 'crawler' : '',
+          is_internal: 0,
+          country: countries[i % countries.length],
+          region: '',
+          city: '',
+          device: devices[i % devices.length],
+          browser: browsers[i % browsers.length],
+          os: 'Linux',
+          referrer_domain: '',
+          channel: channels[i % channels.length],
+          utm_source: '',
+          utm_medium: '',
+          utm_campaign: '',
+          click_x: type === 'click_position' ? (i % 100) / 100 : 0,
+          click_y: type === 'click_position' ? i % 2000 : 0,
+          viewport_width: 390,
+          viewport_height: 844,
+          time_to_click_ms: type === 'click_position' ? 500 + (i % 20_000) : 0,
+        };
+      });
+      await clickhouse.insert('events', rows);
+    }
+    const loadMs = performance.now() - started;
+    const from = new Date(end - 30 * 86_400_000).toISOString();
+    const to = new Date(end).toISOString();
+    const lines: Record<string, string> = { 'generated and inserted': `${total.toLocaleString('en-US')} events in ${(loadMs / 1000).toFixed(0)} s` };
+    for (const [endpoint, extra] of [
+      ['summary', '&compare=previous'],
+      ['timeseries', '&interval=day&tz=Europe%2FBerlin'],
+      ['links', ''],
+      ['geo', ''],
+      ['devices', ''],
+      ['referrers', ''],
+      ['utm', ''],
+      ['heatmap', '&device=mobile'],
+      ['bots', ''],
+      ['realtime', ''],
+      ['summary', '&country=DE&device=mobile&channel=github'],
+    ] as const) {
+      const samples: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        // Realtime has a fixed window (the last 30 minutes) and takes no range.
+        const range = endpoint === 'realtime' ? '' : `?from=${from}&to=${to}${extra}`;
+        const response = await fetch(`${running.url}/api/v1/profiles/${creator.profileId}/analytics/${endpoint}${range}`, { headers: { cookie: creator.cookie } });
+        if (!response.ok) throw new Error(`${endpoint}: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+        samples.push(performance.now() - t);
+      }
+      const sorted = samples.sort((a, b) => a - b);
+      lines[`${endpoint}${extra.includes('country') ? ' (3 filters)' : ''}`] = `p50 ${percentile(sorted, 50).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms`;
+    }
+    report('analytics API over raw rows (one profile, 30-day range, embedded chDB)', lines);
+  } finally {
+    await running.stop('bench finished');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** The login KDF at its production parameters: time per hash, and what concurrent logins cost. */
 async function benchPasswords(): Promise<void> {
   const hasher = createPasswordHasher();
@@ -396,7 +491,14 @@ async function benchPasswords(): Promise<void> {
   });
 }
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { bus: benchBus, clickhouse: benchClickHouse, http: benchHttp, ingest: benchIngest, passwords: benchPasswords };
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  bus: benchBus,
+  clickhouse: benchClickHouse,
+  http: benchHttp,
+  ingest: benchIngest,
+  analytics: benchAnalytics,
+  passwords: benchPasswords,
+};
 
 const selected = process.argv.slice(2);
 process.stdout.write(`Linkpulse benchmarks: Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB\n`);
