@@ -13,6 +13,7 @@ import { migrateClickHouse } from '../../lib/clickhouse/migrate.js';
 import { NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
 import { testLogger } from '../../lib/testing/services.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+import { EXPORT_COLUMNS, exportEvents } from './analytics.queries.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 24, 12);
@@ -182,12 +183,40 @@ describe('analytics API', () => {
   });
 
   it('shows the last 30 minutes in realtime', async () => {
-    const recent = generate(20).map((row) => ({ ...row, event_id: randomUUID(), timestamp: Date.now() - 60_000, is_bot: 0 as const, is_internal: 0 as const }));
+    // A profile of its own, so these rows do not change the other tests' figures.
+    const live = (await owner.newProfile({ published: true })).id;
+    const recent = generate(20).map((row) => ({ ...row, event_id: randomUUID(), profile_id: live, timestamp: Date.now() - 60_000, is_bot: 0 as const, is_internal: 0 as const }));
     await clickhouse.insert('events', recent);
-    const response = await owner.get<{ activeVisitors: number; minutes: { views: number; clicks: number }[] }>(`/api/v1/profiles/${profileId}/analytics/realtime`);
+    const response = await owner.get<{ activeVisitors: number; minutes: { views: number; clicks: number }[] }>(`/api/v1/profiles/${live}/analytics/realtime`);
     expect(response.status).toBe(200);
     expect(response.body.minutes.reduce((sum, minute) => sum + minute.views, 0)).toBe(recent.filter((row) => row.event_type === 'view').length);
     expect(response.body.activeVisitors).toBe(new Set(recent.map((row) => row.visitor_id)).size);
+  });
+
+  it('exports raw events as CSV and NDJSON, streamed page by page, with hashed visitor ids only', async () => {
+    const params = query({ from: new Date(NOW - 11 * DAY).toISOString(), to: new Date(NOW + DAY).toISOString() });
+    const expected = rows.filter((row) => row.is_internal === 0 && row.timestamp >= NOW - 11 * DAY && row.timestamp < NOW + DAY).length;
+    const csv = await owner.get<string>(`/api/v1/profiles/${profileId}/analytics/export${params}&format=csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="linkpulse-events-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv"$/);
+    const lines = csv.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(EXPORT_COLUMNS.join(','));
+    expect(lines).toHaveLength(expected + 1);
+    expect(lines[0]).not.toMatch(/ip/);
+    const ndjson = await owner.get<string>(`/api/v1/profiles/${profileId}/analytics/export${params}&format=ndjson&device=mobile`);
+    const records = ndjson.body.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.every((record) => record.device === 'mobile')).toBe(true);
+    // Keyset pagination: small pages yield every row exactly once, in time order.
+    const paged: string[] = [];
+    for await (const page of exportEvents(clickhouse, { profileId, from: new Date(NOW - 11 * DAY), to: new Date(NOW + DAY), filters: {} }, 97)) {
+      for (const row of page) paged.push(String(row.timestamp));
+    }
+    expect(paged).toHaveLength(expected);
+    expect([...paged].sort()).toEqual(paged);
+    const daily = await owner.get<string>(`/api/v1/profiles/${profileId}/analytics/export${params}&data=daily&format=ndjson&tz=Asia%2FTokyo`);
+    const dailyViews = daily.body.trim().split('\n').reduce((sum, line) => sum + Number((JSON.parse(line) as { views: number }).views), 0);
+    expect(dailyViews).toBe(expectedSummary(NOW - 11 * DAY, NOW + DAY, {}).views);
   });
 
   it('compares with the previous period of the same length', async () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id } from '../http/schemas.js';
 import { INTERVALS, type BreakdownColumn } from './analytics.queries.js';
+import { EXPORT_FORMATS } from './export-format.js';
 import type { AnalyticsService, RangeInput } from './analytics.service.js';
 
 const MAX_RANGE_MS = 5 * 366 * 86_400_000;
@@ -140,6 +141,37 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       async handler({ auth, params, query }) {
         const result = await service.bots(auth!.userId, params.profileId, toRangeInput(query));
         return { status: 200, body: { ...result, range: iso(result.range) } };
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/export',
+      operationId: 'exportAnalytics',
+      summary: 'Download raw events (hashed visitor ids only; bots marked) or per-day-and-link figures as CSV or NDJSON, streamed',
+      query: z
+        .strictObject({
+          from: Instant.optional(),
+          to: Instant.optional(),
+          format: z.enum(EXPORT_FORMATS).default('csv'),
+          data: z.enum(['events', 'daily']).default('events'),
+          tz: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').default('UTC'),
+          ...Filters,
+        })
+        .refine((query) => !query.from || !query.to || query.from < query.to, { message: 'from must be before to', path: ['from'] }),
+      responses: { 200: { description: 'The file, streamed', contentTypes: ['text/csv', 'application/x-ndjson'] } },
+      async handler({ auth, params, query }) {
+        const file = await service.export(auth!.userId, params.profileId, {
+          ...toRangeInput({ ...query, compare: undefined }),
+          format: query.format,
+          data: query.data,
+          timeZone: query.tz,
+        });
+        return {
+          status: 200,
+          headers: { 'Content-Type': file.contentType, 'Content-Disposition': `attachment; filename="${file.filename}"` },
+          stream: file.chunks,
+        };
       },
     }),
     defineRoute({

@@ -7,7 +7,11 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { listLinks } from '../links/links.repository.js';
 import { getProfile } from '../profiles/profiles.repository.js';
+import { CONTENT_TYPES, formatRows, type ExportFormat } from './export-format.js';
 import {
+  EXPORT_COLUMNS,
+  exportEvents,
+  queryDailyByLink,
   queryBots,
   queryBreakdown,
   queryHeatmap,
@@ -100,6 +104,26 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       const total = kinds.reduce((sum, kind) => sum + kind.events, 0);
       const bots = kinds.filter((kind) => kind.kind !== '').reduce((sum, kind) => sum + kind.events, 0);
       return { range, total, bots, filteredShare: total > 0 ? bots / total : null, kinds: kinds.map((kind) => ({ kind: kind.kind || 'human', events: kind.events })) };
+    },
+
+    /** A streamed download: raw events (with hashed visitor ids only) or per-day-and-link aggregates. */
+    async export(userId: string, profileId: string, input: RangeInput & { format: ExportFormat; data: 'events' | 'daily'; timeZone: string }) {
+      await ownProfile(userId, profileId);
+      const range = resolveRange(input);
+      const scope = scopeOf(profileId, range, input.filters);
+      const pages: AsyncIterable<readonly object[]> =
+        input.data === 'events'
+          ? exportEvents(clickhouse, scope)
+          : (async function* daily() {
+              yield await queryDailyByLink(clickhouse, scope, input.timeZone);
+            })();
+      const columns = input.data === 'events' ? EXPORT_COLUMNS : ['day', 'link_id', 'views', 'visitors', 'clicks'];
+      const stamp = (date: Date) => date.toISOString().slice(0, 10);
+      return {
+        contentType: CONTENT_TYPES[input.format],
+        filename: `linkpulse-${input.data}-${stamp(range.from)}-${stamp(range.to)}.${input.format === 'csv' ? 'csv' : 'ndjson'}`,
+        chunks: formatRows(pages, columns, input.format),
+      };
     },
 
     async realtime(userId: string, profileId: string) {

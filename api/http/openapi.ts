@@ -73,7 +73,11 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
     for (const [status, response] of Object.entries(route.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema ? { content: { 'application/json': { schema: convert(response.schema, 'output') } } } : {}),
+        ...(response.contentTypes
+          ? { content: Object.fromEntries(response.contentTypes.map((type) => [type, { schema: { type: 'string' } }])) }
+          : response.schema
+            ? { content: { 'application/json': { schema: convert(response.schema, 'output') } } }
+            : {}),
       };
     }
     const errors: ErrorCode[][] = [['INVALID_INPUT'], ['RATE_LIMIT'], ['INTERNAL_ERROR'], ['UNAVAILABLE']];

@@ -20,6 +20,8 @@ export type Access = 'public' | 'session' | 'user' | 'admin';
 export interface RouteResponse {
   description: string;
   schema?: z.ZodType;
+  /** application/json unless given (e.g. text/csv for a streamed export). */
+  contentTypes?: readonly string[];
 }
 
 export interface HandlerInput<P, Q, B> {
@@ -35,6 +37,8 @@ export interface HandlerInput<P, Q, B> {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** Written chunk by chunk instead of a JSON body, honouring back-pressure (exports). */
+  stream?: AsyncIterable<string>;
   headers?: Record<string, string>;
 }
 
@@ -85,6 +89,15 @@ export interface RouteGuards {
   authorize(route: RouteSpec, request: Request): Promise<void>;
 }
 
+/** Writes each chunk, waiting for 'drain' when the socket's buffer is full; stops if the client left. */
+async function writeStream(response: Response, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (response.destroyed) return;
+    if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', resolve).once('close', resolve));
+  }
+  response.end();
+}
+
 export interface MountOptions {
   guards: RouteGuards;
   /** Runs before the handlers of routes marked credentialRoute. */
@@ -113,7 +126,8 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
           response,
         });
         response.status(reply.status).set({ 'Cache-Control': 'no-store', ...reply.headers });
-        if (reply.body === undefined) response.end();
+        if (reply.stream) await writeStream(response, reply.stream);
+        else if (reply.body === undefined) response.end();
         else response.json(reply.body);
       })().catch(next);
     };

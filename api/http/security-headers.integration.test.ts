@@ -171,6 +171,7 @@ const recipes: Record<string, () => Promise<Call>> = {
   getAnalyticsHeatmap: async () => ({ client: owner, params: { profileId: profile.id }, query: '?device=mobile', status: 200 }),
   getAnalyticsBots: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   getAnalyticsRealtime: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  exportAnalytics: async () => ({ client: owner, params: { profileId: profile.id }, query: '?format=ndjson', status: 200 }),
   listAuditLog: async () => {
     const admin = await harness.newUser();
     await grantAdmin(harness, admin.email!);
