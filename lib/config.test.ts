@@ -35,7 +35,15 @@ describe('configuration', () => {
       clickhouseDatabase: 'analytics',
       rateLimits: { ipPerMinute: 100, userPerMinute: 600, authPerMinute: 10 },
       hstsPreload: false,
+      analyticsRetentionDays: 400,
+      eventsConsumerGroup: 'consumers-clickhouse',
     });
+  });
+
+  it('parses the analytics retention', () => {
+    expect(parseConfig({ ANALYTICS_RETENTION_DAYS: '30' }).analyticsRetentionDays).toBe(30);
+    expect(() => parseConfig({ ANALYTICS_RETENTION_DAYS: '0' })).toThrow(/ANALYTICS_RETENTION_DAYS: expected whole days between 1 and 9999/);
+    expect(() => parseConfig({ ANALYTICS_RETENTION_DAYS: '1y' })).toThrow(/ANALYTICS_RETENTION_DAYS/);
   });
 
   it.each([

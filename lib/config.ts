@@ -78,6 +78,8 @@ export interface Config {
   /** Adds `preload` to Strict-Transport-Security (for the browsers' HSTS preload list). */
   hstsPreload: boolean;
   shutdownTimeoutMs: number;
+  /** How long raw analytics events are kept in ClickHouse (the aggregates are kept longer). */
+  analyticsRetentionDays: number;
   /** Tests only: a test that needs a missing service fails instead of skipping. */
   requireServices: boolean;
 }
@@ -314,6 +316,15 @@ const schema = z
     API_USER_RATE_LIMIT_PER_MINUTE: perMinuteText(600),
     AUTH_RATE_LIMIT_PER_MINUTE: perMinuteText(10),
     HSTS_PRELOAD: booleanText(false),
+    ANALYTICS_RETENTION_DAYS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,4}$/, 'expected whole days between 1 and 9999')
+        .transform(Number)
+        .refine((days) => days >= 1, 'expected whole days between 1 and 9999')
+        .optional()
+        .transform((value) => value ?? 400),
+    ),
     SHUTDOWN_TIMEOUT_MS: optionalText.pipe(
       z
         .string()
@@ -412,6 +423,7 @@ export function parseConfig(env: Env): Config {
     },
     hstsPreload: e.HSTS_PRELOAD,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    analyticsRetentionDays: e.ANALYTICS_RETENTION_DAYS,
     requireServices: e.REQUIRE_SERVICES,
   };
 }

@@ -12,6 +12,7 @@ import type { ClickHouse } from '../clickhouse/clickhouse.js';
 import { createClickHouseServerAdapter } from '../clickhouse/client-adapter.js';
 import { startClickHouseHttpServer, type ClickHouseHttpServer, type ClickHouseHttpUser } from '../clickhouse/http-server.js';
 import { migrateClickHouse } from '../clickhouse/migrate.js';
+import { applyRawRetention } from '../clickhouse/retention.js';
 import type { Config } from '../config.js';
 import type { HealthCheck } from '../health.js';
 import type { Logger } from '../logger.js';
@@ -145,6 +146,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       const analytics = clickhouse;
       closers.push({ name: 'ClickHouse', close: () => analytics.close() });
       await migrateClickHouse(clickhouse, { logger });
+      await applyRawRetention(clickhouse, config.analyticsRetentionDays, logger);
       healthChecks.push(clickhouse.healthCheck());
       if (embeddedClickHouse && config.clickhouseHttp) {
         clickhouseHttp = await startEmbeddedClickHouseHttp(config, logger);

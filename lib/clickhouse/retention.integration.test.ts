@@ -1,0 +1,46 @@
+// ANALYTICS_RETENTION_DAYS reaches the events table's TTL, and rows past it are removed.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NO_LINK, type AnalyticsRow } from '../events/analytics-row.js';
+import { testLogger } from '../testing/services.js';
+import { createChdbAdapter } from './chdb-adapter.js';
+import type { ClickHouse } from './clickhouse.js';
+import { migrateClickHouse } from './migrate.js';
+import { applyRawRetention } from './retention.js';
+
+let dataDir: string;
+let clickhouse: ClickHouse;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-retention-'));
+  clickhouse = await createChdbAdapter({ path: dataDir, database: 'analytics', logger: testLogger });
+  await migrateClickHouse(clickhouse, { logger: testLogger });
+});
+afterAll(async () => {
+  await clickhouse?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+const ddl = async () => (await clickhouse.query<{ ddl: string }>("SELECT create_table_query AS ddl FROM system.tables WHERE database = currentDatabase() AND name = 'events'"))[0]!.ddl;
+
+function row(daysAgo: number, profileId: string): AnalyticsRow {
+  return {
+    event_id: randomUUID(), event_type: 'view', source: 'beacon', timestamp: Date.now() - daysAgo * 86_400_000, profile_id: profileId, link_id: NO_LINK, click_id: NO_LINK,
+    visitor_id: '1', is_bot: 0, bot_kind: '', is_internal: 0, country: '', region: '', city: '', device: 'desktop', browser: '', os: '', referrer_domain: '',
+    channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', click_x: 0, click_y: 0, viewport_width: 0, viewport_height: 0, time_to_click_ms: 0,
+  };
+}
+
+it('keeps 400 days by default, applies a configured retention once, and removes older rows', async () => {
+  expect(await ddl()).toContain('toIntervalDay(400)');
+  await applyRawRetention(clickhouse, 30, testLogger);
+  expect(await ddl()).toContain('toIntervalDay(30)');
+  await applyRawRetention(clickhouse, 30, testLogger);
+  const profileId = randomUUID();
+  await clickhouse.insert('events', [row(60, profileId), row(1, profileId)]);
+  await clickhouse.command('OPTIMIZE TABLE events FINAL');
+  const [count] = await clickhouse.query<{ n: string }>('SELECT count() AS n FROM events WHERE profile_id = {p:UUID}', { p: profileId });
+  expect(count!.n).toBe('1');
+});
