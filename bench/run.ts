@@ -180,8 +180,16 @@ async function benchClickHouse(): Promise<void> {
   }
 }
 
+/** The public URL the benchmarked processes serve (seedCreator sends it as the Origin). */
+const BENCH_PUBLIC_URL = 'http://localhost:3000';
+
+/** A whole Linkpulse process on embedded backends under dataDir, quiet, on a free port. */
+function benchProcessConfig(dataDir: string, extra: Record<string, string> = {}) {
+  return parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PUBLIC_URL: BENCH_PUBLIC_URL, ...extra });
+}
+
 /** Signs up, logs in and publishes a profile with five links; returns what the API benchmarks request. */
-async function seedCreator(baseUrl: string, origin: string): Promise<{ cookie: string; handle: string; profileId: string }> {
+async function seedCreator(baseUrl: string, origin = BENCH_PUBLIC_URL): Promise<{ cookie: string; handle: string; profileId: string }> {
   const post = async (pathname: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${baseUrl}/api/v1${pathname}`, {
       method: 'POST',
@@ -203,20 +211,11 @@ async function seedCreator(baseUrl: string, origin: string): Promise<{ cookie: s
 
 async function benchHttp(): Promise<void> {
   const dataDir = await scratch('http');
-  const publicUrl = 'http://localhost:3000';
-  const config = parseConfig({
-    DATA_DIR: dataDir,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    PUBLIC_URL: publicUrl,
-    // The benchmark is one client address and one user: lift the limits it would otherwise measure.
-    API_RATE_LIMIT_PER_MINUTE: '1000000',
-    API_USER_RATE_LIMIT_PER_MINUTE: '1000000',
-  });
-  const running = await startProcess(config, ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'], { installSignalHandlers: false });
+  // The benchmark is one client address and one user: lift the limits it would otherwise measure.
+  const processConfig = benchProcessConfig(dataDir, { API_RATE_LIMIT_PER_MINUTE: '1000000', API_USER_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const running = await startProcess(processConfig, ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'], { installSignalHandlers: false });
   try {
-    const creator = await seedCreator(running.url, publicUrl);
+    const creator = await seedCreator(running.url);
     for (const [pathname, label, headers] of [
       ['/healthz', 'GET /healthz', {}],
       ['/readyz', 'GET /readyz (checks 5 backends)', {}],
@@ -306,19 +305,13 @@ async function benchIngest(): Promise<void> {
   const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}/e`;
 
   const dataDir = await scratch('ingest');
-  const publicUrl = 'http://localhost:3000';
-  const processConfig = parseConfig({
-    DATA_DIR: dataDir,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    PUBLIC_URL: publicUrl,
+  const processConfig = benchProcessConfig(dataDir, {
     TRUST_PROXY: 'loopback',
     ...(config.kafka ? { KAFKA_BROKERS: config.kafka.brokers.join(','), EVENTS_CONSUMER_GROUP: `bench-${randomBytes(4).toString('hex')}` } : {}),
   });
   const running = await startProcess(processConfig, ['ingest', 'api', 'consumers'], { installSignalHandlers: false });
   try {
-    const creator = await seedCreator(running.url, publicUrl);
+    const creator = await seedCreator(running.url);
     const clickhouse = running.platform.clickhouse!;
     const { rows } = await running.platform.db!.transaction(async (tx) => {
       await tx.query(`SET LOCAL ROLE linkpulse_public`);
@@ -378,11 +371,10 @@ async function benchIngest(): Promise<void> {
 async function benchAnalytics(): Promise<void> {
   const total = Number(process.argv[3] ?? 10_000_000); // an optional size for quicker local runs
   const dataDir = await scratch('analytics');
-  const publicUrl = 'http://localhost:3000';
-  const processConfig = parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, API_USER_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const processConfig = benchProcessConfig(dataDir, { API_USER_RATE_LIMIT_PER_MINUTE: '1000000' });
   const running = await startProcess(processConfig, ['api'], { installSignalHandlers: false });
   try {
-    const creator = await seedCreator(running.url, publicUrl);
+    const creator = await seedCreator(running.url);
     const clickhouse = running.platform.clickhouse!;
     const links = (await (await fetch(`${running.url}/api/v1/profiles/${creator.profileId}/links`, { headers: { cookie: creator.cookie } })).json()) as { links: { id: string }[] };
     const linkIds = links.links.map((link) => link.id);

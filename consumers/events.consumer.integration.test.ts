@@ -2,22 +2,18 @@
 // ClickHouse server): retries and redeliveries store each event once, poison messages go to the
 // dead-letter topic with their reason, and nothing is committed past an unwritten event.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BusMessage, EventBus, OutgoingMessage } from '../lib/bus/event-bus.js';
-import { createChdbAdapter } from '../lib/clickhouse/chdb-adapter.js';
 import type { ClickHouse, InsertOptions, Row } from '../lib/clickhouse/clickhouse.js';
-import { migrateClickHouse } from '../lib/clickhouse/migrate.js';
 import { createMetrics } from '../lib/metrics.js';
 import { testLogger } from '../lib/testing/services.js';
 import { createEventsConsumer } from './events.consumer.js';
 import { createEnricher } from './steps/enrich.step.js';
 import { UNKNOWN_LOCATION } from './steps/resolve-geo.step.js';
 import { newTrackedEvent } from './steps/testing.js';
+import { createTestClickHouse, type TestClickHouse } from '../lib/testing/clickhouse.js';
 
-let dataDir: string;
+let engine: TestClickHouse | undefined;
 let clickhouse: ClickHouse;
 const deadLetters: OutgoingMessage[] = [];
 const bus = {
@@ -45,13 +41,11 @@ const storedCount = async () =>
   Number((await clickhouse.query<{ n: string }>('SELECT count() AS n FROM events WHERE profile_id = {p:UUID}', { p: profileId }))[0]!.n);
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-consumer-'));
-  clickhouse = await createChdbAdapter({ path: dataDir, database: 'analytics_test', logger: testLogger });
-  await migrateClickHouse(clickhouse, { logger: testLogger });
+  engine = await createTestClickHouse('consumer');
+  clickhouse = engine.clickhouse;
 });
 afterAll(async () => {
-  await clickhouse?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await engine?.close();
 });
 beforeEach(() => {
   profileId = randomUUID();

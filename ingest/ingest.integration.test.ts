@@ -7,7 +7,7 @@ import type { EventBus, OutgoingMessage } from '../lib/bus/event-bus.js';
 import { createMemoryCache } from '../lib/cache/memory-cache.js';
 import { TrackedEventSchema, type TrackedEvent } from '../lib/events/tracked-event.js';
 import { createMetrics } from '../lib/metrics.js';
-import { startHttpServer, type RunningHttpServer } from '../lib/runtime/http-server.js';
+import type { RunningHttpServer } from '../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { testLogger } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
@@ -16,6 +16,7 @@ import { createLinkTargets, type LinkTargets } from './link-targets.js';
 import { createBatchingPublisher } from './publisher.js';
 import { createVisitorIds } from './visitor-ids.js';
 import { createVisitorSalts } from './visitor-salts.js';
+import { startTestHttpServer } from '../lib/testing/http-server.js';
 
 const ORIGIN = 'https://links.example.com';
 
@@ -98,22 +99,10 @@ beforeAll(async () => {
     trustProxy: false,
     origin: ORIGIN,
   });
-  server = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    routes: [
-      { name: '/e', prefix: '/e', handler: handlers.beacon },
-      { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
-    ],
-    roles: ['ingest'],
-    readiness: async () => ({ status: 'ok', dependencies: {} }),
-    metricsToken: undefined,
-    publicUrl: 'http://localhost:3000',
-    trustProxy: false,
-    hstsPreload: false,
-    logger: testLogger,
-    metrics: createMetrics(),
-  });
+  server = await startTestHttpServer([
+    { name: '/e', prefix: '/e', handler: handlers.beacon },
+    { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
+  ]);
 });
 afterAll(async () => {
   await server?.close(1_000);

@@ -3,17 +3,12 @@
 // range and filters (a property test); time zones move events between days; another creator's
 // profile is a 404; tokens need the analytics:read scope.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChdbAdapter } from '../../lib/clickhouse/chdb-adapter.js';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
-import { migrateClickHouse } from '../../lib/clickhouse/migrate.js';
 import { NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
-import { testLogger } from '../../lib/testing/services.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
 import { EXPORT_COLUMNS, exportEvents } from './analytics.queries.js';
+import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 24, 12);
@@ -22,7 +17,7 @@ const DEVICES = ['desktop', 'mobile', 'tablet'] as const;
 const BROWSERS = ['Firefox', 'Chrome', 'Safari'];
 const CHANNELS = ['direct', 'github', 'hacker_news'] as const;
 
-let dataDir: string;
+let engine: TestClickHouse | undefined;
 let clickhouse: ClickHouse;
 let harness: ApiHarness;
 let owner: ApiClient;
@@ -113,9 +108,8 @@ function expectedSummary(from: number, to: number, filters: Filters) {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-analytics-'));
-  clickhouse = await createChdbAdapter({ path: dataDir, database: 'analytics', logger: testLogger });
-  await migrateClickHouse(clickhouse, { logger: testLogger });
+  engine = await createTestClickHouse('analytics');
+  clickhouse = engine.clickhouse;
   harness = await startApiHarness('analytics', { clickhouse });
   owner = await harness.newUser();
   profileId = (await owner.newProfile({ published: true })).id;
@@ -126,8 +120,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await harness?.close();
-  await clickhouse?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await engine?.close();
 });
 
 const query = (params: Record<string, string | undefined>) =>

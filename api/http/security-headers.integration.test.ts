@@ -3,17 +3,12 @@
 // or no route at all. The operations come from the served OpenAPI document rather than a list kept
 // here, so a new route is covered the day it is added (and fails until it has a recipe below).
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChdbAdapter } from '../../lib/clickhouse/chdb-adapter.js';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
-import { migrateClickHouse } from '../../lib/clickhouse/migrate.js';
-import { testLogger } from '../../lib/testing/services.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
 import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '../testing/api-harness.js';
+import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 
 interface Parameter {
   name: string;
@@ -91,13 +86,12 @@ let owner: ApiClient;
 let profile: { id: string; handle: string };
 let link: { id: string };
 
-let analyticsDir: string;
+let engine: TestClickHouse | undefined;
 let analytics: ClickHouse;
 
 beforeAll(async () => {
-  analyticsDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-headers-'));
-  analytics = await createChdbAdapter({ path: analyticsDir, database: 'analytics', logger: testLogger });
-  await migrateClickHouse(analytics, { logger: testLogger });
+  engine = await createTestClickHouse('headers');
+  analytics = engine.clickhouse;
   harness = await startApiHarness('security_headers', { clickhouse: analytics });
   const document = await harness.client().get<{ paths: Record<string, Record<string, Operation>> }>('/api/v1/openapi.json');
   expect(document.status).toBe(200);
@@ -108,8 +102,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await harness?.close();
-  await analytics?.close();
-  if (analyticsDir) await rm(analyticsDir, { recursive: true, force: true });
+  await engine?.close();
 });
 
 // One successful call per operationId. Each builds what it consumes (a user to log out, a token to

@@ -8,13 +8,13 @@ import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { AppError } from '../../lib/errors.js';
 import { createMemoryCache } from '../../lib/cache/memory-cache.js';
 import type { ReadinessReport } from '../../lib/health.js';
-import { createMetrics } from '../../lib/metrics.js';
-import { startHttpServer, type RunningHttpServer } from '../../lib/runtime/http-server.js';
+import type { RunningHttpServer } from '../../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/postgres.js';
 import { testLogger } from '../../lib/testing/services.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
 import { createApiApp, type ApiApp, type ApiConfig } from '../app.js';
 import { createPasswordHasher } from '../auth/password.js';
+import { startTestHttpServer } from '../../lib/testing/http-server.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
 export const TEST_ORIGIN = new URL(TEST_PUBLIC_URL).origin;
@@ -154,18 +154,11 @@ export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
 }
 
 export async function startApiServer(api: ApiApp, config: ApiConfig, readiness: () => Promise<ReadinessReport> = alwaysReady): Promise<RunningHttpServer> {
-  return startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    routes: [{ name: '/api', prefix: '/api', handler: api.app }],
+  return startTestHttpServer([{ name: '/api', prefix: '/api', handler: api.app }], {
     roles: ['api'],
     readiness,
-    metricsToken: undefined,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
-    hstsPreload: false,
-    logger: testLogger,
-    metrics: createMetrics(),
   });
 }
 

@@ -11,7 +11,7 @@ import { TrackedEventSchema, type TrackedEvent } from '../../lib/events/tracked-
 import type { EventBus, OutgoingMessage } from '../../lib/bus/event-bus.js';
 import { createMemoryCache } from '../../lib/cache/memory-cache.js';
 import { createMetrics } from '../../lib/metrics.js';
-import { startHttpServer, type RunningHttpServer } from '../../lib/runtime/http-server.js';
+import type { RunningHttpServer } from '../../lib/runtime/http-server.js';
 import { describeWithService, testLogger } from '../../lib/testing/services.js';
 import { waitFor } from '../../lib/testing/wait-for.js';
 import { createIngestHandlers } from '../ingest.js';
@@ -20,6 +20,7 @@ import { createBatchingPublisher } from '../publisher.js';
 import type { VisitorSalts } from '../visitor-salts.js';
 import { createVisitorIds } from '../visitor-ids.js';
 import { trackerScript } from './tracker-script.js';
+import { startTestHttpServer } from '../../lib/testing/http-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const profileId = randomUUID();
@@ -66,24 +67,12 @@ describeWithService('the tracker in Chromium', { configured: existsSync(CHROMIUM
         <a data-lp-link="${linkId}" href="/r/${linkId}" style="display:block;height:40px">My link</a></main>
         <script data-profile="${profileId}" data-gpc="1">${tracker.source}</script></body></html>`);
     };
-    server = await startHttpServer({
-      host: '127.0.0.1',
-      port: 0,
-      routes: [
-        { name: '/e', prefix: '/e', handler: handlers.beacon },
-        { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
-        { name: '/landed', prefix: '/landed', handler: (_request, response) => void response.writeHead(200, { 'Content-Type': 'text/plain' }).end('landed') },
-        { name: '/page', prefix: '/page', handler: page },
-      ],
-      roles: ['ingest'],
-      readiness: async () => ({ status: 'ok', dependencies: {} }),
-      metricsToken: undefined,
-      publicUrl: 'http://localhost:3000',
-      trustProxy: false,
-      hstsPreload: false,
-      logger: testLogger,
-      metrics: createMetrics(),
-    });
+    server = await startTestHttpServer([
+      { name: '/e', prefix: '/e', handler: handlers.beacon },
+      { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
+      { name: '/landed', prefix: '/landed', handler: (_request, response) => void response.writeHead(200, { 'Content-Type': 'text/plain' }).end('landed') },
+      { name: '/page', prefix: '/page', handler: page },
+    ]);
     origin = server.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   });

@@ -1,26 +1,20 @@
 // ANALYTICS_RETENTION_DAYS reaches the events table's TTL, and rows past it are removed.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NO_LINK, type AnalyticsRow } from '../events/analytics-row.js';
 import { testLogger } from '../testing/services.js';
-import { createChdbAdapter } from './chdb-adapter.js';
 import type { ClickHouse } from './clickhouse.js';
-import { migrateClickHouse } from './migrate.js';
 import { applyRawRetention } from './retention.js';
+import { createTestClickHouse, type TestClickHouse } from '../testing/clickhouse.js';
 
-let dataDir: string;
+let engine: TestClickHouse | undefined;
 let clickhouse: ClickHouse;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-retention-'));
-  clickhouse = await createChdbAdapter({ path: dataDir, database: 'analytics', logger: testLogger });
-  await migrateClickHouse(clickhouse, { logger: testLogger });
+  engine = await createTestClickHouse('retention');
+  clickhouse = engine.clickhouse;
 });
 afterAll(async () => {
-  await clickhouse?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await engine?.close();
 });
 
 const ddl = async () => (await clickhouse.query<{ ddl: string }>("SELECT create_table_query AS ddl FROM system.tables WHERE database = currentDatabase() AND name = 'events'"))[0]!.ddl;

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustProxy } from '../config.js';
 import { sendJson } from '../http/responses.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { testLogger } from '../testing/services.js';
-import { startHttpServer, type RunningHttpServer } from './http-server.js';
+import type { RunningHttpServer } from './http-server.js';
+import { startTestHttpServer } from '../testing/http-server.js';
 
 const PUBLIC_URL = 'https://links.example.com';
 
@@ -37,19 +37,10 @@ describe('the HTTPS redirect', () => {
   async function start(publicUrl: string, trustProxy: TrustProxy, hstsPreload = false): Promise<RunningHttpServer> {
     const serverMetrics = createMetrics();
     metrics.push(serverMetrics);
-    const server = await startHttpServer({
-      host: '127.0.0.1',
-      port: 0,
-      routes: [{ name: '/', prefix: '/', handler: (request, response) => sendJson(response, 200, { method: request.method, url: request.url }) }],
-      roles: ['api'],
-      readiness: async () => ({ status: 'ok', dependencies: {} }),
-      metricsToken: undefined,
-      publicUrl,
-      trustProxy,
-      hstsPreload,
-      logger: testLogger,
-      metrics: serverMetrics,
-    });
+    const server = await startTestHttpServer(
+      [{ name: '/', prefix: '/', handler: (request, response) => sendJson(response, 200, { method: request.method, url: request.url }) }],
+      { publicUrl, trustProxy, hstsPreload, metrics: serverMetrics },
+    );
     servers.push(server);
     return server;
   }
