@@ -451,7 +451,7 @@ async function benchAnalytics(): Promise<void> {
       const sorted = samples.sort((a, b) => a - b);
       lines[`${endpoint}${extra.includes('country') ? ' (3 filters)' : ''}`] = `p50 ${percentile(sorted, 50).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms`;
     }
-    report('analytics API over raw rows (one profile, 30-day range, embedded chDB)', lines);
+    report('analytics API (one profile, 30-day range, embedded chDB; aggregates for whole hours and days, raw rows for the rest)', lines);
   } finally {
     await running.stop('bench finished');
     await rm(dataDir, { recursive: true, force: true });

@@ -81,9 +81,9 @@ interface Filters {
   link?: string;
 }
 
-/** The oracle: the summary computed from the rows in TypeScript. */
-function expectedSummary(from: number, to: number, filters: Filters) {
-  const inScope = rows.filter(
+/** The oracle's scope: the rows the API counts for a range and filters. */
+function rowsInScope(from: number, to: number, filters: Filters) {
+  return rows.filter(
     (row) =>
       row.timestamp >= from &&
       row.timestamp < to &&
@@ -95,16 +95,47 @@ function expectedSummary(from: number, to: number, filters: Filters) {
       (!filters.channel || row.channel === filters.channel) &&
       (!filters.link || row.event_type === 'view' || row.link_id === filters.link),
   );
-  const views = inScope.filter((row) => row.event_type === 'view');
+}
+
+/** Views, visitors (over views and clicks), clicks and unique clicks of some rows. */
+function figures(inScope: readonly AnalyticsRow[]) {
+  const counted = inScope.filter((row) => row.event_type === 'view' || row.event_type === 'click');
   const clicks = inScope.filter((row) => row.event_type === 'click');
   return {
-    views: views.length,
-    visitors: new Set(views.map((row) => row.visitor_id)).size,
+    views: inScope.filter((row) => row.event_type === 'view').length,
+    visitors: new Set(counted.map((row) => row.visitor_id)).size,
     clicks: clicks.length,
     uniqueClicks: new Set(clicks.map((row) => row.visitor_id)).size,
-    ctr: views.length > 0 ? clicks.length / views.length : null,
-    positions: inScope.filter((row) => row.event_type === 'click_position').length,
   };
+}
+
+/** The oracle: the summary computed from the rows in TypeScript. */
+function expectedSummary(from: number, to: number, filters: Filters) {
+  const inScope = rowsInScope(from, to, filters);
+  const counts = figures(inScope);
+  return { ...counts, ctr: counts.views > 0 ? counts.clicks / counts.views : null, positions: inScope.filter((row) => row.event_type === 'click_position').length };
+}
+
+/** The oracle's figures per value of `key`, only for values with views or clicks. */
+function expectedBreakdown(inScope: readonly AnalyticsRow[], key: (row: AnalyticsRow) => string) {
+  const groups = new Map<string, AnalyticsRow[]>();
+  for (const row of inScope) groups.set(key(row), [...(groups.get(key(row)) ?? []), row]);
+  const result = new Map<string, ReturnType<typeof figures>>();
+  for (const [value, group] of groups) {
+    const counts = figures(group);
+    if (counts.views + counts.clicks > 0) result.set(value, counts);
+  }
+  return result;
+}
+
+/** A time's bucket as a local calendar label in a zone ('2026-11-24' or '2026-11-24 13'). */
+function localBucket(time: number, interval: 'hour' | 'day', timeZone: string) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' })
+      .formatToParts(time)
+      .map((part) => [part.type, part.value]),
+  );
+  return interval === 'day' ? `${parts.year}-${parts.month}-${parts.day}` : `${parts.year}-${parts.month}-${parts.day} ${parts.hour}`;
 }
 
 beforeAll(async () => {
@@ -127,44 +158,104 @@ const query = (params: Record<string, string | undefined>) =>
   `?${new URLSearchParams(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString()}`;
 
 describe('analytics API', () => {
-  it('matches figures computed independently from the raw rows, for random ranges and filter combinations', async () => {
+  it('matches figures computed independently from the raw rows, for random ranges, zones and filter combinations', async () => {
     const next = random(7);
     const maybe = <T>(values: readonly T[]) => (next() < 0.5 ? undefined : values[Math.floor(next() * values.length)]);
+    const pick = <T>(values: readonly T[]) => values[Math.floor(next() * values.length)]!;
     for (let round = 0; round < 25; round++) {
+      // Random millisecond ends, so a range has whole days, whole hours and partial hours at both ends.
       const from = NOW - Math.floor(next() * 10 * DAY);
       const to = from + Math.floor(next() * 6 * DAY) + 3_600_000;
       const filters: Filters = { country: maybe(COUNTRIES), device: maybe(DEVICES), browser: maybe(BROWSERS), channel: maybe(CHANNELS), link: maybe(linkIds) };
       const params = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...filters };
+      const context = JSON.stringify(params);
+      const inScope = rowsInScope(from, to, filters);
       const summary = await owner.get<{ current: Record<string, number | null> }>(`/api/v1/profiles/${profileId}/analytics/summary${query(params)}`);
-      expect(summary.status, JSON.stringify(params)).toBe(200);
+      expect(summary.status, context).toBe(200);
       const expected = expectedSummary(from, to, filters);
-      expect(summary.body.current, JSON.stringify(params)).toMatchObject({
+      expect(summary.body.current, context).toMatchObject({
         views: expected.views,
         visitors: expected.visitors,
         clicks: expected.clicks,
         uniqueClicks: expected.uniqueClicks,
         ctr: expected.ctr,
       });
-      expect(summary.body.current.medianTimeToClickMs === null).toBe(expected.positions === 0);
+      expect(summary.body.current.medianTimeToClickMs === null, context).toBe(expected.positions === 0);
 
-      const series = await owner.get<{ points: { views: number; clicks: number }[] }>(`/api/v1/profiles/${profileId}/analytics/timeseries${query({ ...params, interval: 'hour' })}`);
-      expect(series.body.points.reduce((sum, point) => sum + point.views, 0)).toBe(expected.views);
-      expect(series.body.points.reduce((sum, point) => sum + point.clicks, 0)).toBe(expected.clicks);
+      // Bucket by bucket, in a zone with whole-hour offsets and DST, one with a half-hour offset, or UTC.
+      const interval = pick(['hour', 'day'] as const);
+      const timeZone = pick(['UTC', 'Europe/Berlin', 'Asia/Kolkata', 'America/New_York']);
+      const series = await owner.get<{ points: { start: string; views: number; visitors: number; clicks: number }[] }>(
+        `/api/v1/profiles/${profileId}/analytics/timeseries${query({ ...params, interval, tz: timeZone })}`,
+      );
+      const bucketContext = `${context} ${interval} ${timeZone}`;
+      const expectedBuckets = expectedBreakdown(inScope, (row) => localBucket(row.timestamp, interval, timeZone));
+      const points = series.body.points.filter((point) => point.views + point.clicks > 0);
+      expect(points.map((point) => localBucket(Date.parse(point.start), interval, timeZone)), bucketContext).toEqual([...expectedBuckets.keys()].sort());
+      for (const point of points) {
+        const bucket = expectedBuckets.get(localBucket(Date.parse(point.start), interval, timeZone))!;
+        expect({ views: point.views, visitors: point.visitors, clicks: point.clicks }, `${bucketContext} ${point.start}`).toEqual({ views: bucket.views, visitors: bucket.visitors, clicks: bucket.clicks });
+      }
 
-      const links = await owner.get<{ links: { linkId: string; clicks: number; title: string }[] }>(`/api/v1/profiles/${profileId}/analytics/links${query(params)}`);
-      expect(links.body.links.reduce((sum, link) => sum + link.clicks, 0)).toBe(expected.clicks);
+      const links = await owner.get<{ links: { linkId: string; clicks: number; uniqueClicks: number; title: string }[] }>(`/api/v1/profiles/${profileId}/analytics/links${query(params)}`);
+      const expectedLinks = expectedBreakdown(
+        inScope.filter((row) => row.event_type === 'click'),
+        (row) => row.link_id,
+      );
+      expect(Object.fromEntries(links.body.links.map((link) => [link.linkId, { clicks: link.clicks, uniqueClicks: link.uniqueClicks }])), context).toEqual(
+        Object.fromEntries([...expectedLinks].map(([link, counts]) => [link, { clicks: counts.clicks, uniqueClicks: counts.uniqueClicks }])),
+      );
       for (const link of links.body.links) expect(link.title).toMatch(/^Link \d$/);
 
-      // Every breakdown table partitions the same views and clicks.
-      for (const [endpoint, table] of [['geo', 'countries'], ['devices', 'browsers'], ['referrers', 'channels']] as const) {
-        const breakdown = await owner.get<{ tables: Record<string, { views: number; clicks: number }[]> }>(`/api/v1/profiles/${profileId}/analytics/${endpoint}${query(params)}`);
-        const rowsOf = breakdown.body.tables[table]!;
-        expect(rowsOf.reduce((sum, row) => sum + row.views, 0), `${endpoint} ${JSON.stringify(params)}`).toBe(expected.views);
-        expect(rowsOf.reduce((sum, row) => sum + row.clicks, 0)).toBe(expected.clicks);
+      // Each breakdown table holds the oracle's figures per value.
+      for (const [endpoint, table, column] of [
+        ['geo', 'countries', 'country'],
+        ['devices', 'devices', 'device'],
+        ['devices', 'browsers', 'browser'],
+        ['referrers', 'channels', 'channel'],
+      ] as const) {
+        const breakdown = await owner.get<{ tables: Record<string, { values: Record<string, string>; views: number; visitors: number; clicks: number }[]> }>(
+          `/api/v1/profiles/${profileId}/analytics/${endpoint}${query(params)}`,
+        );
+        const actual = Object.fromEntries(breakdown.body.tables[table]!.map((row) => [row.values[column] ?? '', { views: row.views, visitors: row.visitors, clicks: row.clicks }]));
+        const oracle = Object.fromEntries(
+          [...expectedBreakdown(inScope, (row) => String(row[column]))].map(([value, counts]) => [value, { views: counts.views, visitors: counts.visitors, clicks: counts.clicks }]),
+        );
+        expect(actual, `${endpoint}.${table} ${context}`).toEqual(oracle);
       }
       const heatmap = await owner.get<{ clicks: number }>(`/api/v1/profiles/${profileId}/analytics/heatmap${query(params)}`);
       expect(heatmap.body.clicks).toBe(expected.positions);
     }
+  });
+
+  it('reads whole days from the aggregates, which keep their figures after the raw rows are gone', async () => {
+    // A profile of its own, with 400 events spread over five whole UTC days.
+    const archived = (await owner.newProfile({ published: true })).id;
+    const firstDay = Date.UTC(2026, 9, 1);
+    const old = generate(400).map((row, index) => ({ ...row, event_id: randomUUID(), profile_id: archived, timestamp: firstDay + ((index * 1_080_001) % (5 * DAY)) }));
+    await clickhouse.insert('events', old);
+    const range = query({ from: new Date(firstDay).toISOString(), to: new Date(firstDay + 5 * DAY).toISOString() });
+    const read = () =>
+      Promise.all(
+        ['summary', 'timeseries', 'links', 'geo', 'devices', 'referrers'].map(async (endpoint) => {
+          const response = await owner.get<Record<string, unknown>>(`/api/v1/profiles/${archived}/analytics/${endpoint}${range}${endpoint === 'timeseries' ? '&interval=week' : ''}`);
+          return { endpoint, body: response.body };
+        }),
+      );
+    const before = await read();
+    const summary = before[0]!.body as { current: { views: number; clicks: number } };
+    expect(summary.current.views).toBeGreaterThan(0);
+
+    // As if the raw rows had expired (ANALYTICS_RETENTION_DAYS): the same figures, now from the aggregates alone.
+    await clickhouse.command('DELETE FROM events WHERE profile_id = {profile:UUID}', { profile: archived });
+    expect(await clickhouse.query('SELECT 1 FROM events WHERE profile_id = {profile:UUID}', { profile: archived })).toEqual([]);
+    expect(await read()).toEqual(before);
+    // Filters on two dimensions, and UTM source × medium × campaign, need raw rows: nothing is left for them.
+    const combined = await owner.get<{ current: { views: number } }>(`/api/v1/profiles/${archived}/analytics/summary${range}&country=DE&device=mobile`);
+    expect(combined.body.current.views).toBe(0);
+    const utm = await owner.get<{ tables: { sources: unknown[]; combinations: unknown[] } }>(`/api/v1/profiles/${archived}/analytics/utm${range}`);
+    expect(utm.body.tables.sources).not.toEqual([]);
+    expect(utm.body.tables.combinations).toEqual([]);
   });
 
   it('reports the share of bot traffic that every other figure leaves out', async () => {

@@ -1,33 +1,14 @@
-// ClickHouse reads behind the analytics API. Every query is scoped to one profile and a time range,
+// ClickHouse reads behind the analytics API. Every read is scoped to one profile and a time range,
 // excludes bot and internal (creator's own) traffic, and takes the caller's filters as {name:Type}
 // parameters: nothing from a request is ever interpolated into SQL.
 //
 // Counting rules (the same as the materialized views, clickhouse/README.md): views are 'view' rows,
-// clicks are 'click' rows (the redirect), time-to-click comes from 'click_position' rows (the
-// tracker's beacon for a click); unique counts use uniqCombined64, quantiles quantileTDigest.
-// These read raw rows; the aggregate tables are a faster path for unfiltered reads (next step).
-import type { ClickHouse, QueryParams } from '../../lib/clickhouse/clickhouse.js';
-
-export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
-export type Interval = (typeof INTERVALS)[number];
-
-export interface AnalyticsFilters {
-  country?: string | undefined;
-  device?: string | undefined;
-  browser?: string | undefined;
-  os?: string | undefined;
-  channel?: string | undefined;
-  /** Restricts clicks and positions to one link (views belong to the whole page). */
-  link?: string | undefined;
-}
-
-export interface AnalyticsScope {
-  profileId: string;
-  /** Inclusive start, exclusive end. */
-  from: Date;
-  to: Date;
-  filters: AnalyticsFilters;
-}
+// clicks are 'click' rows (the redirect), visitors are distinct hashed visitors over both, time to
+// click comes from 'click_position' rows (the tracker's beacon for a click). The figures read the
+// aggregate tables wherever they can answer and raw rows for the rest (query-plan.ts); bot kinds,
+// realtime and the raw export read raw rows only.
+import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
+import { BREAKDOWN_COLUMNS, bucketOf, heatmapQuery, MERGE, scopeCondition, statsQuery, type AnalyticsScope, type BreakdownColumn, type Interval } from './query-plan.js';
 
 export interface Summary {
   views: number;
@@ -40,43 +21,14 @@ export interface Summary {
   medianTimeToClickMs: number | null;
 }
 
-const DIMENSION_FILTERS = ['country', 'device', 'browser', 'os', 'channel'] as const;
-
-/** The WHERE clause and parameters every query shares (bots excluded unless a query is about them). */
-export function scopeCondition(scope: AnalyticsScope, options: { includeBots?: boolean } = {}): { where: string; params: QueryParams } {
-  const conditions = [
-    'profile_id = {profile:UUID}',
-    'timestamp >= fromUnixTimestamp64Milli({from:Int64})',
-    'timestamp < fromUnixTimestamp64Milli({to:Int64})',
-    'is_internal = 0',
-  ];
-  if (!options.includeBots) conditions.push('is_bot = 0');
-  const params: Record<string, string | number> = { profile: scope.profileId, from: scope.from.getTime(), to: scope.to.getTime() };
-  for (const dimension of DIMENSION_FILTERS) {
-    const value = scope.filters[dimension];
-    if (value === undefined) continue;
-    conditions.push(`${dimension} = {${dimension}:String}`);
-    params[dimension] = value;
-  }
-  if (scope.filters.link !== undefined) {
-    conditions.push("(event_type = 'view' OR link_id = {link:UUID})");
-    params.link = scope.filters.link;
-  }
-  return { where: conditions.join(' AND '), params };
-}
-
 const num = (value: string | number | null | undefined) => (value === null || value === undefined ? 0 : Number(value));
 
 export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<Summary> {
-  const { where, params } = scopeCondition(scope);
-  const [row] = await clickhouse.query<{ views: string; visitors: string; clicks: string; unique_clicks: string; ttc: number | null; positions: string }>(
-    `SELECT countIf(event_type = 'view') AS views,
-            uniqCombined64If(visitor_id, event_type = 'view') AS visitors,
-            countIf(event_type = 'click') AS clicks,
-            uniqCombined64If(visitor_id, event_type = 'click') AS unique_clicks,
-            countIf(event_type = 'click_position' AND time_to_click_ms > 0) AS positions,
-            quantileTDigestIf(0.5)(time_to_click_ms, event_type = 'click_position' AND time_to_click_ms > 0) AS ttc
-       FROM events WHERE ${where}`,
+  const { union, params } = statsQuery(scope, { keys: [], timeToClick: true });
+  const [row] = await clickhouse.query<{ views: string; visitors: string; clicks: string; unique_clicks: string; ttc: number | null }>(
+    `SELECT ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.clicks} AS clicks,
+            ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.medianTimeToClick} AS ttc
+       FROM (${union})`,
     params,
   );
   const views = num(row?.views);
@@ -87,7 +39,8 @@ export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope
     clicks,
     uniqueClicks: num(row?.unique_clicks),
     ctr: views > 0 ? clicks / views : null,
-    medianTimeToClickMs: num(row?.positions) > 0 ? Math.round(Number(row?.ttc)) : null,
+    // An empty t-digest's median is NaN, which arrives as null.
+    medianTimeToClickMs: row?.ttc === null || row?.ttc === undefined ? null : Math.round(Number(row.ttc)),
   };
 }
 
@@ -99,37 +52,26 @@ export interface TimeseriesPoint {
   clicks: number;
 }
 
-/** Bucket start in the caller's time zone, of a DateTime expression X. */
-const BUCKET: Record<Interval, string> = {
-  hour: 'toStartOfHour(toTimeZone(X, {tz:String}))',
-  day: 'toStartOfDay(toTimeZone(X, {tz:String}))',
-  // ISO weeks, starting on Monday.
-  week: 'toDateTime(toMonday(toTimeZone(X, {tz:String})), {tz:String})',
-  month: 'toDateTime(toStartOfMonth(toTimeZone(X, {tz:String})), {tz:String})',
-};
 const STEP: Record<Interval, string> = { hour: 'HOUR', day: 'DAY', week: 'WEEK', month: 'MONTH' };
 
 /**
- * Every bucket of the range in the caller's time zone, buckets without events included (WITH FILL;
- * the outer query computes each start after filling, so filled buckets get theirs too).
+ * Every bucket of the range in the caller's time zone, buckets without events included (WITH FILL
+ * over the local bucket starts, so a day is a calendar day across DST changes).
  */
 export async function queryTimeseries(clickhouse: ClickHouse, scope: AnalyticsScope, interval: Interval, timeZone: string): Promise<TimeseriesPoint[]> {
-  const { where, params } = scopeCondition(scope);
-  const bucket = (expression: string) => BUCKET[interval].replaceAll('X', expression);
+  const { union, params } = statsQuery(scope, { keys: [], bucket: { interval, timeZone } });
   const rows = await clickhouse.query<{ start: string; views: string; visitors: string; clicks: string }>(
-    `SELECT toUnixTimestamp(bucket) * 1000 AS start, views, visitors, clicks FROM (
-       SELECT ${bucket('timestamp')} AS bucket,
-              countIf(event_type = 'view') AS views,
-              uniqCombined64If(visitor_id, event_type = 'view') AS visitors,
-              countIf(event_type = 'click') AS clicks
-         FROM events WHERE ${where}
-        GROUP BY bucket
-        ORDER BY bucket WITH FILL
-          FROM ${bucket('fromUnixTimestamp64Milli({from:Int64})')}
+    `SELECT toUnixTimestamp(local_start) * 1000 AS start, views, visitors, clicks FROM (
+       SELECT toTimeZone(bucket, {tz:String}) AS local_start,
+              ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.clicks} AS clicks
+         FROM (${union})
+        GROUP BY local_start
+        ORDER BY local_start WITH FILL
+          FROM ${bucketOf(interval, 'fromUnixTimestamp64Milli({from:Int64})')}
           TO toDateTime(fromUnixTimestamp64Milli({to:Int64}), {tz:String})
           STEP INTERVAL 1 ${STEP[interval]}
      ) ORDER BY start`,
-    { ...params, tz: timeZone },
+    params,
   );
   return rows.map((row) => ({ start: new Date(Number(row.start)).toISOString(), views: num(row.views), visitors: num(row.visitors), clicks: num(row.clicks) }));
 }
@@ -141,20 +83,15 @@ export interface LinkStats {
 }
 
 export async function queryLinks(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<LinkStats[]> {
-  const { where, params } = scopeCondition(scope);
-  // Aliases must not shadow columns: ClickHouse resolves an alias in WHERE too.
+  const { union, params } = statsQuery(scope, { keys: ['link_id'] });
   const rows = await clickhouse.query<{ link: string; clicks: string; unique_clicks: string }>(
-    `SELECT toString(link_id) AS link, count() AS clicks, uniqCombined64(visitor_id) AS unique_clicks
-       FROM events WHERE ${where} AND event_type = 'click'
-      GROUP BY link ORDER BY clicks DESC, link`,
+    `SELECT toString(link_id) AS link, ${MERGE.clicks} AS clicks, ${MERGE.uniqueClicks} AS unique_clicks
+       FROM (${union})
+      GROUP BY link_id HAVING clicks > 0 ORDER BY clicks DESC, link`,
     params,
   );
   return rows.map((row) => ({ linkId: row.link, clicks: num(row.clicks), uniqueClicks: num(row.unique_clicks) }));
 }
-
-/** Columns a breakdown may group by: a fixed list, so no request ever names a column. */
-export const BREAKDOWN_COLUMNS = ['country', 'region', 'city', 'device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
-export type BreakdownColumn = (typeof BREAKDOWN_COLUMNS)[number];
 
 export interface BreakdownRow {
   values: Record<string, string>;
@@ -166,24 +103,20 @@ export interface BreakdownRow {
 /** Views, visitors and clicks per value of one or more columns, the largest first. */
 export async function queryBreakdown(clickhouse: ClickHouse, scope: AnalyticsScope, columns: readonly BreakdownColumn[], limit: number): Promise<BreakdownRow[]> {
   for (const column of columns) if (!(BREAKDOWN_COLUMNS as readonly string[]).includes(column)) throw new Error(`not a breakdown column: ${column}`);
-  const { where, params } = scopeCondition(scope);
-  // Grouped columns keep their names; the counts get names no column has.
+  const { union, params } = statsQuery(scope, { keys: columns });
   const rows = await clickhouse.query<Record<string, string>>(
-    `SELECT ${columns.join(', ')},
-            countIf(event_type = 'view') AS n_views,
-            uniqCombined64If(visitor_id, event_type = 'view') AS n_visitors,
-            countIf(event_type = 'click') AS n_clicks
-       FROM events WHERE ${where} AND event_type IN ('view', 'click')
+    `SELECT ${columns.join(', ')}, ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.clicks} AS clicks
+       FROM (${union})
       GROUP BY ${columns.join(', ')}
-      ORDER BY n_views DESC, n_clicks DESC, ${columns.join(', ')}
+      ORDER BY views DESC, clicks DESC, ${columns.join(', ')}
       LIMIT {limit:UInt32}`,
     { ...params, limit },
   );
   return rows.map((row) => ({
     values: Object.fromEntries(columns.map((column) => [column, row[column] ?? ''])),
-    views: num(row.n_views),
-    visitors: num(row.n_visitors),
-    clicks: num(row.n_clicks),
+    views: num(row.views),
+    visitors: num(row.visitors),
+    clicks: num(row.clicks),
   }));
 }
 
@@ -197,11 +130,9 @@ export interface HeatmapCell {
 
 /** Where tracked clicks landed (click_position rows), in 0.01 × 16 px cells. */
 export async function queryHeatmap(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<HeatmapCell[]> {
-  const { where, params } = scopeCondition(scope);
+  const { union, params } = heatmapQuery(scope);
   const rows = await clickhouse.query<{ x: string; y: string; n: string }>(
-    `SELECT least(floor(click_x * 100), 100) AS x, intDiv(click_y, 16) AS y, count() AS n
-       FROM events WHERE ${where} AND event_type = 'click_position'
-      GROUP BY x, y ORDER BY y, x`,
+    `SELECT x_bucket AS x, y_bucket AS y, sum(n_clicks) AS n FROM (${union}) GROUP BY x, y ORDER BY y, x`,
     params,
   );
   return rows.map((row) => ({ x: num(row.x) / 100, y: num(row.y) * 16, clicks: num(row.n) }));
@@ -310,14 +241,13 @@ export interface DailyLinkRow {
 
 /** Per day (in the caller's time zone) and link: the aggregate export. Views are on the zero link id. */
 export async function queryDailyByLink(clickhouse: ClickHouse, scope: AnalyticsScope, timeZone: string): Promise<DailyLinkRow[]> {
-  const { where, params } = scopeCondition(scope);
+  const { union, params } = statsQuery(scope, { keys: ['link_id'], bucket: { interval: 'day', timeZone } });
   const rows = await clickhouse.query<{ day: string; link: string; views: string; visitors: string; clicks: string }>(
-    `SELECT toString(toDate(toTimeZone(timestamp, {tz:String}))) AS day, toString(link_id) AS link,
-            countIf(event_type = 'view') AS views, uniqCombined64If(visitor_id, event_type = 'view') AS visitors,
-            countIf(event_type = 'click') AS clicks
-       FROM events WHERE ${where} AND event_type IN ('view', 'click')
+    `SELECT toString(toDate(toTimeZone(bucket, {tz:String}))) AS day, toString(link_id) AS link,
+            ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.clicks} AS clicks
+       FROM (${union})
       GROUP BY day, link ORDER BY day, link`,
-    { ...params, tz: timeZone },
+    params,
   );
   return rows.map((row) => ({ day: row.day, link_id: row.link, views: num(row.views), visitors: num(row.visitors), clicks: num(row.clicks) }));
 }

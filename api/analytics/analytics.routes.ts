@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id } from '../http/schemas.js';
-import { INTERVALS, type BreakdownColumn } from './analytics.queries.js';
+import { INTERVALS, type BreakdownColumn } from './query-plan.js';
 import { EXPORT_FORMATS } from './export-format.js';
 import type { AnalyticsService, RangeInput } from './analytics.service.js';
 

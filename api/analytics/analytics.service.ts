@@ -19,11 +19,8 @@ import {
   queryRealtime,
   querySummary,
   queryTimeseries,
-  type AnalyticsFilters,
-  type AnalyticsScope,
-  type BreakdownColumn,
-  type Interval,
 } from './analytics.queries.js';
+import type { AnalyticsFilters, AnalyticsScope, BreakdownColumn, Interval } from './query-plan.js';
 
 /** Rows per breakdown table. */
 const BREAKDOWN_LIMIT = 100;

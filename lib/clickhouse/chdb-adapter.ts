@@ -69,8 +69,8 @@ export async function createChdbAdapter(options: ChdbOptions): Promise<ClickHous
         }),
       );
     },
-    async command(sql) {
-      await track(session.queryAsync(sql));
+    async command(sql, params = {}) {
+      await track(Object.keys(params).length > 0 ? session.queryBindAsync(sql, serializeParams(params)) : session.queryAsync(sql));
     },
     healthCheck: () => ({
       name: 'clickhouse',

@@ -23,8 +23,8 @@ export interface ClickHouse {
   /** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers as strings, times in UTC). */
   query<T extends Row = Row>(sql: string, params?: QueryParams): Promise<T[]>;
   insert(table: string, rows: readonly Row[], options?: InsertOptions): Promise<void>;
-  /** Runs a statement that returns no rows (DDL). */
-  command(sql: string): Promise<void>;
+  /** Runs a statement that returns no rows (DDL, DELETE), with {name:Type} parameters. */
+  command(sql: string, params?: QueryParams): Promise<void>;
   healthCheck(): HealthCheck;
   close(): Promise<void>;
 }

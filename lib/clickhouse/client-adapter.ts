@@ -92,8 +92,8 @@ export async function createClickHouseServerAdapter(options: ClickHouseServerOpt
         }),
       );
     },
-    async command(sql) {
-      await rethrow(client.command({ query: sql }));
+    async command(sql, params = {}) {
+      await rethrow(client.command({ query: sql, query_params: serializeParams(params) }));
     },
     healthCheck: () => ({
       name: 'clickhouse',

@@ -1,0 +1,331 @@
+// Where each analytics read comes from. The materialized views keep per-hour and per-day aggregates
+// (clickhouse/README.md: what the aggregates serve). A read takes the whole days and whole hours of
+// its range from the aggregate table that can answer it and only the partial hours at its two ends
+// from the raw events, all in one query: every part yields -State values, which the outer query
+// merges, so counts add up and unique visitors merge exactly as if read from one place. A read no
+// aggregate can answer (filters on two different dimensions, a breakdown filtered by another
+// dimension, day buckets in a zone that is not UTC) reads the raw events of its whole range the
+// same way, as a single raw part.
+import type { QueryParams } from '../../lib/clickhouse/clickhouse.js';
+import { NO_LINK } from '../../lib/events/analytics-row.js';
+
+export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
+export type Interval = (typeof INTERVALS)[number];
+
+/** Columns a breakdown may group by: a fixed list, so no request ever names a column. */
+export const BREAKDOWN_COLUMNS = ['country', 'region', 'city', 'device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+export type BreakdownColumn = (typeof BREAKDOWN_COLUMNS)[number];
+
+/** Dimensions a request may filter on (besides the link). */
+export const DIMENSION_FILTERS = ['country', 'device', 'browser', 'os', 'channel'] as const;
+
+export interface AnalyticsFilters {
+  country?: string | undefined;
+  device?: string | undefined;
+  browser?: string | undefined;
+  os?: string | undefined;
+  channel?: string | undefined;
+  /** Restricts clicks and positions to one link (views belong to the whole page). */
+  link?: string | undefined;
+}
+
+export interface AnalyticsScope {
+  profileId: string;
+  /** Inclusive start, exclusive end. */
+  from: Date;
+  to: Date;
+  filters: AnalyticsFilters;
+}
+
+/** The WHERE clause over raw events every read shares (bots excluded unless a read is about them). */
+export function scopeCondition(scope: AnalyticsScope, options: { includeBots?: boolean } = {}): { where: string; params: Record<string, string | number> } {
+  const conditions = [
+    'profile_id = {profile:UUID}',
+    'timestamp >= fromUnixTimestamp64Milli({from:Int64})',
+    'timestamp < fromUnixTimestamp64Milli({to:Int64})',
+    'is_internal = 0',
+  ];
+  if (!options.includeBots) conditions.push('is_bot = 0');
+  const params: Record<string, string | number> = { profile: scope.profileId, from: scope.from.getTime(), to: scope.to.getTime() };
+  for (const dimension of DIMENSION_FILTERS) {
+    const value = scope.filters[dimension];
+    if (value === undefined) continue;
+    conditions.push(`${dimension} = {${dimension}:String}`);
+    params[dimension] = value;
+  }
+  if (scope.filters.link !== undefined) {
+    conditions.push("(event_type = 'view' OR link_id = {link:UUID})");
+    params.link = scope.filters.link;
+  }
+  return { where: conditions.join(' AND '), params };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Splitting a range into what each grain can serve
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** A half-open interval of epoch milliseconds. */
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/** A range cut into whole UTC days, whole UTC hours and the rest (sub-hour ends). */
+export interface RangeParts {
+  days: Span[];
+  hours: Span[];
+  raw: Span[];
+}
+
+const floorTo = (time: number, unit: number) => Math.floor(time / unit) * unit;
+const ceilTo = (time: number, unit: number) => Math.ceil(time / unit) * unit;
+
+/**
+ * Cuts [from, to) into the whole UTC days inside it (when days may be used), the whole UTC hours
+ * of what remains (when hours may be used), and the rest: at most a partial hour at each end.
+ */
+export function splitRange(from: number, to: number, grains: { day: boolean; hour: boolean }): RangeParts {
+  const parts: RangeParts = { days: [], hours: [], raw: [] };
+  const cut = (span: Span, unit: number, whole: Span[], rest: (span: Span) => void) => {
+    const start = ceilTo(span.from, unit);
+    const end = floorTo(span.to, unit);
+    if (start >= end) return rest(span);
+    whole.push({ from: start, to: end });
+    if (span.from < start) rest({ from: span.from, to: start });
+    if (end < span.to) rest({ from: end, to: span.to });
+  };
+  const byHour = (span: Span) => (grains.hour ? cut(span, HOUR_MS, parts.hours, (rest) => parts.raw.push(rest)) : parts.raw.push(span));
+  if (from >= to) return parts;
+  if (grains.day) cut({ from, to }, DAY_MS, parts.days, byHour);
+  else byHour({ from, to });
+  return parts;
+}
+
+/** UTC offsets (minutes) a time zone has anywhere in [from, to): sampled daily and at both ends. */
+export function utcOffsetsWithin(timeZone: string, from: number, to: number): Set<number> {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+  const offsetAt = (time: number) => {
+    const name = format.formatToParts(time).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
+    const match = /^GMT(?<sign>[+-])(?<hours>\d{2}):(?<minutes>\d{2})$/.exec(name);
+    if (!match?.groups) return 0; // plain "GMT"
+    const minutes = Number(match.groups.hours) * 60 + Number(match.groups.minutes);
+    return match.groups.sign === '-' ? -minutes : minutes;
+  };
+  // An offset, once changed, holds for months, so a daily sample plus the last instant sees every one.
+  const offsets = new Set<number>();
+  for (let time = from; time < to; time += DAY_MS) offsets.add(offsetAt(time));
+  offsets.add(offsetAt(Math.max(from, to - 1)));
+  return offsets;
+}
+
+/** How a time column compares with a span's ends, passed as parameters. */
+const TIME_COLUMNS = {
+  day: { type: 'Date', value: (time: number) => new Date(time).toISOString().slice(0, 10), read: (param: string) => param },
+  hour: { type: 'UInt32', value: (time: number) => time / 1000, read: (param: string) => `toDateTime(${param}, 'UTC')` },
+  timestamp: { type: 'Int64', value: (time: number) => time, read: (param: string) => `fromUnixTimestamp64Milli(${param})` },
+} as const;
+
+/** `column` inside any of the spans; the ends are added to params under fresh names. */
+function spanCondition(spans: readonly Span[], column: keyof typeof TIME_COLUMNS, params: Record<string, string | number>): string {
+  if (spans.length === 0) return '0';
+  const { type, value, read } = TIME_COLUMNS[column];
+  const conditions = spans.map((span) => {
+    const name = `${column}${Object.keys(params).length}`;
+    params[`${name}_from`] = value(span.from);
+    params[`${name}_to`] = value(span.to);
+    return `(${column} >= ${read(`{${name}_from:${type}}`)} AND ${column} < ${read(`{${name}_to:${type}}`)})`;
+  });
+  return `(${conditions.join(' OR ')})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The aggregate tables and what each can answer
+
+type StatsKey = 'link_id' | BreakdownColumn;
+
+interface AggregateSource {
+  daily: string;
+  /** link_stats only: the same measures by hour (25 months). */
+  hourly?: string;
+  /** Columns the source can group by. */
+  keys: readonly StatsKey[];
+  /** Dimension filters the source can apply. */
+  filters: readonly (typeof DIMENSION_FILTERS)[number][];
+  /** The per-dimension table's dimension: its rows are (dimension, value). */
+  dimension?: BreakdownColumn;
+  /** Whether the source holds time-to-click states. */
+  timeToClick: boolean;
+}
+
+const LINK_STATS: AggregateSource = { daily: 'link_stats_daily', hourly: 'link_stats_hourly', keys: ['link_id'], filters: [], timeToClick: true };
+const GEO_STATS: AggregateSource = { daily: 'geo_stats_daily', keys: ['link_id', 'country', 'region', 'city'], filters: ['country'], timeToClick: false };
+/** The dimensions dimension_stats_daily holds (clickhouse/0003). */
+const STATS_DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+const dimensionSource = (dimension: (typeof STATS_DIMENSIONS)[number]): AggregateSource => ({
+  daily: 'dimension_stats_daily',
+  keys: ['link_id', dimension],
+  filters: (DIMENSION_FILTERS as readonly string[]).includes(dimension) ? [dimension as (typeof DIMENSION_FILTERS)[number]] : [],
+  dimension,
+  timeToClick: false,
+});
+/** Cheapest first: the first source that can answer a read serves it. */
+const AGGREGATE_SOURCES: readonly AggregateSource[] = [LINK_STATS, GEO_STATS, ...STATS_DIMENSIONS.map(dimensionSource)];
+
+function chooseSource(keys: readonly StatsKey[], filters: AnalyticsFilters): AggregateSource | undefined {
+  const filtered = DIMENSION_FILTERS.filter((dimension) => filters[dimension] !== undefined);
+  return AGGREGATE_SOURCES.find((source) => keys.every((key) => source.keys.includes(key)) && filtered.every((dimension) => source.filters.includes(dimension)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The query: one part per source, the same columns in each
+
+/** Bucket start in the caller's time zone, of a DateTime expression X. */
+const BUCKET: Record<Interval, string> = {
+  hour: 'toStartOfHour(toTimeZone(X, {tz:String}))',
+  day: 'toStartOfDay(toTimeZone(X, {tz:String}))',
+  // ISO weeks, starting on Monday.
+  week: 'toDateTime(toMonday(toTimeZone(X, {tz:String})), {tz:String})',
+  month: 'toDateTime(toStartOfMonth(toTimeZone(X, {tz:String})), {tz:String})',
+};
+
+/** The bucket of a DateTime expression in the caller's time zone. */
+export const bucketOf = (interval: Interval, expression: string) => BUCKET[interval].replaceAll('X', expression);
+
+export interface StatsRequest {
+  /** Grouped by these columns ('link_id': views sit on the zero id, clicks on their link). */
+  keys: readonly StatsKey[];
+  /** Also grouped by time bucket (column `bucket`, the bucket's start as DateTime('UTC')). */
+  bucket?: { interval: Interval; timeZone: string } | undefined;
+  /** Adds s_ttc, a time-to-click t-digest state (click_position rows). */
+  timeToClick?: boolean;
+}
+
+/**
+ * Merges the union's parts (use in the outer SELECT): views, visitors (view and click rows),
+ * clicks, unique clicks, median time to click (null without tracked clicks).
+ */
+export const MERGE = {
+  views: 'sum(n_views)',
+  visitors: 'uniqCombined64Merge(s_visitors)',
+  clicks: 'sum(n_clicks)',
+  uniqueClicks: 'uniqCombined64Merge(s_clickers)',
+  medianTimeToClick: 'quantilesTDigestMerge(0.5)(s_ttc)[1]',
+} as const;
+
+export interface StatsQuery {
+  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, s_visitors, s_clickers [, s_ttc]. */
+  union: string;
+  params: QueryParams;
+  /** Which tables answered: for logs and tests. */
+  tables: string[];
+}
+
+const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the link_stats states were created with
+
+/** The union of parts that answers `request` over `scope` (bots and the creator's own traffic excluded). */
+export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQuery {
+  const { where: rawWhere, params: rawParams } = scopeCondition(scope);
+  const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK };
+  if (request.bucket) params.tz = request.bucket.timeZone;
+
+  const source = chooseSource(request.keys, scope.filters);
+  let grains = { day: false, hour: false };
+  if (source) {
+    const offsets = request.bucket ? [...utcOffsetsWithin(request.bucket.timeZone, scope.from.getTime(), scope.to.getTime())] : [0];
+    grains = {
+      // UTC days are local days only where the zone is on UTC; hour buckets need hours.
+      day: request.bucket?.interval !== 'hour' && offsets.every((offset) => offset === 0),
+      hour: source.hourly !== undefined && offsets.every((offset) => offset % 60 === 0),
+    };
+  }
+  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), grains);
+
+  const bucketColumn = (time: string) => (request.bucket ? [`toDateTime(${bucketOf(request.bucket.interval, time)}, 'UTC') AS bucket`] : []);
+  const groupBy = [...(request.bucket ? ['bucket'] : []), ...request.keys].join(', ');
+  const groupClause = groupBy ? `GROUP BY ${groupBy}` : '';
+  const tables: string[] = [];
+  const selects: string[] = [];
+
+  // Aggregate parts: whole days from the daily table, whole hours from the hourly one.
+  if (source) {
+    const conditions = ['profile_id = {profile:UUID}', 'is_bot = 0', 'is_internal = 0'];
+    if (source.dimension) {
+      conditions.push('dimension = {dimension:String}');
+      params.dimension = source.dimension;
+    }
+    for (const dimension of source.filters) {
+      if (scope.filters[dimension] !== undefined) conditions.push(`${dimension === source.dimension ? 'value' : dimension} = {${dimension}:String}`);
+    }
+    if (scope.filters.link !== undefined) conditions.push('link_id IN ({noLink:UUID}, {link:UUID})');
+    const keyColumns = request.keys.map((key) => (key === source.dimension ? `value AS ${key}` : key));
+    const ttc = request.timeToClick ? [source.timeToClick ? `quantilesTDigestMergeState(${TTC_LEVELS})(time_to_click) AS s_ttc` : `quantilesTDigestStateIf(${TTC_LEVELS})(toUInt32(0), 0) AS s_ttc`] : [];
+    const aggregatePart = (table: string, time: string, timeCondition: string) => {
+      tables.push(table);
+      selects.push(
+        `SELECT ${[...bucketColumn(time), ...keyColumns, 'sum(views) AS n_views', 'sum(clicks) AS n_clicks', 'uniqCombined64MergeState(visitors) AS s_visitors', 'uniqCombined64MergeState(clickers) AS s_clickers', ...ttc].join(', ')}
+           FROM ${table} WHERE ${[...conditions, timeCondition].join(' AND ')} ${groupClause}`,
+      );
+    };
+    if (parts.days.length > 0) aggregatePart(source.daily, "toDateTime(day, 'UTC')", spanCondition(parts.days, 'day', params));
+    if (parts.hours.length > 0 && source.hourly) aggregatePart(source.hourly, 'hour', spanCondition(parts.hours, 'hour', params));
+  }
+
+  // Raw parts: the rest of the range; and, when time to click is wanted from a source without it,
+  // the tracked clicks of the aggregated spans.
+  const rawPart = (spans: Span[], eventTypes: readonly string[]) => {
+    tables.push('events');
+    const ttc = request.timeToClick ? [`quantilesTDigestStateIf(${TTC_LEVELS})(time_to_click_ms, event_type = 'click_position' AND time_to_click_ms > 0) AS s_ttc`] : [];
+    selects.push(
+      `SELECT ${[
+        ...bucketColumn('timestamp'),
+        ...request.keys,
+        "countIf(event_type = 'view') AS n_views",
+        "countIf(event_type = 'click') AS n_clicks",
+        "uniqCombined64StateIf(visitor_id, event_type IN ('view', 'click')) AS s_visitors",
+        "uniqCombined64StateIf(visitor_id, event_type = 'click') AS s_clickers",
+        ...ttc,
+      ].join(', ')}
+         FROM events
+        WHERE ${rawWhere} AND event_type IN (${eventTypes.map((type) => `'${type}'`).join(', ')}) AND ${spanCondition(spans, 'timestamp', params)}
+        ${groupClause}`,
+    );
+  };
+  // An empty range still needs a part, one that finds nothing.
+  if (parts.raw.length > 0 || selects.length === 0) rawPart(parts.raw, request.timeToClick ? ['view', 'click', 'click_position'] : ['view', 'click']);
+  const aggregated = [...parts.days, ...parts.hours];
+  if (request.timeToClick && source && !source.timeToClick && aggregated.length > 0) rawPart(aggregated, ['click_position']);
+
+  return { union: selects.join('\nUNION ALL\n'), params, tables };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The heatmap: heatmap_daily (device class and link in its key) for whole days, raw rows otherwise
+
+/** The union of parts with x_bucket, y_bucket and n_clicks per cell. */
+export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
+  const { where: rawWhere, params: rawParams } = scopeCondition(scope);
+  const params: Record<string, string | number> = { ...rawParams };
+  const servable = DIMENSION_FILTERS.every((dimension) => dimension === 'device' || scope.filters[dimension] === undefined);
+  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), { day: servable, hour: false });
+  const selects: string[] = [];
+  const tables: string[] = [];
+  if (parts.days.length > 0) {
+    const conditions = ['profile_id = {profile:UUID}', 'is_bot = 0', 'is_internal = 0', spanCondition(parts.days, 'day', params)];
+    if (scope.filters.device !== undefined) conditions.push('device = {device:String}');
+    if (scope.filters.link !== undefined) conditions.push('link_id = {link:UUID}');
+    tables.push('heatmap_daily');
+    selects.push(`SELECT x_bucket, y_bucket, sum(clicks) AS n_clicks FROM heatmap_daily WHERE ${conditions.join(' AND ')} GROUP BY x_bucket, y_bucket`);
+  }
+  if (parts.raw.length > 0 || selects.length === 0) {
+    tables.push('events');
+    // The same cells as heatmap_daily_mv (clickhouse/0004).
+    selects.push(
+      `SELECT toUInt8(least(floor(click_x * 100), 100)) AS x_bucket, toUInt16(least(intDiv(click_y, 16), 65535)) AS y_bucket, count() AS n_clicks
+         FROM events WHERE ${rawWhere} AND event_type = 'click_position' AND ${spanCondition(parts.raw, 'timestamp', params)}
+        GROUP BY x_bucket, y_bucket`,
+    );
+  }
+  return { union: selects.join('\nUNION ALL\n'), params, tables };
+}
