@@ -61,6 +61,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databaseOwnerUrl: string | undefined;
+  /** The scheduler role's connection, as linkpulse_scheduler (derived in embedded mode). */
+  schedulerDatabaseUrl: string | undefined;
   clickhouse: ClickHouseServerConfig | undefined;
   clickhouseDatabase: string;
   /** The embedded engine's ClickHouse HTTP endpoint; undefined when not enabled. */
@@ -241,6 +243,7 @@ const schema = z
     DATA_DIR: optionalText.transform((value) => path.resolve(value ?? './data')),
     DATABASE_URL: urlText(['postgres:', 'postgresql:'], 'postgres://linkpulse_app:secret@db:5432/linkpulse'),
     DATABASE_OWNER_URL: urlText(['postgres:', 'postgresql:'], 'postgres://postgres:secret@db:5432/linkpulse'),
+    SCHEDULER_DATABASE_URL: urlText(['postgres:', 'postgresql:'], 'postgres://linkpulse_scheduler:secret@db:5432/linkpulse'),
     CLICKHOUSE_URL: urlText(['http:', 'https:'], 'http://clickhouse:8123'),
     CLICKHOUSE_USER: optionalText.transform((value) => value ?? 'default'),
     CLICKHOUSE_PASSWORD: optionalText.transform((value) => value ?? ''),
@@ -350,6 +353,9 @@ const schema = z
     if ((env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID) && !env.S3_BUCKET) {
       ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when S3_ENDPOINT or S3 credentials are set' });
     }
+    if (env.SCHEDULER_DATABASE_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when SCHEDULER_DATABASE_URL is set (the same server)' });
+    }
     if (env.DATABASE_OWNER_URL && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when DATABASE_OWNER_URL is set (the app role connection)' });
     }
@@ -386,6 +392,7 @@ export function parseConfig(env: Env): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
+    schedulerDatabaseUrl: e.SCHEDULER_DATABASE_URL,
     clickhouse: e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD } : undefined,
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
     clickhouseHttp:

@@ -64,13 +64,14 @@ load_secrets() {
   mkdir -p "$STATE"
   chmod 755 "$STATE"
   local file="$STATE/secrets.env"
+  gen() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32; }
   if [[ ! -f "$file" ]]; then
     (
       umask 077
-      gen() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32; }
       {
         echo "PG_SUPERUSER_PASSWORD=$(gen)"
         echo "PG_APP_PASSWORD=$(gen)"
+        echo "PG_SCHEDULER_PASSWORD=$(gen)"
         echo "REDIS_PASSWORD=$(gen)"
         echo "MINIO_ROOT_USER=linkpulse"
         echo "MINIO_ROOT_PASSWORD=$(gen)"
@@ -79,6 +80,8 @@ load_secrets() {
       } >"$file"
     )
   fi
+  # A state directory from before the scheduler login had its own password gets one now.
+  grep -q '^PG_SCHEDULER_PASSWORD=' "$file" || echo "PG_SCHEDULER_PASSWORD=$(gen)" >>"$file"
   # shellcheck disable=SC1090
   source "$file"
 }
@@ -266,6 +269,7 @@ print_env() {
   cat <<EOF
 export DATABASE_URL='postgres://linkpulse_app:$PG_APP_PASSWORD@127.0.0.1:$PG_PORT/linkpulse'
 export DATABASE_OWNER_URL='postgres://postgres:$PG_SUPERUSER_PASSWORD@127.0.0.1:$PG_PORT/linkpulse'
+export SCHEDULER_DATABASE_URL='postgres://linkpulse_scheduler:$PG_SCHEDULER_PASSWORD@127.0.0.1:$PG_PORT/linkpulse'
 export REDIS_URL='redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0'
 export KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'
 export S3_ENDPOINT='http://127.0.0.1:$MINIO_PORT'

@@ -130,7 +130,8 @@ export async function pendingPostgresMigrations(url: string, dir = POSTGRES_MIGR
  * Refuses to run the app as a role that could bypass Row-Level Security: superuser, BYPASSRLS, or
  * the owner of any table (owners skip RLS unless FORCE is set, and FORCE is easy to forget).
  */
-export async function assertUnprivilegedRole(url: string): Promise<void> {
+/** Refuses a connection whose role could bypass RLS; `variable` names the setting in the message. */
+export async function assertUnprivilegedRole(url: string, variable = 'DATABASE_URL'): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'linkpulse-role-check' });
   await client.connect();
   try {
@@ -145,14 +146,14 @@ export async function assertUnprivilegedRole(url: string): Promise<void> {
     if (!role) throw new Error('cannot read the current role');
     if (role.rolsuper || role.rolbypassrls || Number(role.owned) > 0) {
       throw new Error(
-        `DATABASE_URL connects as ${role.role}, which is a superuser, has BYPASSRLS or owns tables; ` +
-          `connect as ${APP_ROLE} (created by the migrations) so Row-Level Security applies`,
+        `${variable} connects as ${role.role}, which is a superuser, has BYPASSRLS or owns tables; ` +
+          `connect as the role the migrations created for it (${APP_ROLE}, ${SCHEDULER_ROLE}) so Row-Level Security applies`,
       );
     }
     // Inheriting the visitor role would apply its policies (everyone's published profiles) to every
     // signed-in query; the app must switch to it explicitly (SET LOCAL ROLE) instead.
     if (role.inherits_visitor) {
-      throw new Error(`DATABASE_URL connects as ${role.role}, which inherits ${PUBLIC_READER_ROLE}; run \`linkpulse migrate\`, which stops the inheritance`);
+      throw new Error(`${variable} connects as ${role.role}, which inherits ${PUBLIC_READER_ROLE}; run \`linkpulse migrate\`, which stops the inheritance`);
     }
   } finally {
     await client.end();

@@ -80,7 +80,7 @@ describeWithService('roles as separate processes against the real services', all
     await database?.drop();
   });
 
-  it('runs --role api and --role consumers as their own processes, each ready, each stopping cleanly', async () => {
+  it('runs --role api, consumers and scheduler as their own processes, each ready, each stopping cleanly', async () => {
     database = await createTestDatabase('roles', 'real');
     const s3 = testConfig.s3!;
     const clickhouse = testConfig.clickhouse!;
@@ -107,8 +107,13 @@ describeWithService('roles as separate processes against the real services', all
     };
     const api = linkpulse(['start', '--role', 'api'], env);
     const consumers = linkpulse(['start', '--role', 'consumers'], env);
-    processes.push(api, consumers);
-    const [apiUrl, consumersUrl] = await Promise.all([runningUrl(api), runningUrl(consumers)]);
+    const scheduler = linkpulse(['start', '--role', 'scheduler'], { ...env, SCHEDULER_DATABASE_URL: database.schedulerUrl });
+    // Without its own login the scheduler refuses to start rather than run as the app.
+    const schedulerAsApp = linkpulse(['start', '--role', 'scheduler'], env);
+    processes.push(api, consumers, scheduler, schedulerAsApp);
+    const [apiUrl, consumersUrl, schedulerUrl] = await Promise.all([runningUrl(api), runningUrl(consumers), runningUrl(scheduler)]);
+    expect(await schedulerAsApp.exited).not.toBe(0);
+    expect(schedulerAsApp.stderr.join('\n')).toMatch(/SCHEDULER_DATABASE_URL/);
     expect(apiUrl).not.toBe(consumersUrl);
 
     const apiReady = (await (await fetch(`${apiUrl}/readyz`)).json()) as { status: string; roles: string[]; dependencies: Record<string, { state: string; detail?: string }> };
@@ -121,14 +126,18 @@ describeWithService('roles as separate processes against the real services', all
     expect(Object.keys(consumersReady.dependencies).sort()).toEqual(['bus', 'clickhouse']);
     expect(consumersReady.dependencies.bus?.detail).toMatch(/^kafka/);
 
+    const schedulerReady = (await (await fetch(`${schedulerUrl}/readyz`)).json()) as { status: string; roles: string[]; dependencies: Record<string, { state: string }> };
+    expect(schedulerReady).toMatchObject({ status: 'ok', roles: ['scheduler'] });
+    expect(Object.keys(schedulerReady.dependencies).sort()).toEqual(['clickhouse', 'postgres', 'postgres_scheduler', 'storage']);
+
     // Each process serves only its own role's routes.
     expect((await fetch(`${apiUrl}/api/v1`)).status).toBe(200);
     expect((await fetch(`${consumersUrl}/api/v1`)).status).toBe(404);
 
-    api.child.kill('SIGTERM');
-    consumers.child.kill('SIGTERM');
+    for (const cli of [api, consumers, scheduler]) cli.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);
     expect(await consumers.exited).toBe(0);
+    expect(await scheduler.exited).toBe(0);
     await rm(dataDir, { recursive: true, force: true });
   });
 });

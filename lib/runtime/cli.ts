@@ -68,7 +68,7 @@ async function migrate(config: Config): Promise<void> {
   // Starting the backends applies the migrations (PostgreSQL as the owner, then ClickHouse).
   const platform = await createPlatform(
     config,
-    { postgres: true, clickhouse: true, bus: false, cache: false, storage: false },
+    { postgres: true, schedulerPostgres: false, clickhouse: true, bus: false, cache: false, storage: false },
     { logger, metrics: createMetrics(), applicationName: 'linkpulse-migrate' },
   );
   await platform.close();

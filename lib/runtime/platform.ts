@@ -28,6 +28,8 @@ import type { RoleName } from './role.js';
 
 export interface PlatformNeeds {
   postgres: boolean;
+  /** A pool connected as linkpulse_scheduler, for the scheduler's jobs. */
+  schedulerPostgres: boolean;
   clickhouse: boolean;
   bus: boolean;
   cache: boolean;
@@ -39,12 +41,12 @@ const ROLE_NEEDS: Record<RoleName, Partial<PlatformNeeds>> = {
   ingest: { postgres: true, bus: true, cache: true },
   api: { postgres: true, clickhouse: true, cache: true, storage: true },
   consumers: { bus: true, clickhouse: true },
-  scheduler: { postgres: true, storage: true },
+  scheduler: { postgres: true, schedulerPostgres: true, clickhouse: true, storage: true },
   dashboard: { cache: true },
 };
 
 export function needsOf(roles: readonly RoleName[], config: Pick<Config, 'kafka'>): PlatformNeeds {
-  const needs: PlatformNeeds = { postgres: false, clickhouse: false, bus: false, cache: false, storage: false };
+  const needs: PlatformNeeds = { postgres: false, schedulerPostgres: false, clickhouse: false, bus: false, cache: false, storage: false };
   for (const role of roles) Object.assign(needs, Object.fromEntries(Object.entries(ROLE_NEEDS[role]).filter(([, used]) => used)));
   // Without Kafka the bus is a PostgreSQL queue.
   if (needs.bus && !config.kafka) needs.postgres = true;
@@ -55,6 +57,8 @@ export interface Platform {
   /** The configuration with embedded-mode secrets filled in. */
   config: Config;
   db: Database | undefined;
+  /** Connected as linkpulse_scheduler; only with the scheduler role. */
+  schedulerDb: Database | undefined;
   clickhouse: ClickHouse | undefined;
   bus: EventBus | undefined;
   cache: Cache | undefined;
@@ -110,15 +114,18 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
     }
 
     let db: Database | undefined;
+    let schedulerDb: Database | undefined;
     if (needs.postgres) {
       let appUrl = config.databaseUrl;
       let ownerUrl = config.databaseOwnerUrl;
-      let loginPasswords: Partial<Record<LoginRole, string>> = loginPasswordFrom(appUrl, APP_ROLE);
+      let schedulerUrl = config.schedulerDatabaseUrl;
+      let loginPasswords: Partial<Record<LoginRole, string>> = { ...loginPasswordFrom(appUrl, APP_ROLE), ...loginPasswordFrom(schedulerUrl, SCHEDULER_ROLE) };
       if (embeddedPostgres) {
         const server = await startEmbeddedPostgres({ dataDir: config.dataDir, superuserPassword: secrets!.postgresSuperuserPassword, logger });
         closers.push({ name: 'embedded PostgreSQL', close: () => server.stop() });
         ownerUrl = server.superuserUrl();
         appUrl = server.urlFor(APP_ROLE, secrets!.postgresAppPassword);
+        schedulerUrl = server.urlFor(SCHEDULER_ROLE, secrets!.postgresSchedulerPassword);
         loginPasswords = { [APP_ROLE]: secrets!.postgresAppPassword, [SCHEDULER_ROLE]: secrets!.postgresSchedulerPassword };
       }
       if (ownerUrl) {
@@ -135,6 +142,15 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       closers.push({ name: 'PostgreSQL pool', close: () => pool.close() });
       metrics.registerPool('postgres', () => pool.stats());
       healthChecks.push(pool.healthCheck());
+      if (needs.schedulerPostgres) {
+        if (!schedulerUrl) throw new Error('the scheduler role needs SCHEDULER_DATABASE_URL (the linkpulse_scheduler login) next to DATABASE_URL');
+        await assertUnprivilegedRole(schedulerUrl, 'SCHEDULER_DATABASE_URL');
+        schedulerDb = createDatabase({ url: schedulerUrl, applicationName: `${options.applicationName}-scheduler`, logger });
+        const schedulerPool = schedulerDb;
+        closers.push({ name: 'PostgreSQL scheduler pool', close: () => schedulerPool.close() });
+        metrics.registerPool('postgres_scheduler', () => schedulerPool.stats());
+        healthChecks.push(schedulerPool.healthCheck('postgres_scheduler'));
+      }
     }
 
     let clickhouse: ClickHouse | undefined;
@@ -180,7 +196,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       healthChecks.push(storage.healthCheck());
     }
 
-    return { config, db, clickhouse, bus, cache, storage, clickhouseHttp, healthChecks, close };
+    return { config, db, schedulerDb, clickhouse, bus, cache, storage, clickhouseHttp, healthChecks, close };
   } catch (error) {
     await close();
     throw error;

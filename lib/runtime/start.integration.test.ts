@@ -44,7 +44,7 @@ describe('a process with every role on embedded defaults', () => {
     const body = (await response.json()) as { status: string; roles: string[]; dependencies: Record<string, { state: string; detail?: string }> };
     expect(body.status).toBe('ok');
     expect(body.roles).toEqual(['ingest', 'api', 'consumers', 'scheduler', 'dashboard']);
-    expect(Object.keys(body.dependencies).sort()).toEqual(['bus', 'cache', 'clickhouse', 'postgres', 'storage']);
+    expect(Object.keys(body.dependencies).sort()).toEqual(['bus', 'cache', 'clickhouse', 'postgres', 'postgres_scheduler', 'storage']);
     expect(body.dependencies).toMatchObject({
       bus: { state: 'ok', detail: 'postgres queue' },
       clickhouse: { state: 'ok', detail: 'embedded (chDB)' },

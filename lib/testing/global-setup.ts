@@ -38,7 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let real: TestPostgresServer | undefined;
   if (config.databaseOwnerUrl && config.databaseUrl) {
     const appPassword = decodeURIComponent(new URL(config.databaseUrl).password);
-    real = { name: 'real', runId, adminUrl: config.databaseOwnerUrl, appPassword, schedulerPassword: appPassword };
+    const schedulerPassword = config.schedulerDatabaseUrl ? decodeURIComponent(new URL(config.schedulerDatabaseUrl).password) : appPassword;
+    real = { name: 'real', runId, adminUrl: config.databaseOwnerUrl, appPassword, schedulerPassword };
   }
 
   for (const server of [embedded, real]) {

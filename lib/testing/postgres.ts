@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createDatabase, type Database } from '../postgres/database.js';
-import { APP_ROLE, migratePostgres } from '../postgres/migrate.js';
+import { APP_ROLE, SCHEDULER_ROLE, migratePostgres } from '../postgres/migrate.js';
 import {
   TEST_DATABASE_PREFIX,
   createTestDatabaseNamed,
@@ -21,6 +21,8 @@ export interface TestDatabase {
   ownerUrl: string;
   /** Connection as linkpulse_app, the role the app runs as. */
   appUrl: string;
+  /** Connection as linkpulse_scheduler, the scheduler role's login. */
+  schedulerUrl: string;
   db: Database;
   drop(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function createTestDatabase(label: string, which: 'embedded' | 'rea
     name,
     ownerUrl,
     appUrl,
+    schedulerUrl: withCredentials(ownerUrl, SCHEDULER_ROLE, server.schedulerPassword),
     db,
     async drop() {
       await db.close();
