@@ -108,6 +108,9 @@ export function createPostgresBus(options: PostgresBusOptions): EventBus {
           if (message.payload) wake(message.payload);
         });
         client.on('error', (error: Error) => {
+          // A lost connection can emit more than one error (the server's, then the socket's), and
+          // close() may already have released it: act once, and only for the current listener.
+          if (listener !== client) return;
           logger.warn({ err: describeError(error) }, 'bus notification connection lost; polling until it is back');
           listener = undefined;
           listening = undefined;
