@@ -8,7 +8,7 @@
 // way to multiply the decoding work of a small file.
 import { createHash } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { AppError } from '../../lib/errors.js';
 
 /** Input types we decode; everything else (SVG, HEIC, TIFF, PDF, …) is refused. */
@@ -60,7 +60,7 @@ export async function processImage(file: Buffer, options: ImageOptions): Promise
   }
   // failOn 'warning' refuses truncated and corrupt files instead of storing a half-decoded picture.
   const decoder = () => sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'warning', animated: false });
-  let metadata: sharp.Metadata;
+  let metadata: Metadata;
   try {
     metadata = await decoder().metadata();
   } catch (error) {
