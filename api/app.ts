@@ -13,9 +13,14 @@ import type { Config } from '../lib/config.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
+import type { HttpHandler } from '../lib/runtime/role.js';
+import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import { VERSION } from '../lib/version.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { analyticsRoutes } from './analytics/analytics.routes.js';
+import { assetRoutes } from './assets/assets.routes.js';
+import { createAssetsService } from './assets/assets.service.js';
+import { createAssetHandler } from './assets/serve.js';
 import { createAnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -43,15 +48,19 @@ export interface ApiDeps {
   /** The analytics store (ClickHouse or chDB). */
   clickhouse: ClickHouse;
   cache: Cache;
+  /** Uploaded images (S3, or a local directory in embedded mode). */
+  storage: ObjectStorage;
   logger: Logger;
   /** scrypt with the documented parameters unless a test passes a cheaper one. */
   passwordHasher?: PasswordHasher;
 }
 
-export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits'>;
+export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets'>;
 
 export interface ApiApp {
   app: Express;
+  /** GET|HEAD /assets/<sha256>: the stored images (mounted beside /api). */
+  assetHandler: HttpHandler;
   routes: readonly RouteSpec[];
   publicProfiles: PublicProfiles;
 }
@@ -110,6 +119,9 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     ...linkRoutes(createLinksService({ db, invalidateProfiles })),
     ...publicProfileRoutes(publicProfiles),
     ...analyticsRoutes(createAnalyticsService({ db, clickhouse: deps.clickhouse })),
+    ...assetRoutes(createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger, invalidateProfiles }), {
+      maxUploadBytes: config.assets.maxUploadBytes,
+    }),
     ...adminRoutes(db),
   ];
   // Built on first request, from the complete route list (these two routes included).
@@ -162,6 +174,19 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     audit,
     'credentials',
   );
+  // Uploads cost CPU (decoding, encoding) and storage: a budget of their own, per user and per address.
+  const uploadLimiters = [
+    rateLimiter(
+      { limit: config.assets.uploadsPerMinute, keyGenerator: (request) => `user:${request.auth?.userId ?? 'none'}`, store: cache.rateLimitStore('rl:upload-user:') },
+      audit,
+      'uploads',
+    ),
+    rateLimiter(
+      { limit: config.assets.uploadsPerMinute * 3, keyGenerator: clientAddress, store: cache.rateLimitStore('rl:upload-ip:') },
+      audit,
+      'upload-address',
+    ),
+  ];
 
   const app = express();
   app.disable('x-powered-by');
@@ -173,9 +198,9 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   app.use(express.json({ limit: BODY_LIMIT }));
   // Exact paths only: /auth/LOGIN or /auth/login/ must not reach a route around its limits.
   const v1 = express.Router({ caseSensitive: true, strict: true });
-  mountRoutes(v1, routes, { guards: createRouteGuards({ credentials, audit, origin }), credentialLimiter });
+  mountRoutes(v1, routes, { guards: createRouteGuards({ credentials, audit, origin }), credentialLimiter, uploadLimiters });
   app.use('/api/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return { app, routes, publicProfiles };
+  return { app, routes, publicProfiles, assetHandler: createAssetHandler({ storage: deps.storage, logger }) };
 }

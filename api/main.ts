@@ -4,6 +4,12 @@ import type { Role } from '../lib/runtime/role.js';
 import { createApiApp, type ApiDeps } from './app.js';
 
 export function createApiRole(config: Config, deps: ApiDeps): Role {
-  const { app } = createApiApp(config, deps);
-  return { name: 'api', routes: [{ name: '/api', prefix: '/api', handler: app }] };
+  const { app, assetHandler } = createApiApp(config, deps);
+  return {
+    name: 'api',
+    routes: [
+      { name: '/api', prefix: '/api', handler: app },
+      { name: '/assets', prefix: '/assets', handler: assetHandler },
+    ],
+  };
 }

@@ -82,8 +82,21 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long raw analytics events are kept in ClickHouse (the aggregates are kept longer). */
   analyticsRetentionDays: number;
+  assets: AssetConfig;
   /** Tests only: a test that needs a missing service fails instead of skipping. */
   requireServices: boolean;
+}
+
+export interface AssetConfig {
+  /** Largest upload accepted, bytes. */
+  maxUploadBytes: number;
+  /** Stored bytes per user (pending and stored assets). */
+  quotaBytes: number;
+  format: 'webp' | 'avif';
+  /** Encoder quality, 1-100. */
+  quality: number;
+  /** Uploads per minute, per user and per address. */
+  uploadsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +140,17 @@ const perMinuteText = (fallback: number) =>
       .refine((count) => count >= 1 && count <= 1_000_000, 'expected requests per minute, an integer 1-1000000')
       .optional()
       .transform((count) => count ?? fallback),
+  );
+
+const bytesText = (fallback: number, max: number) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,12}$/, `expected a size in bytes, 1-${max}`)
+      .transform(Number)
+      .refine((bytes) => bytes >= 1 && bytes <= max, `expected a size in bytes, 1-${max}`)
+      .optional()
+      .transform((bytes) => bytes ?? fallback),
   );
 
 const urlText = (protocols: readonly string[], example: string) =>
@@ -319,6 +343,24 @@ const schema = z
     API_USER_RATE_LIMIT_PER_MINUTE: perMinuteText(600),
     AUTH_RATE_LIMIT_PER_MINUTE: perMinuteText(10),
     HSTS_PRELOAD: booleanText(false),
+    ASSET_MAX_UPLOAD_BYTES: bytesText(5 * 1024 * 1024, 100 * 1024 * 1024),
+    ASSET_QUOTA_BYTES: bytesText(50 * 1024 * 1024, 1024 ** 4),
+    ASSET_FORMAT: optionalText.pipe(
+      z
+        .enum(['webp', 'avif'], { error: 'expected webp or avif' })
+        .optional()
+        .transform((value) => value ?? 'webp'),
+    ),
+    ASSET_QUALITY: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,3}$/, 'expected an encoder quality, 1-100')
+        .transform(Number)
+        .refine((quality) => quality >= 1 && quality <= 100, 'expected an encoder quality, 1-100')
+        .optional()
+        .transform((value) => value ?? 80),
+    ),
+    ASSET_UPLOADS_PER_MINUTE: perMinuteText(10),
     ANALYTICS_RETENTION_DAYS: optionalText.pipe(
       z
         .string()
@@ -431,6 +473,13 @@ export function parseConfig(env: Env): Config {
     hstsPreload: e.HSTS_PRELOAD,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     analyticsRetentionDays: e.ANALYTICS_RETENTION_DAYS,
+    assets: {
+      maxUploadBytes: e.ASSET_MAX_UPLOAD_BYTES,
+      quotaBytes: e.ASSET_QUOTA_BYTES,
+      format: e.ASSET_FORMAT,
+      quality: e.ASSET_QUALITY,
+      uploadsPerMinute: e.ASSET_UPLOADS_PER_MINUTE,
+    },
     requireServices: e.REQUIRE_SERVICES,
   };
 }

@@ -17,7 +17,8 @@ export type AuditAction =
   | 'token.create'
   | 'token.revoke'
   | 'rate_limit.block'
-  | 'permission.denied';
+  | 'permission.denied'
+  | 'asset.reject';
 
 export interface AuditEntry {
   action: AuditAction;

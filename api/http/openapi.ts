@@ -84,7 +84,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
     if (route.access !== 'public') errors.push(['UNAUTHORIZED'], ['FORBIDDEN']);
     else if (route.method !== 'get') errors.push(['FORBIDDEN']);
     if (route.params || route.path.includes(':')) errors.push(['NOT_FOUND']);
-    if (route.body) errors.push(['PAYLOAD_TOO_LARGE'], ['UNSUPPORTED_MEDIA_TYPE'], ['CONFLICT']);
+    if (route.body || route.upload) errors.push(['PAYLOAD_TOO_LARGE'], ['UNSUPPORTED_MEDIA_TYPE'], ['CONFLICT']);
     for (const codes of errors) responses[String(ERROR_STATUS[codes[0]!])] ??= errorResponse(codes);
 
     const security =
@@ -96,6 +96,22 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
       security,
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.body, 'input') } } } } : {}),
+      ...(route.upload
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'multipart/form-data': {
+                  schema: {
+                    type: 'object',
+                    required: [route.upload.field],
+                    properties: { [route.upload.field]: { type: 'string', format: 'binary', description: route.upload.description } },
+                  },
+                },
+              },
+            },
+          }
+        : {}),
       responses,
       ...(route.scope ? { 'x-token-scope': route.scope } : {}),
     };

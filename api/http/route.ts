@@ -57,6 +57,11 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * A multipart/form-data upload of one file in this field, which the handler receives with
+   * receiveUpload() (after authorisation, so nobody unauthorised gets a file buffered).
+   */
+  upload?: { field: string; description: string };
   responses: Record<number, RouteResponse>;
   handler(input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>>): Promise<Reply>;
 }
@@ -102,6 +107,8 @@ export interface MountOptions {
   guards: RouteGuards;
   /** Runs before the handlers of routes marked credentialRoute. */
   credentialLimiter: RequestHandler;
+  /** Run before the handlers of routes that take an upload. */
+  uploadLimiters: RequestHandler[];
 }
 
 const isEmpty = (value: unknown) => value === undefined || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
@@ -113,6 +120,9 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
         await options.guards.authorize(route, request);
         if (route.body && !request.is('application/json')) {
           throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json');
+        }
+        if (route.upload && !request.is('multipart/form-data')) {
+          throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send the file as multipart/form-data in the field "${route.upload.field}"`);
         }
         // Routes without a query or body schema take none: unknown input is an error, not ignored.
         if (!route.query && !isEmpty(request.query)) throw new AppError('INVALID_INPUT', 'This endpoint takes no query parameters');
@@ -131,7 +141,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
         else response.json(reply.body);
       })().catch(next);
     };
-    if (route.credentialRoute) router[route.method](route.path, options.credentialLimiter, handle);
-    else router[route.method](route.path, handle);
+    const limiters = [...(route.credentialRoute ? [options.credentialLimiter] : []), ...(route.upload ? options.uploadLimiters : [])];
+    router[route.method](route.path, ...limiters, handle);
   }
 }

@@ -2,6 +2,7 @@
 // guard, input validation, the body parser, a rate limiter, the error envelope of a failed dependency,
 // or no route at all. The operations come from the served OpenAPI document rather than a list kept
 // here, so a new route is covered the day it is added (and fails until it has a recipe below).
+import { png } from '../assets/testing/attack-corpus.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,12 +166,26 @@ const recipes: Record<string, () => Promise<Call>> = {
   getAnalyticsBots: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   getAnalyticsRealtime: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   exportAnalytics: async () => ({ client: owner, params: { profileId: profile.id }, query: '?format=ndjson', status: 200 }),
+  uploadAsset: async () => {
+    const form = new FormData();
+    form.append('file', new Blob([await png()], { type: 'image/png' }), 'avatar.png');
+    // A user of its own: an image uploaded twice answers 200 (the existing one), not 201.
+    return { client: await harness.newUser(), body: form, status: 201 };
+  },
+  listAssets: async () => ({ client: owner, status: 200 }),
+  getAsset: async () => ({ client: owner, params: { assetId: (await owner.upload<{ id: string }>('/api/v1/assets', await png(8, 8), { name: 'a.png' })).body.id }, status: 200 }),
+  deleteAsset: async () => {
+    const user = await harness.newUser();
+    return { client: user, params: { assetId: (await user.upload<{ id: string }>('/api/v1/assets', await png(9, 9))).body.id }, status: 204 };
+  },
   listAuditLog: async () => {
     const admin = await harness.newUser();
     await grantAdmin(harness, admin.email!);
     return { client: admin, query: '?limit=5', status: 200 };
   },
 };
+
+const isUpload = (endpoint: Endpoint) => JSON.stringify(endpoint.operation.requestBody ?? {}).includes('multipart/form-data');
 
 async function recipeFor(endpoint: Endpoint): Promise<Call> {
   const recipe = recipes[endpoint.operation.operationId];
@@ -307,7 +322,8 @@ describe('every response carries the security headers', () => {
       probes.push({
         endpoint,
         what: 'unknown field in the body',
-        expected: 400,
+        // An upload route refuses JSON altogether: it takes multipart/form-data.
+        expected: isUpload(endpoint) ? 415 : 400,
         send: () => call.client.request(endpoint.method.toUpperCase(), urlOf(endpoint, call.params, call.query), { unexpectedField: true }),
       });
     }

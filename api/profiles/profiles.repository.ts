@@ -24,6 +24,8 @@ export interface ProfileFields {
   accentColor: string;
   published: boolean;
   respectGpc: boolean;
+  /** One of the owner's stored assets (a composite foreign key makes it the owner's). */
+  avatarAssetId?: string | null;
 }
 
 const COLUMNS = 'id, handle, display_name, bio, avatar_asset_id, theme, accent_color, published, respect_gpc, created_at, updated_at';
@@ -35,6 +37,7 @@ const COLUMN_OF: Record<keyof ProfileFields, string> = {
   accentColor: 'accent_color',
   published: 'published',
   respectGpc: 'respect_gpc',
+  avatarAssetId: 'avatar_asset_id',
 };
 
 export async function listProfiles(tx: Tx): Promise<ProfileRow[]> {

@@ -48,6 +48,7 @@ const ProfileChanges = z
     accentColor: AccentColor.optional(),
     published: z.boolean().optional(),
     respectGpc: z.boolean().optional(),
+    avatarAssetId: z.uuid().nullable().optional().describe('One of your stored images (POST /assets), or null for none'),
   })
   .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change');
 

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
+import { getAsset } from '../assets/assets.repository.js';
 import { lockCurrentUser } from '../auth/auth.repository.js';
 import {
   countProfiles,
@@ -80,6 +81,9 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
       const { before, after } = await withUser(db, userId, async (tx) => {
         const current = await getProfile(tx, profileId, { lock: true });
         if (!current) throw notFound('No such profile');
+        if (changes.avatarAssetId && (await getAsset(tx, changes.avatarAssetId))?.status !== 'stored') {
+          throw new AppError('INVALID_INPUT', 'avatarAssetId must be one of your stored images', { details: { fields: [{ field: 'body.avatarAssetId', message: 'not one of your stored images' }] } });
+        }
         return { before: current, after: (await updateProfile(tx, profileId, changes))! };
       }).catch(handleTaken);
       await deps.invalidateProfiles([...new Set([before.handle, after.handle])]);

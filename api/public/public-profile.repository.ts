@@ -3,7 +3,10 @@
 import type { Tx } from '../../lib/postgres/tenant.js';
 import type { ProfileRow } from '../profiles/profiles.repository.js';
 
-export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name' | 'bio' | 'avatar_asset_id' | 'theme' | 'accent_color' | 'updated_at'>;
+export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name' | 'bio' | 'avatar_asset_id' | 'theme' | 'accent_color' | 'updated_at'> & {
+  /** The avatar's object key, when it has a stored one. */
+  avatar_key: string | null;
+};
 
 export interface PublicLinkRow {
   id: string;
@@ -26,7 +29,9 @@ export interface PublicLinkRow {
 
 export async function findPublishedProfile(tx: Tx, handle: string): Promise<PublicProfileRow | undefined> {
   const { rows } = await tx.query<PublicProfileRow>(
-    'SELECT id, handle, display_name, bio, avatar_asset_id, theme, accent_color, updated_at FROM profiles WHERE handle = $1',
+    `SELECT p.id, p.handle, p.display_name, p.bio, p.avatar_asset_id, p.theme, p.accent_color, p.updated_at, a.object_key AS avatar_key
+       FROM profiles p LEFT JOIN assets a ON a.id = p.avatar_asset_id
+      WHERE p.handle = $1`,
     [handle],
   );
   return rows[0];

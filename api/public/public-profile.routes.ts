@@ -25,7 +25,9 @@ const Repository = z
 
 const PublicProfile = z
   .object({
-    profile: Profile.pick({ id: true, handle: true, displayName: true, bio: true, avatarAssetId: true, theme: true, accentColor: true, updatedAt: true }),
+    profile: Profile.pick({ id: true, handle: true, displayName: true, bio: true, avatarAssetId: true, theme: true, accentColor: true, updatedAt: true }).extend({
+      avatarUrl: z.string().nullable().describe('/assets/<sha256> of the avatar image'),
+    }),
     links: z.array(z.object({ id: z.uuid(), title: z.string(), url: z.string(), kind: z.enum(['url', 'github']), repository: Repository.nullable() })),
   })
   .meta({ id: 'PublicProfile' });

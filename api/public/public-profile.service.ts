@@ -8,6 +8,7 @@
 // when a schedule ended. CDNs get the same rules in Cache-Control.
 // Concurrent misses for one key share one rebuild (per process). When the cache is down, reads go
 // to PostgreSQL and edits cannot bump generations; entries then expire within STORED_SECONDS.
+import { assetPath } from '../assets/assets.service.js';
 import { createHash } from 'node:crypto';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { Logger } from '../../lib/logger.js';
@@ -42,6 +43,8 @@ export interface PublicProfile {
     displayName: string;
     bio: string;
     avatarAssetId: string | null;
+    /** /assets/<sha256> of the avatar, or null. */
+    avatarUrl: string | null;
     theme: 'auto' | 'light' | 'dark';
     accentColor: string;
     updatedAt: string;
@@ -111,6 +114,7 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
           displayName: profile.display_name,
           bio: profile.bio,
           avatarAssetId: profile.avatar_asset_id,
+          avatarUrl: profile.avatar_key ? assetPath(profile.avatar_key) : null,
           theme: profile.theme,
           accentColor: profile.accent_color,
           updatedAt: profile.updated_at.toISOString(),

@@ -15,6 +15,11 @@ import { uniqueName } from '../../lib/testing/wait-for.js';
 import { createApiApp, type ApiApp, type ApiConfig } from '../app.js';
 import { createPasswordHasher } from '../auth/password.js';
 import { startTestHttpServer } from '../../lib/testing/http-server.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createLocalStorage } from '../../lib/storage/local-storage.js';
+import type { ObjectStorage } from '../../lib/storage/object-storage.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
 export const TEST_ORIGIN = new URL(TEST_PUBLIC_URL).origin;
@@ -37,6 +42,7 @@ export interface ApiHarness {
   url: string;
   database: TestDatabase;
   cache: Cache;
+  storage: ObjectStorage;
   api: ApiApp;
   config: ApiConfig;
   client(): ApiClient;
@@ -51,6 +57,8 @@ export interface HarnessOptions {
   /** An existing database to share (several API instances on one database). */
   database?: TestDatabase;
   config?: Partial<ApiConfig>;
+  /** Where uploaded images go; a temporary local directory unless given. */
+  storage?: ObjectStorage;
   /** The analytics store; without one, analytics routes answer 503 (most suites never read analytics). */
   clickhouse?: ClickHouse;
   /** What /readyz reports; always ok unless given (a process builds it from its health checks). */
@@ -77,13 +85,14 @@ export class ApiClient {
       method,
       redirect: 'manual',
       headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        // FormData sets its own multipart content type (with the boundary).
+        ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
         ...(this.cookie ? { cookie: this.cookie } : {}),
         ...(this.csrfToken && method !== 'GET' ? { 'x-csrf-token': this.csrfToken } : {}),
         ...(method !== 'GET' ? { origin: TEST_ORIGIN } : {}),
         ...headers,
       },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: typeof body === 'string' || body instanceof FormData ? body : JSON.stringify(body) }),
     });
     const setCookie = response.headers.get('set-cookie');
     if (setCookie) {
@@ -107,6 +116,12 @@ export class ApiClient {
   patch = <T = Record<string, unknown>>(path: string, body: unknown) => this.request<T>('PATCH', path, body);
   put = <T = Record<string, unknown>>(path: string, body: unknown) => this.request<T>('PUT', path, body);
   delete = <T = Record<string, unknown>>(path: string, body?: unknown) => this.request<T>('DELETE', path, body);
+  /** POSTs one file as multipart/form-data, as a browser's file input would. */
+  upload = <T = Record<string, unknown>>(path: string, file: Uint8Array, options: { field?: string; name?: string; type?: string } = {}) => {
+    const form = new FormData();
+    form.append(options.field ?? 'file', new Blob([file], { type: options.type ?? 'application/octet-stream' }), options.name ?? 'upload.bin');
+    return this.request<T>('POST', path, form);
+  };
 
   async signUpAndLogIn(email = `${uniqueName('creator')}@example.com`, password = `pw-${randomBytes(8).toString('hex')}`): Promise<this> {
     const signUp = await this.post('/api/v1/auth/signup', { email, password });
@@ -149,17 +164,24 @@ export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     sessionSecret: randomBytes(32).toString('base64url'),
     hashSecret: randomBytes(32).toString('base64url'),
     rateLimits: { ipPerMinute: 10_000, userPerMinute: 10_000, authPerMinute: 10_000 },
+    assets: { maxUploadBytes: 5 * 1024 * 1024, quotaBytes: 50 * 1024 * 1024, format: 'webp', quality: 80, uploadsPerMinute: 10_000 },
     ...overrides,
   };
 }
 
 export async function startApiServer(api: ApiApp, config: ApiConfig, readiness: () => Promise<ReadinessReport> = alwaysReady): Promise<RunningHttpServer> {
-  return startTestHttpServer([{ name: '/api', prefix: '/api', handler: api.app }], {
+  return startTestHttpServer(
+    [
+      { name: '/api', prefix: '/api', handler: api.app },
+      { name: '/assets', prefix: '/assets', handler: api.assetHandler },
+    ],
+    {
     roles: ['api'],
     readiness,
-    publicUrl: config.publicUrl,
-    trustProxy: config.trustProxy,
-  });
+      publicUrl: config.publicUrl,
+      trustProxy: config.trustProxy,
+    },
+  );
 }
 
 export async function startApiHarness(label: string, options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -167,13 +189,17 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
   const database = options.database ?? (await createTestDatabase(label, options.which ?? 'default'));
   const cache = options.cache ?? createMemoryCache();
   const config = testApiConfig(options.config);
-  const api = createApiApp(config, { db: database.db, clickhouse: options.clickhouse ?? noAnalyticsStore, cache, logger: testLogger, passwordHasher: testPasswordHasher });
+  // Images in a directory of this harness's own unless a test brings its storage (S3).
+  const storageDir = options.storage ? undefined : await mkdtemp(path.join(tmpdir(), `linkpulse-${label}-assets-`));
+  const storage = options.storage ?? createLocalStorage(storageDir!);
+  const api = createApiApp(config, { db: database.db, clickhouse: options.clickhouse ?? noAnalyticsStore, cache, storage, logger: testLogger, passwordHasher: testPasswordHasher });
   const server = await startApiServer(api, config, options.readiness);
   const client = () => new ApiClient(server.url);
   return {
     url: server.url,
     database,
     cache,
+    storage,
     api,
     config,
     client,
@@ -182,6 +208,7 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
       await server.close(1_000);
       if (!options.cache) await cache.close();
       if (ownsDatabase) await database.drop();
+      if (storageDir) await rm(storageDir, { recursive: true, force: true });
     },
   };
 }

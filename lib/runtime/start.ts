@@ -36,7 +36,7 @@ async function createRoles(
         roles.push(createIngestRole(config, { db: platform.db!, bus: platform.bus!, cache: platform.cache!, logger, metrics }));
         break;
       case 'api':
-        roles.push(createApiRole(config, { db: platform.db!, clickhouse: platform.clickhouse!, cache: platform.cache!, logger }));
+        roles.push(createApiRole(config, { db: platform.db!, clickhouse: platform.clickhouse!, cache: platform.cache!, storage: platform.storage!, logger }));
         break;
       case 'consumers':
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));
