@@ -1,51 +1,66 @@
 // Composition root of the scheduler role: background jobs, connected to PostgreSQL as
-// linkpulse_scheduler (only the grants its jobs need). For now one job: erasing deleted profiles'
-// analytics (analytics-erasure.ts), every few minutes. The Agenda jobs (GitHub sync, asset sweep)
-// arrive with their issues.
+// linkpulse_scheduler (only the grants its jobs need). Each job runs at start and then every
+// interval, one run at a time; a failed run is logged and retried at the next interval. Jobs:
+// - analytics erasure of deleted profiles (analytics-erasure.ts), every 5 minutes;
+// - the asset sweep (asset-sweep.ts), every 15 minutes.
+// The Agenda jobs (GitHub sync) arrive with their issue.
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
 import type { Role } from '../lib/runtime/role.js';
+import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
-
-const ERASURE_INTERVAL_MS = 5 * 60_000;
+import { sweepAssets } from './asset-sweep.js';
 
 export interface SchedulerDeps {
   /** Connected as linkpulse_scheduler. */
   db: Database;
   clickhouse: ClickHouse;
+  storage: ObjectStorage;
   logger: Logger;
+}
+
+interface Job {
+  name: string;
+  intervalMs: number;
+  run(): Promise<unknown>;
 }
 
 export function createSchedulerRole(deps: SchedulerDeps): Role {
   const logger = deps.logger.child({ module: 'scheduler' });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
+  const jobs: Job[] = [
+    { name: 'analytics-erasure', intervalMs: 5 * 60_000, run: () => eraseQueuedAnalytics({ ...deps, logger }) },
+    { name: 'asset-sweep', intervalMs: 15 * 60_000, run: () => sweepAssets({ ...deps, logger }) },
+  ];
+  const timers = new Map<string, NodeJS.Timeout>();
+  const running = new Set<Promise<void>>();
   let stopped = false;
 
-  // One run at a time; the next is scheduled when this one ends, so a slow run never overlaps.
-  const run = () => {
-    running = eraseQueuedAnalytics({ ...deps, logger })
+  // The next run is scheduled when this one ends, so a slow run never overlaps itself.
+  const schedule = (job: Job) => {
+    const run = job
+      .run()
       .then(
         () => undefined,
-        (error: unknown) => logger.error({ err: error }, 'analytics erasure failed; the queue is kept and retried at the next run'),
+        (error: unknown) => logger.error({ err: error, job: job.name }, 'scheduled job failed; retrying at the next run'),
       )
       .finally(() => {
-        running = undefined;
-        if (!stopped) timer = setTimeout(run, ERASURE_INTERVAL_MS).unref();
+        running.delete(run);
+        if (!stopped) timers.set(job.name, setTimeout(() => schedule(job), job.intervalMs).unref());
       });
+    running.add(run);
   };
 
   return {
     name: 'scheduler',
     routes: [],
     async start() {
-      run();
+      for (const job of jobs) schedule(job);
     },
     async stop() {
       stopped = true;
-      clearTimeout(timer);
-      await running;
+      for (const timer of timers.values()) clearTimeout(timer);
+      await Promise.all(running);
     },
   };
 }
