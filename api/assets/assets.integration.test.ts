@@ -23,11 +23,17 @@ interface AssetBody {
 }
 type ErrorBody = { error: { code: string; message: string } };
 
-async function auditEntries(harness: ApiHarness, userId: string): Promise<{ action: string; outcome: string; details: Record<string, unknown> }[]> {
+interface AuditRow {
+  action: string;
+  outcome: string;
+  details: Record<string, unknown>;
+}
+
+async function auditEntries(harness: ApiHarness, userId: string): Promise<AuditRow[]> {
   const client = new pg.Client({ connectionString: harness.database.ownerUrl });
   await client.connect();
   try {
-    const { rows } = await client.query("SELECT action, outcome, details FROM security_audit_log WHERE actor_user_id = $1 AND action = 'asset.reject' ORDER BY id", [userId]);
+    const { rows } = await client.query<AuditRow>("SELECT action, outcome, details FROM security_audit_log WHERE actor_user_id = $1 AND action = 'asset.reject' ORDER BY id", [userId]);
     return rows;
   } finally {
     await client.end();
