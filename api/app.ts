@@ -119,7 +119,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     ...linkRoutes(createLinksService({ db, invalidateProfiles })),
     ...publicProfileRoutes(publicProfiles),
     ...analyticsRoutes(createAnalyticsService({ db, clickhouse: deps.clickhouse })),
-    ...assetRoutes(createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger, invalidateProfiles }), {
+    ...assetRoutes(createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }), {
       maxUploadBytes: config.assets.maxUploadBytes,
     }),
     ...adminRoutes(db),
@@ -202,5 +202,5 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   app.use('/api/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return { app, routes, publicProfiles, assetHandler: createAssetHandler({ storage: deps.storage, logger }) };
+  return { app, routes, publicProfiles, assetHandler: createAssetHandler({ storage: deps.storage, logger: deps.logger }) };
 }

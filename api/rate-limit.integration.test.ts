@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { freePort } from '../lib/testing/ports.js';
 import type { Cache } from '../lib/cache/cache.js';
 import { createRedisCache } from '../lib/cache/redis-cache.js';
 import { runHealthChecks } from '../lib/health.js';
@@ -157,15 +157,6 @@ interface OwnRedis {
   port: number;
   start(): Promise<void>;
   kill(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 function ownRedis(port: number): OwnRedis {
