@@ -78,7 +78,11 @@ export class ApiClient {
   password: string | undefined;
   userId: string | undefined;
 
-  constructor(readonly baseUrl: string) {}
+  /** origin: what a same-origin page would send (PUBLIC_URL's origin). */
+  constructor(
+    readonly baseUrl: string,
+    readonly origin: string = TEST_ORIGIN,
+  ) {}
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
     const response = await fetch(`${this.baseUrl}${path}`, {
@@ -89,7 +93,7 @@ export class ApiClient {
         ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
         ...(this.cookie ? { cookie: this.cookie } : {}),
         ...(this.csrfToken && method !== 'GET' ? { 'x-csrf-token': this.csrfToken } : {}),
-        ...(method !== 'GET' ? { origin: TEST_ORIGIN } : {}),
+        ...(method !== 'GET' ? { origin: this.origin } : {}),
         ...headers,
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' || body instanceof FormData ? body : JSON.stringify(body) }),

@@ -1,0 +1,104 @@
+// The avatar picker in a real browser (headless Chromium via playwright-core) against a whole process
+// on embedded defaults: a 3000 × 2000 photo is shrunk to 1024 px and compressed to WebP before it
+// leaves the browser, the upload shows progress, the avatar lands on the profile, and a file the
+// server refuses shows the server's own message.
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { zipArchive } from '../api/assets/testing/attack-corpus.js';
+import { ApiClient } from '../api/testing/api-harness.js';
+import { parseConfig } from '../lib/config.js';
+import { startProcess, type RunningProcess } from '../lib/runtime/start.js';
+import { freePort } from '../lib/testing/ports.js';
+import { describeWithService } from '../lib/testing/services.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describeWithService('the avatar picker in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
+  let dataDir: string;
+  let running: RunningProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-avatar-'));
+    // Embedded PostgreSQL runs as an unprivileged user when tests run as root.
+    await chmod(dataDir, 0o755);
+    // PUBLIC_URL must be the origin the browser uses (CSRF checks compare them), so the port is chosen first.
+    const port = String(await freePort());
+    running = await startProcess(
+      parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: port, PUBLIC_URL: `http://localhost:${port}`, LOG_LEVEL: 'silent' }),
+      ['api', 'dashboard'],
+      { installSignalHandlers: false },
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await running?.stop('test finished');
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('compresses in the browser, uploads with progress, sets the avatar, and shows the server’s refusals', async () => {
+    const origin = `http://localhost:${new URL(running.url).port}`;
+    const creator = await new ApiClient(origin, origin).signUpAndLogIn();
+    const profile = await creator.newProfile({ published: true });
+
+    const files = await mkdtemp(path.join(tmpdir(), 'linkpulse-avatar-files-'));
+    const photo = path.join(files, 'holiday.png');
+    // Noise, so the PNG is large (several megabytes) and compression is visible.
+    const noise = Buffer.alloc(3000 * 2000 * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2_654_435_761) >>> 24;
+    const original = await sharp(noise, { raw: { width: 3000, height: 2000, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+    await writeFile(photo, original);
+    const archive = path.join(files, 'avatar.png');
+    await writeFile(archive, zipArchive());
+
+    const context = await browser.newContext();
+    const [name, value] = creator.cookie!.split('=') as [string, string];
+    await context.addCookies([{ name, value, url: origin }]);
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    const uploads: number[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/assets') && request.method() === 'POST') uploads.push(request.postDataBuffer()?.length ?? 0);
+    });
+    await page.goto(`${origin}/dashboard/avatar`);
+    await page.getByLabel('Choose an image').waitFor();
+
+    const progress: number[] = [];
+    await page.exposeFunction('recordProgress', (value: number) => progress.push(value));
+    // Runs in the page (a string: this file is compiled without the DOM library).
+    await page.evaluate(`new MutationObserver(() => {
+      const bar = document.querySelector('progress');
+      if (bar) window.recordProgress(bar.value);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true })`);
+    await page.getByLabel('Choose an image').setInputFiles(photo);
+    await page.getByText('Avatar saved.').waitFor({ timeout: 30_000 });
+
+    // What left the browser: a WebP of at most 1024 px, far smaller than the photo.
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]).toBeLessThan(original.length / 4);
+    expect(progress.length).toBeGreaterThan(0);
+    const updated = await creator.get<{ avatarAssetId: string }>(`/api/v1/profiles/${profile.id}`);
+    const asset = await creator.get<{ width: number; height: number; url: string }>(`/api/v1/assets/${updated.body.avatarAssetId}`);
+    expect({ width: asset.body.width, height: asset.body.height }).toEqual({ width: 1024, height: 683 });
+    expect(await page.getByAltText('Your avatar').getAttribute('src')).toMatch(/^blob:/);
+    const shown = await (await fetch(`${origin}${asset.body.url}`)).arrayBuffer();
+    expect((await sharp(Buffer.from(shown)).metadata()).format).toBe('webp');
+
+    // A ZIP named .png: the browser cannot decode it, sends it as it is, and shows the server's answer.
+    await page.getByLabel('Choose an image').setInputFiles(archive);
+    await page.getByRole('alert').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('alert').textContent()).toMatch(/Upload a PNG, JPEG, WebP, GIF or AVIF image \(this file is application\/zip\)/);
+    expect(violations).toEqual([]);
+    await context.close();
+    await rm(files, { recursive: true, force: true });
+  }, 90_000);
+});
