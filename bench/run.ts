@@ -9,7 +9,10 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
+import sharp from 'sharp';
 import type { EventBus } from '../lib/bus/event-bus.js';
+import { processImage } from '../api/assets/image.js';
+import { pngBomb } from '../api/assets/testing/attack-corpus.js';
 import { createPasswordHasher, DEFAULT_SCRYPT } from '../api/auth/password.js';
 import { createKafkaBus } from '../lib/bus/kafka-bus.js';
 import { createPostgresBus } from '../lib/bus/postgres-bus.js';
@@ -500,6 +503,41 @@ async function benchPasswords(): Promise<void> {
   });
 }
 
+/**
+ * The upload pipeline's work per image (identify, decode under the pixel limit, orient, shrink,
+ * re-encode): photo-like noise at common sizes, so the encoder has real work; and what a refused
+ * decompression bomb costs.
+ */
+async function benchAssets(): Promise<void> {
+  const photo = async (width: number, height: number) => {
+    const noise = Buffer.alloc(width * height * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2_654_435_761) >>> 24;
+    return sharp(noise, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  };
+  const lines: Record<string, string> = {};
+  for (const [label, width, height] of [
+    ['1024 × 768 JPEG', 1024, 768],
+    ['4032 × 3024 JPEG (12 MP phone photo)', 4032, 3024],
+  ] as const) {
+    const input = await photo(width, height);
+    for (const format of ['webp', 'avif'] as const) {
+      const samples: number[] = [];
+      let output = 0;
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        output = (await processImage(input, { format, quality: 80 })).body.length;
+        samples.push(performance.now() - started);
+      }
+      lines[`${label} → ${format}`] = `p50 ${percentile(samples.sort((a, b) => a - b), 50).toFixed(0)} ms; ${(input.length / 1e6).toFixed(1)} MB in, ${(output / 1e3).toFixed(0)} kB out`;
+    }
+  }
+  const bomb = await pngBomb();
+  const started = performance.now();
+  await processImage(bomb, { format: 'webp', quality: 80 }).catch(() => undefined);
+  lines['100,000 × 100,000 PNG bomb, refused'] = `${(performance.now() - started).toFixed(1)} ms`;
+  report(`image uploads (sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}; 5 runs each)`, lines);
+}
+
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   bus: benchBus,
   clickhouse: benchClickHouse,
@@ -507,6 +545,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   analytics: benchAnalytics,
   passwords: benchPasswords,
+  assets: benchAssets,
 };
 
 const selected = process.argv.slice(2);
