@@ -9,18 +9,11 @@ import { createS3Storage } from '../../lib/storage/s3-storage.js';
 import type { ObjectStorage } from '../../lib/storage/object-storage.js';
 import { describeWithService, realServices, testConfig, testLogger } from '../../lib/testing/services.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+import type { Asset } from './assets.service.js';
 import { processImage } from './image.js';
 import * as corpus from './testing/attack-corpus.js';
 
-interface AssetBody {
-  id: string;
-  url: string;
-  contentType: string;
-  size: number;
-  width: number;
-  height: number;
-  status: string;
-}
+type AssetBody = Asset;
 type ErrorBody = { error: { code: string; message: string } };
 
 interface AuditRow {
