@@ -83,6 +83,7 @@ export interface Config {
   /** How long raw analytics events are kept in ClickHouse (the aggregates are kept longer). */
   analyticsRetentionDays: number;
   assets: AssetConfig;
+  github: GitHubConfig;
   /** Tests only: a test that needs a missing service fails instead of skipping. */
   requireServices: boolean;
 }
@@ -97,6 +98,15 @@ export interface AssetConfig {
   quality: number;
   /** Uploads per minute, per user and per address. */
   uploadsPerMinute: number;
+}
+
+export interface GitHubConfig {
+  /** GITHUB_API_URL: GitHub's REST API, or a compatible server (GitHub Enterprise, tests). */
+  apiUrl: string;
+  /** GITHUB_TOKEN: 5,000 requests an hour instead of 60; never logged. */
+  token: string | undefined;
+  /** How often each repository card is refreshed. */
+  syncIntervalMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -361,6 +371,17 @@ const schema = z
         .transform((value) => value ?? 80),
     ),
     ASSET_UPLOADS_PER_MINUTE: perMinuteText(10),
+    GITHUB_API_URL: urlText(['http:', 'https:'], 'https://api.github.com'),
+    GITHUB_TOKEN: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_]{20,255}$/, 'expected a GitHub token such as ghp_… or github_pat_…').optional()),
+    GITHUB_SYNC_INTERVAL_MINUTES: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, 'expected minutes between 5 and 10080 (7 days)')
+        .transform(Number)
+        .refine((minutes) => minutes >= 5 && minutes <= 10_080, 'expected minutes between 5 and 10080 (7 days)')
+        .optional()
+        .transform((value) => value ?? 360),
+    ),
     ANALYTICS_RETENTION_DAYS: optionalText.pipe(
       z
         .string()
@@ -480,6 +501,7 @@ export function parseConfig(env: Env): Config {
       quality: e.ASSET_QUALITY,
       uploadsPerMinute: e.ASSET_UPLOADS_PER_MINUTE,
     },
+    github: { apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''), token: e.GITHUB_TOKEN, syncIntervalMinutes: e.GITHUB_SYNC_INTERVAL_MINUTES },
     requireServices: e.REQUIRE_SERVICES,
   };
 }

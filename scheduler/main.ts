@@ -1,16 +1,29 @@
-// Composition root of the scheduler role: background jobs, connected to PostgreSQL as
-// linkpulse_scheduler (only the grants its jobs need). Each job runs at start and then every
-// interval, one run at a time; a failed run is logged and retried at the next interval. Jobs:
-// - analytics erasure of deleted profiles (analytics-erasure.ts), every 5 minutes;
-// - the asset sweep (asset-sweep.ts), every 15 minutes.
-// The Agenda jobs (GitHub sync) arrive with their issue.
+// Composition root of the scheduler role: Agenda jobs on PostgreSQL (@agendajs/postgres-backend, its
+// table made by migrations/0007), connected as linkpulse_scheduler (only the grants its jobs need).
+// Any number of scheduler processes may run: Agenda locks each job (FOR UPDATE SKIP LOCKED), so a job
+// runs once per due time, and SIGTERM drains the jobs that are running before the role stops.
+//
+// | job | when | what |
+// | github-sync | every GITHUB_SYNC_INTERVAL_MINUTES / 12, at least 5 minutes | refreshes the due repositories (github/sync.ts) |
+// | github-sync-now | queued by the API when a GitHub link is added or refreshed | the same, at once |
+// | analytics-erasure | every 5 minutes | analytics-erasure.ts |
+// | asset-sweep | every 15 minutes | asset-sweep.ts |
+//
+// github-sync runs more often than the interval itself: each repository is due on its own schedule
+// (next_sync_at), so frequent runs spread the requests and pick up per-link overrides and retries.
+import { hostname } from 'node:os';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import { Agenda } from 'agenda';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
+import type { GitHubConfig } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
 import type { Role } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
 import { sweepAssets } from './asset-sweep.js';
+import { createGitHubClient, type GitHubClient } from './github/github-client.js';
+import { runGitHubSync } from './github/sync.js';
 
 export interface SchedulerDeps {
   /** Connected as linkpulse_scheduler. */
@@ -18,49 +31,64 @@ export interface SchedulerDeps {
   clickhouse: ClickHouse;
   storage: ObjectStorage;
   logger: Logger;
+  github: GitHubConfig;
+  /** A stand-in GitHub client (tests); built from `github` otherwise. */
+  githubClient?: GitHubClient;
+  /** How often each process looks for due jobs. */
+  processEveryMs?: number;
 }
 
-interface Job {
-  name: string;
-  intervalMs: number;
-  run(): Promise<unknown>;
-}
+/** The jobs, as Agenda names them. */
+export const JOBS = { githubSync: 'github-sync', githubSyncNow: 'github-sync-now', analyticsErasure: 'analytics-erasure', assetSweep: 'asset-sweep' } as const;
+const DRAIN_TIMEOUT_MS = 20_000;
 
 export function createSchedulerRole(deps: SchedulerDeps): Role {
   const logger = deps.logger.child({ module: 'scheduler' });
-  const jobs: Job[] = [
-    { name: 'analytics-erasure', intervalMs: 5 * 60_000, run: () => eraseQueuedAnalytics({ ...deps, logger }) },
-    { name: 'asset-sweep', intervalMs: 15 * 60_000, run: () => sweepAssets({ ...deps, logger }) },
-  ];
-  const timers = new Map<string, NodeJS.Timeout>();
-  const running = new Set<Promise<void>>();
-  let stopped = false;
-
-  // The next run is scheduled when this one ends, so a slow run never overlaps itself.
-  const schedule = (job: Job) => {
-    const run = job
-      .run()
-      .then(
-        () => undefined,
-        (error: unknown) => logger.error({ err: error, job: job.name }, 'scheduled job failed; retrying at the next run'),
-      )
-      .finally(() => {
-        running.delete(run);
-        if (!stopped) timers.set(job.name, setTimeout(() => schedule(job), job.intervalMs).unref());
-      });
-    running.add(run);
-  };
+  const github = deps.githubClient ?? createGitHubClient({ baseUrl: deps.github.apiUrl, token: deps.github.token });
+  const agenda = new Agenda({
+    // Polling only (processEvery): the backend's LISTEN connection would outlive drain() on a pool it
+    // does not own, and a job due "now" waits at most one poll anyway.
+    backend: new PostgresBackend({ pool: deps.db.pool, ensureSchema: false, disableNotifications: true }),
+    name: `${hostname()}:${process.pid}`,
+    processEvery: deps.processEveryMs ?? 5_000,
+    // A job whose process died is picked up again after this long.
+    defaultLockLifetime: 10 * 60_000,
+    removeOnComplete: true,
+  });
+  const sync = (trigger: 'schedule' | 'now') => runGitHubSync({ db: deps.db, github, logger }, trigger, { intervalMinutes: deps.github.syncIntervalMinutes });
+  // One at a time per job across every process; a failed run is logged and retried at its next time.
+  const define = (name: string, run: () => Promise<unknown>) =>
+    agenda.define(
+      name,
+      async () => {
+        try {
+          await run();
+        } catch (error) {
+          logger.error({ err: error, job: name }, 'scheduled job failed; it runs again at its next time');
+          throw error;
+        }
+      },
+      { concurrency: 1, lockLimit: 1 },
+    );
+  define(JOBS.githubSync, () => sync('schedule'));
+  define(JOBS.githubSyncNow, () => sync('now'));
+  define(JOBS.analyticsErasure, () => eraseQueuedAnalytics({ db: deps.db, clickhouse: deps.clickhouse, logger }));
+  define(JOBS.assetSweep, () => sweepAssets({ db: deps.db, storage: deps.storage, logger }));
 
   return {
     name: 'scheduler',
     routes: [],
     async start() {
-      for (const job of jobs) schedule(job);
+      await agenda.start();
+      const syncEvery = Math.max(5, Math.floor(deps.github.syncIntervalMinutes / 12));
+      await agenda.every(`${syncEvery} minutes`, JOBS.githubSync);
+      await agenda.every('5 minutes', JOBS.analyticsErasure);
+      await agenda.every('15 minutes', JOBS.assetSweep);
+      logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {
-      stopped = true;
-      for (const timer of timers.values()) clearTimeout(timer);
-      await Promise.all(running);
+      const result = await agenda.drain({ timeout: DRAIN_TIMEOUT_MS, closeConnection: false });
+      if (result.timedOut) logger.warn({ running: result.running }, 'scheduler stopped with jobs still running; their locks expire and another process resumes them');
     },
   };
 }

@@ -17,6 +17,8 @@ export interface Database {
   transaction<T>(fn: (client: DbClient) => Promise<T>): Promise<T>;
   /** A dedicated connection (LISTEN, long transactions). The caller must release() it. */
   connect(): Promise<DbClient>;
+  /** The pg Pool itself, for libraries that take one (Agenda's backend); closed by close() only. */
+  readonly pool: pg.Pool;
   stats(): PoolStats;
   healthCheck(name?: string): HealthCheck;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       }
     },
     connect: () => pool.connect(),
+    pool,
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     healthCheck: (name = 'postgres') => ({
       name,

@@ -42,7 +42,7 @@ async function createRoles(
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));
         break;
       case 'scheduler':
-        roles.push(createSchedulerRole({ db: platform.schedulerDb!, clickhouse: platform.clickhouse!, storage: platform.storage!, logger }));
+        roles.push(createSchedulerRole({ db: platform.schedulerDb!, clickhouse: platform.clickhouse!, storage: platform.storage!, github: config.github, logger }));
         break;
       case 'dashboard':
         roles.push(await createDashboardRole(config, { roles: names, readiness }));
