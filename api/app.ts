@@ -116,7 +116,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     ...authRoutes(authService, cookie),
     ...tokenRoutes(createTokensService({ db, credentials, audit })),
     ...profileRoutes(createProfilesService({ db, invalidateProfiles })),
-    ...linkRoutes(createLinksService({ db, invalidateProfiles })),
+    ...linkRoutes(createLinksService({ db, cache, invalidateProfiles })),
     ...publicProfileRoutes(publicProfiles),
     ...analyticsRoutes(createAnalyticsService({ db, clickhouse: deps.clickhouse })),
     ...assetRoutes(createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }), {

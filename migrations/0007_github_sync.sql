@@ -41,6 +41,8 @@ CREATE FUNCTION update_agenda_jobs_updated_at() RETURNS trigger
 CREATE TRIGGER agenda_jobs_updated_at_trigger BEFORE UPDATE ON agenda_jobs
   FOR EACH ROW EXECUTE FUNCTION update_agenda_jobs_updated_at();
 GRANT SELECT, INSERT, UPDATE, DELETE ON agenda_jobs TO linkpulse_scheduler;
+-- The API queues "sync now" (a new GitHub link, a refresh) by inserting a job; nothing more.
+GRANT INSERT (name, next_run_at, data) ON agenda_jobs TO linkpulse_app;
 
 -- When each repository is due, and how its syncs have gone. A repository is due when next_sync_at
 -- has passed and a link still shows it; a run claims due rows by pushing next_sync_at forward (a

@@ -18,6 +18,7 @@ import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import type { GitHubConfig } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
+import { SCHEDULER_JOBS } from '../lib/scheduler-jobs.js';
 import type { Role } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
@@ -38,8 +39,6 @@ export interface SchedulerDeps {
   processEveryMs?: number;
 }
 
-/** The jobs, as Agenda names them. */
-export const JOBS = { githubSync: 'github-sync', githubSyncNow: 'github-sync-now', analyticsErasure: 'analytics-erasure', assetSweep: 'asset-sweep' } as const;
 const DRAIN_TIMEOUT_MS = 20_000;
 
 export function createSchedulerRole(deps: SchedulerDeps): Role {
@@ -70,10 +69,10 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       },
       { concurrency: 1, lockLimit: 1 },
     );
-  define(JOBS.githubSync, () => sync('schedule'));
-  define(JOBS.githubSyncNow, () => sync('now'));
-  define(JOBS.analyticsErasure, () => eraseQueuedAnalytics({ db: deps.db, clickhouse: deps.clickhouse, logger }));
-  define(JOBS.assetSweep, () => sweepAssets({ db: deps.db, storage: deps.storage, logger }));
+  define(SCHEDULER_JOBS.githubSync, () => sync('schedule'));
+  define(SCHEDULER_JOBS.githubSyncNow, () => sync('now'));
+  define(SCHEDULER_JOBS.analyticsErasure, () => eraseQueuedAnalytics({ db: deps.db, clickhouse: deps.clickhouse, logger }));
+  define(SCHEDULER_JOBS.assetSweep, () => sweepAssets({ db: deps.db, storage: deps.storage, logger }));
 
   return {
     name: 'scheduler',
@@ -81,9 +80,9 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     async start() {
       await agenda.start();
       const syncEvery = Math.max(5, Math.floor(deps.github.syncIntervalMinutes / 12));
-      await agenda.every(`${syncEvery} minutes`, JOBS.githubSync);
-      await agenda.every('5 minutes', JOBS.analyticsErasure);
-      await agenda.every('15 minutes', JOBS.assetSweep);
+      await agenda.every(`${syncEvery} minutes`, SCHEDULER_JOBS.githubSync);
+      await agenda.every('5 minutes', SCHEDULER_JOBS.analyticsErasure);
+      await agenda.every('15 minutes', SCHEDULER_JOBS.assetSweep);
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {

@@ -32,8 +32,80 @@ interface AuditRow {
   details: Record<string, unknown>;
 }
 
+const SyncRun = z
+  .object({
+    id: z.string(),
+    trigger: z.enum(['schedule', 'now']),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+    due: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    unavailable: z.number().int(),
+    failed: z.number().int(),
+    requests: z.number().int(),
+    rateLimitRemaining: z.number().int().nullable(),
+    rateLimitReset: z.iso.datetime().nullable(),
+    errors: z.array(z.object({ repository: z.string(), error: z.string() })),
+  })
+  .meta({ id: 'GitHubSyncRun' });
+
+interface SyncRunRow {
+  id: string;
+  trigger: 'schedule' | 'now';
+  started_at: Date;
+  finished_at: Date | null;
+  due: number;
+  updated: number;
+  unchanged: number;
+  unavailable: number;
+  failed: number;
+  requests: number;
+  rate_limit_remaining: number | null;
+  rate_limit_reset: Date | null;
+  errors: { repository: string; error: string }[];
+}
+
 export function adminRoutes(db: Database): RouteSpec[] {
   return [
+    defineRoute({
+      method: 'get',
+      path: '/admin/sync-runs',
+      operationId: 'listGitHubSyncRuns',
+      summary: 'GitHub sync runs, newest first: what was due, updated, unchanged, unavailable or failed, and the rate limit left',
+      tag: 'admin',
+      access: 'admin',
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      responses: { 200: { description: 'Runs', schema: z.object({ runs: z.array(SyncRun) }) } },
+      async handler({ auth, query }) {
+        const rows = await withUser(db, auth!.userId, async (tx) =>
+          (
+            await tx.query<SyncRunRow>(
+              `SELECT id::text, trigger, started_at, finished_at, due, updated, unchanged, unavailable, failed, requests,
+                      rate_limit_remaining, rate_limit_reset, errors
+                 FROM github_sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`,
+              [query.limit],
+            )
+          ).rows,
+        );
+        const runs = rows.map((row) => ({
+          id: row.id,
+          trigger: row.trigger,
+          startedAt: row.started_at.toISOString(),
+          finishedAt: row.finished_at?.toISOString() ?? null,
+          due: row.due,
+          updated: row.updated,
+          unchanged: row.unchanged,
+          unavailable: row.unavailable,
+          failed: row.failed,
+          requests: row.requests,
+          rateLimitRemaining: row.rate_limit_remaining,
+          rateLimitReset: row.rate_limit_reset?.toISOString() ?? null,
+          errors: row.errors,
+        }));
+        return { status: 200, body: { runs } };
+      },
+    }),
     defineRoute({
       method: 'get',
       path: '/admin/audit-log',

@@ -145,6 +145,11 @@ const recipes: Record<string, () => Promise<Call>> = {
   listLinks: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   createLink: async () => ({ client: owner, params: { profileId: profile.id }, body: { title: 'Another link', url: 'https://example.org/' }, status: 201 }),
   updateLink: async () => ({ client: owner, params: { profileId: profile.id, linkId: link.id }, body: { title: 'Renamed' }, status: 200 }),
+  refreshLink: async () => ({
+    client: owner,
+    params: { profileId: profile.id, linkId: (await owner.newLink(profile.id, { url: `https://github.com/octo-org/${uniqueHandle()}` })).id },
+    status: 202,
+  }),
   deleteLink: async () => ({ client: owner, params: { profileId: profile.id, linkId: (await owner.newLink(profile.id)).id }, status: 204 }),
   reorderLinks: async () => {
     // A profile of its own: the request must list every link of the profile, and other calls add links.
@@ -177,6 +182,11 @@ const recipes: Record<string, () => Promise<Call>> = {
   deleteAsset: async () => {
     const user = await harness.newUser();
     return { client: user, params: { assetId: (await user.upload<{ id: string }>('/api/v1/assets', await png(9, 9))).body.id }, status: 204 };
+  },
+  listGitHubSyncRuns: async () => {
+    const admin = await harness.newUser();
+    await grantAdmin(harness, admin.email!);
+    return { client: admin, query: '?limit=5', status: 200 };
   },
   listAuditLog: async () => {
     const admin = await harness.newUser();

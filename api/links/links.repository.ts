@@ -1,6 +1,7 @@
 // SQL for links, always inside withUser(). links.user_id must equal the profile's owner (a composite
 // foreign key) and the caller (RLS), so a link can never be attached to someone else's profile.
 import type { Tx } from '../../lib/postgres/tenant.js';
+import { SCHEDULER_JOBS } from '../../lib/scheduler-jobs.js';
 
 export interface LinkRow {
   id: string;
@@ -14,6 +15,7 @@ export interface LinkRow {
   ends_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  github_repo_id: string | null;
   github_owner: string | null;
   github_name: string | null;
 }
@@ -29,7 +31,7 @@ export interface LinkFields {
 
 const SELECT_LINKS = `
   SELECT l.id, l.profile_id, l.position, l.title, l.url, l.kind, l.enabled, l.starts_at, l.ends_at, l.created_at, l.updated_at,
-         r.owner AS github_owner, r.name AS github_name
+         l.github_repo_id, r.owner AS github_owner, r.name AS github_name
     FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id`;
 
 export async function listLinks(tx: Tx, profileId: string): Promise<LinkRow[]> {
@@ -53,6 +55,18 @@ export async function ensureGithubRepo(tx: Tx, owner: string, name: string): Pro
   await tx.query('INSERT INTO github_repos (owner, name) VALUES ($1, $2) ON CONFLICT ((lower(owner)), (lower(name))) DO NOTHING', [owner, name]);
   const { rows } = await tx.query<{ id: string }>('SELECT id FROM github_repos WHERE lower(owner) = lower($1) AND lower(name) = lower($2)', [owner, name]);
   return rows[0]!.id;
+}
+
+/**
+ * Makes the repository due now and queues the scheduler's github-sync-now job; with onlyIfNew, only
+ * for a repository never synced yet (a card without data).
+ */
+export async function requestGithubSync(tx: Tx, repoId: string, options: { onlyIfNew?: boolean } = {}): Promise<void> {
+  const { rowCount } = await tx.query(
+    `UPDATE github_repos SET next_sync_at = least(next_sync_at, now()) WHERE id = $1${options.onlyIfNew ? ' AND last_synced_at IS NULL' : ''}`,
+    [repoId],
+  );
+  if (rowCount) await tx.query('INSERT INTO agenda_jobs (name, next_run_at, data) VALUES ($1, now(), $2)', [SCHEDULER_JOBS.githubSyncNow, { repository: repoId }]);
 }
 
 export async function insertLink(tx: Tx, link: LinkFields & { profileId: string; userId: string; position: number }): Promise<string> {

@@ -88,6 +88,21 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       },
     }),
     defineRoute({
+      method: 'post',
+      path: '/profiles/:profileId/links/:linkId/refresh',
+      operationId: 'refreshLink',
+      summary: 'Refresh a GitHub link’s card now (stars, description, language…); at most 10 a minute per user',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:write',
+      params: LinkParams,
+      responses: { 202: { description: 'Queued: the card updates within seconds' } },
+      async handler({ auth, params }) {
+        await service.refresh(auth!.userId, params.profileId, params.linkId);
+        return { status: 202 };
+      },
+    }),
+    defineRoute({
       method: 'delete',
       path: '/profiles/:profileId/links/:linkId',
       operationId: 'deleteLink',

@@ -2,11 +2,12 @@
 // (the request must list every link of the profile exactly once), targets validated by link-url.ts.
 // A GitHub repository URL becomes a `github` link tied to the shared github_repos row.
 import { AppError, notFound } from '../../lib/errors.js';
+import type { Cache } from '../../lib/cache/cache.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser, type Tx } from '../../lib/postgres/tenant.js';
 import { getProfile } from '../profiles/profiles.repository.js';
 import { parseLinkTarget } from './link-url.js';
-import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, setLinkOrder, updateLink, type LinkRow } from './links.repository.js';
+import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, requestGithubSync, setLinkOrder, updateLink, type LinkRow } from './links.repository.js';
 
 export const MAX_LINKS = 100;
 
@@ -56,10 +57,15 @@ async function resolveFields(tx: Tx, input: LinkInput) {
   if (!target.ok) throw invalidField('url', target.reason);
   if (input.startsAt && input.endsAt && input.startsAt >= input.endsAt) throw invalidField('endsAt', 'must be after startsAt');
   const githubRepoId = target.github ? await ensureGithubRepo(tx, target.github.owner, target.github.name) : null;
+  // A repository new to us gets its card data within seconds, not at the next scheduled run.
+  if (githubRepoId) await requestGithubSync(tx, githubRepoId, { onlyIfNew: true });
   return { ...input, url: target.url, githubRepoId };
 }
 
-export function createLinksService(deps: { db: Database; invalidateProfiles(handles: string[]): Promise<void> }) {
+/** "Refresh" presses per user and minute: each one costs a GitHub request. */
+export const REFRESHES_PER_MINUTE = 10;
+
+export function createLinksService(deps: { db: Database; cache: Cache; invalidateProfiles(handles: string[]): Promise<void> }) {
   const { db } = deps;
 
   /** Runs a change to a profile's links with the profile locked; drops its cached page after commit. */
@@ -102,6 +108,20 @@ export function createLinksService(deps: { db: Database; invalidateProfiles(hand
         await updateLink(tx, linkId, await resolveFields(tx, merged));
         return toLink((await getLink(tx, profileId, linkId))!);
       }),
+
+    /** Queues a fresh sync of a GitHub link's repository (the card updates within seconds). */
+    async refresh(userId: string, profileId: string, linkId: string): Promise<void> {
+      const { count, resetMs } = await deps.cache.increment(`github-refresh:${userId}`, 60_000);
+      if (count > REFRESHES_PER_MINUTE) {
+        throw new AppError('RATE_LIMIT', `At most ${REFRESHES_PER_MINUTE} refreshes a minute`, { retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)) });
+      }
+      await withUser(db, userId, async (tx) => {
+        const link = await getLink(tx, profileId, linkId);
+        if (!link) throw notFound('No such link');
+        if (!link.github_repo_id) throw invalidField('linkId', 'only GitHub repository links have a card to refresh');
+        await requestGithubSync(tx, link.github_repo_id);
+      });
+    },
 
     remove: (userId: string, profileId: string, linkId: string) =>
       changeLinks(userId, profileId, async (tx) => {
