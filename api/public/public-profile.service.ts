@@ -8,6 +8,10 @@
 // when a schedule ended. CDNs get the same rules in Cache-Control.
 // Concurrent misses for one key share one rebuild (per process). When the cache is down, reads go
 // to PostgreSQL and edits cannot bump generations; entries then expire within STORED_SECONDS.
+// GitHub card data is written by the scheduler, which cannot bump generations (it may not know
+// which profiles show a repository): a page with a card still waiting for its first sync is fresh
+// for PENDING_CARD_SECONDS only, so a new card fills within seconds; synced cards (refreshed every
+// few hours) follow the normal freshness.
 import { assetPath } from '../assets/assets.service.js';
 import { createHash } from 'node:crypto';
 import type { Cache } from '../../lib/cache/cache.js';
@@ -20,6 +24,7 @@ const FRESH_SECONDS = 60;
 const STORED_SECONDS = 5 * 60;
 /** Unknown handles are cached too (briefly), so scanning for handles does not reach PostgreSQL. */
 const MISSING_SECONDS = 30;
+const PENDING_CARD_SECONDS = 3;
 const GENERATION_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface PublicRepository {
@@ -127,7 +132,8 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
       .update(JSON.stringify(body ?? null))
       .digest('base64url')
       .slice(0, 27)}"`;
-    const lifetimeEnd = now() + (body ? FRESH_SECONDS : MISSING_SECONDS) * 1000;
+    const pendingCard = body?.links.some((link) => link.repository?.status === 'pending') ?? false;
+    const lifetimeEnd = now() + (body ? (pendingCard ? PENDING_CARD_SECONDS : FRESH_SECONDS) : MISSING_SECONDS) * 1000;
     const freshUntil = Math.min(lifetimeEnd, ...endsAt);
     return { page: { body, etag }, freshUntil, staleAllowed: freshUntil === lifetimeEnd };
   };
