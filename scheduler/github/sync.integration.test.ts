@@ -179,6 +179,30 @@ describe('GitHub sync', () => {
     await owner("UPDATE github_sync_runs SET rate_limit_reset = now() WHERE rate_limit_reset > now() + interval '1 minute'");
   });
 
+  it('survives a GitHub outage and slow answers: cards keep their last data, and the next run catches up', async () => {
+    github = await startFakeGitHub();
+    const names = await linkRepositories('outage', 3);
+    await runGitHubSync({ db: schedulerDb, github: client(), logger: testLogger, ...noSleep }, 'schedule', settings);
+    const before = await repositories(names);
+    github.update('octo-org', 'outage-0', { stars: 500 });
+    await makeDue(names);
+    github.faults.transientRate = 1;
+    const down = await runGitHubSync({ db: schedulerDb, github: client(), logger: testLogger, ...noSleep }, 'schedule', settings);
+    expect(down).toMatchObject({ due: 3, updated: 0, failed: 3, requests: 9 });
+    expect((await repositories(names)).map((row) => [row.status, row.stars, row.description])).toEqual(before.map((row) => [row.status, row.stars, row.description]));
+    // Answers slower than the client's timeout count as failures too.
+    github.faults.transientRate = 0;
+    github.faults.slowMs = 300;
+    await makeDue(names);
+    const slow = await runGitHubSync({ db: schedulerDb, github: createGitHubClient({ baseUrl: github.url, timeoutMs: 50 }), logger: testLogger, ...noSleep }, 'schedule', settings);
+    expect(slow).toMatchObject({ updated: 0, failed: 3 });
+    github.faults.slowMs = 0;
+    await makeDue(names);
+    const back = await runGitHubSync({ db: schedulerDb, github: client(), logger: testLogger, ...noSleep }, 'schedule', settings);
+    expect(back).toMatchObject({ updated: 1, unchanged: 2, failed: 0 });
+    expect((await repositories(['outage-0']))[0]!.stars).toBe(500);
+  });
+
   it('never fetches one repository twice for one due time, however many runs go at once', async () => {
     github = await startFakeGitHub();
     const names = await linkRepositories('parallel', 30);
