@@ -15,15 +15,27 @@ export interface LinkRow {
   ends_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  sync_interval_minutes: number | null;
   github_repo_id: string | null;
   github_owner: string | null;
   github_name: string | null;
+  github_status: 'pending' | 'ok' | 'unavailable' | null;
+  github_description: string | null;
+  github_language: string | null;
+  github_language_color: string | null;
+  github_stars: number | null;
+  github_forks: number | null;
+  github_topics: string[] | null;
+  github_pushed_at: Date | null;
+  github_synced_at: Date | null;
 }
 
 export interface LinkFields {
   title: string;
   url: string;
   githubRepoId: string | null;
+  /** Minutes between refreshes of the repository's card; null: the global interval. */
+  syncIntervalMinutes: number | null;
   enabled: boolean;
   startsAt: Date | null;
   endsAt: Date | null;
@@ -31,7 +43,10 @@ export interface LinkFields {
 
 const SELECT_LINKS = `
   SELECT l.id, l.profile_id, l.position, l.title, l.url, l.kind, l.enabled, l.starts_at, l.ends_at, l.created_at, l.updated_at,
-         l.github_repo_id, r.owner AS github_owner, r.name AS github_name
+         l.sync_interval_minutes, l.github_repo_id, r.owner AS github_owner, r.name AS github_name, r.status AS github_status,
+         r.description AS github_description, r.primary_language AS github_language, r.language_color AS github_language_color,
+         r.stars AS github_stars, r.forks AS github_forks, r.topics AS github_topics, r.pushed_at AS github_pushed_at,
+         r.last_synced_at AS github_synced_at
     FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id`;
 
 export async function listLinks(tx: Tx, profileId: string): Promise<LinkRow[]> {
@@ -71,8 +86,8 @@ export async function requestGithubSync(tx: Tx, repoId: string, options: { onlyI
 
 export async function insertLink(tx: Tx, link: LinkFields & { profileId: string; userId: string; position: number }): Promise<string> {
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO links (profile_id, user_id, position, title, url, kind, github_repo_id, enabled, starts_at, ends_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    `INSERT INTO links (profile_id, user_id, position, title, url, kind, github_repo_id, enabled, starts_at, ends_at, sync_interval_minutes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
     [
       link.profileId,
       link.userId,
@@ -84,6 +99,7 @@ export async function insertLink(tx: Tx, link: LinkFields & { profileId: string;
       link.enabled,
       link.startsAt,
       link.endsAt,
+      link.syncIntervalMinutes,
     ],
   );
   return rows[0]!.id;
@@ -91,8 +107,9 @@ export async function insertLink(tx: Tx, link: LinkFields & { profileId: string;
 
 export async function updateLink(tx: Tx, linkId: string, link: LinkFields): Promise<void> {
   await tx.query(
-    `UPDATE links SET title = $2, url = $3, kind = $4, github_repo_id = $5, enabled = $6, starts_at = $7, ends_at = $8 WHERE id = $1`,
-    [linkId, link.title, link.url, link.githubRepoId ? 'github' : 'url', link.githubRepoId, link.enabled, link.startsAt, link.endsAt],
+    `UPDATE links SET title = $2, url = $3, kind = $4, github_repo_id = $5, enabled = $6, starts_at = $7, ends_at = $8, sync_interval_minutes = $9
+      WHERE id = $1`,
+    [linkId, link.title, link.url, link.githubRepoId ? 'github' : 'url', link.githubRepoId, link.enabled, link.startsAt, link.endsAt, link.syncIntervalMinutes],
   );
 }
 

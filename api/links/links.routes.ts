@@ -10,6 +10,7 @@ const Instant = z.iso
   .transform((value) => new Date(value))
   .nullable();
 const Title = z.string().trim().min(1).max(100);
+const SyncInterval = z.number().int().min(5).max(10_080).nullable().describe('Minutes between refreshes of a GitHub card (5 to 10080); null: the global interval');
 const Url = z.string().max(MAX_URL_LENGTH + 64).describe('http(s) only; normalised; no credentials; javascript:/data: rejected');
 
 const Link = z
@@ -20,7 +21,23 @@ const Link = z
     title: z.string(),
     url: z.string(),
     kind: z.enum(['url', 'github']),
-    github: z.object({ owner: z.string(), name: z.string() }).nullable(),
+    github: z
+      .object({
+        owner: z.string(),
+        name: z.string(),
+        status: z.enum(['pending', 'ok', 'unavailable']),
+        description: z.string().nullable(),
+        language: z.string().nullable(),
+        languageColor: z.string().nullable(),
+        stars: z.number().int().nullable(),
+        forks: z.number().int().nullable(),
+        topics: z.array(z.string()),
+        pushedAt: z.iso.datetime().nullable(),
+        lastSyncedAt: z.iso.datetime().nullable(),
+      })
+      .nullable()
+      .describe('The repository card of a GitHub link, as last synced'),
+    syncIntervalMinutes: z.number().int().nullable(),
     enabled: z.boolean(),
     startsAt: z.iso.datetime().nullable(),
     endsAt: z.iso.datetime().nullable(),
@@ -61,6 +78,7 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       body: z.strictObject({
         title: Title,
         url: Url,
+        syncIntervalMinutes: SyncInterval.default(null),
         enabled: z.boolean().default(true),
         startsAt: Instant.default(null),
         endsAt: Instant.default(null),
@@ -80,7 +98,14 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       scope: 'profiles:write',
       params: LinkParams,
       body: z
-        .strictObject({ title: Title.optional(), url: Url.optional(), enabled: z.boolean().optional(), startsAt: Instant.optional(), endsAt: Instant.optional() })
+        .strictObject({
+          title: Title.optional(),
+          url: Url.optional(),
+          syncIntervalMinutes: SyncInterval.optional(),
+          enabled: z.boolean().optional(),
+          startsAt: Instant.optional(),
+          endsAt: Instant.optional(),
+        })
         .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change'),
       responses: { 200: { description: 'The updated link', schema: Link } },
       async handler({ auth, params, body }) {

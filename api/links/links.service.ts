@@ -11,6 +11,21 @@ import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLink
 
 export const MAX_LINKS = 100;
 
+export interface GitHubCard {
+  owner: string;
+  name: string;
+  /** pending: not synced yet; unavailable: deleted or private on GitHub (the last data is kept). */
+  status: 'pending' | 'ok' | 'unavailable';
+  description: string | null;
+  language: string | null;
+  languageColor: string | null;
+  stars: number | null;
+  forks: number | null;
+  topics: string[];
+  pushedAt: string | null;
+  lastSyncedAt: string | null;
+}
+
 export interface Link {
   id: string;
   profileId: string;
@@ -18,7 +33,8 @@ export interface Link {
   title: string;
   url: string;
   kind: 'url' | 'github';
-  github: { owner: string; name: string } | null;
+  github: GitHubCard | null;
+  syncIntervalMinutes: number | null;
   enabled: boolean;
   startsAt: string | null;
   endsAt: string | null;
@@ -29,6 +45,7 @@ export interface Link {
 export interface LinkInput {
   title: string;
   url: string;
+  syncIntervalMinutes: number | null;
   enabled: boolean;
   startsAt: Date | null;
   endsAt: Date | null;
@@ -41,7 +58,23 @@ const toLink = (row: LinkRow): Link => ({
   title: row.title,
   url: row.url,
   kind: row.kind,
-  github: row.github_owner && row.github_name ? { owner: row.github_owner, name: row.github_name } : null,
+  github:
+    row.github_owner && row.github_name
+      ? {
+          owner: row.github_owner,
+          name: row.github_name,
+          status: row.github_status ?? 'pending',
+          description: row.github_description,
+          language: row.github_language,
+          languageColor: row.github_language_color,
+          stars: row.github_stars,
+          forks: row.github_forks,
+          topics: row.github_topics ?? [],
+          pushedAt: row.github_pushed_at?.toISOString() ?? null,
+          lastSyncedAt: row.github_synced_at?.toISOString() ?? null,
+        }
+      : null,
+  syncIntervalMinutes: row.sync_interval_minutes,
   enabled: row.enabled,
   startsAt: row.starts_at?.toISOString() ?? null,
   endsAt: row.ends_at?.toISOString() ?? null,
@@ -101,6 +134,7 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
         const merged: LinkInput = {
           title: changes.title ?? current.title,
           url: changes.url ?? current.url,
+          syncIntervalMinutes: changes.syncIntervalMinutes === undefined ? current.sync_interval_minutes : changes.syncIntervalMinutes,
           enabled: changes.enabled ?? current.enabled,
           startsAt: changes.startsAt === undefined ? current.starts_at : changes.startsAt,
           endsAt: changes.endsAt === undefined ? current.ends_at : changes.endsAt,

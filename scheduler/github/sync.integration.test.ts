@@ -93,6 +93,17 @@ describe('GitHub sync', () => {
     expect(github.requests.slice(-3).map((request) => request.status)).toEqual([304, 304, 304]);
   });
 
+  it('refreshes a repository as often as the most frequent of its links asks', async () => {
+    github = await startFakeGitHub();
+    github.add({ owner: 'octo-org', name: 'often', description: null, language: null, stars: 0, forks: 0, topics: [], pushedAt: '2026-11-20T10:00:00Z' });
+    const link = await creator.post<{ syncIntervalMinutes: number }>(`/api/v1/profiles/${profileId}/links`, { title: 'often', url: 'https://github.com/octo-org/often', syncIntervalMinutes: 5 });
+    expect(link.body.syncIntervalMinutes).toBe(5);
+    expect((await creator.post(`/api/v1/profiles/${profileId}/links`, { title: 'bad', url: 'https://github.com/octo-org/often', syncIntervalMinutes: 2 })).status).toBe(400);
+    await runGitHubSync({ db: schedulerDb, github: client(), logger: testLogger, ...noSleep }, 'schedule', settings);
+    const [row] = await owner<{ minutes: number }>("SELECT extract(epoch FROM next_sync_at - last_synced_at) / 60 AS minutes FROM github_repos WHERE name = 'often'");
+    expect(Number(row!.minutes)).toBeCloseTo(5, 0);
+  });
+
   it('follows a rename, and keeps the last known data of a deleted repository, marked unavailable', async () => {
     github = await startFakeGitHub();
     const names = await linkRepositories('moves', 2);
