@@ -29,13 +29,15 @@ async function owner<T>(sql: string, values: unknown[] = []): Promise<T[]> {
   }
 }
 
-/** Creates the repositories on the fake GitHub and links to them on the profile; all due now. */
+/** Creates the repositories on the fake GitHub and links to them on a new creator's profile; all due now. */
 async function linkRepositories(prefix: string, count: number): Promise<string[]> {
+  const user = await harness.newUser();
+  const profile = (await user.newProfile({ published: true })).id;
   const names: string[] = [];
   for (let i = 0; i < count; i++) {
     const name = `${prefix}-${i}`;
     github.add({ owner: 'octo-org', name, description: `Repository ${i}`, language: 'TypeScript', stars: i, forks: 1, topics: ['linkpulse'], pushedAt: '2026-11-20T10:00:00Z' });
-    const link = await creator.post(`/api/v1/profiles/${profileId}/links`, { title: name, url: `https://github.com/octo-org/${name}` });
+    const link = await user.post(`/api/v1/profiles/${profile}/links`, { title: name, url: `https://github.com/octo-org/${name}` });
     expect(link.status).toBe(201);
     names.push(name);
   }
@@ -78,9 +80,8 @@ describe('GitHub sync', () => {
       ['basic-2', 'ok', 2, 'Repository 2', '#3178c6'],
     ]);
     // The card's data on the public page comes from PostgreSQL only.
-    const page = await harness.client().get<{ links: { repository: { stars: number; status: string; lastSyncedAt: string } | null }[] }>(
-      `/api/v1/public/profiles/${(await creator.get<{ handle: string }>(`/api/v1/profiles/${profileId}`)).body.handle}`,
-    );
+    const [published] = await owner<{ handle: string }>("SELECT p.handle FROM profiles p JOIN links l ON l.profile_id = p.id WHERE l.title = 'basic-0'");
+    const page = await harness.client().get<{ links: { repository: { stars: number; status: string; lastSyncedAt: string } | null }[] }>(`/api/v1/public/profiles/${published!.handle}`);
     expect(page.body.links.filter((link) => link.repository?.status === 'ok')).toHaveLength(3);
 
     // Not due again until the interval passes.
@@ -102,6 +103,29 @@ describe('GitHub sync', () => {
     await runGitHubSync({ db: schedulerDb, github: client(), logger: testLogger, ...noSleep }, 'schedule', settings);
     const [row] = await owner<{ minutes: number }>("SELECT extract(epoch FROM next_sync_at - last_synced_at) / 60 AS minutes FROM github_repos WHERE name = 'often'");
     expect(Number(row!.minutes)).toBeCloseTo(5, 0);
+  });
+
+  it('sizes its claims to the budget GitHub reports: all of them with a token, 55 an hour without', async () => {
+    // A fresh process knows no budget and claims 60 first; the answers then show 5,000 and it goes on.
+    github = await startFakeGitHub();
+    const many = await linkRepositories('budget', 70);
+    const run = await runGitHubSync({ db: schedulerDb, github: client(), logger: testLogger, ...noSleep }, 'schedule', settings);
+    expect(run).toMatchObject({ due: 70, updated: 70, requests: 70, pausedUntil: null });
+    await github.close();
+
+    // Unauthenticated: 60 an hour. The run spends all but the reserve, then waits for the reset.
+    github = await startFakeGitHub({ limit: 60 });
+    for (const name of many) github.add({ owner: 'octo-org', name, description: null, language: null, stars: 7, forks: 0, topics: [], pushedAt: '2026-11-21T00:00:00Z' });
+    await makeDue(many);
+    await owner("UPDATE github_repos SET etag = NULL WHERE name = ANY($1)", [many]);
+    // A fresh deployment: no budget recorded by earlier runs.
+    await owner('UPDATE github_sync_runs SET rate_limit_reset = NULL');
+    const limited = await runGitHubSync({ db: schedulerDb, github: createGitHubClient({ baseUrl: github.url }), logger: testLogger, ...noSleep }, 'schedule', settings);
+    expect(limited.requests).toBe(55);
+    expect(limited.pausedUntil).not.toBeNull();
+    expect(github.rateLimit().remaining).toBe(5);
+    // (End the pause, so the next test starts with a usable limit.)
+    await owner("UPDATE github_sync_runs SET rate_limit_reset = now() WHERE rate_limit_reset > now()");
   });
 
   it('follows a rename, and keeps the last known data of a deleted repository, marked unavailable', async () => {

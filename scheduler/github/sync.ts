@@ -105,24 +105,26 @@ export async function runGitHubSync(deps: SyncDeps, trigger: 'schedule' | 'now',
   );
   const recorded = last[0]?.reset && last[0].remaining !== null ? { remaining: last[0].remaining, resetAt: last[0].reset } : undefined;
   const live = (limit: { remaining: number; resetAt: Date } | undefined) => (limit && limit.resetAt.getTime() > now() ? limit : undefined);
-  const current = live(github.rateLimit()) ?? live(recorded);
-  const budget = current ? current.remaining - reserve : github.rateLimit() || recorded ? Number.MAX_SAFE_INTEGER : UNKNOWN_BUDGET;
-
-  let claimed: ClaimedRepository[] = [];
-  if (pausedUntil || (budget <= 0 && current)) {
-    run.pausedUntil = pausedUntil ?? current!.resetAt;
-  } else {
-    const { rows } = await db.query<ClaimedRepository>(
-      `UPDATE github_repos r SET next_sync_at = $2
-        WHERE r.id IN (SELECT id FROM github_repos c
-                        WHERE c.next_sync_at <= $1 AND EXISTS (SELECT 1 FROM links l WHERE l.github_repo_id = c.id)
-                        ORDER BY c.next_sync_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING r.id, r.owner, r.name, r.etag, r.sync_failures,
-                  (SELECT min(l.sync_interval_minutes) FROM links l WHERE l.github_repo_id = r.id) AS interval_minutes`,
-      [started, new Date(now() + LEASE_MS), Math.min(maxPerRun, budget)],
-    );
-    claimed = rows;
-  }
+  /** Requests this run may still send: the freshest known budget minus the reserve. */
+  const budget = () => {
+    const current = live(github.rateLimit()) ?? live(recorded);
+    if (current) return { requests: current.remaining - reserve, resetAt: current.resetAt };
+    // A window that has passed is full again; before GitHub has told us anything, assume the least.
+    return { requests: github.rateLimit() || recorded ? Number.MAX_SAFE_INTEGER : UNKNOWN_BUDGET - reserve, resetAt: undefined };
+  };
+  // Claims the next due repositories (the lease keeps every other run off them).
+  const claim = async (limit: number) =>
+    (
+      await db.query<ClaimedRepository>(
+        `UPDATE github_repos r SET next_sync_at = $2
+          WHERE r.id IN (SELECT id FROM github_repos c
+                          WHERE c.next_sync_at <= $1 AND EXISTS (SELECT 1 FROM links l WHERE l.github_repo_id = c.id)
+                          ORDER BY c.next_sync_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED)
+          RETURNING r.id, r.owner, r.name, r.etag, r.sync_failures,
+                    (SELECT min(l.sync_interval_minutes) FROM links l WHERE l.github_repo_id = r.id) AS interval_minutes`,
+        [started, new Date(now() + LEASE_MS), limit],
+      )
+    ).rows;
 
   const nextSyncAt = (repository: ClaimedRepository) => new Date(now() + (repository.interval_minutes ?? intervalMinutes) * 60_000);
 
@@ -204,22 +206,38 @@ export async function runGitHubSync(deps: SyncDeps, trigger: 'schedule' | 'now',
   // waits for the reset before sending anything).
   const release = (repository: ClaimedRepository) => db.query('UPDATE github_repos SET next_sync_at = $2 WHERE id = $1', [repository.id, started]);
 
-  const queue = [...claimed];
-  const worker = async () => {
-    for (let repository = queue.shift(); repository; repository = queue.shift()) {
-      if (run.pausedUntil) {
-        await release(repository);
-        continue;
+  const processAll = async (claimed: ClaimedRepository[]) => {
+    const queue = [...claimed];
+    const worker = async () => {
+      for (let repository = queue.shift(); repository; repository = queue.shift()) {
+        if (run.pausedUntil) {
+          await release(repository);
+          continue;
+        }
+        try {
+          await store(repository, await fetchWithRetries(repository));
+        } catch (error) {
+          if (error instanceof StopRun) await release(repository);
+          else await fail(repository, error);
+        }
       }
-      try {
-        await store(repository, await fetchWithRetries(repository));
-      } catch (error) {
-        if (error instanceof StopRun) await release(repository);
-        else await fail(repository, error);
-      }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, worker));
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, claimed.length)) }, worker));
+
+  // Rounds of claims sized to the budget: the first answers tell a fresh process what GitHub allows.
+  if (pausedUntil) run.pausedUntil = pausedUntil;
+  for (let processed = 0; !run.pausedUntil && processed < maxPerRun; ) {
+    const allowed = budget();
+    if (allowed.requests <= 0) {
+      run.pausedUntil = allowed.resetAt ?? null;
+      break;
+    }
+    const claimed = await claim(Math.min(maxPerRun - processed, allowed.requests));
+    if (claimed.length === 0) break;
+    processed += claimed.length;
+    await processAll(claimed);
+  }
 
   const rateLimit = github.rateLimit();
   await db.query(
