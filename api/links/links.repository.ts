@@ -2,8 +2,9 @@
 // foreign key) and the caller (RLS), so a link can never be attached to someone else's profile.
 import type { Tx } from '../../lib/postgres/tenant.js';
 import { SCHEDULER_JOBS } from '../../lib/scheduler-jobs.js';
+import { CARD_COLUMNS, type CardColumns } from './github-card.js';
 
-export interface LinkRow {
+export interface LinkRow extends CardColumns {
   id: string;
   profile_id: string;
   position: number;
@@ -17,17 +18,6 @@ export interface LinkRow {
   updated_at: Date;
   sync_interval_minutes: number | null;
   github_repo_id: string | null;
-  github_owner: string | null;
-  github_name: string | null;
-  github_status: 'pending' | 'ok' | 'unavailable' | null;
-  github_description: string | null;
-  github_language: string | null;
-  github_language_color: string | null;
-  github_stars: number | null;
-  github_forks: number | null;
-  github_topics: string[] | null;
-  github_pushed_at: Date | null;
-  github_synced_at: Date | null;
 }
 
 export interface LinkFields {
@@ -43,10 +33,7 @@ export interface LinkFields {
 
 const SELECT_LINKS = `
   SELECT l.id, l.profile_id, l.position, l.title, l.url, l.kind, l.enabled, l.starts_at, l.ends_at, l.created_at, l.updated_at,
-         l.sync_interval_minutes, l.github_repo_id, r.owner AS github_owner, r.name AS github_name, r.status AS github_status,
-         r.description AS github_description, r.primary_language AS github_language, r.language_color AS github_language_color,
-         r.stars AS github_stars, r.forks AS github_forks, r.topics AS github_topics, r.pushed_at AS github_pushed_at,
-         r.last_synced_at AS github_synced_at
+         l.sync_interval_minutes, l.github_repo_id, ${CARD_COLUMNS}
     FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id`;
 
 export async function listLinks(tx: Tx, profileId: string): Promise<LinkRow[]> {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id } from '../http/schemas.js';
+import { GitHubCard } from './github-card.js';
 import { MAX_URL_LENGTH } from './link-url.js';
 import { MAX_LINKS, type LinksService } from './links.service.js';
 
@@ -21,22 +22,7 @@ const Link = z
     title: z.string(),
     url: z.string(),
     kind: z.enum(['url', 'github']),
-    github: z
-      .object({
-        owner: z.string(),
-        name: z.string(),
-        status: z.enum(['pending', 'ok', 'unavailable']),
-        description: z.string().nullable(),
-        language: z.string().nullable(),
-        languageColor: z.string().nullable(),
-        stars: z.number().int().nullable(),
-        forks: z.number().int().nullable(),
-        topics: z.array(z.string()),
-        pushedAt: z.iso.datetime().nullable(),
-        lastSyncedAt: z.iso.datetime().nullable(),
-      })
-      .nullable()
-      .describe('The repository card of a GitHub link, as last synced'),
+    github: GitHubCard.nullable().describe('The repository card of a GitHub link, as last synced'),
     syncIntervalMinutes: z.number().int().nullable(),
     enabled: z.boolean(),
     startsAt: z.iso.datetime().nullable(),

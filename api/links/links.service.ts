@@ -6,25 +6,11 @@ import type { Cache } from '../../lib/cache/cache.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser, type Tx } from '../../lib/postgres/tenant.js';
 import { getProfile } from '../profiles/profiles.repository.js';
+import { toGitHubCard, type GitHubCard } from './github-card.js';
 import { parseLinkTarget } from './link-url.js';
 import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, requestGithubSync, setLinkOrder, updateLink, type LinkRow } from './links.repository.js';
 
 export const MAX_LINKS = 100;
-
-export interface GitHubCard {
-  owner: string;
-  name: string;
-  /** pending: not synced yet; unavailable: deleted or private on GitHub (the last data is kept). */
-  status: 'pending' | 'ok' | 'unavailable';
-  description: string | null;
-  language: string | null;
-  languageColor: string | null;
-  stars: number | null;
-  forks: number | null;
-  topics: string[];
-  pushedAt: string | null;
-  lastSyncedAt: string | null;
-}
 
 export interface Link {
   id: string;
@@ -58,22 +44,7 @@ const toLink = (row: LinkRow): Link => ({
   title: row.title,
   url: row.url,
   kind: row.kind,
-  github:
-    row.github_owner && row.github_name
-      ? {
-          owner: row.github_owner,
-          name: row.github_name,
-          status: row.github_status ?? 'pending',
-          description: row.github_description,
-          language: row.github_language,
-          languageColor: row.github_language_color,
-          stars: row.github_stars,
-          forks: row.github_forks,
-          topics: row.github_topics ?? [],
-          pushedAt: row.github_pushed_at?.toISOString() ?? null,
-          lastSyncedAt: row.github_synced_at?.toISOString() ?? null,
-        }
-      : null,
+  github: toGitHubCard(row),
   syncIntervalMinutes: row.sync_interval_minutes,
   enabled: row.enabled,
   startsAt: row.starts_at?.toISOString() ?? null,

@@ -1,6 +1,7 @@
 // Reads for anonymous visitors, inside asVisitor(): as linkpulse_public, RLS shows only published
 // profiles and their enabled, in-window links, and column grants only the fields a page shows.
 import type { Tx } from '../../lib/postgres/tenant.js';
+import { CARD_COLUMNS, type CardColumns } from '../links/github-card.js';
 import type { ProfileRow } from '../profiles/profiles.repository.js';
 
 export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name' | 'bio' | 'avatar_asset_id' | 'theme' | 'accent_color' | 'updated_at'> & {
@@ -8,23 +9,12 @@ export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name'
   avatar_key: string | null;
 };
 
-export interface PublicLinkRow {
+export interface PublicLinkRow extends CardColumns {
   id: string;
   title: string;
   url: string;
   kind: 'url' | 'github';
   ends_at: Date | null;
-  repo_owner: string | null;
-  repo_name: string | null;
-  repo_description: string | null;
-  repo_language: string | null;
-  repo_language_color: string | null;
-  repo_stars: number | null;
-  repo_forks: number | null;
-  repo_topics: string[] | null;
-  repo_pushed_at: Date | null;
-  repo_status: 'pending' | 'ok' | 'unavailable' | null;
-  repo_synced_at: Date | null;
 }
 
 export async function findPublishedProfile(tx: Tx, handle: string): Promise<PublicProfileRow | undefined> {
@@ -39,11 +29,7 @@ export async function findPublishedProfile(tx: Tx, handle: string): Promise<Publ
 
 export async function listLiveLinks(tx: Tx, profileId: string): Promise<PublicLinkRow[]> {
   const { rows } = await tx.query<PublicLinkRow>(
-    `SELECT l.id, l.title, l.url, l.kind, l.ends_at,
-            r.owner AS repo_owner, r.name AS repo_name, r.description AS repo_description,
-            r.primary_language AS repo_language, r.language_color AS repo_language_color,
-            r.stars AS repo_stars, r.forks AS repo_forks, r.topics AS repo_topics,
-            r.pushed_at AS repo_pushed_at, r.status AS repo_status, r.last_synced_at AS repo_synced_at
+    `SELECT l.id, l.title, l.url, l.kind, l.ends_at, ${CARD_COLUMNS}
        FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id
       WHERE l.profile_id = $1
       ORDER BY l.position`,

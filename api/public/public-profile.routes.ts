@@ -1,34 +1,21 @@
 // /api/v1/public/profiles/:handle: a published profile with its live links, for the page renderer
 // and anyone else. Cacheable by CDNs (s-maxage + stale-while-revalidate) and revalidated by ETag.
 import { z } from 'zod';
+import { GitHubCard } from '../links/github-card.js';
 import { notFound } from '../../lib/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { HANDLE_PATTERN, Profile } from '../profiles/profiles.routes.js';
 import type { PublicProfiles } from './public-profile.service.js';
 
 
-const Repository = z
-  .object({
-    owner: z.string(),
-    name: z.string(),
-    description: z.string().nullable(),
-    language: z.string().nullable(),
-    languageColor: z.string().nullable(),
-    stars: z.number().int().nullable(),
-    forks: z.number().int().nullable(),
-    topics: z.array(z.string()),
-    pushedAt: z.iso.datetime().nullable(),
-    status: z.enum(['pending', 'ok', 'unavailable']),
-    lastSyncedAt: z.iso.datetime().nullable(),
-  })
-  .meta({ id: 'PublicRepository' });
+
 
 const PublicProfile = z
   .object({
     profile: Profile.pick({ id: true, handle: true, displayName: true, bio: true, avatarAssetId: true, theme: true, accentColor: true, updatedAt: true }).extend({
       avatarUrl: z.string().nullable().describe('/assets/<sha256> of the avatar image'),
     }),
-    links: z.array(z.object({ id: z.uuid(), title: z.string(), url: z.string(), kind: z.enum(['url', 'github']), repository: Repository.nullable() })),
+    links: z.array(z.object({ id: z.uuid(), title: z.string(), url: z.string(), kind: z.enum(['url', 'github']), repository: GitHubCard.nullable() })),
   })
   .meta({ id: 'PublicProfile' });
 

@@ -18,7 +18,8 @@ import type { Cache } from '../../lib/cache/cache.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { asVisitor } from '../../lib/postgres/tenant.js';
-import { findPublishedProfile, listLiveLinks, type PublicLinkRow } from './public-profile.repository.js';
+import { toGitHubCard, type GitHubCard } from '../links/github-card.js';
+import { findPublishedProfile, listLiveLinks } from './public-profile.repository.js';
 
 const FRESH_SECONDS = 60;
 const STORED_SECONDS = 5 * 60;
@@ -26,20 +27,6 @@ const STORED_SECONDS = 5 * 60;
 const MISSING_SECONDS = 30;
 const PENDING_CARD_SECONDS = 3;
 const GENERATION_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
-
-export interface PublicRepository {
-  owner: string;
-  name: string;
-  description: string | null;
-  language: string | null;
-  languageColor: string | null;
-  stars: number | null;
-  forks: number | null;
-  topics: string[];
-  pushedAt: string | null;
-  status: 'pending' | 'ok' | 'unavailable';
-  lastSyncedAt: string | null;
-}
 
 export interface PublicProfile {
   profile: {
@@ -54,7 +41,7 @@ export interface PublicProfile {
     accentColor: string;
     updatedAt: string;
   };
-  links: { id: string; title: string; url: string; kind: 'url' | 'github'; repository: PublicRepository | null }[];
+  links: { id: string; title: string; url: string; kind: 'url' | 'github'; repository: GitHubCard | null }[];
 }
 
 export interface PublicProfilePage {
@@ -85,22 +72,6 @@ export interface PublicProfiles {
   invalidate(handles: readonly string[]): Promise<void>;
 }
 
-function toRepository(row: PublicLinkRow): PublicRepository | null {
-  if (row.kind !== 'github' || !row.repo_owner || !row.repo_name) return null;
-  return {
-    owner: row.repo_owner,
-    name: row.repo_name,
-    description: row.repo_description,
-    language: row.repo_language,
-    languageColor: row.repo_language_color,
-    stars: row.repo_stars,
-    forks: row.repo_forks,
-    topics: row.repo_topics ?? [],
-    pushedAt: row.repo_pushed_at?.toISOString() ?? null,
-    status: row.repo_status ?? 'pending',
-    lastSyncedAt: row.repo_synced_at?.toISOString() ?? null,
-  };
-}
 
 export function createPublicProfiles(deps: { db: Database; cache: Cache; logger: Logger; now?: () => number }): PublicProfiles {
   const logger = deps.logger.child({ module: 'public-profiles' });
@@ -124,7 +95,7 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
           accentColor: profile.accent_color,
           updatedAt: profile.updated_at.toISOString(),
         },
-        links: links.map((link) => ({ id: link.id, title: link.title, url: link.url, kind: link.kind, repository: toRepository(link) })),
+        links: links.map((link) => ({ id: link.id, title: link.title, url: link.url, kind: link.kind, repository: link.kind === 'github' ? toGitHubCard(link) : null })),
       };
       return { body: page, endsAt: links.flatMap((link) => (link.ends_at ? [link.ends_at.getTime()] : [])) };
     });
