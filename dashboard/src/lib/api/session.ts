@@ -1,0 +1,30 @@
+// What every creator page loads first: who is signed in (with the CSRF token their changes need) and
+// their profiles. The pages render these states the same way.
+export interface ProfileSummary {
+  id: string;
+  handle: string;
+  displayName: string;
+  avatarAssetId: string | null;
+}
+
+export type Session =
+  | { state: 'loading' }
+  | { state: 'signed-out' }
+  | { state: 'failed'; message: string }
+  | { state: 'ready'; csrfToken: string; profiles: ProfileSummary[] };
+
+export async function loadSession(): Promise<Session> {
+  const me = await fetch('/api/v1/auth/me');
+  if (me.status === 401) return { state: 'signed-out' };
+  const profiles = await fetch('/api/v1/profiles');
+  const failed = [me, profiles].find((response) => !response.ok);
+  if (failed) return { state: 'failed', message: `Could not load your profiles (HTTP ${failed.status})` };
+  const { csrfToken } = (await me.json()) as { csrfToken: string };
+  return { state: 'ready', csrfToken, profiles: ((await profiles.json()) as { profiles: ProfileSummary[] }).profiles };
+}
+
+/** The API's error message of a failed response (the error envelope), or a plain description. */
+export async function errorMessage(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+  return body?.error?.message ?? `The request failed (HTTP ${response.status})`;
+}
