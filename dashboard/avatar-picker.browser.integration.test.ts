@@ -3,7 +3,7 @@
 // leaves the browser, the upload shows progress, the avatar lands on the profile, and a file the
 // server refuses shows the server's own message.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -11,40 +11,25 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { zipArchive } from '../api/assets/testing/attack-corpus.js';
 import { ApiClient } from '../api/testing/api-harness.js';
-import { parseConfig } from '../lib/config.js';
 import { withUser } from '../lib/postgres/tenant.js';
-import { startProcess, type RunningProcess } from '../lib/runtime/start.js';
-import { freePort } from '../lib/testing/ports.js';
 import { describeWithService } from '../lib/testing/services.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, signedInPage, startSite, type Site } from '../lib/testing/site.js';
 
 describeWithService('the avatar picker in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
-  let dataDir: string;
-  let running: RunningProcess;
+  let site: Site;
   let browser: Browser;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-avatar-'));
-    // Embedded PostgreSQL runs as an unprivileged user when tests run as root.
-    await chmod(dataDir, 0o755);
-    // PUBLIC_URL must be the origin the browser uses (CSRF checks compare them), so the port is chosen first.
-    const port = String(await freePort());
-    running = await startProcess(
-      parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: port, PUBLIC_URL: `http://localhost:${port}`, LOG_LEVEL: 'silent' }),
-      ['api', 'dashboard'],
-      { installSignalHandlers: false },
-    );
+    site = await startSite('avatar', ['api', 'dashboard']);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
-    await running?.stop('test finished');
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await site?.stop();
   });
 
   it('compresses in the browser, uploads with progress, sets the avatar, and shows the server’s refusals', async () => {
-    const origin = `http://localhost:${new URL(running.url).port}`;
+    const { origin } = site;
     const creator = await new ApiClient(origin, origin).signUpAndLogIn();
     const profile = await creator.newProfile({ published: true });
 
@@ -58,14 +43,7 @@ describeWithService('the avatar picker in Chromium', { configured: existsSync(CH
     const archive = path.join(files, 'avatar.png');
     await writeFile(archive, zipArchive());
 
-    const context = await browser.newContext();
-    const [name, value] = creator.cookie!.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: origin }]);
-    const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
-    });
+    const { page, cspViolations, close } = await signedInPage(browser, origin, creator);
     let uploads = 0;
     page.on('request', (request) => {
       if (request.url().endsWith('/api/v1/assets') && request.method() === 'POST') uploads++;
@@ -87,7 +65,7 @@ describeWithService('the avatar picker in Chromium', { configured: existsSync(CH
     expect(progress.length).toBeGreaterThan(0);
     const updated = await creator.get<{ avatarAssetId: string }>(`/api/v1/profiles/${profile.id}`);
     // What left the browser, as the server received it: a WebP of 1024 px, far smaller than the photo.
-    const { rows } = await withUser(running.platform.db!, creator.userId!, (tx) =>
+    const { rows } = await withUser(site.running.platform.db!, creator.userId!, (tx) =>
       tx.query<{ validation: { uploadBytes: number; input: { type: string; width: number; height: number } } }>('SELECT validation FROM assets WHERE id = $1', [updated.body.avatarAssetId]),
     );
     const received = rows[0]!.validation;
@@ -103,8 +81,8 @@ describeWithService('the avatar picker in Chromium', { configured: existsSync(CH
     await page.getByLabel('Choose an image').setInputFiles(archive);
     await page.getByRole('alert').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('alert').textContent()).toMatch(/Upload a PNG, JPEG, WebP, GIF or AVIF image \(this file is application\/zip\)/);
-    expect(violations).toEqual([]);
-    await context.close();
+    expect(cspViolations).toEqual([]);
+    await close();
     await rm(files, { recursive: true, force: true });
   }, 90_000);
 });

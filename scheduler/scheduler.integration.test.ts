@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, startApiHarness, type ApiHarness } from '../api/testing/api-harness.js';
-import { parseConfig } from '../lib/config.js';
-import { startProcess, type RunningProcess } from '../lib/runtime/start.js';
 import { linkpulse, runningUrl, type CliProcess } from '../lib/testing/cli-process.js';
-import { freePort } from '../lib/testing/ports.js';
+import { startSite } from '../lib/testing/site.js';
 import { waitFor } from '../lib/testing/wait-for.js';
 import { startFakeGitHub, type FakeGitHub } from './github/testing/fake-github.js';
 
@@ -80,22 +78,10 @@ describe('scheduler role', () => {
 
   it('fills a new GitHub link’s card within seconds in a whole process on embedded defaults', async () => {
     github = await startFakeGitHub();
-    const port = await freePort();
     github.add({ owner: 'linkpulse', name: 'cards', description: 'Live repository cards', language: 'TypeScript', stars: 42, forks: 7, topics: ['analytics'], pushedAt: '2026-11-23T08:00:00Z' });
-    const running: RunningProcess = await startProcess(
-      parseConfig({
-        DATA_DIR: await dataDirectory('cards'),
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        PUBLIC_URL: `http://localhost:${port}`,
-        LOG_LEVEL: 'silent',
-        GITHUB_API_URL: github.url,
-      }),
-      ['api', 'scheduler'],
-      { installSignalHandlers: false },
-    );
-    cleanups.push(() => running.stop('test finished'));
-    const origin = `http://localhost:${port}`;
+    const site = await startSite('cards', ['api', 'scheduler'], { GITHUB_API_URL: github.url });
+    cleanups.push(() => site.stop());
+    const { origin } = site;
     const creator = await new ApiClient(origin, origin).signUpAndLogIn();
     const profile = await creator.newProfile({ published: true });
     const started = Date.now();

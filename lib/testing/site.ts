@@ -1,0 +1,53 @@
+// A whole Linkpulse process on embedded defaults at an origin a browser (or a same-origin client)
+// can use: PUBLIC_URL must be that origin, since CSRF checks compare them, so the port is chosen
+// first. And a Chromium page signed in as a creator, collecting CSP violations.
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { ApiClient } from '../../api/testing/api-harness.js';
+import { parseConfig, type Env } from '../config.js';
+import type { RoleName } from '../runtime/role.js';
+import { startProcess, type RunningProcess } from '../runtime/start.js';
+import { freePort } from './ports.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface Site {
+  /** http://localhost:<port>, the process's PUBLIC_URL. */
+  origin: string;
+  running: RunningProcess;
+  stop(): Promise<void>;
+}
+
+export async function startSite(label: string, roles: readonly RoleName[], env: Env = {}): Promise<Site> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), `linkpulse-${label}-`));
+  // Embedded PostgreSQL runs as an unprivileged user when tests run as root.
+  await chmod(dataDir, 0o755);
+  const port = String(await freePort());
+  const origin = `http://localhost:${port}`;
+  const running = await startProcess(parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: port, PUBLIC_URL: origin, LOG_LEVEL: 'silent', ...env }), roles, {
+    installSignalHandlers: false,
+  });
+  return {
+    origin,
+    running,
+    async stop() {
+      await running.stop('test finished');
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A page whose browser carries the creator's session cookie; cspViolations fills as the page runs. */
+export async function signedInPage(browser: Browser, origin: string, creator: ApiClient): Promise<{ page: Page; cspViolations: string[]; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const [name, value] = creator.cookie!.split('=') as [string, string];
+  await context.addCookies([{ name, value, url: origin }]);
+  const page = await context.newPage();
+  const cspViolations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return { page, cspViolations, close: () => context.close() };
+}
