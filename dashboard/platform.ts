@@ -1,5 +1,6 @@
 // What dashboard/main.ts hands to SvelteKit as `event.platform` on every request: the running
 // process's services, so pages read them directly instead of calling back over HTTP.
+import type { PublicProfiles } from '../api/public/public-profile.service.js';
 import type { ReadinessReport } from '../lib/health.js';
 
 export interface DashboardPlatform {
@@ -7,4 +8,8 @@ export interface DashboardPlatform {
   roles: readonly string[];
   /** Dependency health, as /readyz reports it. */
   readiness(): Promise<ReadinessReport>;
+  /** Published profiles as visitors see them, from the cache (PostgreSQL on a miss). */
+  publicProfiles: Pick<PublicProfiles, 'get'>;
+  /** Where profile pages load the tracker from (served by the ingest role). */
+  trackerUrl: string;
 }

@@ -1,6 +1,7 @@
 // Composition root of the ingest role: the tracking beacon (POST /e) and the redirect (GET /r/:linkId).
 // Start-up loads link targets and salts before any route is served; shutdown flushes events that
 // are still waiting for their batch.
+import { serveTracker } from './tracker/serve.js';
 import { TOPICS } from '../lib/bus/topics.js';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import type { Cache } from '../lib/cache/cache.js';
@@ -44,6 +45,7 @@ export function createIngestRole(config: Pick<Config, 'publicUrl' | 'trustProxy'
     routes: [
       { name: '/e', prefix: '/e', handler: handlers.beacon },
       { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
+      { name: '/t.js', prefix: '/t.js', handler: serveTracker },
     ],
     async start() {
       await Promise.all([links.start(), salts.start()]);

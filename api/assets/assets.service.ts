@@ -13,10 +13,9 @@ import type { ObjectStorage } from '../../lib/storage/object-storage.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { UploadRefused, type UploadedFile } from '../http/upload.js';
 import { deleteAsset, getAsset, listAssets, reserveAsset, setAssetStatus, storageUsed, type AssetRow } from './assets.repository.js';
+import { assetPath, IMMUTABLE } from './asset-url.js';
 import { ImageRejected, processImage } from './image.js';
 
-/** Content-addressed objects never change: any cache may keep them for a year. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const STORAGE_RETRY_SECONDS = 30;
 
 export interface Asset {
@@ -30,9 +29,6 @@ export interface Asset {
   status: AssetRow['status'];
   createdAt: string;
 }
-
-/** The path an object is served at (the key without its folder). */
-export const assetPath = (objectKey: string) => `/${objectKey}`;
 
 const toAsset = (row: AssetRow): Asset => ({
   id: row.id,

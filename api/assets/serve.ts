@@ -10,7 +10,7 @@ import { sendError } from '../../lib/http/responses.js';
 import type { Logger } from '../../lib/logger.js';
 import type { HttpHandler } from '../../lib/runtime/role.js';
 import type { ObjectStorage } from '../../lib/storage/object-storage.js';
-import { IMMUTABLE } from './assets.service.js';
+import { IMMUTABLE } from './asset-url.js';
 
 const PATH = /^\/assets\/([0-9a-f]{64})$/;
 const IMAGE_TYPES = new Set(['image/webp', 'image/avif']);

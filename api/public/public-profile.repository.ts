@@ -4,7 +4,7 @@ import type { Tx } from '../../lib/postgres/tenant.js';
 import { CARD_COLUMNS, type CardColumns } from '../links/github-card.js';
 import type { ProfileRow } from '../profiles/profiles.repository.js';
 
-export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name' | 'bio' | 'avatar_asset_id' | 'theme' | 'accent_color' | 'updated_at'> & {
+export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name' | 'bio' | 'avatar_asset_id' | 'theme' | 'accent_color' | 'respect_gpc' | 'updated_at'> & {
   /** The avatar's object key, when it has a stored one. */
   avatar_key: string | null;
 };
@@ -19,7 +19,7 @@ export interface PublicLinkRow extends CardColumns {
 
 export async function findPublishedProfile(tx: Tx, handle: string): Promise<PublicProfileRow | undefined> {
   const { rows } = await tx.query<PublicProfileRow>(
-    `SELECT p.id, p.handle, p.display_name, p.bio, p.avatar_asset_id, p.theme, p.accent_color, p.updated_at, a.object_key AS avatar_key
+    `SELECT p.id, p.handle, p.display_name, p.bio, p.avatar_asset_id, p.theme, p.accent_color, p.respect_gpc, p.updated_at, a.object_key AS avatar_key
        FROM profiles p LEFT JOIN assets a ON a.id = p.avatar_asset_id
       WHERE p.handle = $1`,
     [handle],

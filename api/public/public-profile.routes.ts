@@ -12,7 +12,7 @@ import type { PublicProfiles } from './public-profile.service.js';
 
 const PublicProfile = z
   .object({
-    profile: Profile.pick({ id: true, handle: true, displayName: true, bio: true, avatarAssetId: true, theme: true, accentColor: true, updatedAt: true }).extend({
+    profile: Profile.pick({ id: true, handle: true, displayName: true, bio: true, avatarAssetId: true, theme: true, accentColor: true, respectGpc: true, updatedAt: true }).extend({
       avatarUrl: z.string().nullable().describe('/assets/<sha256> of the avatar image'),
     }),
     links: z.array(z.object({ id: z.uuid(), title: z.string(), url: z.string(), kind: z.enum(['url', 'github']), repository: GitHubCard.nullable() })),

@@ -12,7 +12,7 @@
 // which profiles show a repository): a page with a card still waiting for its first sync is fresh
 // for PENDING_CARD_SECONDS only, so a new card fills within seconds; synced cards (refreshed every
 // few hours) follow the normal freshness.
-import { assetPath } from '../assets/assets.service.js';
+import { assetPath } from '../assets/asset-url.js';
 import { createHash } from 'node:crypto';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { Logger } from '../../lib/logger.js';
@@ -39,6 +39,8 @@ export interface PublicProfile {
     avatarUrl: string | null;
     theme: 'auto' | 'light' | 'dark';
     accentColor: string;
+    /** Whether the page's tracker honours Global Privacy Control. */
+    respectGpc: boolean;
     updatedAt: string;
   };
   links: { id: string; title: string; url: string; kind: 'url' | 'github'; repository: GitHubCard | null }[];
@@ -93,6 +95,7 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
           avatarUrl: profile.avatar_key ? assetPath(profile.avatar_key) : null,
           theme: profile.theme,
           accentColor: profile.accent_color,
+          respectGpc: profile.respect_gpc,
           updatedAt: profile.updated_at.toISOString(),
         },
         links: links.map((link) => ({ id: link.id, title: link.title, url: link.url, kind: link.kind, repository: link.kind === 'github' ? toGitHubCard(link) : null })),

@@ -10,7 +10,12 @@ export interface TrackerScript {
   source: string;
   /** For script-src: 'sha256-…'. */
   cspHash: string;
+  /** Where pages load it from: /t.js?v=<hash prefix>, so it can be cached for a year. */
+  url: string;
 }
+
+/** Served by the ingest role (ingest/tracker/serve.ts). */
+export const TRACKER_PATH = '/t.js';
 
 let cached: TrackerScript | undefined;
 
@@ -24,7 +29,9 @@ export function trackerScript(): TrackerScript {
     .map((line) => line.replace(/^\s+/, ''))
     .join('\n')
     .trim();
-  cached = { source, cspHash: `'sha256-${createHash('sha256').update(source).digest('base64')}'` };
+  const digest = createHash('sha256').update(source);
+  const hex = digest.copy().digest('hex');
+  cached = { source, cspHash: `'sha256-${digest.digest('base64')}'`, url: `${TRACKER_PATH}?v=${hex.slice(0, 16)}` };
   return cached;
 }
 

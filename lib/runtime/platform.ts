@@ -42,7 +42,7 @@ const ROLE_NEEDS: Record<RoleName, Partial<PlatformNeeds>> = {
   api: { postgres: true, clickhouse: true, cache: true, storage: true },
   consumers: { bus: true, clickhouse: true },
   scheduler: { postgres: true, schedulerPostgres: true, clickhouse: true, storage: true },
-  dashboard: { cache: true },
+  dashboard: { postgres: true, cache: true },
 };
 
 export function needsOf(roles: readonly RoleName[], config: Pick<Config, 'kafka'>): PlatformNeeds {

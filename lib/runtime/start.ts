@@ -4,6 +4,8 @@ import { createApiRole } from '../../api/main.js';
 import { createConsumersRole } from '../../consumers/main.js';
 import { createDashboardRole } from '../../dashboard/main.js';
 import { createIngestRole } from '../../ingest/main.js';
+import { trackerScript } from '../../ingest/tracker/tracker-script.js';
+import { createPublicProfiles } from '../../api/public/public-profile.service.js';
 import { createSchedulerRole } from '../../scheduler/main.js';
 import type { Config } from '../config.js';
 import { runHealthChecks, type ReadinessReport } from '../health.js';
@@ -45,7 +47,14 @@ async function createRoles(
         roles.push(createSchedulerRole({ db: platform.schedulerDb!, clickhouse: platform.clickhouse!, storage: platform.storage!, github: config.github, logger }));
         break;
       case 'dashboard':
-        roles.push(await createDashboardRole(config, { roles: names, readiness }));
+        roles.push(
+          await createDashboardRole(config, {
+            roles: names,
+            readiness,
+            publicProfiles: createPublicProfiles({ db: platform.db!, cache: platform.cache!, logger }),
+            trackerUrl: trackerScript().url,
+          }),
+        );
         break;
     }
   }

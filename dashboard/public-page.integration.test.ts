@@ -1,0 +1,85 @@
+// The public profile page over HTTP, from a whole process (ingest, api, dashboard on embedded
+// defaults): server-rendered HTML with no script but the tracker, links through /r/<id>, Open
+// Graph and canonical tags, a strict CSP, CDN caching headers, 404 for unknown handles, and the
+// short /:handle form redirected.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../api/testing/api-harness.js';
+import { startSite, type Site } from '../lib/testing/site.js';
+
+let site: Site;
+let creator: ApiClient;
+let profile: { id: string; handle: string };
+let links: { id: string }[];
+
+beforeAll(async () => {
+  site = await startSite('public-page', ['ingest', 'api', 'dashboard']);
+  creator = await new ApiClient(site.origin, site.origin).signUpAndLogIn();
+  profile = await creator.newProfile({ published: true, bio: 'Building <things> & tools', accentColor: '#0f766e', theme: 'dark' });
+  links = [
+    await creator.newLink(profile.id, { title: 'My blog', url: 'https://example.com/blog' }),
+    await creator.newLink(profile.id, { title: 'Linkpulse', url: 'https://github.com/linkpulse/linkpulse' }),
+  ];
+}, 120_000);
+afterAll(async () => {
+  await site?.stop();
+});
+
+describe('the public profile page', () => {
+  it('renders the profile on the server, with the tracker as its only script', async () => {
+    const response = await fetch(`${site.origin}/@${profile.handle}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    // Escaped: the creator's text never becomes markup.
+    expect(html).toContain('Building &lt;things');
+    expect(html).not.toContain('<things>');
+    expect(html).toContain(`href="/r/${links[0]!.id}"`);
+    expect(html).toContain(`data-lp-link="${links[0]!.id}"`);
+    expect(html).toContain('data-lp-content');
+    expect(html).toContain('aria-label="linkpulse/linkpulse on GitHub"');
+    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((match) => match[0]);
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]).toMatch(new RegExp(`^<script src="/t\\.js\\?v=[0-9a-f]{16}" data-profile="${profile.id}" data-gpc="1" defer>$`));
+    expect(html).toContain(`<link rel="canonical" href="${site.origin}/@${profile.handle}"`);
+    expect(html).toContain('<meta property="og:title"');
+    expect(html).toContain('<meta name="twitter:card" content="summary"');
+    expect(html).toMatch(/class="page theme-dark[ "]/);
+  });
+
+  it('sends a strict CSP and caching a CDN can follow', async () => {
+    const response = await fetch(`${site.origin}/@${profile.handle}`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/script-src 'self'/);
+    expect(csp).not.toContain('unsafe-inline');
+    // A card is still waiting for GitHub (no scheduler here): the page stays fresh only briefly.
+    expect(response.headers.get('cache-control')).toMatch(/^public, max-age=0, s-maxage=\d+, stale-while-revalidate=\d+$/);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('etag')).toMatch(/^"/);
+  });
+
+  it('serves the accent colour as a stylesheet and the tracker as a versioned script', async () => {
+    const theme = await fetch(`${site.origin}/@${profile.handle}/theme.css`);
+    expect(theme.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(await theme.text()).toBe(':root{--accent:#0f766e}\n');
+    const html = await (await fetch(`${site.origin}/@${profile.handle}`)).text();
+    const src = /<script src="([^"]+)"/.exec(html)![1]!;
+    const tracker = await fetch(`${site.origin}${src}`);
+    expect(tracker.status).toBe(200);
+    expect(tracker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(tracker.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await tracker.text()).toContain('sendBeacon');
+  });
+
+  it('answers 404 for unknown and unpublished handles, and redirects the short and the mixed-case forms', async () => {
+    expect((await fetch(`${site.origin}/@no-such-handle`)).status).toBe(404);
+    const hidden = await creator.newProfile({ published: false });
+    const unpublished = await fetch(`${site.origin}/@${hidden.handle}`);
+    expect(unpublished.status).toBe(404);
+    expect(await unpublished.text()).toContain('Nothing here');
+    const short = await fetch(`${site.origin}/${profile.handle}`, { redirect: 'manual' });
+    expect({ status: short.status, location: short.headers.get('location') }).toEqual({ status: 301, location: `/@${profile.handle}` });
+    const mixed = await fetch(`${site.origin}/@${profile.handle.toUpperCase()}`, { redirect: 'manual' });
+    expect({ status: mixed.status, location: mixed.headers.get('location') }).toEqual({ status: 301, location: `/@${profile.handle}` });
+  });
+});
