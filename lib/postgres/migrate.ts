@@ -93,10 +93,20 @@ export async function migratePostgres(options: PostgresMigrationOptions): Promis
       applied.push(...(await run(name)).map((migration) => migration.name));
       if (!asLogin) await client.query('RESET ROLE');
     }
-    for (const [role, password] of Object.entries(options.loginPasswords ?? {})) {
-      if (!password) continue;
-      const secret = /^[\x20-\x7e]+$/.test(password) ? scramVerifier(password) : password;
-      await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} WITH LOGIN PASSWORD ${client.escapeLiteral(secret)}`);
+    // Processes starting together all set the logins' passwords: one at a time (concurrent ALTER ROLE
+    // of one role fails with "tuple concurrently updated").
+    await client.query('BEGIN');
+    try {
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended('linkpulse:login-passwords', 0))");
+      for (const [role, password] of Object.entries(options.loginPasswords ?? {})) {
+        if (!password) continue;
+        const secret = /^[\x20-\x7e]+$/.test(password) ? scramVerifier(password) : password;
+        await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} WITH LOGIN PASSWORD ${client.escapeLiteral(secret)}`);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
     }
     if (applied.length > 0) logger.info({ applied }, 'PostgreSQL migrations applied');
     return applied;
