@@ -1,0 +1,70 @@
+// The creator's first steps in headless Chromium, on a whole process with embedded defaults: sign up,
+// land on the dashboard, create a page (the handle check says it is free), open it, log out, log
+// back in; no console error and no CSP violation on any page.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithService } from '../lib/testing/services.js';
+import { CHROMIUM, startSite, type Site } from '../lib/testing/site.js';
+import { uniqueName } from '../lib/testing/wait-for.js';
+
+describeWithService('the creator’s first steps in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
+  let site: Site;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    site = await startSite('creator-flow', ['api', 'dashboard']);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await site?.stop();
+  });
+
+  it('signs up, creates and opens a page, logs out and back in', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    const email = `${uniqueName('flow')}@example.com`;
+    const password = 'a long enough passphrase';
+    const handle = `flow-${Date.now().toString(36)}`;
+
+    await page.goto(`${site.origin}/signup`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel(/^Password/).fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${site.origin}/dashboard`);
+    await page.getByText('No page yet').waitFor();
+
+    await page.getByLabel(/^Handle/).fill(handle);
+    await page.getByText(`@${handle} is free.`).waitFor();
+    await page.getByLabel('Display name').fill('Flow Tester');
+    await page.getByRole('button', { name: 'Create page' }).click();
+    await page.getByRole('link', { name: `@${handle}` }).click();
+    await page.waitForURL(`${site.origin}/@${handle}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Flow Tester');
+
+    await page.goto(`${site.origin}/dashboard`);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${site.origin}/login`);
+    await page.goto(`${site.origin}/dashboard`);
+    await page.getByText('to see your pages').waitFor();
+
+    await page.goto(`${site.origin}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('a wrong passphrase!');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').waitFor();
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${site.origin}/dashboard`);
+    await page.getByRole('link', { name: `@${handle}` }).waitFor();
+    // The failed login's 401 is the only error the console may show.
+    expect(problems.filter((problem) => !/401/.test(problem))).toEqual([]);
+    await context.close();
+  }, 90_000);
+});
