@@ -13,6 +13,9 @@ export type Session =
   | { state: 'failed'; message: string }
   | { state: 'ready'; csrfToken: string; profiles: ProfileSummary[] };
 
+/** A session a page can work with. */
+export type ReadySession = Extract<Session, { state: 'ready' }>;
+
 export async function loadSession(): Promise<Session> {
   const me = await fetch('/api/v1/auth/me');
   if (me.status === 401) return { state: 'signed-out' };
