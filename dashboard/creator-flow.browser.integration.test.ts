@@ -1,6 +1,7 @@
 // The creator's first steps in headless Chromium, on a whole process with embedded defaults: sign up,
 // land on the dashboard, create a page (the handle check says it is free), open it, log out, log
-// back in; no console error and no CSP violation on any page.
+// back in, manage a token, change the password, delete the account; no console error and no CSP
+// violation on any page.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
     await site?.stop();
   });
 
-  it('signs up, creates and opens a page, logs out and back in', async () => {
+  it('signs up, creates and opens a page, logs out and back in, uses the settings, deletes the account', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const problems: string[] = [];
@@ -63,7 +64,29 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${site.origin}/dashboard`);
     await page.getByRole('link', { name: `@${handle}` }).waitFor();
-    // The failed login's 401 is the only error the console may show.
+
+    // Settings: a token (its secret shown once), revoked; a new password; then the account deleted.
+    await page.getByRole('link', { name: 'Account settings' }).click();
+    await page.getByLabel('Token name').fill('CI');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    expect(await page.locator('.secret code').textContent()).toMatch(/^lp_pat_/);
+    await page.getByRole('button', { name: 'Revoke CI' }).click();
+    await page.getByText('· revoked').waitFor();
+    const newPassword = 'an even longer passphrase';
+    await page.getByLabel('Current password').fill(password);
+    await page.getByLabel(/^New password/).fill(newPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(newPassword);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await page.waitForURL(`${site.origin}/signup`);
+    await page.goto(`${site.origin}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(newPassword);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').waitFor();
+
+    // The failed logins' 401s are the only errors the console may show.
     expect(problems.filter((problem) => !/401/.test(problem))).toEqual([]);
     await context.close();
   }, 90_000);
