@@ -61,7 +61,7 @@ describe('the public profile page', () => {
   it('serves the accent colour as a stylesheet and the tracker as a versioned script', async () => {
     const theme = await fetch(`${site.origin}/@${profile.handle}/theme.css`);
     expect(theme.headers.get('content-type')).toMatch(/^text\/css/);
-    expect(await theme.text()).toBe(':root{--accent:#0f766e}\n');
+    expect(await theme.text()).toBe(':root{--accent:#0f766e;--on-accent:#ffffff}\n');
     const html = await (await fetch(`${site.origin}/@${profile.handle}`)).text();
     const src = /<script src="([^"]+)"/.exec(html)![1]!;
     const tracker = await fetch(`${site.origin}${src}`);
