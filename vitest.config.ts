@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The SvelteKit app's $lib, for unit tests of its modules (dashboard/src/lib/**/*.test.ts).
+  resolve: { alias: { $lib: fileURLToPath(new URL('dashboard/src/lib', import.meta.url)) } },
   test: {
     include: ['{lib,ingest,api,consumers,scheduler,dashboard,scripts,bench}/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dashboard/build/**', 'dashboard/.svelte-kit/**'],
