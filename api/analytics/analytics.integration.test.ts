@@ -15,7 +15,15 @@ const NOW = Date.UTC(2026, 10, 24, 12);
 const COUNTRIES = ['DE', 'US', 'JP'];
 const DEVICES = ['desktop', 'mobile', 'tablet'] as const;
 const BROWSERS = ['Firefox', 'Chrome', 'Safari'];
-const CHANNELS = ['direct', 'github', 'hacker_news'] as const;
+const CHANNELS = ['direct', 'github', 'hacker_news', 'referral'] as const;
+/** Referring domains per channel, as the consumers store them ('' = none: direct, or tagged by UTM only). */
+const CHANNEL_REFERRERS: Record<(typeof CHANNELS)[number], readonly string[]> = {
+  direct: [''],
+  github: ['github.com', 'gist.github.com', ''],
+  hacker_news: ['news.ycombinator.com', ''],
+  referral: ['blog.example.org', 'dev.example_site.net'],
+};
+const REFERRERS = [...new Set(Object.values(CHANNEL_REFERRERS).flat())].filter((domain) => domain !== '');
 
 let engine: TestClickHouse | undefined;
 let clickhouse: ClickHouse;
@@ -41,6 +49,7 @@ function generate(count: number): AnalyticsRow[] {
     const roll = next();
     const eventType = roll < 0.6 ? 'view' : roll < 0.85 ? 'click' : 'click_position';
     const bot = next() < 0.05;
+    const channel = pick(CHANNELS);
     return {
       event_id: randomUUID(),
       event_type: eventType,
@@ -59,8 +68,8 @@ function generate(count: number): AnalyticsRow[] {
       device: pick(DEVICES),
       browser: pick(BROWSERS),
       os: 'Linux',
-      referrer_domain: '',
-      channel: pick(CHANNELS),
+      referrer_domain: pick(CHANNEL_REFERRERS[channel]),
+      channel,
       utm_source: '',
       utm_medium: '',
       utm_campaign: '',
@@ -78,6 +87,7 @@ interface Filters {
   device?: string;
   browser?: string;
   channel?: string;
+  referrer?: string;
   link?: string;
 }
 
@@ -93,6 +103,7 @@ function rowsInScope(from: number, to: number, filters: Filters) {
       (!filters.device || row.device === filters.device) &&
       (!filters.browser || row.browser === filters.browser) &&
       (!filters.channel || row.channel === filters.channel) &&
+      (!filters.referrer || row.referrer_domain === filters.referrer) &&
       (!filters.link || row.event_type === 'view' || row.link_id === filters.link),
   );
 }
@@ -162,11 +173,16 @@ describe('analytics API', () => {
     const next = random(7);
     const maybe = <T>(values: readonly T[]) => (next() < 0.5 ? undefined : values[Math.floor(next() * values.length)]);
     const pick = <T>(values: readonly T[]) => values[Math.floor(next() * values.length)]!;
-    for (let round = 0; round < 25; round++) {
+    for (let round = 0; round < 30; round++) {
       // Random millisecond ends, so a range has whole days, whole hours and partial hours at both ends.
       const from = NOW - Math.floor(next() * 10 * DAY);
       const to = from + Math.floor(next() * 6 * DAY) + 3_600_000;
-      const filters: Filters = { country: maybe(COUNTRIES), device: maybe(DEVICES), browser: maybe(BROWSERS), channel: maybe(CHANNELS), link: maybe(linkIds) };
+      // Every sixth round a referrer alone (perhaps with a link), which the aggregates answer; the
+      // other rounds combine filters at random, which mostly needs raw rows.
+      const filters: Filters =
+        round % 6 === 5
+          ? { referrer: pick(REFERRERS), link: maybe(linkIds) }
+          : { country: maybe(COUNTRIES), device: maybe(DEVICES), browser: maybe(BROWSERS), channel: maybe(CHANNELS), referrer: maybe(REFERRERS), link: maybe(linkIds) };
       const params = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...filters };
       const context = JSON.stringify(params);
       const inScope = rowsInScope(from, to, filters);
@@ -213,6 +229,7 @@ describe('analytics API', () => {
         ['devices', 'devices', 'device'],
         ['devices', 'browsers', 'browser'],
         ['referrers', 'channels', 'channel'],
+        ['referrers', 'referrers', 'referrer_domain'],
       ] as const) {
         const breakdown = await owner.get<{ tables: Record<string, { values: Record<string, string>; views: number; visitors: number; clicks: number }[]> }>(
           `/api/v1/profiles/${profileId}/analytics/${endpoint}${query(params)}`,
@@ -237,14 +254,33 @@ describe('analytics API', () => {
     const range = query({ from: new Date(firstDay).toISOString(), to: new Date(firstDay + 5 * DAY).toISOString() });
     const read = () =>
       Promise.all(
-        ['summary', 'timeseries', 'links', 'geo', 'devices', 'referrers'].map(async (endpoint) => {
-          const response = await owner.get<Record<string, unknown>>(`/api/v1/profiles/${archived}/analytics/${endpoint}${range}${endpoint === 'timeseries' ? '&interval=week' : ''}`);
-          return { endpoint, body: response.body };
+        [
+          'summary',
+          'timeseries?interval=week',
+          'links',
+          'geo',
+          'devices',
+          'referrers',
+          // A referrer alone is one dimension of dimension_stats_daily, like the other single filters.
+          'summary?referrer=github.com',
+          'timeseries?interval=day&referrer=github.com',
+          'links?referrer=github.com',
+          'export?data=daily&format=ndjson&referrer=github.com',
+        ].map(async (endpoint) => {
+          const [path, extra] = endpoint.split('?');
+          const response = await owner.get<Record<string, unknown>>(`/api/v1/profiles/${archived}/analytics/${path}${range}${extra ? `&${extra}` : ''}`);
+          if (path !== 'summary' || !extra) return { endpoint, body: response.body };
+          // Time to click lives in link_stats only: a filtered summary reads it from the raw rows.
+          const { medianTimeToClickMs: _fromRawRows, ...current } = (response.body as { current: Record<string, unknown> }).current;
+          return { endpoint, body: { ...response.body, current } };
         }),
       );
     const before = await read();
     const summary = before[0]!.body as { current: { views: number; clicks: number } };
     expect(summary.current.views).toBeGreaterThan(0);
+    const referred = before[6]!.body as { current: { views: number; clicks: number } };
+    expect(referred.current.views).toBeGreaterThan(0);
+    expect(referred.current.views).toBeLessThan(summary.current.views);
 
     // As if the raw rows had expired (ANALYTICS_RETENTION_DAYS): the same figures, now from the aggregates alone.
     await clickhouse.command('DELETE FROM events WHERE profile_id = {profile:UUID}', { profile: archived });
@@ -253,6 +289,8 @@ describe('analytics API', () => {
     // Filters on two dimensions, and UTM source × medium × campaign, need raw rows: nothing is left for them.
     const combined = await owner.get<{ current: { views: number } }>(`/api/v1/profiles/${archived}/analytics/summary${range}&country=DE&device=mobile`);
     expect(combined.body.current.views).toBe(0);
+    const referredCombined = await owner.get<{ current: { views: number } }>(`/api/v1/profiles/${archived}/analytics/summary${range}&referrer=github.com&channel=github`);
+    expect(referredCombined.body.current.views).toBe(0);
     const utm = await owner.get<{ tables: { sources: unknown[]; combinations: unknown[] } }>(`/api/v1/profiles/${archived}/analytics/utm${range}`);
     expect(utm.body.tables.sources).not.toEqual([]);
     expect(utm.body.tables.combinations).toEqual([]);
@@ -264,6 +302,33 @@ describe('analytics API', () => {
     expect(response.body.total).toBe(counted.length);
     expect(response.body.bots).toBe(counted.filter((row) => row.is_bot === 1).length);
     expect(response.body.filteredShare).toBeCloseTo(response.body.bots / response.body.total, 10);
+  });
+
+  it('filters bots, the heatmap, UTM and exports by referrer, and refuses a referrer that is not a lower-case domain', async () => {
+    const from = NOW - 11 * DAY;
+    const to = NOW + DAY;
+    const referrer = 'news.ycombinator.com';
+    const params = query({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), referrer });
+    const referred = rows.filter((row) => row.is_internal === 0 && row.timestamp >= from && row.timestamp < to && row.referrer_domain === referrer);
+    expect(referred.length).toBeGreaterThan(0);
+
+    const bots = await owner.get<{ total: number; bots: number }>(`/api/v1/profiles/${profileId}/analytics/bots${params}`);
+    const counted = referred.filter((row) => row.event_type === 'view' || row.event_type === 'click');
+    expect(bots.body).toMatchObject({ total: counted.length, bots: counted.filter((row) => row.is_bot === 1).length });
+    const heatmap = await owner.get<{ clicks: number }>(`/api/v1/profiles/${profileId}/analytics/heatmap${params}`);
+    expect(heatmap.body.clicks).toBe(referred.filter((row) => row.is_bot === 0 && row.event_type === 'click_position').length);
+    const utm = await owner.get<{ tables: { sources: { values: Record<string, string>; views: number }[] } }>(`/api/v1/profiles/${profileId}/analytics/utm${params}`);
+    expect(utm.body.tables.sources).toEqual([expect.objectContaining({ values: { utm_source: '' }, views: referred.filter((row) => row.is_bot === 0 && row.event_type === 'view').length })]);
+    const exported = await owner.get<string>(`/api/v1/profiles/${profileId}/analytics/export${params}&format=ndjson`);
+    const records = exported.body.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toHaveLength(referred.length);
+    expect(records.every((record) => record.referrer_domain === referrer)).toBe(true);
+
+    for (const invalid of ['', 'News.YCombinator.com', 'news.ycombinator.com:443', 'https://news.ycombinator.com', "x' OR 1=1 --", 'a..b', `${'a'.repeat(63)}.`.repeat(4) + 'com']) {
+      const response = await owner.get<{ error: { code: string } }>(`/api/v1/profiles/${profileId}/analytics/summary?${new URLSearchParams({ referrer: invalid }).toString()}`);
+      expect(response.status, invalid).toBe(400);
+      expect(response.body.error.code).toBe('INVALID_INPUT');
+    }
   });
 
   it('shows the last 30 minutes in realtime', async () => {

@@ -24,6 +24,14 @@ const Filters = {
   browser: z.string().min(1).max(64).optional(),
   os: z.string().min(1).max(64).optional(),
   channel: z.string().regex(/^[a-z_]{1,32}$/).optional(),
+  // As the consumers store it (classify-referrer.step.ts): the host, lower case, IDNs in punycode.
+  // Underscores occur in real host names and URL parsing keeps them. '' (no referrer) is not a
+  // domain: that traffic is channel=direct (or a UTM-tagged channel).
+  referrer: z
+    .string()
+    .max(253)
+    .regex(/^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/, 'a referring domain in lower case, such as news.ycombinator.com')
+    .optional(),
   link: Id.optional(),
 };
 const RangeQuery = z
@@ -50,7 +58,7 @@ const toRangeInput = (query: { from?: Date | undefined; to?: Date | undefined; c
   from: query.from,
   to: query.to,
   compare: query.compare,
-  filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, link: query.link },
+  filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, referrer: query.referrer, link: query.link },
 });
 
 const Range = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });

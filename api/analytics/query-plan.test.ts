@@ -78,6 +78,29 @@ describe('the table that answers a read', () => {
     expect(query.union).toContain("event_type IN ('click_position')");
   });
 
+  it('a referrer filter alone: the referrer_domain rows of dimension_stats_daily, compared by value as a parameter', () => {
+    const referrer = 'news.ycombinator.com';
+    expect(tables({ keys: [] }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: ['link_id'] }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: ['referrer_domain'] }, { referrer, link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
+    const query = statsQuery({ profileId: 'p', ...range, filters: { referrer } }, { keys: [] });
+    expect(query.params).toMatchObject({ dimension: 'referrer_domain', referrer });
+    expect(query.union).toContain('value = {referrer:String}');
+    expect(query.union).toContain('referrer_domain = {referrer:String}');
+    expect(query.union).not.toContain(referrer);
+  });
+
+  it('a referrer filter with another dimension, another breakdown, hourly buckets or the heatmap: raw rows', () => {
+    const referrer = 'news.ycombinator.com';
+    expect(tables({ keys: [] }, { referrer, channel: 'hacker_news' })).toEqual(['events']);
+    expect(tables({ keys: [] }, { referrer, country: 'DE' })).toEqual(['events']);
+    expect(tables({ keys: ['channel'] }, { referrer })).toEqual(['events']);
+    expect(tables({ keys: ['referrer_domain'] }, { referrer, device: 'mobile' })).toEqual(['events']);
+    expect(tables({ keys: [], bucket: { interval: 'hour', timeZone: 'UTC' } }, { referrer })).toEqual(['events']);
+    expect(heatmapQuery({ profileId: 'p', ...range, filters: { referrer, device: 'mobile' } }).tables).toEqual(['events']);
+  });
+
   it('two dimensions, or a breakdown filtered by another dimension: raw rows', () => {
     expect(tables({ keys: [] }, { country: 'DE', device: 'mobile' })).toEqual(['events']);
     expect(tables({ keys: ['browser'] }, { device: 'mobile' })).toEqual(['events']);
@@ -101,5 +124,11 @@ describe('the table that answers a read', () => {
     const query = statsQuery({ profileId: 'p', ...range, filters: { browser: "x' OR 1=1 --" } }, { keys: ['browser'] });
     expect(query.union).not.toContain('OR 1=1');
     expect(query.params.browser).toBe("x' OR 1=1 --");
+    for (const filters of [{ referrer: "x' OR 1=1 --" }, { referrer: "x' OR 1=1 --", os: 'Linux' }]) {
+      const referred = statsQuery({ profileId: 'p', ...range, filters }, { keys: [] });
+      expect(referred.union).not.toContain('OR 1=1');
+      expect(referred.params.referrer).toBe("x' OR 1=1 --");
+      expect(heatmapQuery({ profileId: 'p', ...range, filters }).union).not.toContain('OR 1=1');
+    }
   });
 });

@@ -16,8 +16,17 @@ export type Interval = (typeof INTERVALS)[number];
 export const BREAKDOWN_COLUMNS = ['country', 'region', 'city', 'device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
 export type BreakdownColumn = (typeof BREAKDOWN_COLUMNS)[number];
 
-/** Dimensions a request may filter on (besides the link). */
-export const DIMENSION_FILTERS = ['country', 'device', 'browser', 'os', 'channel'] as const;
+/** Dimensions a request may filter on (besides the link), each with the column it compares: a fixed map, so no request ever names a column. */
+export const DIMENSION_FILTERS = {
+  country: 'country',
+  device: 'device',
+  browser: 'browser',
+  os: 'os',
+  channel: 'channel',
+  referrer: 'referrer_domain',
+} as const satisfies Record<string, BreakdownColumn>;
+export type DimensionFilter = keyof typeof DIMENSION_FILTERS;
+const FILTER_NAMES = Object.keys(DIMENSION_FILTERS) as DimensionFilter[];
 
 export interface AnalyticsFilters {
   country?: string | undefined;
@@ -25,6 +34,8 @@ export interface AnalyticsFilters {
   browser?: string | undefined;
   os?: string | undefined;
   channel?: string | undefined;
+  /** A referring domain as stored (referrer_domain, e.g. news.ycombinator.com); traffic without one is found by channel ('direct', or a UTM-tagged one). */
+  referrer?: string | undefined;
   /** Restricts clicks and positions to one link (views belong to the whole page). */
   link?: string | undefined;
 }
@@ -47,11 +58,11 @@ export function scopeCondition(scope: AnalyticsScope, options: { includeBots?: b
   ];
   if (!options.includeBots) conditions.push('is_bot = 0');
   const params: Record<string, string | number> = { profile: scope.profileId, from: scope.from.getTime(), to: scope.to.getTime() };
-  for (const dimension of DIMENSION_FILTERS) {
-    const value = scope.filters[dimension];
+  for (const name of FILTER_NAMES) {
+    const value = scope.filters[name];
     if (value === undefined) continue;
-    conditions.push(`${dimension} = {${dimension}:String}`);
-    params[dimension] = value;
+    conditions.push(`${DIMENSION_FILTERS[name]} = {${name}:String}`);
+    params[name] = value;
   }
   if (scope.filters.link !== undefined) {
     conditions.push("(event_type = 'view' OR link_id = {link:UUID})");
@@ -152,7 +163,7 @@ interface AggregateSource {
   /** Columns the source can group by. */
   keys: readonly StatsKey[];
   /** Dimension filters the source can apply. */
-  filters: readonly (typeof DIMENSION_FILTERS)[number][];
+  filters: readonly DimensionFilter[];
   /** The per-dimension table's dimension: its rows are (dimension, value). */
   dimension?: BreakdownColumn;
   /** Whether the source holds time-to-click states. */
@@ -166,7 +177,7 @@ const STATS_DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel
 const dimensionSource = (dimension: (typeof STATS_DIMENSIONS)[number]): AggregateSource => ({
   daily: 'dimension_stats_daily',
   keys: ['link_id', dimension],
-  filters: (DIMENSION_FILTERS as readonly string[]).includes(dimension) ? [dimension as (typeof DIMENSION_FILTERS)[number]] : [],
+  filters: FILTER_NAMES.filter((name) => DIMENSION_FILTERS[name] === dimension),
   dimension,
   timeToClick: false,
 });
@@ -174,8 +185,8 @@ const dimensionSource = (dimension: (typeof STATS_DIMENSIONS)[number]): Aggregat
 const AGGREGATE_SOURCES: readonly AggregateSource[] = [LINK_STATS, GEO_STATS, ...STATS_DIMENSIONS.map(dimensionSource)];
 
 function chooseSource(keys: readonly StatsKey[], filters: AnalyticsFilters): AggregateSource | undefined {
-  const filtered = DIMENSION_FILTERS.filter((dimension) => filters[dimension] !== undefined);
-  return AGGREGATE_SOURCES.find((source) => keys.every((key) => source.keys.includes(key)) && filtered.every((dimension) => source.filters.includes(dimension)));
+  const filtered = FILTER_NAMES.filter((name) => filters[name] !== undefined);
+  return AGGREGATE_SOURCES.find((source) => keys.every((key) => source.keys.includes(key)) && filtered.every((name) => source.filters.includes(name)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,8 +266,9 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
       conditions.push('dimension = {dimension:String}');
       params.dimension = source.dimension;
     }
-    for (const dimension of source.filters) {
-      if (scope.filters[dimension] !== undefined) conditions.push(`${dimension === source.dimension ? 'value' : dimension} = {${dimension}:String}`);
+    for (const name of source.filters) {
+      const column = DIMENSION_FILTERS[name];
+      if (scope.filters[name] !== undefined) conditions.push(`${column === source.dimension ? 'value' : column} = {${name}:String}`);
     }
     if (scope.filters.link !== undefined) conditions.push('link_id IN ({noLink:UUID}, {link:UUID})');
     const keyColumns = request.keys.map((key) => (key === source.dimension ? `value AS ${key}` : key));
@@ -307,7 +319,7 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
 export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
   const { where: rawWhere, params: rawParams } = scopeCondition(scope);
   const params: Record<string, string | number> = { ...rawParams };
-  const servable = DIMENSION_FILTERS.every((dimension) => dimension === 'device' || scope.filters[dimension] === undefined);
+  const servable = FILTER_NAMES.every((name) => name === 'device' || scope.filters[name] === undefined);
   const parts = splitRange(scope.from.getTime(), scope.to.getTime(), { day: servable, hour: false });
   const selects: string[] = [];
   const tables: string[] = [];
