@@ -103,7 +103,7 @@ describe('generateTraffic', () => {
     for (const row of rows) seen.set(`${row.referrer_domain}|${row.utm_source}|${row.utm_medium}|${row.channel}`, row);
     for (const row of seen.values()) {
       const referrer = row.referrer_domain === '' ? null : `https://${row.referrer_domain}/some/path`;
-      const utm = { source: row.utm_source || undefined, medium: row.utm_medium || undefined };
+      const utm = { source: row.utm_source || null, medium: row.utm_medium || null };
       expect(classifyReferrer(referrer, utm), JSON.stringify(row)).toEqual({ referrer_domain: row.referrer_domain, channel: row.channel });
     }
     const channels = new Set(humanViews.map((row) => row.channel));

@@ -4,9 +4,11 @@
 //   linkpulse migrate
 //   linkpulse clickhouse-http
 //   linkpulse admin grant|revoke <email>
+//   linkpulse demo [--events <n>]
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DEMO_CREDENTIALS, seedDemo } from '../demo/seed-demo.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -29,6 +31,9 @@ Usage:
                                      protocol (CLICKHOUSE_HTTP_PORT; read-only analysts)
   linkpulse admin grant <email>      Make an account an admin (reads the security audit log and
   linkpulse admin revoke <email>     operational views); needs DATABASE_OWNER_URL in scaled mode
+  linkpulse demo [--events <n>]      Start like \`start\`, then add a demo creator, a published @demo
+                                     page and --events (300000) generated analytics events over 90
+                                     days; prints the login. Idempotent. Not with NODE_ENV=production
   linkpulse --version | --help
 
 Configuration comes from environment variables; see README.md.`;
@@ -58,6 +63,36 @@ function parseRoles(value: string | undefined): RoleName[] {
 async function start(config: Config, roleOption: string | undefined): Promise<void> {
   const running = await startProcess(config, parseRoles(roleOption));
   process.stdout.write(`Linkpulse is running at ${running.url}\n`);
+}
+
+/** Everything `start` runs, plus a demo creator with a page and months of traffic (lib/demo/). */
+async function demo(config: Config, eventsOption: string | undefined): Promise<void> {
+  // The account's password is printed in the README: never on a server others can reach.
+  if (config.isProduction) throw new UsageError('demo creates an account with a published password; it refuses NODE_ENV=production');
+  const events = eventsOption === undefined ? 300_000 : Number(eventsOption);
+  if (!Number.isInteger(events) || events < 0) throw new UsageError(`--events must be a whole number (got "${eventsOption}")`);
+  const running = await startProcess(config, [...ROLE_NAMES]);
+  process.stdout.write(`Linkpulse is running at ${running.url}; seeding the demo…\n`);
+  const seeded = await seedDemo({
+    baseUrl: running.url,
+    origin: new URL(config.publicUrl).origin,
+    clickhouse: running.platform.clickhouse!,
+    events,
+    onProgress: (message) => process.stdout.write(`  ${message}\n`),
+  });
+  const site = config.publicUrl;
+  process.stdout.write(
+    [
+      '',
+      'The demo is ready:',
+      `  log in      ${site}/login`,
+      `              email ${DEMO_CREDENTIALS.email}   password ${DEMO_CREDENTIALS.password}`,
+      `  public page ${site}/@${seeded.handle}`,
+      `  analytics   ${site}/dashboard/${seeded.profileId}/analytics`,
+      `  (${seeded.eventsTotal.toLocaleString('en-US')} events over 90 days; GitHub cards stay "pending" until the scheduler reaches api.github.com)`,
+      '',
+    ].join('\n'),
+  );
 }
 
 async function migrate(config: Config): Promise<void> {
@@ -144,6 +179,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       role: { type: 'string' },
+      events: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -158,6 +194,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (values.role !== undefined && command !== 'start') throw new UsageError('--role applies to `linkpulse start` only');
+  if (values.events !== undefined && command !== 'demo') throw new UsageError('--events applies to `linkpulse demo` only');
   const config = loadConfig();
   switch (command) {
     case 'start':
@@ -168,6 +205,8 @@ async function main(argv: string[]): Promise<void> {
       return clickhouseHttp(config);
     case 'admin':
       return admin(config, positionals[1], positionals[2]);
+    case 'demo':
+      return demo(config, values.events);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
