@@ -65,7 +65,7 @@ function wallClock(time: number, timeZone: string): number {
   for (const part of partsFormat(timeZone).formatToParts(time)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
-  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) + (time % 1000);
+  return Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0) + (time % 1000);
 }
 
 /** The zone's offset from UTC at an instant, in ms (+01:00 → 3 600 000). */

@@ -32,7 +32,7 @@ export function loadWorldShapes(): Promise<CountryShape[]> {
       import('i18n-iso-countries/codes.json'),
     ]);
     const topology = atlas.default as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
-    const alpha2 = numericToAlpha2(codes.default as string[][]);
+    const alpha2 = numericToAlpha2(codes.default);
     const world = feature(topology, topology.objects.countries) as FeatureCollection<Geometry, { name: string }>;
     // Antarctica takes a fifth of the height and holds no visitors.
     const features = world.features.filter((country) => country.id !== '010');
