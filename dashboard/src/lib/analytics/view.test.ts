@@ -21,6 +21,7 @@ describe('filters', () => {
     expect(withFilter({}, 'link', 'not-a-uuid')).toEqual({});
     expect(withFilter({}, 'channel', 'Hacker News')).toEqual({});
     expect(withFilter({}, 'referrer', 'news.ycombinator.com')).toEqual({ referrer: 'news.ycombinator.com' });
+    expect(withFilter({}, 'referrer', 'News.YCombinator.com')).toEqual({});
   });
 });
 
@@ -61,7 +62,8 @@ describe('the API query', () => {
 
   it('carries the range, the comparison, the filters the API takes and extra parameters', () => {
     const query = new URLSearchParams(apiQuery(range, { country: 'DE', referrer: 'github.com' }, { compare: true, extra: { interval: 'day' } }));
-    expect(Object.fromEntries(query)).toEqual({ from: '2026-03-01T00:00:00.000Z', to: '2026-03-08T00:00:00.000Z', compare: 'previous', country: 'DE', interval: 'day' });
+    expect(Object.fromEntries(query)).toEqual({ from: '2026-03-01T00:00:00.000Z', to: '2026-03-08T00:00:00.000Z', compare: 'previous', country: 'DE', referrer: 'github.com', interval: 'day' });
+    expect(new URLSearchParams(apiQuery(range, { country: 'DE', referrer: 'github.com' }, { supported: ['country'] })).get('referrer')).toBeNull();
     expect(new URLSearchParams(apiQuery(range, { referrer: 'github.com' }, { supported: ['referrer'] })).get('referrer')).toBe('github.com');
   });
 

@@ -13,7 +13,7 @@ export const FILTERS = {
   browser: { label: 'Browser', valid: (value: string) => value.length >= 1 && value.length <= 64 },
   os: { label: 'OS', valid: (value: string) => value.length >= 1 && value.length <= 64 },
   channel: { label: 'Channel', valid: (value: string) => /^[a-z_]{1,32}$/.test(value) },
-  referrer: { label: 'Referrer', valid: (value: string) => value.length >= 1 && value.length <= 253 },
+  referrer: { label: 'Referrer', valid: (value: string) => value.length <= 253 && /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/.test(value) },
   link: { label: 'Link', valid: (value: string) => UUID.test(value) },
 } as const satisfies Record<string, { label: string; valid: (value: string) => boolean }>;
 
@@ -21,11 +21,8 @@ export type FilterKey = keyof typeof FILTERS;
 export const FILTER_KEYS = Object.keys(FILTERS) as FilterKey[];
 export type Filters = Partial<Record<FilterKey, string>>;
 
-/**
- * The filters the API accepts today. `referrer` is on its way (a referrer-domain filter); until the
- * API takes it, the referrer table is shown without filtering and channels filter instead.
- */
-export const API_FILTERS: readonly FilterKey[] = ['country', 'device', 'browser', 'os', 'channel', 'link'];
+/** The filters the API accepts (all of them; a new one is listed here once the API takes it). */
+export const API_FILTERS: readonly FilterKey[] = ['country', 'device', 'browser', 'os', 'channel', 'referrer', 'link'];
 
 export function isFilterKey(key: string): key is FilterKey {
   return Object.hasOwn(FILTERS, key);
