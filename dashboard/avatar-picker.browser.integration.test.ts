@@ -48,7 +48,7 @@ describeWithService('the avatar picker in Chromium', { configured: existsSync(CH
     page.on('request', (request) => {
       if (request.url().endsWith('/api/v1/assets') && request.method() === 'POST') uploads++;
     });
-    await page.goto(`${origin}/dashboard/avatar`);
+    await page.goto(`${origin}/dashboard/${profile.id}`);
     await page.getByLabel('Choose an image').waitFor();
 
     const progress: number[] = [];

@@ -14,7 +14,7 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
   let browser: Browser;
 
   beforeAll(async () => {
-    site = await startSite('creator-flow', ['api', 'dashboard']);
+    site = await startSite('creator-flow', ['api', 'ingest', 'dashboard']);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
@@ -30,6 +30,9 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
       if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(error.message));
+    page.on('response', (response) => {
+      if (response.status() >= 400) problems.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+    });
     const email = `${uniqueName('flow')}@example.com`;
     const password = 'a long enough passphrase';
     const handle = `flow-${Date.now().toString(36)}`;
@@ -45,7 +48,12 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
     await page.getByText(`@${handle} is free.`).waitFor();
     await page.getByLabel('Display name').fill('Flow Tester');
     await page.getByRole('button', { name: 'Create page' }).click();
-    await page.getByRole('link', { name: `@${handle}` }).click();
+    // A new page is a draft, opened in the editor: publishing it makes it public.
+    await page.getByRole('heading', { name: `Edit @${handle}` }).waitFor();
+    expect((await fetch(`${site.origin}/@${handle}`)).status).toBe(404);
+    await page.getByRole('switch', { name: 'Published' }).check();
+    await page.getByText('Visible to everyone at').waitFor();
+    await page.getByRole('link', { name: 'View page ↗' }).click();
     await page.waitForURL(`${site.origin}/@${handle}`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Flow Tester');
 
@@ -63,7 +71,7 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${site.origin}/dashboard`);
-    await page.getByRole('link', { name: `@${handle}` }).waitFor();
+    await page.getByRole('link', { name: `@${handle}`, exact: true }).waitFor();
 
     // Settings: a token (its secret shown once), revoked; a new password; then the account deleted.
     await page.getByRole('link', { name: 'Account settings' }).click();

@@ -29,14 +29,15 @@ describeWithService('GitHub cards in the dashboard, in Chromium', { configured: 
   it('shows the card with the repository’s data once the link is added, and its refreshed data after Refresh', async () => {
     const { origin } = site;
     const creator = await new ApiClient(origin, origin).signUpAndLogIn();
-    await creator.newProfile({ published: true });
+    const profile = await creator.newProfile({ published: true });
     const { page, cspViolations, close } = await signedInPage(browser, origin, creator);
-    await page.goto(`${origin}/dashboard/links`);
+    await page.goto(`${origin}/dashboard/${profile.id}`);
     await page.getByLabel('Title').fill('Pulse');
     await page.getByLabel('URL').fill('https://github.com/linkpulse/pulse');
     await page.getByRole('button', { name: 'Add link' }).click();
 
-    const card = page.getByRole('article', { name: 'linkpulse/pulse on GitHub' });
+    // The editor's list (the live preview beside it shows the same card).
+    const card = page.getByRole('list', { name: 'Your links, in page order' }).getByRole('article', { name: 'linkpulse/pulse on GitHub' });
     // The page polls while the card is pending; Agenda picks up the queued sync at its next poll (5 s).
     await card.getByText('★ 1.2K').waitFor({ timeout: 30_000 });
     const text = await card.textContent();

@@ -243,4 +243,19 @@ describe('GET /r/:linkId', () => {
     await owner.query('UPDATE links SET enabled = false WHERE id = $1', [fresh]);
     await waitFor(async () => (await fetch(`${server.url}/r/${fresh}`, { redirect: 'manual' })).status === 404, { what: 'the disabled link to be refused' });
   });
+
+  it('serves a page published a moment ago: an unknown id reloads the targets once before refusing', async () => {
+    // No wait between the change and the requests: the NOTIFY reload (200 ms debounce) has not run yet.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const { rows } = await owner.query<{ id: string }>('UPDATE profiles SET published = true WHERE id = $1 RETURNING id', [draftProfileId]);
+    expect(rows).toHaveLength(1);
+    expect((await post({ t: 'view', p: draftProfileId })).status).toBe(202);
+    const fresh = await insertLink(draftProfileId, 'https://example.com/just-added');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await fetch(`${server.url}/r/${fresh}`, { redirect: 'manual' })).status).toBe(302);
+    // Made-up ids are still refused (they reload at most once a second).
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => post({ t: 'view', p: randomUUID() }).then((response) => response.status)));
+    expect(statuses.every((status) => status === 400)).toBe(true);
+    await owner.query('UPDATE profiles SET published = false WHERE id = $1', [draftProfileId]);
+  });
 });

@@ -145,6 +145,9 @@ export function createIngestHandlers(deps: IngestDeps) {
         );
       }
       const beacon = parsed.data;
+      const known = () => deps.links.profile(beacon.p) !== undefined && (beacon.l === undefined || deps.links.link(beacon.l)?.profileId === beacon.p);
+      // A page published (or a link added) a moment ago may not be in memory yet.
+      if (!known()) await deps.links.reloadAfterMiss();
       const profile = deps.links.profile(beacon.p);
       if (!profile) throw invalid('Unknown or unpublished profile', [{ field: 'p', message: 'no published profile has this id' }]);
       if (beacon.l !== undefined && deps.links.link(beacon.l)?.profileId !== beacon.p) {
@@ -191,7 +194,9 @@ export function createIngestHandlers(deps: IngestDeps) {
       const url = new URL(request.url ?? '/', 'http://ingest.invalid');
       const linkId = /^\/r\/([^/]+)$/.exec(url.pathname)?.[1];
       const method = request.method === 'HEAD' ? 'HEAD' : request.method === 'GET' ? 'GET' : undefined;
-      const target = linkId && Uuid.safeParse(linkId).success ? deps.links.link(linkId) : undefined;
+      const validId = linkId !== undefined && Uuid.safeParse(linkId).success;
+      if (validId && !deps.links.link(linkId)) await deps.links.reloadAfterMiss();
+      const target = validId ? deps.links.link(linkId) : undefined;
       if (!method || !linkId || !target) {
         response.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
         response.end('<!doctype html><title>Link not found</title><h1>This link is not available</h1><p>It may have been removed or disabled.</p>');

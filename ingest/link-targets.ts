@@ -10,6 +10,12 @@ import { asVisitor } from '../lib/postgres/tenant.js';
 const RELOAD_MS = 30_000;
 /** Changes arrive in bursts (a reorder touches many rows): one reload per burst. */
 const DEBOUNCE_MS = 200;
+/**
+ * A beacon or redirect for an id not in memory may have raced its own change (a visitor opening a page
+ * the moment it was published). Such a miss reloads at once, but at most once a second, so requests
+ * with made-up ids cannot turn into a reload each.
+ */
+const MISS_RELOAD_INTERVAL_MS = 1_000;
 
 export interface LinkTarget {
   profileId: string;
@@ -25,6 +31,8 @@ export interface LinkTargets {
   profile(profileId: string): ProfileTarget | undefined;
   /** Loads now (also used by tests after a change). */
   reload(): Promise<void>;
+  /** After a lookup missed: reloads (or waits for a load under way) unless one started within the last second; true if the data is fresher. */
+  reloadAfterMiss(): Promise<boolean>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -38,8 +46,12 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
   let debounce: NodeJS.Timeout | undefined;
   let loading: Promise<void> | undefined;
   let stopped = false;
+  let lastLoadStartedAt = 0;
+  /** A change was announced and its (debounced) reload has not started yet. */
+  let changeAnnounced = false;
 
   const load = async () => {
+    lastLoadStartedAt = Date.now();
     const { profileRows, linkRows } = await asVisitor(deps.db, async (tx) => ({
       profileRows: (await tx.query<{ id: string; respect_gpc: boolean }>('SELECT id, respect_gpc FROM profiles')).rows,
       linkRows: (await tx.query<{ id: string; profile_id: string; url: string }>('SELECT id, profile_id, url FROM links')).rows,
@@ -57,12 +69,33 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
     link: (linkId) => links.get(linkId),
     profile: (profileId) => profiles.get(profileId),
     reload,
+    async reloadAfterMiss() {
+      if (stopped) return false;
+      if (changeAnnounced) {
+        // The missing id is most likely that change: load it now rather than after the debounce.
+        clearTimeout(debounce);
+        changeAnnounced = false;
+        await reloadQuietly();
+        return true;
+      }
+      if (loading) {
+        await loading.catch(() => undefined);
+        return true;
+      }
+      if (Date.now() - lastLoadStartedAt < MISS_RELOAD_INTERVAL_MS) return false;
+      await reloadQuietly();
+      return true;
+    },
     async start() {
       await reload();
       listener = await deps.db.connect();
       listener.on('notification', () => {
+        changeAnnounced = true;
         clearTimeout(debounce);
-        debounce = setTimeout(() => void reloadQuietly(), DEBOUNCE_MS);
+        debounce = setTimeout(() => {
+          changeAnnounced = false;
+          if (!stopped) void reloadQuietly();
+        }, DEBOUNCE_MS);
       });
       // A dropped LISTEN connection is replaced on the next periodic reload.
       listener.on('error', (error) => logger.warn({ err: error }, 'link target notifications lost; relying on periodic reloads'));

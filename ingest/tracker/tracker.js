@@ -4,19 +4,23 @@
 // script tags that URL with a click id (?c=) so ingest knows the redirect and the beacon are one
 // click: the redirect counts it, the beacon only adds its position and time-to-click.
 // Configured by its <script> tag: data-profile, data-endpoint (default /e), data-gpc="1" (the creator
-// honours Global Privacy Control), data-internal="1" (the creator is viewing their own page).
+// honours Global Privacy Control), data-internal="1" (the creator is viewing their own page). The
+// creator's own browser is also recognised by the lp_owner cookie their dashboard sets (profile ids,
+// no secret): the cached page is the same for everyone, so the marker has to live in the browser.
 (function () {
   var script = document.currentScript;
   if (!script) return;
   var data = script.dataset;
   if (data.gpc === '1' && navigator.globalPrivacyControl) return;
   var endpoint = data.endpoint || '/e';
+  var owner = /(?:^|;\s*)lp_owner=([^;]*)/.exec(document.cookie);
+  var internal = data.internal === '1' || (!!owner && owner[1].split('.').indexOf(data.profile) >= 0);
   var started = performance.now();
   var search = location.search.indexOf('utm_') >= 0 ? location.search : '';
 
   function send(event) {
     event.p = data.profile;
-    if (data.internal === '1') event.i = 1;
+    if (internal) event.i = 1;
     var body = JSON.stringify(event);
     // sendBeacon survives the page unloading; its text/plain body needs no CORS preflight.
     if (!(navigator.sendBeacon && navigator.sendBeacon(endpoint, body))) {
@@ -61,6 +65,7 @@
     });
     var url = new URL(link.href);
     url.searchParams.set('c', id);
+    if (internal) url.searchParams.set('i', '1');
     if (document.referrer) url.searchParams.set('ref', new URL(document.referrer).origin);
     new URLSearchParams(search).forEach(function (value, key) {
       if (key.indexOf('utm_') === 0) url.searchParams.set(key, value);

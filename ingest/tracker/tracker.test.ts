@@ -10,7 +10,7 @@ interface Sent {
   body: Record<string, unknown>;
 }
 
-function runTracker(options: { gpc?: boolean; dataset?: Record<string, string>; search?: string; referrer?: string } = {}) {
+function runTracker(options: { gpc?: boolean; dataset?: Record<string, string>; search?: string; referrer?: string; cookie?: string } = {}) {
   const sent: Sent[] = [];
   const listeners: Record<string, ((event: unknown) => void)[]> = {};
   const link = {
@@ -23,6 +23,7 @@ function runTracker(options: { gpc?: boolean; dataset?: Record<string, string>; 
     document: {
       currentScript: { dataset: { profile: 'p-1', ...options.dataset } },
       referrer: options.referrer ?? '',
+      cookie: options.cookie ?? '',
       querySelector: () => column,
       body: column,
       addEventListener: (type: string, listener: (event: unknown) => void) => (listeners[type] ??= []).push(listener),
@@ -73,6 +74,20 @@ describe('tracker', () => {
 
   it('marks the creator’s own visits as internal', () => {
     expect(runTracker({ dataset: { internal: '1' } }).sent[0]!.body.i).toBe(1);
+  });
+
+  it('recognises the creator’s browser by the owner cookie their dashboard sets, views and redirects alike', () => {
+    const own = runTracker({ cookie: 'theme=dark; lp_owner=p-0.p-1' });
+    own.click({ clientX: 300, clientY: 350, detail: 1 });
+    expect(own.sent.map((sent) => sent.body.i)).toEqual([1, 1]);
+    expect(new URL(own.link.href).searchParams.get('i')).toBe('1');
+    // Another creator's marker, or a look-alike cookie name, leaves a visitor a visitor.
+    for (const cookie of ['lp_owner=p-2', 'xlp_owner=p-1', 'lp_owner=p-10']) {
+      const visitor = runTracker({ cookie });
+      visitor.click({ clientX: 300, clientY: 350, detail: 1 });
+      expect(visitor.sent.map((sent) => sent.body.i)).toEqual([undefined, undefined]);
+      expect(new URL(visitor.link.href).searchParams.has('i')).toBe(false);
+    }
   });
 
   it('sends a click with its position and tags the redirect with the same click id', () => {

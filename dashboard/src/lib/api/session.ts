@@ -23,7 +23,27 @@ export async function loadSession(): Promise<Session> {
   const failed = [me, profiles].find((response) => !response.ok);
   if (failed) return { state: 'failed', message: `Could not load your profiles (HTTP ${failed.status})` };
   const { csrfToken } = (await me.json()) as { csrfToken: string };
-  return { state: 'ready', csrfToken, profiles: ((await profiles.json()) as { profiles: ProfileSummary[] }).profiles };
+  const owned = ((await profiles.json()) as { profiles: ProfileSummary[] }).profiles;
+  markOwnBrowser(owned.map((profile) => profile.id));
+  return { state: 'ready', csrfToken, profiles: owned };
+}
+
+/**
+ * The owner marker: a cookie readable by the tracker (not HttpOnly; it holds no secret) naming the
+ * profiles this browser's creator owns. When the creator opens one of their own pages, the tracker
+ * marks its events internal, and analytics leave them out by default. The page itself stays the same
+ * cached HTML for everyone. A visitor who sets it excludes only themselves.
+ */
+export const OWNER_COOKIE = 'lp_owner';
+
+function markOwnBrowser(profileIds: string[]): void {
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  document.cookie = `${OWNER_COOKIE}=${profileIds.join('.')}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
+}
+
+/** After logging out or deleting the account: this browser's visits count again. */
+export function forgetOwnBrowser(): void {
+  document.cookie = `${OWNER_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax`;
 }
 
 /** The API's error message of a failed response (the error envelope), or a plain description. */
