@@ -39,6 +39,7 @@ describeWithService('the tracker in Chromium', { configured: existsSync(CHROMIUM
       link: (id) => (id === linkId ? { profileId, url: `${origin}/landed` } : undefined),
       profile: (id) => (id === profileId ? { respectGpc: true } : undefined),
       reload: async () => undefined,
+      reloadAfterMiss: async () => false,
       start: async () => undefined,
       stop: async () => undefined,
     };
