@@ -1,0 +1,235 @@
+// The analytics page in headless Chromium, against a whole process (api + dashboard roles on
+// embedded defaults) whose ClickHouse holds a small, hand-counted set of events: the page shows
+// exactly those figures, filters by a country and back, draws the map and the heatmap, downloads
+// the CSV, shows its empty states for a profile without traffic, and runs without a CSP violation,
+// a console error or a request to another origin. Screenshots go to artifacts/ (ignored by git).
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ApiClient } from '../api/testing/api-harness.js';
+import { describeWithService } from '../lib/testing/services.js';
+import { CHROMIUM, signedInPage, startSite, type Site } from '../lib/testing/site.js';
+
+const NO_LINK = '00000000-0000-0000-0000-000000000000';
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+interface Seed {
+  type: 'view' | 'click' | 'click_position';
+  at: number;
+  /** The hashed visitor id (a UInt64). */
+  visitor: number;
+  country: 'DE' | 'US';
+  device?: 'mobile' | 'desktop';
+  link?: string;
+  bot?: boolean;
+  x?: number;
+  y?: number;
+}
+
+/** A row of ClickHouse's events table, as the consumers write it (bench/run.ts has the same shape). */
+function eventRow(profileId: string, seed: Seed) {
+  return {
+    event_id: randomUUID(),
+    event_type: seed.type,
+    source: seed.type === 'click' ? 'redirect' : 'beacon',
+    timestamp: seed.at,
+    profile_id: profileId,
+    link_id: seed.link ?? NO_LINK,
+    click_id: NO_LINK,
+    visitor_id: String(seed.visitor),
+    is_bot: seed.bot ? 1 : 0,
+    bot_kind: seed.bot ? 'crawler' : '',
+    is_internal: 0,
+    country: seed.country,
+    region: '',
+    city: seed.country === 'DE' ? 'Berlin' : 'New York',
+    device: seed.device ?? 'mobile',
+    browser: seed.device === 'desktop' ? 'Firefox' : 'Chrome',
+    os: seed.device === 'desktop' ? 'Linux' : 'Android',
+    referrer_domain: seed.country === 'DE' ? 'news.ycombinator.com' : '',
+    channel: seed.country === 'DE' ? 'hacker_news' : 'direct',
+    utm_source: '',
+    utm_medium: '',
+    utm_campaign: '',
+    click_x: seed.x ?? 0,
+    click_y: seed.y ?? 0,
+    viewport_width: 390,
+    viewport_height: 844,
+    time_to_click_ms: seed.type === 'click_position' ? 2000 : 0,
+  };
+}
+
+/**
+ * The traffic, counted by hand. In the last two days: 12 human views from 9 visitors (100…108; 7 views
+ * from Germany, 5 from the US), 5 clicks (3 on Docs from German visitors 100-102, 2 on Blog from one US
+ * visitor 107: 4 unique clicks), 4 click positions on mobile and 3 bot views. Nine days ago (the
+ * previous period): 4 views from Germany.
+ */
+function traffic(now: number, links: { docs: string; blog: string }): Seed[] {
+  const seeds: Seed[] = [];
+  for (let i = 0; i < 12; i++) {
+    seeds.push({ type: 'view', at: now - i * 3 * HOUR - 2 * MINUTE, visitor: 100 + (i % 9), country: i < 7 ? 'DE' : 'US', device: i % 2 === 0 ? 'mobile' : 'desktop' });
+  }
+  for (let i = 0; i < 3; i++) {
+    seeds.push({ type: 'click', at: now - i * 3 * HOUR - MINUTE, visitor: 100 + i, country: 'DE', link: links.docs });
+    seeds.push({ type: 'click_position', at: now - i * 3 * HOUR - MINUTE, visitor: 100 + i, country: 'DE', link: links.docs, x: 0.3 + i * 0.2, y: 250 });
+  }
+  seeds.push({ type: 'click', at: now - 21 * HOUR, visitor: 107, country: 'US', link: links.blog });
+  seeds.push({ type: 'click', at: now - 21 * HOUR + MINUTE, visitor: 107, country: 'US', link: links.blog });
+  seeds.push({ type: 'click_position', at: now - 21 * HOUR, visitor: 107, country: 'US', link: links.blog, x: 0.5, y: 320 });
+  for (let i = 0; i < 3; i++) seeds.push({ type: 'view', at: now - (i + 1) * HOUR, visitor: 200 + i, country: 'US', device: 'desktop', bot: true });
+  for (let i = 0; i < 4; i++) seeds.push({ type: 'view', at: now - 9 * 24 * HOUR - i * HOUR, visitor: 300 + i, country: 'DE' });
+  return seeds;
+}
+
+/** Every panel has its data (or its error or empty state): none is busy. */
+async function panelsSettled(page: Page) {
+  await page.waitForFunction(() => document.querySelectorAll('section.panel').length >= 10 && document.querySelector('section.panel[aria-busy="true"]') === null, undefined, {
+    timeout: 30_000,
+  });
+}
+
+const kpi = (page: Page, label: string) =>
+  page
+    .locator('#overview .kpi')
+    .filter({ has: page.getByText(label, { exact: true }) })
+    .locator('.value');
+
+describeWithService('The analytics page, in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
+  let site: Site;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // The page makes a dozen API calls per view; the test changes views several times a minute.
+    site = await startSite('analytics', ['api', 'dashboard'], { API_RATE_LIMIT_PER_MINUTE: '10000', API_USER_RATE_LIMIT_PER_MINUTE: '10000' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    await mkdir('artifacts', { recursive: true });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await site?.stop();
+  });
+
+  it('shows the seeded figures, filters by a country, draws the map and heatmap, and exports CSV', async () => {
+    const { origin } = site;
+    const creator = await new ApiClient(origin, origin).signUpAndLogIn();
+    const profile = await creator.newProfile({ published: true, displayName: 'Ada Analytics', bio: 'Numbers, privately.' });
+    const docs = (await creator.newLink(profile.id, { title: 'Docs', url: 'https://example.com/docs' })).id;
+    const blog = (await creator.newLink(profile.id, { title: 'Blog', url: 'https://example.com/blog' })).id;
+    await creator.newLink(profile.id, { title: 'Talks', url: 'https://example.com/talks' });
+    await site.running.platform.clickhouse!.insert(
+      'events',
+      traffic(Date.now(), { docs, blog }).map((seed) => eventRow(profile.id, seed)),
+    );
+
+    const { page, cspViolations, close } = await signedInPage(browser, origin, creator);
+    const consoleErrors: string[] = [];
+    const foreignRequests: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    const failedResponses: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('request', (request) => {
+      if (new URL(request.url()).origin !== origin) foreignRequests.push(request.url());
+    });
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`${origin}/dashboard/${profile.id}/analytics`);
+    await panelsSettled(page);
+
+    expect(await kpi(page, 'Views').textContent()).toBe('12');
+    expect(await kpi(page, 'Unique visitors').textContent()).toBe('9');
+    expect(await kpi(page, 'Clicks').textContent()).toBe('5');
+    expect(await kpi(page, 'Unique clicks').textContent()).toBe('4');
+    expect(await kpi(page, 'Click-through rate').textContent()).toBe('41.7%');
+    // 12 views now against 4 in the previous period.
+    expect(await page.locator('#overview .kpi').first().locator('.delta').textContent()).toContain('+200%');
+
+    // Top link: Docs, 3 clicks from 3 visitors, then Blog.
+    const linkRows = page.locator('#links tbody tr');
+    expect(await linkRows.first().locator('th').textContent()).toContain('Docs');
+    expect(await linkRows.first().locator('td').first().textContent()).toBe('3');
+    expect(await linkRows.nth(1).locator('th').textContent()).toContain('Blog');
+
+    // The bot share: 3 of 20 views and clicks.
+    expect(await page.locator('#bots .bot-share').textContent()).toContain('15%');
+    // Realtime: the newest view was 2 minutes ago.
+    expect(await page.locator('#realtime .active strong').textContent()).not.toBe('0');
+
+    // The map colours Germany (a seeded country) and leaves a country without visitors grey.
+    await page.locator('#countries path[data-country="DE"]').waitFor();
+    expect(await page.locator('#countries path[data-country="DE"]').getAttribute('fill')).not.toBe('#e5e9ee');
+    expect(await page.locator('#countries path[data-country="BR"]').getAttribute('fill')).toBe('#e5e9ee');
+
+    // The heatmap draws the mobile click cells over the page.
+    await page.locator('#heatmap svg.overlay rect.cell').first().waitFor();
+    expect(await page.locator('#heatmap svg.overlay rect.cell').count()).toBe(4);
+    expect(await page.locator('#heatmap').textContent()).toContain('4 tracked clicks');
+    expect(await page.locator('#heatmap [data-lp-content]').textContent()).toContain('Docs');
+
+    await page.screenshot({ path: 'artifacts/analytics-desktop.png', fullPage: true });
+
+    // The CSV of the current view holds its per-day-and-link rows.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toContain('link_id');
+    expect(csv).toContain(docs);
+    expect(csv).toContain(blog);
+
+    // Filtering by Germany: a chip, Germany's figures everywhere, and the chip's button removes it.
+    await page.locator('#countries table').getByRole('button', { name: /Germany/ }).click();
+    const chip = page.getByRole('button', { name: /Remove filter Country/ });
+    await chip.waitFor();
+    expect(page.url()).toContain('country=DE');
+    await panelsSettled(page);
+    await page.waitForFunction(() => document.querySelector('#overview .kpi .value')?.textContent === '7');
+    expect(await kpi(page, 'Clicks').textContent()).toBe('3');
+    expect(await page.locator('#links tbody tr').count()).toBe(1);
+    await chip.click();
+    await chip.waitFor({ state: 'detached' });
+    await panelsSettled(page);
+    await page.waitForFunction(() => document.querySelector('#overview .kpi .value')?.textContent === '12');
+
+    // A filtered view survives a reload (it lives in the URL).
+    await page.goto(`${origin}/dashboard/${profile.id}/analytics?device=desktop`);
+    await panelsSettled(page);
+    expect(await page.getByRole('button', { name: /Remove filter Device/ }).count()).toBe(1);
+    expect(await kpi(page, 'Views').textContent()).toBe('6');
+
+    await page.goto(`${origin}/dashboard/${profile.id}/analytics`);
+    await panelsSettled(page);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#heatmap svg.overlay rect.cell').first().waitFor();
+    // Nothing wider than the phone's screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: 'artifacts/analytics-mobile.png', fullPage: true });
+
+    expect(cspViolations).toEqual([]);
+    expect(failedResponses).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+    await close();
+  }, 120_000);
+
+  it('explains what to do when a profile has no traffic yet', async () => {
+    const { origin } = site;
+    const creator = await new ApiClient(origin, origin).signUpAndLogIn();
+    const profile = await creator.newProfile({ published: true });
+    const { page, cspViolations, close } = await signedInPage(browser, origin, creator);
+    await page.goto(`${origin}/dashboard/${profile.id}/analytics`);
+    await panelsSettled(page);
+    expect(await page.locator('#overview').textContent()).toContain(`No views yet — share your page ${origin}/@${profile.handle}`);
+    expect(await page.locator('#links').textContent()).toContain('No link clicks in this period');
+    expect(await page.locator('#countries').textContent()).toContain('No visitors with a known location');
+    expect(await page.locator('#heatmap').textContent()).toContain('No tracked clicks');
+    expect(await page.locator('section.panel .error').count()).toBe(0);
+    expect(cspViolations).toEqual([]);
+    await close();
+  }, 60_000);
+});
