@@ -168,8 +168,8 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
     expect(await page.locator('#countries path[data-country="BR"]').getAttribute('fill')).toBe('#e5e9ee');
 
     // The heatmap draws the mobile click cells over the page.
-    await page.locator('#heatmap svg.overlay rect.cell').first().waitFor();
-    expect(await page.locator('#heatmap svg.overlay rect.cell').count()).toBe(4);
+    await page.locator('#heatmap svg.overlay .cell').first().waitFor();
+    expect(await page.locator('#heatmap svg.overlay .cell').count()).toBe(4);
     expect(await page.locator('#heatmap').textContent()).toContain('4 tracked clicks');
     expect(await page.locator('#heatmap [data-lp-content]').textContent()).toContain('Docs');
 
@@ -205,7 +205,7 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
     await page.goto(`${origin}/dashboard/${profile.id}/analytics`);
     await panelsSettled(page);
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.locator('#heatmap svg.overlay rect.cell').first().waitFor();
+    await page.locator('#heatmap svg.overlay .cell').first().waitFor();
     // Nothing wider than the phone's screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: 'artifacts/analytics-mobile.png', fullPage: true });
