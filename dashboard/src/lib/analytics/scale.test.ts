@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colourStep, niceTicks, stepThresholds } from './scale';
+import { colourStep, legendSteps, niceTicks, stepThresholds } from './scale';
 
 describe('colour steps', () => {
   it('puts nothing at -1, the maximum on the darkest step, and small values on visible steps', () => {
@@ -14,6 +14,17 @@ describe('colour steps', () => {
     const thresholds = stepThresholds(100, 5);
     expect(thresholds).toEqual([1, 5, 17, 37, 65]);
     thresholds.forEach((threshold, step) => expect(colourStep(threshold, 100, 5)).toBe(step));
+  });
+
+  it('shows each bound once in the legend, with the colour a value at that bound gets', () => {
+    const colours = ['a', 'b', 'c', 'd', 'e'];
+    expect(legendSteps(1, colours)).toEqual([{ from: 1, colour: 'e', last: true }]);
+    expect(legendSteps(7, colours).map((step) => [step.from, step.colour])).toEqual([
+      [1, 'b'],
+      [2, 'c'],
+      [3, 'd'],
+      [5, 'e'],
+    ]);
   });
 });
 

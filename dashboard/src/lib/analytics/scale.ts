@@ -32,3 +32,12 @@ export function niceTicks(max: number, count = 4): { top: number; ticks: number[
   for (let tick = 0; tick <= top + wholeStep / 2; tick += wholeStep) ticks.push(tick);
   return { top, ticks };
 }
+
+/**
+ * The legend of a colour scale up to `max`: each distinct step's lower bound and the colour
+ * colourStep gives it (with a small max several steps share a bound; the legend shows it once).
+ */
+export function legendSteps(max: number, colours: readonly string[]): { from: number; colour: string; last: boolean }[] {
+  const bounds = [...new Set(stepThresholds(max, colours.length))];
+  return bounds.map((from, index) => ({ from, colour: colours[colourStep(from, max, colours.length)] ?? colours[0]!, last: index === bounds.length - 1 }));
+}
