@@ -8,7 +8,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { spawn } from 'node:child_process';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
+import lighthouse from 'lighthouse';
 import sharp from 'sharp';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import { processImage } from '../api/assets/image.js';
@@ -25,6 +27,8 @@ import { createDatabase } from '../lib/postgres/database.js';
 import { startEmbeddedPostgres } from '../lib/postgres/embedded.js';
 import { APP_ROLE, migratePostgres } from '../lib/postgres/migrate.js';
 import { startProcess } from '../lib/runtime/start.js';
+import { freePort } from '../lib/testing/ports.js';
+import { seedDemo } from '../lib/demo/seed-demo.js';
 
 const logger = createLogger('silent');
 const config = loadConfig();
@@ -538,6 +542,96 @@ async function benchAssets(): Promise<void> {
   report(`image uploads (sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}; 5 runs each)`, lines);
 }
 
+/**
+ * A whole process for a browser: PUBLIC_URL is its own origin (pages, cookies and CSRF checks agree),
+ * so the port is chosen first.
+ */
+async function startBrowserSite(dataDir: string, roles: Parameters<typeof startProcess>[1], extra: Record<string, string> = {}) {
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const running = await startProcess(benchProcessConfig(dataDir, { PORT: String(port), PUBLIC_URL: origin, ...extra }), roles, { installSignalHandlers: false });
+  return { origin, running };
+}
+
+/** Debian's Chromium, started headless with a DevTools port for Lighthouse; stop() ends it. */
+async function launchChromium(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const profile = await scratch('chromium');
+  const chromium = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let stderr = '';
+    chromium.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /DevTools listening on ws:\/\/[^:]+:(\d+)\//.exec(stderr);
+      if (match) resolve(Number(match[1]));
+    });
+    chromium.on('exit', (code) => reject(new Error(`chromium exited (${code}): ${stderr}`)));
+  });
+  return {
+    port,
+    async stop() {
+      const exited = new Promise((resolve) => chromium.once('exit', resolve));
+      chromium.kill('SIGTERM');
+      await exited;
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Lighthouse 12 (its default config: the mobile preset, simulated slow 4G and a 4x CPU slowdown),
+ * performance only, on a public profile page served by a whole process on embedded defaults: the
+ * demo page (bio, six links, two GitHub cards). Three runs, the median of each figure.
+ */
+async function benchLighthouse(): Promise<void> {
+  const dataDir = await scratch('lighthouse');
+  const { origin, running } = await startBrowserSite(dataDir, ['ingest', 'api', 'consumers', 'scheduler', 'dashboard']);
+  const chromium = await launchChromium();
+  try {
+    const seeded = await seedDemo({ baseUrl: origin, origin, clickhouse: running.platform.clickhouse!, events: 0 });
+    const url = `${origin}/@${seeded.handle}`;
+    const audits = {
+      'performance score': ['score', 1],
+      'First Contentful Paint': ['first-contentful-paint', 0],
+      'Largest Contentful Paint': ['largest-contentful-paint', 0],
+      'Total Blocking Time': ['total-blocking-time', 0],
+      'Cumulative Layout Shift': ['cumulative-layout-shift', 0],
+      'Speed Index': ['speed-index', 0],
+    } as const;
+    const samples = new Map<string, number[]>();
+    let version = '';
+    for (let run = 0; run < 3; run++) {
+      const result = await lighthouse(url, { port: chromium.port, output: 'json', logLevel: 'error', onlyCategories: ['performance'] });
+      if (!result) throw new Error('Lighthouse returned no result');
+      const { lhr } = result;
+      if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+      version = lhr.lighthouseVersion;
+      for (const [label, [audit]] of Object.entries(audits)) {
+        const value = audit === 'score' ? (lhr.categories.performance?.score ?? Number.NaN) * 100 : (lhr.audits[audit]?.numericValue ?? Number.NaN);
+        samples.set(label, [...(samples.get(label) ?? []), value]);
+      }
+    }
+    const lines: Record<string, string> = {};
+    for (const [label, values] of samples) {
+      const median = percentile([...values].sort((a, b) => a - b), 50);
+      const unit = label === 'performance score' ? '' : label === 'Cumulative Layout Shift' ? '' : ' ms';
+      const shown = (value: number) => (label === 'Cumulative Layout Shift' ? value.toFixed(3) : value.toFixed(0));
+      lines[label] = `${shown(median)}${unit} (runs: ${values.map(shown).join(', ')})`;
+    }
+    report(`Lighthouse ${version}, mobile preset, performance only: ${new URL(url).pathname} (Chromium ${await chromiumVersion(chromium.port)}; median of 3)`, lines);
+  } finally {
+    await chromium.stop();
+    await running.stop('bench finished');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function chromiumVersion(port: number): Promise<string> {
+  const { Browser } = (await (await fetch(`http://127.0.0.1:${port}/json/version`)).json()) as { Browser: string };
+  return Browser.replace(/^.*?\//, '');
+}
+
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   bus: benchBus,
   clickhouse: benchClickHouse,
@@ -546,6 +640,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   analytics: benchAnalytics,
   passwords: benchPasswords,
   assets: benchAssets,
+  lighthouse: benchLighthouse,
 };
 
 const selected = process.argv.slice(2);
