@@ -2,7 +2,7 @@
 // the embedded backends (and on Kafka too when KAFKA_BROKERS is set); `npm run bench -- bus` runs one.
 // Each prints its figures; the machine and Node version are printed first, since figures only mean
 // something next to them.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -11,6 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import lighthouse from 'lighthouse';
+import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import { processImage } from '../api/assets/image.js';
@@ -28,7 +29,9 @@ import { startEmbeddedPostgres } from '../lib/postgres/embedded.js';
 import { APP_ROLE, migratePostgres } from '../lib/postgres/migrate.js';
 import { startProcess } from '../lib/runtime/start.js';
 import { freePort } from '../lib/testing/ports.js';
+import { CHROMIUM } from '../lib/testing/site.js';
 import { seedDemo } from '../lib/demo/seed-demo.js';
+import { generateTraffic } from '../lib/demo/traffic.js';
 
 const logger = createLogger('silent');
 const config = loadConfig();
@@ -371,84 +374,58 @@ async function benchIngest(): Promise<void> {
   }
 }
 
+/** The size argument of `npm run bench -- analytics 200000` (and `dashboard`): 10 million by default. */
+function eventsArgument(): number {
+  return Number(process.argv[3] ?? 10_000_000);
+}
+
+/**
+ * Fills a profile with `total` generated events over 90 days ending now (lib/demo/traffic.ts: about
+ * 50,000 distinct visitors a day at 10 million), then merges the aggregate tables. Returns the
+ * timings and the table sizes for the report.
+ */
+async function loadGeneratedEvents(running: Awaited<ReturnType<typeof startProcess>>, baseUrl: string, creator: { cookie: string; profileId: string }, total: number, end: number): Promise<Record<string, string>> {
+  const clickhouse = running.platform.clickhouse!;
+  const links = (await (await fetch(`${baseUrl}/api/v1/profiles/${creator.profileId}/links`, { headers: { cookie: creator.cookie } })).json()) as { links: { id: string; kind: 'url' | 'github' }[] };
+  const started = performance.now();
+  for (const rows of generateTraffic({ profileId: creator.profileId, links: links.links, days: 90, events: total, end, batchSize: 100_000 })) {
+    await clickhouse.insert('events', rows);
+  }
+  const loadMs = performance.now() - started;
+  // Live traffic arrives in small batches of the last seconds and background merges keep up; a bulk
+  // load leaves each aggregate table with many partial rows per hour or day until merges combine
+  // them. Merge now, as the background would, so reads measure the steady state, not the backlog.
+  const mergeStarted = performance.now();
+  for (const table of ['link_stats_hourly', 'link_stats_daily', 'geo_stats_daily', 'dimension_stats_daily', 'heatmap_daily']) {
+    await clickhouse.command(`OPTIMIZE TABLE ${table} FINAL`);
+  }
+  const mergeMs = performance.now() - mergeStarted;
+  const sizes = await clickhouse.query<{ table: string; megabytes: number }>(
+    `SELECT table, round(sum(bytes_on_disk) / 1e6, 1) AS megabytes FROM system.parts
+      WHERE active AND database = currentDatabase() AND table != 'schema_migrations' GROUP BY table ORDER BY table`,
+  );
+  return {
+    'generated and inserted': `${total.toLocaleString('en-US')} events in ${(loadMs / 1000).toFixed(0)} s`,
+    'aggregates merged (OPTIMIZE FINAL)': `${(mergeMs / 1000).toFixed(1)} s`,
+    'on disk (MB)': sizes.map((size) => `${size.table} ${size.megabytes}`).join(', '),
+  };
+}
+
 /**
  * The analytics API over 10 million generated events (one creator's profile: the worst case for a
  * single dashboard), each endpoint called 20 times over HTTP with a 30-day range, p50/p95.
  */
 async function benchAnalytics(): Promise<void> {
-  const total = Number(process.argv[3] ?? 10_000_000); // an optional size for quicker local runs
+  const total = eventsArgument();
   const dataDir = await scratch('analytics');
   const processConfig = benchProcessConfig(dataDir, { API_USER_RATE_LIMIT_PER_MINUTE: '1000000' });
   const running = await startProcess(processConfig, ['api'], { installSignalHandlers: false });
   try {
     const creator = await seedCreator(running.url);
-    const clickhouse = running.platform.clickhouse!;
-    const links = (await (await fetch(`${running.url}/api/v1/profiles/${creator.profileId}/links`, { headers: { cookie: creator.cookie } })).json()) as { links: { id: string }[] };
-    const linkIds = links.links.map((link) => link.id);
-    const countries = ['DE', 'US', 'JP', 'FR', 'GB', 'IN', 'BR', 'CA'];
-    const devices = ['desktop', 'mobile', 'tablet'];
-    const browsers = ['Chrome', 'Firefox', 'Safari', 'Edge'];
-    const channels = ['direct', 'github', 'hacker_news', 'search', 'social'];
     const end = Date.now();
-    const started = performance.now();
-    const batch = 100_000;
-    for (let offset = 0; offset < total; offset += batch) {
-      const rows = Array.from({ length: Math.min(batch, total - offset) }, (_, index) => {
-        const i = offset + index;
-        const type = i % 10 < 7 ? 'view' : i % 10 < 9 ? 'click' : 'click_position';
-        return {
-          event_id: randomUUID(),
-          event_type: type,
-          source: type === 'click' ? 'redirect' : 'beacon',
-          timestamp: end - ((i * 7919) % (90 * 86_400_000)),
-          profile_id: creator.profileId,
-          link_id: type === 'view' ? '00000000-0000-0000-0000-000000000000' : linkIds[i % linkIds.length],
-          click_id: '00000000-0000-0000-0000-000000000000',
-          visitor_id: String((i * 2_654_435_761) % 400_000),
-          is_bot: i % 37 === 0 ? 1 : 0,
-          bot_kind: i % 37 === 0 ? 'crawler' : '',
-          is_internal: 0,
-          country: countries[i % countries.length],
-          region: '',
-          city: '',
-          device: devices[i % devices.length],
-          browser: browsers[i % browsers.length],
-          os: 'Linux',
-          referrer_domain: '',
-          channel: channels[i % channels.length],
-          utm_source: '',
-          utm_medium: '',
-          utm_campaign: '',
-          click_x: type === 'click_position' ? (i % 100) / 100 : 0,
-          click_y: type === 'click_position' ? i % 2000 : 0,
-          viewport_width: 390,
-          viewport_height: 844,
-          time_to_click_ms: type === 'click_position' ? 500 + (i % 20_000) : 0,
-        };
-      });
-      await clickhouse.insert('events', rows);
-    }
-    const loadMs = performance.now() - started;
-    // The load inserts 100 batches that each span all 90 days, so every aggregate table holds 100
-    // partial rows per hour or day until background merges combine them; live traffic (batches of
-    // the last seconds) leaves far fewer. Merge now, as the background would, so the reads below
-    // measure the steady state rather than the merge backlog.
-    const mergeStarted = performance.now();
-    for (const table of ['link_stats_hourly', 'link_stats_daily', 'geo_stats_daily', 'dimension_stats_daily', 'heatmap_daily']) {
-      await clickhouse.command(`OPTIMIZE TABLE ${table} FINAL`);
-    }
-    const mergeMs = performance.now() - mergeStarted;
-    const sizes = await clickhouse.query<{ table: string; megabytes: number }>(
-      `SELECT table, round(sum(bytes_on_disk) / 1e6, 1) AS megabytes FROM system.parts
-        WHERE active AND database = currentDatabase() AND table != 'schema_migrations' GROUP BY table ORDER BY table`,
-    );
+    const lines = await loadGeneratedEvents(running, running.url, creator, total, end);
     const from = new Date(end - 30 * 86_400_000).toISOString();
     const to = new Date(end).toISOString();
-    const lines: Record<string, string> = {
-      'generated and inserted': `${total.toLocaleString('en-US')} events in ${(loadMs / 1000).toFixed(0)} s`,
-      'aggregates merged (OPTIMIZE FINAL)': `${(mergeMs / 1000).toFixed(1)} s`,
-      'on disk (MB)': sizes.map((size) => `${size.table} ${size.megabytes}`).join(', '),
-    };
     for (const [endpoint, extra] of [
       ['summary', '&compare=previous'],
       ['timeseries', '&interval=day&tz=Europe%2FBerlin'],
@@ -477,6 +454,74 @@ async function benchAnalytics(): Promise<void> {
     }
     report('analytics API (one profile, 30-day range, embedded chDB; aggregates for whole hours and days, raw rows for the rest)', lines);
   } finally {
+    await running.stop('bench finished');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Sets window.__linkpulseReady to performance.now() once a panel exists and none is busy. */
+const READY_OBSERVER = `(() => {
+  const check = () => {
+    if (window.__linkpulseReady === undefined && document.querySelector('section.panel') && !document.querySelector('section.panel[aria-busy="true"]')) {
+      window.__linkpulseReady = performance.now();
+    }
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-busy'] });
+})();`;
+
+/**
+ * Time to an interactive analytics dashboard over 10 million events: Chromium (playwright-core,
+ * signed in with the creator's session cookie) opens /dashboard/<profile>/analytics; ready is when
+ * at least one `section.panel` exists and none is `aria-busy="true"` (every panel has its data).
+ * Measured in the page with performance.now(), i.e. from navigation start. The first load is cold
+ * (a fresh browser context: nothing cached, and the first queries of this process on those ranges);
+ * then 5 warm loads in the same context, p50. For the default range (30 days) and for 90 days.
+ */
+async function benchDashboard(): Promise<void> {
+  const total = eventsArgument();
+  const dataDir = await scratch('dashboard');
+  const { origin, running } = await startBrowserSite(dataDir, ['api', 'dashboard'], { API_USER_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  try {
+    const creator = await seedCreator(origin, origin);
+    const lines = await loadGeneratedEvents(running, origin, creator, total, Date.now());
+    for (const [label, query] of [
+      ['30 days (default)', ''],
+      ['90 days', '?range=90d'],
+    ] as const) {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const [name, value] = creator.cookie.split('=') as [string, string];
+      await context.addCookies([{ name, value, url: origin }]);
+      const page = await context.newPage();
+      const failures: string[] = [];
+      page.on('response', (response) => {
+        if (response.status() >= 400) failures.push(`${response.status()} ${response.url()}`);
+      });
+      // The page's CSP (rightly) refuses the eval that waitForFunction needs, so an init script
+      // (injected by DevTools, outside the CSP) records the moment the panels are ready.
+      await page.addInitScript(READY_OBSERVER);
+      const timeToReady = async () => {
+        await page.goto(`${origin}/dashboard/${creator.profileId}/analytics${query}`, { waitUntil: 'commit' });
+        const deadline = performance.now() + 180_000;
+        for (;;) {
+          const ready = Number(await page.evaluate('window.__linkpulseReady ?? 0'));
+          if (ready > 0) return ready;
+          if (performance.now() > deadline) throw new Error(`dashboard ${label}: panels not ready after 180 s`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      const cold = await timeToReady();
+      const warm: number[] = [];
+      for (let i = 0; i < 5; i++) warm.push(await timeToReady());
+      const panels = await page.locator('section.panel').count();
+      await context.close();
+      if (failures.length > 0) throw new Error(`dashboard ${label}: failed requests ${failures.join(', ')}`);
+      lines[`${label}: first load (cold)`] = `${cold.toFixed(0)} ms to ${panels} panels ready`;
+      lines[`${label}: warm loads, p50 of 5`] = `${percentile([...warm].sort((a, b) => a - b), 50).toFixed(0)} ms (${warm.map((ms) => ms.toFixed(0)).join(', ')})`;
+    }
+    report(`analytics dashboard in Chromium (headless, 1440 × 900), ${total.toLocaleString('en-US')} events of one profile, embedded chDB: navigation start → every panel loaded`, lines);
+  } finally {
+    await browser.close();
     await running.stop('bench finished');
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -556,7 +601,7 @@ async function startBrowserSite(dataDir: string, roles: Parameters<typeof startP
 /** Debian's Chromium, started headless with a DevTools port for Lighthouse; stop() ends it. */
 async function launchChromium(): Promise<{ port: number; stop: () => Promise<void> }> {
   const profile = await scratch('chromium');
-  const chromium = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', 'about:blank'], {
+  const chromium = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', 'about:blank'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -641,6 +686,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   passwords: benchPasswords,
   assets: benchAssets,
   lighthouse: benchLighthouse,
+  dashboard: benchDashboard,
 };
 
 const selected = process.argv.slice(2);
