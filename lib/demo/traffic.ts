@@ -485,24 +485,24 @@ interface PlacedLink {
 }
 
 /**
- * Roughly the public page's layout (dashboard/src/lib/profile/ProfileView.svelte): a header with
- * name, handle and bio (taller on a phone, where the bio wraps more), then the links 12 px apart;
- * a plain link is a 53 px button, a GitHub card about 120 px.
+ * The public page's layout (dashboard/src/lib/profile/ProfileView.svelte), measured in Chromium on
+ * the demo page: the links start 227 px below the top of the content column on a 390 px phone
+ * (the bio wraps more) and 189 px on a desktop, 12 px apart; a plain link is a 48 px button (about
+ * 58 px on phones, where longer titles wrap), a GitHub card about 72 px.
  */
 function layoutLinks(links: readonly TrafficLink[]): PlacedLink[] {
-  let mobileTop = 236;
-  let desktopTop = 206;
+  let mobileTop = 227;
+  let desktopTop = 189;
   return links.map((link, index) => {
     const isGithub = link.kind === 'github';
-    const height = isGithub ? 120 : 53;
     const placed: PlacedLink = {
       id: link.id,
       weight: link.weight ?? 1 / (index + 1) ** 0.7,
       isGithub,
-      mobile: { top: mobileTop, height },
-      desktop: { top: desktopTop, height: isGithub ? 108 : height },
+      mobile: { top: mobileTop, height: isGithub ? 72 : 58 },
+      desktop: { top: desktopTop, height: isGithub ? 72 : 48 },
     };
-    mobileTop += height + 12;
+    mobileTop += placed.mobile.height + 12;
     desktopTop += placed.desktop.height + 12;
     return placed;
   });
@@ -601,7 +601,7 @@ function session(context: DayContext): AnalyticsRow[] {
       rows.push(
         makeRow(who, uuid(random, clickAt), 'click_position', clickAt, link.id, clickId, {
           // People aim at the middle of a button, a little left of it on cards (the repository name).
-          x: Math.round(clamp((link.isGithub ? 0.4 : 0.5) + 0.16 * normal(random), 0.01, 0.99) * 1000) / 1000,
+          x: Math.round(clamp((link.isGithub ? 0.4 : 0.5) + 0.16 * normal(random), 0.05, 0.95) * 1000) / 1000,
           y: Math.round(clamp(box.top + box.height / 2 + (box.height / 4) * normal(random), box.top + 1, box.top + box.height - 1)),
           viewport: visitor.agent.viewport,
           timeToClick,
