@@ -69,6 +69,10 @@ export async function createDashboardRole(config: Config, platform: DashboardPla
       throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large', { cause: error });
     }
     const webResponse = await server.respond(webRequest, { platform, getClientAddress: () => clientAddress(request) });
+    // A 304 carries no policy of SvelteKit's, and browsers merge a 304's headers into the cached page:
+    // the strict default CSP set for every response would then replace the page's own and block its
+    // stylesheets and the tracker on every revalidated visit. Without one, the cached policy stays.
+    if (webResponse.status === 304) response.removeHeader('Content-Security-Policy');
     await setResponse(response, webResponse);
   };
 

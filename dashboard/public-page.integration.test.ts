@@ -58,6 +58,14 @@ describe('the public profile page', () => {
     expect(response.headers.get('etag')).toMatch(/^"/);
   });
 
+  it('revalidates with 304, without a policy that would replace the cached page’s (browsers merge a 304’s headers)', async () => {
+    const first = await fetch(`${site.origin}/@${profile.handle}`);
+    const again = await fetch(`${site.origin}/@${profile.handle}`, { headers: { 'If-None-Match': first.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('content-security-policy')).toBeNull();
+    expect(again.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('serves the accent colour as a stylesheet and the tracker as a versioned script', async () => {
     const theme = await fetch(`${site.origin}/@${profile.handle}/theme.css`);
     expect(theme.headers.get('content-type')).toMatch(/^text\/css/);

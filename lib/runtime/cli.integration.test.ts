@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient, TEST_PUBLIC_URL } from '../../api/testing/api-harness.js';
 import { linkpulse, runningUrl, type CliProcess } from '../testing/cli-process.js';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
-import { describeWithService, realServices, testConfig } from '../testing/services.js';
-import { uniqueName } from '../testing/wait-for.js';
+import type { TestDatabase } from '../testing/postgres.js';
+import { allRealServices, realServicesEnv } from '../testing/real-services.js';
+import { describeWithService } from '../testing/services.js';
 
 describe('configuration errors', () => {
   it.each([
@@ -64,14 +64,6 @@ describe('linkpulse start on embedded defaults', () => {
   });
 });
 
-const allRealServices = {
-  configured: Object.values(realServices).every((service) => service.configured),
-  variable: Object.values(realServices)
-    .filter((service) => !service.configured)
-    .map((service) => service.variable)
-    .join(', '),
-};
-
 describeWithService('roles as separate processes against the real services', allRealServices, () => {
   let database: TestDatabase | undefined;
   const processes: CliProcess[] = [];
@@ -81,33 +73,15 @@ describeWithService('roles as separate processes against the real services', all
   });
 
   it('runs --role api, consumers and scheduler as their own processes, each ready, each stopping cleanly', async () => {
-    database = await createTestDatabase('roles', 'real');
-    const s3 = testConfig.s3!;
-    const clickhouse = testConfig.clickhouse!;
+    const real = await realServicesEnv('roles');
+    database = real.database;
     const dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-roles-'));
-    const env = {
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dataDir,
-      DATABASE_URL: database.appUrl,
-      DATABASE_OWNER_URL: database.ownerUrl,
-      KAFKA_BROKERS: testConfig.kafka!.brokers.join(','),
-      REDIS_URL: testConfig.redisUrl!,
-      CLICKHOUSE_URL: clickhouse.url,
-      CLICKHOUSE_USER: clickhouse.user,
-      CLICKHOUSE_PASSWORD: clickhouse.password,
-      CLICKHOUSE_DATABASE: uniqueName('roles'),
-      EVENTS_CONSUMER_GROUP: uniqueName('roles'),
-      S3_ENDPOINT: s3.endpoint ?? '',
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId ?? '',
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey ?? '',
-      S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
-    };
+    const { SCHEDULER_DATABASE_URL: schedulerLogin, ...realEnv } = real.env;
+    // Without SCHEDULER_DATABASE_URL, so that the scheduler's refusal below can be seen.
+    const env = { ...realEnv, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir };
     const api = linkpulse(['start', '--role', 'api'], env);
     const consumers = linkpulse(['start', '--role', 'consumers'], env);
-    const scheduler = linkpulse(['start', '--role', 'scheduler'], { ...env, SCHEDULER_DATABASE_URL: database.schedulerUrl });
+    const scheduler = linkpulse(['start', '--role', 'scheduler'], { ...env, SCHEDULER_DATABASE_URL: schedulerLogin! });
     // Without its own login the scheduler refuses to start rather than run as the app.
     const schedulerAsApp = linkpulse(['start', '--role', 'scheduler'], env);
     processes.push(api, consumers, scheduler, schedulerAsApp);

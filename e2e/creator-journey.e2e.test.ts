@@ -1,0 +1,260 @@
+// The whole product in a real browser (Debian's Chromium, headless), on one Linkpulse process with
+// every role: embedded defaults locally, the real services in CI (REQUIRE_SERVICES=1). A creator signs
+// up, creates a page, adds links (one a GitHub repository, served by the fake GitHub), moves the card
+// first with the keyboard only, and publishes; visitors open the page in fresh browser contexts and
+// click links at known positions; the creator's own visit is not counted; the dashboard then shows
+// those views and clicks (through ingest, the bus, the consumers and ClickHouse), the top link, the
+// device class and heatmap cells over the clicked link; the CSV exports contain them. The public page
+// also works with JavaScript off. No page logs a console error or a CSP violation. Screenshots go to
+// artifacts/ (not committed) for a reviewer.
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../lib/paths.js';
+import { allRealServices, realServicesEnv, type RealServicesEnv } from '../lib/testing/real-services.js';
+import { describeWithService, testConfig } from '../lib/testing/services.js';
+import { CHROMIUM, startSite, type Site } from '../lib/testing/site.js';
+import { uniqueName, waitFor } from '../lib/testing/wait-for.js';
+import { startFakeGitHub, type FakeGitHub } from '../scheduler/github/testing/fake-github.js';
+
+const ARTIFACTS = path.join(PROJECT_ROOT, 'artifacts');
+const IPHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 3,
+  isMobile: true,
+  hasTouch: true,
+  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+};
+const DESKTOP: BrowserContextOptions = {
+  viewport: { width: 1280, height: 900 },
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+};
+
+/** Where the real-services run gets its services from; locally, embedded defaults. */
+const onRealServices = testConfig.requireServices || allRealServices.configured;
+
+describeWithService('a creator’s journey and their visitors, in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
+  let site: Site;
+  let browser: Browser;
+  let github: FakeGitHub;
+  let real: RealServicesEnv | undefined;
+  /** Where the links lead: a local site standing in for the outside world, which may be unreachable. */
+  let landing: Server;
+  let landingOrigin: string;
+  /** Console errors, page errors, CSP violations and failed requests of every page, with where they happened. */
+  const problems: string[] = [];
+
+  async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
+    const context = await browser.newContext({ ...options, acceptDownloads: true });
+    context.on('page', watch);
+    return context;
+  }
+
+  function watch(page: Page): void {
+    page.on('console', (message) => {
+      if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) problems.push(`${page.url()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400 && new URL(response.url()).origin === site.origin) problems.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+    });
+  }
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    landing = createServer((_request, response) => response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>Landed</title><h1>Landed</h1>'));
+    await new Promise<void>((resolve) => landing.listen(0, '127.0.0.1', resolve));
+    landingOrigin = `http://localhost:${(landing.address() as AddressInfo).port}`;
+    github = await startFakeGitHub();
+    github.add({ owner: 'linkpulse', name: 'pulse', description: 'Privacy-first link analytics', language: 'TypeScript', stars: 1234, forks: 56, topics: ['analytics'], pushedAt: '2026-11-23T08:00:00Z' });
+    real = onRealServices ? await realServicesEnv('e2e') : undefined;
+    site = await startSite('e2e', ['api', 'ingest', 'consumers', 'scheduler', 'dashboard'], { GITHUB_API_URL: github.url, ...real?.env });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await site?.stop();
+    await real?.drop();
+    await github?.close();
+    await new Promise((resolve) => landing?.close(resolve));
+  });
+
+  it('sign up → page → links → keyboard reorder → publish → visitors click → dashboard figures, heatmap, CSV', async () => {
+    const { origin } = site;
+    const handle = uniqueName('e2e').replaceAll('_', '-').slice(0, 30);
+    const email = `${handle}@example.com`;
+
+    // ── The creator: sign up, create a page (a draft), add three links.
+    const creatorContext = await newContext(DESKTOP);
+    const creator = await creatorContext.newPage();
+    await creator.goto(`${origin}/signup`);
+    await creator.getByLabel('Email').fill(email);
+    await creator.getByLabel(/^Password/).fill('a long enough passphrase');
+    await creator.getByRole('button', { name: 'Create account' }).click();
+    await creator.waitForURL(`${origin}/dashboard`);
+    await creator.getByLabel(/^Handle/).fill(handle);
+    await creator.getByText(`@${handle} is free.`).waitFor();
+    await creator.getByLabel('Display name').fill('Ada Journey');
+    await creator.getByRole('button', { name: 'Create page' }).click();
+    await creator.getByRole('heading', { name: `Edit @${handle}` }).waitFor();
+    const profileId = new URL(creator.url()).pathname.split('/')[2]!;
+
+    await creator.getByLabel('Bio').fill('Building developer tools in the open.');
+    await creator.getByRole('button', { name: 'Save profile' }).click();
+    await creator.getByText('Saved.').waitFor();
+
+    const list = creator.getByRole('list', { name: 'Your links, in page order' });
+    for (const [title, url] of [
+      ['Docs', `${landingOrigin}/docs`],
+      ['Blog', `${landingOrigin}/blog`],
+      ['Pulse', 'https://github.com/linkpulse/pulse'],
+    ] as const) {
+      await creator.getByLabel('Title', { exact: true }).fill(title);
+      await creator.getByLabel(/^URL/).fill(url);
+      if (url.includes('github.com')) await creator.getByText('Recognised as a GitHub repository').waitFor();
+      await creator.getByRole('button', { name: 'Add link' }).click();
+      await list.getByRole('button', { name: `Edit ${title}` }).waitFor();
+    }
+    // The card fills from the (fake) GitHub within seconds, in the list and in the live preview.
+    await list.getByRole('article', { name: 'linkpulse/pulse on GitHub' }).getByText('★ 1.2K').waitFor({ timeout: 30_000 });
+    await creator.getByRole('complementary', { name: 'Live preview' }).getByText('★ 1.2K').waitFor();
+
+    // ── Keyboard only: Tab to the card's move handle, then two presses of ↑ make it first.
+    await creator.getByRole('button', { name: 'Add link' }).focus();
+    let reached = false;
+    for (let presses = 0; presses < 40 && !reached; presses++) {
+      await creator.keyboard.press('Tab');
+      reached = await creator.evaluate("document.activeElement?.getAttribute('aria-label')?.startsWith('Move Pulse') ?? false");
+    }
+    expect(reached).toBe(true);
+    await creator.keyboard.press('ArrowUp');
+    await creator.keyboard.press('ArrowUp');
+    await creator.getByText('Pulse: position 1 of 3.').waitFor();
+    expect(await creator.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('Move Pulse (position 1 of 3)');
+    const titles = async () =>
+      ((await (await creator.request.get(`${origin}/api/v1/profiles/${profileId}/links`)).json()) as { links: { id: string; title: string }[] }).links;
+    await waitFor(async () => (await titles()).map((link) => link.title).join() === 'Pulse,Docs,Blog', { what: 'the new order to be saved', intervalMs: 500 });
+    const linkIds = Object.fromEntries((await titles()).map((link) => [link.title, link.id])) as Record<'Docs' | 'Blog' | 'Pulse', string>;
+
+    // Publish with the keyboard too: the switch takes Space.
+    await creator.getByRole('switch', { name: 'Published' }).focus();
+    await creator.keyboard.press('Space');
+    await creator.getByText('Visible to everyone at').waitFor();
+    await creator.screenshot({ path: path.join(ARTIFACTS, 'editor-desktop.png'), fullPage: true });
+
+    // The creator's own visit is marked internal (the dashboard set the owner marker): not counted.
+    const own = await creatorContext.newPage();
+    await own.goto(`${origin}/@${handle}`);
+    await own.getByRole('heading', { name: 'Ada Journey' }).waitFor();
+    await own.close();
+
+    // ── Visitors, each in a fresh context: a desktop view, then three phone views with a click each.
+    const desktopContext = await newContext(DESKTOP);
+    const desktop = await desktopContext.newPage();
+    await desktop.goto(`${origin}/@${handle}`);
+    await desktop.getByRole('link', { name: 'Docs' }).waitFor();
+    await desktop.screenshot({ path: path.join(ARTIFACTS, 'public-page-desktop.png'), fullPage: true });
+    await desktopContext.close();
+
+    const phoneContext = await newContext(IPHONE);
+    const phone = await phoneContext.newPage();
+    /** Opens the page (a view) and clicks a quarter of the way across the link, halfway down (a click). */
+    const visitAndClick = async (title: 'Docs' | 'Blog') => {
+      await phone.goto(`${origin}/@${handle}`);
+      const link = phone.locator(`a[data-lp-link="${linkIds[title]}"]`);
+      const box = (await link.boundingBox())!;
+      // The redirect counts the click and leads to the link's site.
+      const redirect = phone.waitForResponse((response) => new URL(response.url()).pathname === `/r/${linkIds[title]}`);
+      await phone.mouse.click(box.x + box.width / 4, box.y + box.height / 2);
+      expect((await redirect).status()).toBe(302);
+      await phone.waitForURL(`${landingOrigin}/${title.toLowerCase()}`);
+    };
+    await phone.goto(`${origin}/@${handle}`);
+    await phone.screenshot({ path: path.join(ARTIFACTS, 'public-page-mobile.png'), fullPage: true });
+    await visitAndClick('Docs');
+    await visitAndClick('Docs');
+    await visitAndClick('Blog');
+    await phoneContext.close();
+    // 1 desktop view + 4 phone views (the screenshot's and three before clicks); 3 clicks.
+    const expected = { views: 5, clicks: 3 };
+
+    // ── Through the pipeline: the API has the figures within seconds.
+    const summaryUrl = `${origin}/api/v1/profiles/${profileId}/analytics/summary`;
+    await waitFor(
+      async () => {
+        const response = await creator.request.get(summaryUrl);
+        if (!response.ok()) throw new Error(`summary: ${response.status()} ${await response.text()}`);
+        const { current } = (await response.json()) as { current: { views: number; clicks: number } };
+        return current.views === expected.views && current.clicks === expected.clicks;
+      },
+      { what: 'the visits to reach ClickHouse', timeoutMs: 90_000, intervalMs: 1_000 },
+    );
+
+    // ── The dashboard shows them.
+    await creator.goto(`${origin}/dashboard/${profileId}/analytics`);
+    // Every panel loads on its own; the page is done when none is busy.
+    await creator.locator('section.panel').first().waitFor();
+    await expect.poll(() => creator.locator('section.panel[aria-busy="true"]').count(), { timeout: 30_000 }).toBe(0);
+    const kpi = (label: string) => creator.locator('#overview .kpi').filter({ has: creator.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd.value');
+    expect(await kpi('Views').textContent()).toBe(String(expected.views));
+    expect(await kpi('Clicks').textContent()).toBe(String(expected.clicks));
+    expect(await kpi('Unique visitors').textContent()).toBe('2');
+    const topLink = creator.locator('#links tbody tr').first();
+    expect(await topLink.locator('th').textContent()).toContain('Docs');
+    expect(await topLink.locator('td').first().textContent()).toBe('2');
+    expect(await creator.locator('#devices').textContent()).toContain('Mobile');
+
+    // Heatmap, mobile: every cell lies over the link that was clicked there, in the live render.
+    const heatmap = creator.locator('#heatmap');
+    await heatmap.getByRole('button', { name: 'Mobile' }).click();
+    await heatmap.locator('.cell').first().waitFor();
+    const cells = await Promise.all(
+      (await heatmap.locator('.cell').all()).map(async (cell) => {
+        const box = (await cell.boundingBox())!;
+        return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+      }),
+    );
+    const linkBox = async (id: string) => (await heatmap.locator(`a[data-lp-link="${id}"]`).boundingBox())!;
+    const targets = [await linkBox(linkIds.Docs), await linkBox(linkIds.Blog)];
+    expect(cells.length).toBeGreaterThanOrEqual(2);
+    for (const cell of cells) {
+      expect(targets.some((box) => cell.x >= box.x && cell.x <= box.x + box.width && cell.y >= box.y && cell.y <= box.y + box.height)).toBe(true);
+    }
+    await creator.screenshot({ path: path.join(ARTIFACTS, 'analytics-journey-desktop.png'), fullPage: true });
+
+    // ── CSV downloads of the current view: per day and link, and raw events with hashed visitors.
+    const download = async (name: string) => {
+      const [file] = await Promise.all([creator.waitForEvent('download'), creator.getByRole('link', { name }).click()]);
+      return readFile(await file.path(), 'utf8');
+    };
+    const daily = (await download('Download CSV')).trim().split(/\r\n/);
+    expect(daily[0]).toBe('day,link_id,views,visitors,clicks');
+    const clicksOf = (id: string) => daily.filter((row) => row.split(',')[1] === id).reduce((sum, row) => sum + Number(row.split(',')[4]), 0);
+    expect(clicksOf(linkIds.Docs)).toBe(2);
+    expect(clicksOf(linkIds.Blog)).toBe(1);
+    const events = (await download('Raw events (CSV)')).trim().split(/\r\n/);
+    const header = events[0]!.split(',');
+    const rows = events.slice(1).map((row) => Object.fromEntries(row.split(',').map((value, index) => [header[index]!, value])) as Record<string, string>);
+    expect(rows.filter((row) => row.event_type === 'click' && row.link_id === linkIds.Docs)).toHaveLength(2);
+    expect(header).not.toContain('ip');
+    expect(new Set(rows.map((row) => row.visitor_id)).size).toBeGreaterThanOrEqual(2);
+    await creatorContext.close();
+
+    // ── Without JavaScript the page is whole, and its links still count (server-side redirect).
+    const noScript = await browser.newContext({ ...IPHONE, javaScriptEnabled: false });
+    const plain = await noScript.newPage();
+    watch(plain);
+    await plain.goto(`${origin}/@${handle}`);
+    expect(await plain.getByRole('heading', { level: 1 }).textContent()).toBe('Ada Journey');
+    expect(await Promise.all((await plain.locator('a[data-lp-link]').all()).map((link) => link.getAttribute('href')))).toEqual(
+      [linkIds.Pulse, linkIds.Docs, linkIds.Blog].map((id) => `/r/${id}`),
+    );
+    await noScript.close();
+
+    expect(problems).toEqual([]);
+  }, 300_000);
+});
