@@ -132,7 +132,7 @@ describe('configuration', () => {
       publicUrl: 'https://links.example.com',
       trustProxy: ['loopback', '10.0.0.0/8', 'fd00::/8'],
       kafka: { brokers: ['kafka-1:9092', '[::1]:9093'], clientId: 'linkpulse' },
-      clickhouse: { url: 'http://clickhouse:8123', user: 'linkpulse', password: '' },
+      clickhouse: { url: 'http://clickhouse:8123', user: 'linkpulse', password: '', maxConnections: 8 },
       s3: { bucket: 'linkpulse-assets', forcePathStyle: true, region: 'us-east-1' },
       geoipCityDb: GEOIP_TEST_DB,
       dataDir: '/var/lib/linkpulse',

@@ -27,6 +27,8 @@ export interface ClickHouseServerConfig {
   url: string;
   user: string;
   password: string;
+  /** Requests in flight at once from this process; more wait their turn. */
+  maxConnections: number;
 }
 
 export interface ClickHouseHttpConfig {
@@ -282,6 +284,15 @@ const schema = z
     CLICKHOUSE_USER: optionalText.transform((value) => value ?? 'default'),
     CLICKHOUSE_PASSWORD: optionalText.transform((value) => value ?? ''),
     CLICKHOUSE_DATABASE: identifierText('analytics'),
+    CLICKHOUSE_MAX_CONNECTIONS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,3}$/, 'expected an integer 1-100')
+        .transform(Number)
+        .refine((count) => count >= 1 && count <= 100, 'expected an integer 1-100')
+        .optional()
+        .transform((count) => count ?? 8),
+    ),
     CLICKHOUSE_HTTP_PORT: portText(undefined),
     CLICKHOUSE_HTTP_HOST: optionalText.pipe(
       z
@@ -456,7 +467,9 @@ export function parseConfig(env: Env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
     schedulerDatabaseUrl: e.SCHEDULER_DATABASE_URL,
-    clickhouse: e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD } : undefined,
+    clickhouse: e.CLICKHOUSE_URL
+      ? { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, maxConnections: e.CLICKHOUSE_MAX_CONNECTIONS }
+      : undefined,
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
     clickhouseHttp:
       e.CLICKHOUSE_HTTP_PORT === undefined

@@ -4,6 +4,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as
 import type { Logger } from '../logger.js';
 import {
   COMMON_SETTINGS,
+  ClickHouseQueryError,
   assertIdentifier,
   assertTableName,
   insertSettings,
@@ -21,7 +22,17 @@ export interface ClickHouseServerOptions {
   database: string;
   logger: Logger;
   requestTimeoutMs?: number;
+  /**
+   * At most this many requests in flight from this process (CLICKHOUSE_MAX_CONNECTIONS); more wait
+   * for a free connection. A server refuses queries beyond its own limit (max_concurrent_queries,
+   * per user too) instead of queueing them, and one dashboard load asks for some twenty at once.
+   */
+  maxConnections?: number;
 }
+
+/** TOO_MANY_SIMULTANEOUS_QUERIES: the server is busy (other clients count too); a read may try again. */
+const TOO_MANY_SIMULTANEOUS_QUERIES = 202;
+const BUSY_RETRY_DELAYS_MS = [50, 150, 400, 1_000];
 
 /**
  * The client logs every failed request itself; we rethrow those errors to the caller, so its own
@@ -49,7 +60,7 @@ function connect(options: ClickHouseServerOptions, database: string): ClickHouse
     database,
     application: 'linkpulse',
     request_timeout: options.requestTimeoutMs ?? 30_000,
-    max_open_connections: 10,
+    max_open_connections: options.maxConnections ?? 8,
     clickhouse_settings: COMMON_SETTINGS,
     json: { parse: JSON.parse, stringify: stringifyRow },
   });
@@ -60,6 +71,19 @@ async function rethrow<T>(operation: Promise<T>): Promise<T> {
     return await operation;
   } catch (error) {
     throw toClickHouseError(error);
+  }
+}
+
+/** Runs a read again, after a short jittered pause, while the server says it is too busy to take it. */
+async function retryWhileBusy<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      const delay = BUSY_RETRY_DELAYS_MS[attempt];
+      if (!(error instanceof ClickHouseQueryError && error.code === TOO_MANY_SIMULTANEOUS_QUERIES) || delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
+    }
   }
 }
 
@@ -76,9 +100,11 @@ export async function createClickHouseServerAdapter(options: ClickHouseServerOpt
   return {
     kind: 'server',
     database: options.database,
-    async query<T extends Row = Row>(sql: string, params = {}) {
-      const result = await rethrow(client.query({ query: sql, query_params: serializeParams(params), format: 'JSONEachRow' }));
-      return rethrow(result.json<T>());
+    query<T extends Row = Row>(sql: string, params = {}) {
+      return retryWhileBusy(async () => {
+        const result = await rethrow(client.query({ query: sql, query_params: serializeParams(params), format: 'JSONEachRow' }));
+        return rethrow(result.json<T>());
+      });
     },
     async insert(table, rows, insertOptions = {}) {
       assertTableName(table);

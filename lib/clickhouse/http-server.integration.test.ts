@@ -8,6 +8,7 @@ import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testLogger } from '../testing/services.js';
 import { createChdbAdapter } from './chdb-adapter.js';
+import { createClickHouseServerAdapter } from './client-adapter.js';
 import type { ClickHouse } from './clickhouse.js';
 import { startClickHouseHttpServer, type ClickHouseHttpServer } from './http-server.js';
 
@@ -56,6 +57,27 @@ afterAll(async () => {
   await server?.close();
   await embedded?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the app’s adapter against a server at its query limit', () => {
+  it('waits its turn and retries a busy server instead of failing the read', async () => {
+    const busy = await startClickHouseHttpServer({ path: dataDir, users: [WRITER], defaultDatabase: 'analytics', host: '127.0.0.1', port: 0, logger: testLogger, maxConcurrentQueries: 2 });
+    const plain = createClient({ url: busy.url, username: WRITER.name, password: WRITER.password, database: 'analytics', log: { level: ClickHouseLogLevel.OFF }, max_open_connections: 20 });
+    const adapter = await createClickHouseServerAdapter({ url: busy.url, user: WRITER.name, password: WRITER.password, database: 'analytics', logger: testLogger, maxConnections: 4 });
+    try {
+      const reads = Array.from({ length: 12 }, (_, n) => n);
+      // A client that sends them all at once is refused beyond the server's limit (as ClickHouse does)…
+      const outcomes = await Promise.allSettled(reads.map(async () => (await plain.query({ query: 'SELECT sleep(0.1)', format: 'JSONEachRow' })).json()));
+      expect(outcomes.some((outcome) => outcome.status === 'rejected' && /Too many simultaneous queries/.test(String(outcome.reason)))).toBe(true);
+      // …the app's adapter, even allowed more connections than the server takes, gets every answer.
+      const rows = await Promise.all(reads.map((n) => adapter.query<{ n: number }>('SELECT {n:UInt32} AS n, sleep(0.1) AS pause', { n })));
+      expect(rows.map((row) => row[0]!.n)).toEqual(reads);
+    } finally {
+      await plain.close();
+      await adapter.close();
+      await busy.close();
+    }
+  });
 });
 
 describe('@clickhouse/client against the embedded engine', () => {
