@@ -206,8 +206,9 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
     await panelsSettled(page);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.locator('#heatmap svg.overlay .cell').first().waitFor();
-    // Nothing wider than the phone's screen.
-    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    // Nothing wider than the phone's screen, once the charts have re-measured their boxes (a
+    // ResizeObserver callback after the resize: until then they keep the desktop width).
+    await expect.poll(() => page.evaluate('document.documentElement.scrollWidth'), { timeout: 10_000 }).toBeLessThanOrEqual(390);
     await page.screenshot({ path: 'artifacts/analytics-mobile.png', fullPage: true });
 
     expect(cspViolations).toEqual([]);
