@@ -475,7 +475,7 @@ const READY_OBSERVER = `(() => {
  * at least one `section.panel` exists and none is `aria-busy="true"` (every panel has its data).
  * Measured in the page with performance.now(), i.e. from navigation start. The first load is cold
  * (a fresh browser context: nothing cached, and the first queries of this process on those ranges);
- * then 5 warm loads in the same context, p50. For the default range (30 days) and for 90 days.
+ * then 5 warm loads in the same context, p50. For the default view (7 days), 30 days and 90 days.
  */
 async function benchDashboard(): Promise<void> {
   const total = eventsArgument();
@@ -613,13 +613,19 @@ async function launchChromium(): Promise<{ port: number; stop: () => Promise<voi
       if (match) resolve(Number(match[1]));
     });
     chromium.on('exit', (code) => reject(new Error(`chromium exited (${code}): ${stderr}`)));
+    setTimeout(() => reject(new Error(`chromium did not open its DevTools port within 30 s: ${stderr}`)), 30_000).unref();
+  }).catch((error: unknown) => {
+    chromium.kill('SIGKILL');
+    throw error;
   });
   return {
     port,
     async stop() {
-      const exited = new Promise((resolve) => chromium.once('exit', resolve));
-      chromium.kill('SIGTERM');
-      await exited;
+      if (chromium.exitCode === null && chromium.signalCode === null) {
+        const exited = new Promise((resolve) => chromium.once('exit', resolve));
+        chromium.kill('SIGTERM');
+        await exited;
+      }
       await rm(profile, { recursive: true, force: true });
     },
   };

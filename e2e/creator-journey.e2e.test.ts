@@ -134,7 +134,7 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await creator.keyboard.press('ArrowUp');
     await creator.keyboard.press('ArrowUp');
     await creator.getByText('Pulse: position 1 of 3.').waitFor();
-    expect(await creator.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('Move Pulse (position 1 of 3)');
+    await expect.poll(() => creator.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('Move Pulse (position 1 of 3)');
     const titles = async () =>
       ((await (await creator.request.get(`${origin}/api/v1/profiles/${profileId}/links`)).json()) as { links: { id: string; title: string }[] }).links;
     await waitFor(async () => (await titles()).map((link) => link.title).join() === 'Pulse,Docs,Blog', { what: 'the new order to be saved', intervalMs: 500 });

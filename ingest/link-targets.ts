@@ -44,13 +44,15 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
   let listener: DbClient | undefined;
   let timer: NodeJS.Timeout | undefined;
   let debounce: NodeJS.Timeout | undefined;
-  let loading: Promise<void> | undefined;
+  /** The load under way, and how many announced changes it includes (those announced before it began). */
+  let loading: { promise: Promise<void>; covers: number } | undefined;
   let stopped = false;
   let lastLoadStartedAt = 0;
-  /** A change was announced and its (debounced) reload has not started yet. */
-  let changeAnnounced = false;
+  /** Changes PostgreSQL has announced, and how many of them the data in memory includes. */
+  let announced = 0;
+  let covered = 0;
 
-  const load = async () => {
+  const load = async (covers: number) => {
     lastLoadStartedAt = Date.now();
     const { profileRows, linkRows } = await asVisitor(deps.db, async (tx) => ({
       profileRows: (await tx.query<{ id: string; respect_gpc: boolean }>('SELECT id, respect_gpc FROM profiles')).rows,
@@ -58,12 +60,22 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
     }));
     profiles = new Map(profileRows.map((row) => [row.id, { respectGpc: row.respect_gpc }]));
     links = new Map(linkRows.map((row) => [row.id, { profileId: row.profile_id, url: row.url }]));
+    covered = Math.max(covered, covers);
   };
   const reload = () => {
-    loading ??= load().finally(() => (loading = undefined));
-    return loading;
+    if (!loading) {
+      const promise = load(announced).finally(() => (loading = undefined));
+      loading = { promise, covers: announced };
+    }
+    return loading.promise;
   };
   const reloadQuietly = () => reload().catch((error: unknown) => logger.warn({ err: error }, 'could not reload link targets; keeping the last ones'));
+  /** A load that includes every change announced so far: one begun before the last announcement does not. */
+  const reloadFresh = async () => {
+    const target = announced;
+    if (loading && loading.covers < target) await loading.promise.catch(() => undefined);
+    if (covered < target) await reloadQuietly();
+  };
 
   return {
     link: (linkId) => links.get(linkId),
@@ -71,15 +83,14 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
     reload,
     async reloadAfterMiss() {
       if (stopped) return false;
-      if (changeAnnounced) {
-        // The missing id is most likely that change: load it now rather than after the debounce.
+      if (covered < announced) {
+        // The missing id is most likely an announced change: load it now rather than after the debounce.
         clearTimeout(debounce);
-        changeAnnounced = false;
-        await reloadQuietly();
+        await reloadFresh();
         return true;
       }
       if (loading) {
-        await loading.catch(() => undefined);
+        await loading.promise.catch(() => undefined);
         return true;
       }
       if (Date.now() - lastLoadStartedAt < MISS_RELOAD_INTERVAL_MS) return false;
@@ -90,11 +101,10 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
       await reload();
       listener = await deps.db.connect();
       listener.on('notification', () => {
-        changeAnnounced = true;
+        announced++;
         clearTimeout(debounce);
         debounce = setTimeout(() => {
-          changeAnnounced = false;
-          if (!stopped) void reloadQuietly();
+          if (!stopped) void reloadFresh();
         }, DEBOUNCE_MS);
       });
       // A dropped LISTEN connection is replaced on the next periodic reload.
@@ -114,7 +124,7 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
         await listener.query('UNLISTEN *').catch(() => undefined);
         listener.release();
       }
-      await loading?.catch(() => undefined);
+      await loading?.promise.catch(() => undefined);
     },
   };
 }

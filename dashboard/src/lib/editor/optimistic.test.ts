@@ -58,4 +58,21 @@ describe('optimistic changes', () => {
     await send(5);
     expect(sent).toEqual([1, 4, 5]);
   });
+
+  it('drops the value waiting when told to (a refusal makes the moves built on it meaningless)', async () => {
+    const sent: number[] = [];
+    let release: () => void = () => {};
+    const send = latestOnly(async (value: number) => {
+      sent.push(value);
+      if (value === 1) {
+        await new Promise<void>((resolve) => (release = resolve));
+        send.discard();
+      }
+    });
+    const first = send(1);
+    void send(2);
+    release();
+    await first;
+    expect(sent).toEqual([1]);
+  });
 });

@@ -2,6 +2,9 @@
 // the server's message in plain words.
 import { errorMessage } from '$lib/api/session';
 
+/** What the editor says when a request never reached the server. */
+export const UNREACHABLE = 'Could not reach Linkpulse: check your connection and try again.';
+
 export type Outcome = { ok: true; response: Response } | { ok: false; message: string };
 
 /**
@@ -15,7 +18,7 @@ export async function optimistic(apply: () => () => void, send: () => Promise<Re
     response = await send();
   } catch {
     undo();
-    return { ok: false, message: 'Could not reach Linkpulse: check your connection and try again.' };
+    return { ok: false, message: UNREACHABLE };
   }
   if (response.ok) return { ok: true, response };
   undo();
@@ -25,8 +28,9 @@ export async function optimistic(apply: () => () => void, send: () => Promise<Re
 /**
  * Sends only the newest of values that arrive while a send is in flight, one send at a time: moving a
  * link five places with the keyboard makes at most two requests, and they can never overtake each other.
+ * `discard()` drops the value waiting, if any (after a refusal, moves that built on the refused one).
  */
-export function latestOnly<T>(send: (value: T) => Promise<void>): (value: T) => Promise<void> {
+export function latestOnly<T>(send: (value: T) => Promise<void>): ((value: T) => Promise<void>) & { discard(): void } {
   let waiting: { value: T } | undefined;
   let running: Promise<void> | undefined;
   const drain = async () => {
@@ -37,9 +41,14 @@ export function latestOnly<T>(send: (value: T) => Promise<void>): (value: T) => 
     }
     running = undefined;
   };
-  return (value) => {
+  const enqueue = (value: T) => {
     waiting = { value };
     running ??= drain();
     return running;
   };
+  return Object.assign(enqueue, {
+    discard() {
+      waiting = undefined;
+    },
+  });
 }

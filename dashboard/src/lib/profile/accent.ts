@@ -30,6 +30,14 @@ export function textOnAccent(accent: string): string {
 
 /** The stylesheet that sets the accent variables (served as /@handle/theme.css: no inline styles under the CSP). */
 export function accentStylesheet(color: string | null | undefined): string {
+  const variables = accentVariables(color);
+  return `:root{${Object.entries(variables)
+    .map(([name, value]) => `${name}:${value}`)
+    .join(';')}}\n`;
+}
+
+/** The accent variables for an element (use:cssVars): the previews' equivalent of the stylesheet. */
+export function accentVariables(color: string | null | undefined): Record<string, string> {
   const accent = accentOrDefault(color);
-  return `:root{--accent:${accent};--on-accent:${textOnAccent(accent)}}\n`;
+  return { '--accent': accent, '--on-accent': textOnAccent(accent) };
 }
