@@ -218,8 +218,13 @@ describe('analytics API', () => {
         inScope.filter((row) => row.event_type === 'click'),
         (row) => row.link_id,
       );
-      expect(Object.fromEntries(links.body.links.map((link) => [link.linkId, { clicks: link.clicks, uniqueClicks: link.uniqueClicks }])), context).toEqual(
+      const clickedLinks = links.body.links.filter((link) => link.clicks > 0);
+      expect(Object.fromEntries(clickedLinks.map((link) => [link.linkId, { clicks: link.clicks, uniqueClicks: link.uniqueClicks }])), context).toEqual(
         Object.fromEntries([...expectedLinks].map(([link, counts]) => [link, { clicks: counts.clicks, uniqueClicks: counts.uniqueClicks }])),
+      );
+      // The rest of the page's links (only the filtered one under a link filter) follow with nothing.
+      expect(links.body.links.slice(clickedLinks.length).map((link) => [link.linkId, link.clicks, link.uniqueClicks]), context).toEqual(
+        linkIds.filter((id) => !expectedLinks.has(id) && (params.link === undefined || params.link === id)).map((id) => [id, 0, 0]),
       );
       for (const link of links.body.links) expect(link.title).toMatch(/^Link \d$/);
 

@@ -242,7 +242,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       method: 'get',
       path: '/profiles/:profileId/analytics/links',
       operationId: 'getAnalyticsLinks',
-      summary: 'Clicks, unique clicks and click-through rate per link',
+      summary: 'Clicks, unique clicks and click-through rate per link (the page’s links without clicks last, with 0)',
       query: RangeQuery,
       responses: {
         200: {

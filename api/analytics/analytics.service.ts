@@ -136,9 +136,15 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       const range = resolveRange(input);
       const scope = scopeOf(profileId, range, input.filters);
       const [summary, stats] = await Promise.all([querySummary(clickhouse, scope), queryLinks(clickhouse, scope)]);
+      // The page's links nobody clicked in the range are an answer too (0 clicks, 0% CTR), after the
+      // clicked ones, in page order; with a link filter, only that link.
+      const clicked = new Set(stats.map((stat) => stat.linkId));
+      const unclicked = [...titles.keys()]
+        .filter((linkId) => !clicked.has(linkId) && (input.filters.link === undefined || input.filters.link === linkId))
+        .map((linkId) => ({ linkId, clicks: 0, uniqueClicks: 0 }));
       return {
         range,
-        links: stats.map((stat) => ({
+        links: [...stats, ...unclicked].map((stat) => ({
           ...stat,
           title: titles.get(stat.linkId) ?? null,
           ctr: summary.views > 0 ? stat.clicks / summary.views : null,
