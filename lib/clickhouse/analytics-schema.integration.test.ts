@@ -7,20 +7,9 @@ import { BOT_KINDS, NO_LINK, type AnalyticsRow, type DeviceClass } from '../even
 import { testLogger } from '../testing/services.js';
 import { uniqueName } from '../testing/wait-for.js';
 import { assertIdentifier, type ClickHouse, type QueryParams, type Row } from './clickhouse.js';
+import { seededRandom } from '../seeded-random.js';
 import { migrateClickHouse } from './migrate.js';
 import { describeEachClickHouse, type MakeClickHouse } from './testing/each-adapter.js';
-
-/** A small deterministic generator (mulberry32), so a failing batch can be reproduced from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GEO: readonly (readonly [string, string, string])[] = [
   ['DE', 'Berlin', 'Berlin'],

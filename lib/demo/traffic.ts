@@ -29,6 +29,7 @@
 //   UTM campaigns, ~4% bot rows (crawlers, link previews, automation, HEAD requests) and ~1% of the
 //   creator's own (internal) visits.
 import { NO_LINK, type AnalyticsRow, type BotKind, type Channel, type DeviceClass } from '../events/analytics-row.js';
+import { seededRandom } from '../seeded-random.js';
 
 export interface TrafficLink {
   /** The link's id (a UUID): rows for clicks on it carry it as link_id. */
@@ -66,7 +67,7 @@ export function* generateTraffic(options: TrafficOptions): Generator<AnalyticsRo
   if (!Number.isInteger(days) || days < 1) throw new RangeError('days must be a whole number ≥ 1');
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a whole number ≥ 1');
   const end = options.end === undefined ? Date.now() : typeof options.end === 'number' ? options.end : options.end.getTime();
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const plan = planDays(days, end, random);
   const quotas = splitExactly(options.events, plan.map((day) => day.weight));
   const placed = layoutLinks(options.links);
@@ -103,18 +104,6 @@ export function* generateTraffic(options: TrafficOptions): Generator<AnalyticsRo
 // Randomness
 
 type Random = () => number;
-
-/** mulberry32: a small, fast 32-bit PRNG; plenty for synthetic traffic, and seedable. */
-function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function normal(random: Random): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
