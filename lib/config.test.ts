@@ -1,9 +1,12 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.js';
-import { PROJECT_ROOT } from './paths.js';
+import { writeGeoIpTestDatabase } from './testing/geoip-test-database.js';
 
-const GEOIP_TEST_DB = path.resolve(PROJECT_ROOT, '../shared/testdata/geoip/GeoLite2-City-Test.mmdb');
+let GEOIP_TEST_DB: string;
+beforeAll(async () => {
+  GEOIP_TEST_DB = await writeGeoIpTestDatabase('GeoLite2-City');
+});
 
 function problemsOf(env: Record<string, string>): string[] {
   try {

