@@ -20,6 +20,14 @@ export interface Metrics {
   busHandlerFailures: Counter<'topic' | 'group'>;
   busConsumerLag: Gauge<'topic' | 'group' | 'partition'>;
   busBatchSize: Histogram<'topic' | 'group'>;
+  /** Inserts of the events consumer: written, replayed after an interruption, or not replayable (left to the reconciler). */
+  consumerInserts: Counter<'outcome'>;
+  /** Aggregate slices (table, period) the reconciler found different from the raw rows and rebuilt. */
+  analyticsRepairs: Counter<'table'>;
+  /** Reconciler runs by outcome: clean, repaired, failed. */
+  analyticsReconcileRuns: Counter<'outcome'>;
+  /** The end of the periods the reconciler has verified (Unix seconds). */
+  analyticsReconciledUntil: Gauge;
   /** Counts events dropped for one of the closed set of reasons. */
   countDrop(reason: DropReason, count?: number): void;
   /** Reports a connection pool's usage on every scrape. */
@@ -123,6 +131,29 @@ export function createMetrics(): Metrics {
       help: 'Messages per batch handed to a consumer handler',
       labelNames: ['topic', 'group'],
       buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+    consumerInserts: new Counter({
+      name: 'linkpulse_consumer_inserts_total',
+      help: 'Inserts of the events consumer by outcome: written, replayed (an interrupted insert completed after a redelivery), unreplayable (left to the reconciler)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    analyticsRepairs: new Counter({
+      name: 'linkpulse_analytics_repaired_slices_total',
+      help: 'Aggregate slices (one table, one hour or day, some profiles) found different from the raw events and rebuilt, by table',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    analyticsReconcileRuns: new Counter({
+      name: 'linkpulse_analytics_reconcile_runs_total',
+      help: 'Runs of the analytics reconciler by outcome: clean, repaired, failed',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    analyticsReconciledUntil: new Gauge({
+      name: 'linkpulse_analytics_reconciled_until_seconds',
+      help: 'End of the closed periods the analytics reconciler last verified (Unix time)',
       registers: [registry],
     }),
     countDrop(reason, count = 1) {

@@ -51,6 +51,15 @@ async function collect(bus: EventBus, topic: string, group: string, options: { m
 
 const values = (messages: readonly BusMessage[]) => messages.map((m) => m.value.toString());
 
+/** A time clearly after everything published so far and before anything published next. */
+async function later(): Promise<Date> {
+  const start = Date.now();
+  await waitFor(() => Date.now() >= start + 50, { intervalMs: 10 });
+  const time = new Date();
+  await waitFor(() => Date.now() >= time.getTime() + 50, { intervalMs: 10 });
+  return time;
+}
+
 function eventBusContract(makeFixture: () => Promise<BusFixture>): void {
   let fixture: BusFixture;
   let workDir: string;
@@ -227,6 +236,39 @@ function eventBusContract(makeFixture: () => Promise<BusFixture>): void {
     const all = [...written, ...values(resumed.received)];
     expect(new Set(all).size).toBe(total);
     expect(all).toHaveLength(total);
+  });
+
+  it('tells whether a group has consumed everything published before a time', async () => {
+    const topic = await newTopic(3);
+    const group = uniqueName('g');
+    const beforeAnything = new Date(Date.now() - 60_000);
+    // Nothing published yet: every group has consumed everything, even one that never joined.
+    expect(await fixture.bus.hasConsumedUntil(topic, group, new Date())).toBe(true);
+
+    await fixture.bus.publish(topic, Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, value: `early-${i}` })));
+    // Publish times come from the same clock (the producer's for Kafka, the database's for PostgreSQL).
+    const cut = await later();
+    expect(await fixture.bus.hasConsumedUntil(topic, group, beforeAnything)).toBe(true);
+    expect(await fixture.bus.hasConsumedUntil(topic, group, cut)).toBe(false);
+
+    // The group takes the early messages, then stalls on everything published after the cut.
+    let open = true;
+    const handled: string[] = [];
+    const subscription = await fixture.bus.consume(topic, group, async (messages) => {
+      if (messages.some((message) => message.value.toString().startsWith('late')) && open) throw new Error('stalled');
+      handled.push(...values(messages));
+    });
+    subscriptions.push(subscription);
+    await waitFor(() => handled.length >= 12, { what: 'the early messages' });
+    await waitFor(() => fixture.bus.hasConsumedUntil(topic, group, cut), { what: 'the early messages to be committed' });
+    await fixture.bus.publish(topic, Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: `late-${i}` })));
+    const afterLate = await later();
+    expect(await fixture.bus.hasConsumedUntil(topic, group, cut)).toBe(true);
+    expect(await fixture.bus.hasConsumedUntil(topic, group, afterLate)).toBe(false);
+
+    open = false;
+    await waitFor(() => handled.length >= 18, { what: 'the late messages', timeoutMs: 45_000 });
+    await waitFor(() => fixture.bus.hasConsumedUntil(topic, group, afterLate), { what: 'the late messages to be committed', timeoutMs: 45_000 });
   });
 
   it('refuses messages without a key', async () => {

@@ -54,6 +54,12 @@ export interface EventBus {
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   consume(topic: string, group: string, handleBatch: BatchHandler, options?: ConsumeOptions): Promise<Subscription>;
+  /**
+   * Whether the group has committed every message of the topic published before `time`, on every
+   * partition: everything those messages carried has been handled (for the events consumer, stored
+   * in every ClickHouse table). The analytics reconciler checks only such periods.
+   */
+  hasConsumedUntil(topic: string, group: string, time: Date): Promise<boolean>;
   healthCheck(): HealthCheck;
   /** Stops every subscription (draining as stop() does) and disconnects. */
   close(): Promise<void>;

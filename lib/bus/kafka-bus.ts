@@ -202,6 +202,21 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       return subscription;
     },
 
+    async hasConsumedUntil(topic: string, group: string, time: Date) {
+      assertGroupName(group);
+      const client = await admin.get();
+      const [committed] = await client.fetchOffsets({ groupId: group, topics: [topic] });
+      // Per partition, the first offset published at or after `time` (the end of the log when none is).
+      const firstAtOrAfter = await client.fetchTopicOffsetsByTimestamp(topic, time.getTime());
+      const bounds = await client.fetchTopicOffsets(topic);
+      return firstAtOrAfter.every(({ partition, offset }) => {
+        const committedOffset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+        // A group that never committed on a partition has consumed it only if nothing is left before `time`.
+        const position = committedOffset === '-1' ? bounds.find((entry) => entry.partition === partition)?.low ?? '0' : committedOffset;
+        return BigInt(position) >= BigInt(offset);
+      });
+    },
+
     healthCheck: () => ({
       name: 'bus',
       required: true,

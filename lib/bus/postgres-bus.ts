@@ -353,6 +353,27 @@ export function createPostgresBus(options: PostgresBusOptions): EventBus {
       return subscription;
     },
 
+    async hasConsumedUntil(topic: string, group: string, time: Date) {
+      assertGroupName(group);
+      // Per partition: where the group stands (a group that never joined stands at the oldest retained
+      // message, as it would start there) and the first offset published at or after `time` (the end
+      // of the log when none is). Messages the retention sweep removed were below every group's offset.
+      const { rows } = await db.query<{ position: string; first_at_or_after: string }>(
+        `SELECT coalesce(o.committed_offset,
+                         (SELECT min(m.message_offset) FROM bus_messages m WHERE m.topic = p.topic AND m.partition = p.partition),
+                         p.next_offset) AS position,
+                coalesce((SELECT min(m.message_offset) FROM bus_messages m
+                           WHERE m.topic = p.topic AND m.partition = p.partition AND m.published_at >= $3),
+                         p.next_offset) AS first_at_or_after
+           FROM bus_partitions p
+           LEFT JOIN bus_consumer_offsets o ON o.topic = p.topic AND o.partition = p.partition AND o.group_id = $2
+          WHERE p.topic = $1`,
+        [topic, group, time],
+      );
+      if (rows.length === 0) throw new Error(`unknown topic ${topic}: create it with ensureTopics() first`);
+      return rows.every((row) => BigInt(row.position) >= BigInt(row.first_at_or_after));
+    },
+
     healthCheck: () => ({
       name: 'bus',
       required: true,
