@@ -5,5 +5,6 @@ export const SCHEDULER_JOBS = {
   githubSync: 'github-sync',
   githubSyncNow: 'github-sync-now',
   analyticsErasure: 'analytics-erasure',
+  analyticsReconcile: 'analytics-reconcile',
   assetSweep: 'asset-sweep',
 } as const;

@@ -7,6 +7,7 @@
 // | github-sync | every GITHUB_SYNC_INTERVAL_MINUTES / 12, at least 5 minutes | refreshes the due repositories (github/sync.ts) |
 // | github-sync-now | queued by the API when a GitHub link is added or refreshed | the same, at once |
 // | analytics-erasure | every 5 minutes | analytics-erasure.ts |
+// | analytics-reconcile | every 10 minutes | analytics-reconciler.ts: aggregates checked against the raw events, repaired |
 // | asset-sweep | every 15 minutes | asset-sweep.ts |
 //
 // github-sync runs more often than the interval itself: each repository is due on its own schedule
@@ -14,14 +15,18 @@
 import { hostname } from 'node:os';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import { Agenda } from 'agenda';
+import type { EventBus } from '../lib/bus/event-bus.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import type { GitHubConfig } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { Database } from '../lib/postgres/database.js';
+import { ADVISORY_LOCKS, withAdvisoryLock } from '../lib/postgres/advisory-lock.js';
 import { SCHEDULER_JOBS } from '../lib/scheduler-jobs.js';
 import type { Role } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
+import { runAnalyticsReconciler } from './analytics-reconciler.js';
 import { sweepAssets } from './asset-sweep.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
 import { runGitHubSync } from './github/sync.js';
@@ -30,9 +35,14 @@ export interface SchedulerDeps {
   /** Connected as linkpulse_scheduler. */
   db: Database;
   clickhouse: ClickHouse;
+  /** The event bus: the reconciler asks it which periods the consumers have finished. */
+  bus: EventBus;
   storage: ObjectStorage;
   logger: Logger;
+  metrics: Metrics;
   github: GitHubConfig;
+  /** The analytics settings the reconciler needs: EVENTS_CONSUMER_GROUP and ANALYTICS_RETENTION_DAYS. */
+  analytics: { consumerGroup: string; retentionDays: number };
   /** A stand-in GitHub client (tests); built from `github` otherwise. */
   githubClient?: GitHubClient;
   /** How often each process looks for due jobs. */
@@ -71,7 +81,22 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     );
   define(SCHEDULER_JOBS.githubSync, () => sync('schedule'));
   define(SCHEDULER_JOBS.githubSyncNow, () => sync('now'));
-  define(SCHEDULER_JOBS.analyticsErasure, () => eraseQueuedAnalytics({ db: deps.db, clickhouse: deps.clickhouse, logger }));
+  // Under the analytics-maintenance lock: a rebuild reading a profile's raw rows while they are erased
+  // could write its aggregates back.
+  define(SCHEDULER_JOBS.analyticsErasure, () =>
+    withAdvisoryLock(deps.db, ADVISORY_LOCKS.analyticsMaintenance, () => eraseQueuedAnalytics({ db: deps.db, clickhouse: deps.clickhouse, logger })),
+  );
+  define(SCHEDULER_JOBS.analyticsReconcile, () =>
+    runAnalyticsReconciler({
+      db: deps.db,
+      clickhouse: deps.clickhouse,
+      bus: deps.bus,
+      group: deps.analytics.consumerGroup,
+      retentionDays: deps.analytics.retentionDays,
+      metrics: deps.metrics,
+      logger,
+    }),
+  );
   define(SCHEDULER_JOBS.assetSweep, () => sweepAssets({ db: deps.db, storage: deps.storage, logger }));
 
   return {
@@ -82,6 +107,7 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       const syncEvery = Math.max(5, Math.floor(deps.github.syncIntervalMinutes / 12));
       await agenda.every(`${syncEvery} minutes`, SCHEDULER_JOBS.githubSync);
       await agenda.every('5 minutes', SCHEDULER_JOBS.analyticsErasure);
+      await agenda.every('10 minutes', SCHEDULER_JOBS.analyticsReconcile);
       await agenda.every('15 minutes', SCHEDULER_JOBS.assetSweep);
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },

@@ -1,11 +1,13 @@
 // The analytics schema (clickhouse/NNNN_*.sql) on every adapter: each aggregate table that a
 // materialized view keeps, read back with -Merge, must equal the same aggregate computed directly
-// over the raw events; and a batch retried with its deduplication token must be counted once in the
-// raw table and in every aggregate, as the consumers' exactly-once promise depends on it.
+// over the raw events; a batch retried with its deduplication token must be counted once in the
+// raw table and in every aggregate, as the consumers' exactly-once promise depends on it; and the
+// reconciler's verification (aggregates.ts) must find every damaged slice and rebuild it exactly.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BOT_KINDS, NO_LINK, type AnalyticsRow, type DeviceClass } from '../events/analytics-row.js';
 import { testLogger } from '../testing/services.js';
 import { uniqueName } from '../testing/wait-for.js';
+import { listAggregateTables, rebuildAggregateTable, verifyAggregates } from './aggregates.js';
 import { assertIdentifier, type ClickHouse, type QueryParams, type Row } from './clickhouse.js';
 import { seededRandom } from '../seeded-random.js';
 import { migrateClickHouse } from './migrate.js';
@@ -280,6 +282,64 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     }
     expect(actual).toEqual(expected);
     expect(cells.some((cell) => cell.x_bucket === 100) && cells.some((cell) => cell.x_bucket === 0 && cell.y_bucket === 0)).toBe(true);
+  });
+
+  it('finds every aggregate slice that differs from the raw events, and rebuilds it (again and again) to match', async () => {
+    const { rows, params } = await insertBatch(5);
+    const profiles = params.profiles as string[];
+    const times = rows.map((row) => row.timestamp);
+    const range = { from: new Date(Math.floor(Math.min(...times) / 86_400_000) * 86_400_000), to: new Date(Math.ceil((Math.max(...times) + 1) / 86_400_000) * 86_400_000), profiles };
+    const tables = await listAggregateTables(clickhouse);
+    expect(tables.map((table) => [table.table, table.period, table.counts])).toEqual([
+      ['dimension_stats_daily', 'day', ['views', 'clicks']],
+      ['geo_stats_daily', 'day', ['views', 'clicks']],
+      ['heatmap_daily', 'day', ['clicks']],
+      ['link_stats_daily', 'day', ['views', 'clicks', 'timed_clicks']],
+      ['link_stats_hourly', 'hour', ['views', 'clicks', 'timed_clicks']],
+    ]);
+    expect(await verifyAggregates(clickhouse, range, tables)).toEqual([]);
+
+    // Damage: one profile's hour gone from link_stats_hourly, a day of the heatmap gone, and a block of
+    // click positions that reached `events` but not link_stats_daily (its view detached), so only
+    // timed_clicks can tell.
+    const [profile] = profiles;
+    const [hour] = await clickhouse.query<{ hour: string }>('SELECT min(hour) AS hour FROM link_stats_hourly WHERE profile_id = {p:UUID}', { p: profile! });
+    await clickhouse.command('DELETE FROM link_stats_hourly WHERE profile_id = {p:UUID} AND hour = {h:DateTime}', { p: profile!, h: hour!.hour });
+    await clickhouse.command('DELETE FROM heatmap_daily WHERE profile_id IN {profiles:Array(UUID)} AND day = {d:Date}', {
+      profiles,
+      d: new Date(range.from.getTime() + 86_400_000).toISOString().slice(0, 10),
+    });
+    const positions = rows.filter((row) => row.event_type === 'click_position' && row.time_to_click_ms > 0).slice(0, 5);
+    await clickhouse.command('DETACH TABLE link_stats_daily_mv');
+    try {
+      await clickhouse.insert('events', positions.map((row) => ({ ...row, event_id: crypto.randomUUID() })), { deduplicationToken: uniqueName('positions') });
+    } finally {
+      await clickhouse.command('ATTACH TABLE link_stats_daily_mv');
+    }
+
+    const found = await verifyAggregates(clickhouse, range, tables);
+    expect(new Set(found.map((mismatch) => mismatch.table))).toEqual(new Set(['link_stats_hourly', 'heatmap_daily', 'link_stats_daily']));
+    const hourly = found.find((mismatch) => mismatch.table === 'link_stats_hourly')!;
+    expect(hourly).toMatchObject({ profileId: profile, period: 'hour', stored: { views: 0, clicks: 0, timed_clicks: 0 } });
+    expect(Object.values(hourly.expected).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
+    const daily = found.filter((mismatch) => mismatch.table === 'link_stats_daily');
+    expect(daily.every((mismatch) => mismatch.expected.views === mismatch.stored.views && mismatch.expected.timed_clicks! > mismatch.stored.timed_clicks!)).toBe(true);
+
+    // Rebuilding is idempotent: twice over the same slices, and once more over the whole range.
+    for (let round = 0; round < 2; round++) {
+      for (const table of tables) await rebuildAggregateTable(clickhouse, table, range);
+      expect(await verifyAggregates(clickhouse, range, tables)).toEqual([]);
+    }
+    // The rebuilt states merge like the views' own: unique visitors and time to click as before.
+    const merged = await clickhouse.query(
+      `SELECT uniqCombined64Merge(visitors) AS visitors, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed FROM link_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
+      params,
+    );
+    const raw = await clickhouse.query(
+      `SELECT uniqCombined64If(visitor_id, event_type IN ('view', 'click')) AS visitors, 1 AS timed FROM events WHERE profile_id IN {profiles:Array(UUID)}`,
+      params,
+    );
+    expect(merged).toEqual(raw);
   });
 
   it('counts a retried batch once in the raw events and in every aggregate; another batch counts again', async () => {

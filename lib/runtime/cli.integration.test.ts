@@ -2,12 +2,17 @@
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient, TEST_PUBLIC_URL } from '../../api/testing/api-harness.js';
+import { createChdbAdapter } from '../clickhouse/chdb-adapter.js';
+import type { ClickHouse } from '../clickhouse/clickhouse.js';
+import { migrateClickHouse } from '../clickhouse/migrate.js';
+import { generateTraffic } from '../demo/traffic.js';
 import { linkpulse, runningUrl, type CliProcess } from '../testing/cli-process.js';
-import type { TestDatabase } from '../testing/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { allRealServices, realServicesEnv } from '../testing/real-services.js';
-import { describeWithService } from '../testing/services.js';
+import { describeWithService, testLogger } from '../testing/services.js';
 
 describe('configuration errors', () => {
   it.each([
@@ -59,6 +64,73 @@ describe('linkpulse start on embedded defaults', () => {
       expect(revoke.stdout).toEqual([`${client.email} is no longer an admin`]);
       await expect(stat(path.join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
     } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('linkpulse analytics verify and rebuild', () => {
+  it('prints each aggregate that differs from the raw events, exits 1, and rebuilds them from the raw events', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-analytics-cli-'));
+    const database = await createTestDatabase('analytics_cli');
+    // The engine is opened by this process and by each command in turn, never by two at once.
+    const withEngine = async (work: (clickhouse: ClickHouse) => Promise<void>) => {
+      const clickhouse = await createChdbAdapter({ path: path.join(dataDir, 'clickhouse'), database: 'analytics', logger: testLogger });
+      try {
+        await work(clickhouse);
+      } finally {
+        await clickhouse.close();
+      }
+    };
+    const env = { DATA_DIR: dataDir, DATABASE_URL: database.appUrl, DATABASE_OWNER_URL: database.ownerUrl, SESSION_SECRET: 's'.repeat(40), HASH_SECRET: 'h'.repeat(40) };
+    const run = async (...args: string[]) => {
+      const cli = linkpulse(['analytics', ...args], env);
+      return { code: await cli.exited, stdout: cli.stdout, stderr: cli.stderr };
+    };
+    const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+    const yesterday = new Date(today.getTime() - 86_400_000).toISOString().slice(0, 10);
+    const profileId = randomUUID();
+    try {
+      await withEngine(async (clickhouse) => {
+        await migrateClickHouse(clickhouse, { logger: testLogger });
+        for (const rows of generateTraffic({ profileId, links: [{ id: randomUUID() }, { id: randomUUID() }], events: 3_000, days: 2, end: today, seed: 7 })) {
+          await clickhouse.insert('events', rows);
+        }
+      });
+      const clean = await run('verify', '--from', yesterday);
+      expect(clean.stderr).toEqual([]);
+      expect(clean.stdout.at(-1)).toBe('Every aggregate matches the raw events.');
+      expect(clean.code).toBe(0);
+
+      await withEngine(async (clickhouse) => {
+        await clickhouse.command("DELETE FROM link_stats_hourly WHERE profile_id = {p:UUID} AND hour = {h:DateTime('UTC')}", { p: profileId, h: new Date(today.getTime() - 10 * 3_600_000) });
+        await clickhouse.command('DELETE FROM geo_stats_daily WHERE profile_id = {p:UUID} AND country = {c:String}', { p: profileId, c: 'DE' });
+      });
+      const damaged = await run('verify', '--from', yesterday, '--to', today.toISOString());
+      expect(damaged.code).toBe(1);
+      const hour = new Date(today.getTime() - 10 * 3_600_000).toISOString().replace('.000Z', 'Z');
+      expect(damaged.stdout).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(new RegExp(`^geo_stats_daily +${yesterday} +profile ${profileId}: views \\d+ stored, \\d+ in raw events`)),
+          expect.stringMatching(new RegExp(`^link_stats_hourly +${hour} +profile ${profileId}: views 0 stored, [1-9]\\d* in raw events`)),
+          expect.stringMatching(/^2 difference\(s\) in 2 table\(s\)\. Rebuild them with: linkpulse analytics rebuild --from /),
+        ]),
+      );
+
+      const stillOpen = await run('rebuild', '--from', yesterday, '--to', new Date(Date.now() + 3_600_000).toISOString());
+      expect(stillOpen.code).toBe(65);
+      expect(stillOpen.stderr[0]).toMatch(/^linkpulse: periods after .* are still open/);
+      const badDate = await run('verify', '--from', 'last tuesday');
+      expect(badDate.code).toBe(64);
+      expect(badDate.stderr[0]).toBe('linkpulse: --from must be a date (2026-12-01) or a date-time with its zone (2026-12-01T10:00:00Z), not "last tuesday"');
+
+      const rebuilt = await run('rebuild', '--from', yesterday, '--to', today.toISOString());
+      expect(rebuilt.stdout).toEqual(expect.arrayContaining(['rebuilt link_stats_hourly: 24 hour(s)', 'rebuilt geo_stats_daily: 1 day(s)']));
+      expect(rebuilt.stdout.at(-1)).toBe('Done: every aggregate matches the raw events.');
+      expect(rebuilt.code).toBe(0);
+      expect((await run('verify', '--from', yesterday)).code).toBe(0);
+    } finally {
+      await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -5,10 +5,12 @@
 //   linkpulse clickhouse-http
 //   linkpulse admin grant|revoke <email>
 //   linkpulse demo [--events <n>]
+//   linkpulse analytics verify|rebuild [--from <date>] [--to <date>]
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DEMO_CREDENTIALS, seedDemo } from '../demo/seed-demo.js';
+import { AnalyticsDataError, AnalyticsUsageError, rebuildCommand, verifyCommand } from './analytics-command.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -34,6 +36,13 @@ Usage:
   linkpulse demo [--events <n>]      Start like \`start\`, then add a demo creator, a published @demo
                                      page and --events (300000) generated analytics events over 90
                                      days; prints the login. Idempotent. Not with NODE_ENV=production
+  linkpulse analytics verify [--from <d>] [--to <d>]
+                                     Compare every aggregate table with the raw events over
+                                     closed periods (default: the last two UTC days); print each
+                                     difference; exit 1 if there is one
+  linkpulse analytics rebuild --from <d> --to <d>
+                                     Recompute every aggregate table from the raw events over
+                                     closed periods of the range (d: 2026-12-01 or an ISO date-time)
   linkpulse --version | --help
 
 Configuration comes from environment variables; see README.md.`;
@@ -173,6 +182,36 @@ async function admin(config: Config, action: string | undefined, email: string |
   process.stdout.write(action === 'grant' ? `${email} is now an admin\n` : `${email} is no longer an admin\n`);
 }
 
+/** `linkpulse analytics verify|rebuild`: opens ClickHouse, the bus (which periods are closed) and PostgreSQL (the maintenance lock). */
+async function analytics(config: Config, action: string | undefined, options: { from?: string; to?: string }): Promise<void> {
+  if (action !== 'verify' && action !== 'rebuild') throw new UsageError('usage: linkpulse analytics verify|rebuild [--from <date>] [--to <date>]');
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { command: `analytics ${action}` });
+  const platform = await createPlatform(
+    config,
+    { postgres: true, schedulerPostgres: false, clickhouse: true, bus: true, cache: false, storage: false },
+    { logger, metrics: createMetrics(), applicationName: 'linkpulse-analytics' },
+  );
+  try {
+    const deps = {
+      clickhouse: platform.clickhouse!,
+      bus: platform.bus!,
+      // Embedded: this process holds DATA_DIR, so no other can be rebuilding.
+      db: config.databaseUrl ? platform.db : undefined,
+      group: config.eventsConsumerGroup,
+      retentionDays: config.analyticsRetentionDays,
+      write: (line: string) => process.stdout.write(`${line}\n`),
+    };
+    const exitCode = await (action === 'verify' ? verifyCommand(deps, options) : rebuildCommand(deps, options));
+    if (exitCode !== 0) process.exitCode = exitCode;
+  } catch (error) {
+    if (error instanceof AnalyticsUsageError) throw new UsageError(error.message);
+    if (error instanceof AnalyticsDataError) throw new CommandError(error.message, 65); // EX_DATAERR
+    throw error;
+  } finally {
+    await platform.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -180,6 +219,8 @@ async function main(argv: string[]): Promise<void> {
     options: {
       role: { type: 'string' },
       events: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -195,6 +236,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (values.role !== undefined && command !== 'start') throw new UsageError('--role applies to `linkpulse start` only');
   if (values.events !== undefined && command !== 'demo') throw new UsageError('--events applies to `linkpulse demo` only');
+  if ((values.from !== undefined || values.to !== undefined) && command !== 'analytics') throw new UsageError('--from and --to apply to `linkpulse analytics` only');
   const config = loadConfig();
   switch (command) {
     case 'start':
@@ -207,6 +249,8 @@ async function main(argv: string[]): Promise<void> {
       return admin(config, positionals[1], positionals[2]);
     case 'demo':
       return demo(config, values.events);
+    case 'analytics':
+      return analytics(config, positionals[1], { from: values.from, to: values.to });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

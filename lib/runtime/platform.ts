@@ -41,7 +41,8 @@ const ROLE_NEEDS: Record<RoleName, Partial<PlatformNeeds>> = {
   ingest: { postgres: true, bus: true, cache: true },
   api: { postgres: true, clickhouse: true, cache: true, storage: true },
   consumers: { bus: true, clickhouse: true },
-  scheduler: { postgres: true, schedulerPostgres: true, clickhouse: true, storage: true },
+  // The bus only to ask which periods the consumers have finished (the analytics reconciler).
+  scheduler: { postgres: true, schedulerPostgres: true, clickhouse: true, bus: true, storage: true },
   dashboard: { postgres: true, cache: true },
 };
 

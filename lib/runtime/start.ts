@@ -44,7 +44,18 @@ async function createRoles(
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));
         break;
       case 'scheduler':
-        roles.push(createSchedulerRole({ db: platform.schedulerDb!, clickhouse: platform.clickhouse!, storage: platform.storage!, github: config.github, logger }));
+        roles.push(
+          createSchedulerRole({
+            db: platform.schedulerDb!,
+            clickhouse: platform.clickhouse!,
+            bus: platform.bus!,
+            storage: platform.storage!,
+            github: config.github,
+            analytics: { consumerGroup: config.eventsConsumerGroup, retentionDays: config.analyticsRetentionDays },
+            metrics,
+            logger,
+          }),
+        );
         break;
       case 'dashboard':
         roles.push(
