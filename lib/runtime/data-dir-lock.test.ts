@@ -1,9 +1,27 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lockDataDir } from './data-dir-lock.js';
+
+/** /proc/<pid>/stat field 22: what the lock file records next to the pid. */
+function startTimeOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
+
+async function waitForState(pid: number, state: string): Promise<void> {
+  const stateOf = () => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  };
+  for (let tries = 0; stateOf() !== state; tries++) {
+    if (tries > 100) throw new Error(`process ${pid} never reached state ${state}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('DATA_DIR lock', () => {
   let dir: string;
@@ -16,7 +34,7 @@ describe('DATA_DIR lock', () => {
 
   it('is exclusive, also within one process, and reusable after release', async () => {
     const lock = await lockDataDir(dir);
-    expect(await readFile(path.join(dir, 'linkpulse.pid'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(await readFile(path.join(dir, 'linkpulse.pid'), 'utf8')).toBe(`${process.pid} ${startTimeOf(process.pid)}\n`);
     await expect(lockDataDir(dir)).rejects.toThrow(/in use by process/);
     await lock.release();
     const again = await lockDataDir(dir);
@@ -26,7 +44,41 @@ describe('DATA_DIR lock', () => {
 
   it('refuses a lock held by another live process', async () => {
     await writeFile(path.join(dir, 'linkpulse.pid'), `${process.ppid}\n`);
-    await expect(lockDataDir(dir)).rejects.toThrow(new RegExp(`in use by process ${process.ppid}`));
+    await expect(lockDataDir(dir, { waitMs: 300 })).rejects.toThrow(new RegExp(`in use by process ${process.ppid}`));
+    await writeFile(path.join(dir, 'linkpulse.pid'), `${process.ppid} ${startTimeOf(process.ppid)}\n`);
+    await expect(lockDataDir(dir, { waitMs: 300 })).rejects.toThrow(new RegExp(`in use by process ${process.ppid}`));
+  });
+
+  it('does not mistake another process that got the dead owner’s pid for the owner', async () => {
+    await writeFile(path.join(dir, 'linkpulse.pid'), `${process.ppid} 1\n`);
+    const lock = await lockDataDir(dir, { waitMs: 0 });
+    expect(lock.tookOverStaleLock).toBe(true);
+    await lock.release();
+  });
+
+  it('takes over at once from an owner that died but was not reaped yet (a zombie)', async () => {
+    // A parent that forks a child which exits at once, and never waits for it.
+    const parent = spawn('python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)']);
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+      await waitForState(zombie, 'Z');
+      await writeFile(path.join(dir, 'linkpulse.pid'), `${zombie} ${startTimeOf(zombie)}\n`);
+      const lock = await lockDataDir(dir, { waitMs: 0 });
+      expect(lock.tookOverStaleLock).toBe(true);
+      await lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it('waits for an owner that is still exiting, then takes over (a supervisor restarting a crashed process)', async () => {
+    const dying = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 700)']);
+    await new Promise((resolve) => dying.once('spawn', resolve));
+    await writeFile(path.join(dir, 'linkpulse.pid'), `${dying.pid} ${startTimeOf(dying.pid!)}\n`);
+    const lock = await lockDataDir(dir, { waitMs: 10_000 });
+    expect(lock.tookOverStaleLock).toBe(true);
+    expect(dying.exitCode).toBe(0);
+    await lock.release();
   });
 
   it('takes over a lock left by a dead process, or by a previous process with our pid', async () => {

@@ -1,6 +1,12 @@
 // One process owns DATA_DIR at a time: embedded PostgreSQL and chDB cannot share their data
-// directories between processes. The lock file records the owner's pid; a lock left by a dead
-// process is taken over (and anything it left running is its orphan, safe to stop).
+// directories between processes. The lock file records the owner's pid and start time; a lock left
+// by a dead process is taken over (and anything it left running is its orphan, safe to stop).
+//
+// A supervisor restarts a crashed process at once, while the dead one may still be tearing down, or
+// lingering as a zombie nobody has reaped yet (kill(pid, 0) still succeeds on a zombie). So the owner
+// counts as alive only if /proc shows it running with the start time it recorded (a pid reused by
+// another process does not count), and a live owner is waited for a few seconds before giving up.
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -10,20 +16,53 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
+export interface DataDirLockOptions {
+  /** How long to wait for a live owner to exit before refusing (default 10 s). */
+  waitMs?: number;
+}
+
 /** Directories locked by this process. A lock file with our own pid that is not in here is stale:
  * a previous process with the same pid (a container's PID 1 after a restart) left it behind. */
 const heldByThisProcess = new Set<string>();
+const POLL_MS = 100;
 
-export function isProcessAlive(pid: number): boolean {
+/** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), and its state. */
+function procStat(pid: number): { state: string; startTime: string } | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may itself hold spaces or parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
+  } catch {
+    return undefined;
   }
 }
 
-export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+/** Whether the process runs: it exists and is not a zombie (dead, waiting for its parent to reap it). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const state = procStat(pid)?.state;
+  return state !== 'Z' && state !== 'X';
+}
+
+/** Whether the lock's owner still runs: alive, and the same process (the start time it recorded). */
+function isOwnerAlive(pid: number, startTime: string | undefined): boolean {
+  if (!isProcessAlive(pid)) return false;
+  const stat = procStat(pid);
+  // Without /proc (not Linux) liveness is all we know.
+  return !stat || !startTime || stat.startTime === startTime;
+}
+
+function parseLockFile(text: string): { pid: number; startTime: string | undefined } {
+  const [pid, startTime] = text.trim().split(/\s+/);
+  return { pid: Number(pid), startTime: startTime || undefined };
+}
+
+export async function lockDataDir(dataDir: string, options: DataDirLockOptions = {}): Promise<DataDirLock> {
   const directory = path.resolve(dataDir);
   // Traversable (not listable) by others: embedded PostgreSQL may run as the unprivileged postgres user.
   await mkdir(directory, { recursive: true, mode: 0o711 });
@@ -31,28 +70,36 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   if (heldByThisProcess.has(directory)) {
     throw new Error(`DATA_DIR ${directory} is in use by process ${process.pid} (this process); give each instance its own DATA_DIR`);
   }
+  const ownStartTime = procStat(process.pid)?.startTime ?? '';
+  const deadline = Date.now() + (options.waitMs ?? 10_000);
   let tookOverStaleLock = false;
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  for (;;) {
     try {
-      await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      await writeFile(file, `${process.pid} ${ownStartTime}\n`, { flag: 'wx', mode: 0o644 });
       heldByThisProcess.add(directory);
       return {
         tookOverStaleLock,
         async release() {
           heldByThisProcess.delete(directory);
-          const owner = await readFile(file, 'utf8').catch(() => '');
-          if (owner.trim() === String(process.pid)) await unlink(file).catch(() => undefined);
+          const owner = parseLockFile(await readFile(file, 'utf8').catch(() => ''));
+          if (owner.pid === process.pid) await unlink(file).catch(() => undefined);
         },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
-        throw new Error(`DATA_DIR ${directory} is in use by process ${owner}; stop it first, or give this instance its own DATA_DIR`);
+      const owner = parseLockFile(await readFile(file, 'utf8').catch(() => ''));
+      const live = Number.isInteger(owner.pid) && owner.pid > 0 && owner.pid !== process.pid && isOwnerAlive(owner.pid, owner.startTime);
+      if (live) {
+        // Perhaps a crashed process still exiting: give it a moment before refusing.
+        if (Date.now() >= deadline) {
+          throw new Error(`DATA_DIR ${directory} is in use by process ${owner.pid}; stop it first, or give this instance its own DATA_DIR`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        continue;
       }
+      if (tookOverStaleLock && Date.now() >= deadline) throw new Error(`could not lock DATA_DIR ${directory}: cannot replace ${file}`);
       await unlink(file).catch(() => undefined);
       tookOverStaleLock = true;
     }
   }
-  throw new Error(`could not lock DATA_DIR ${directory}`);
 }
