@@ -5,13 +5,13 @@
 // the unprivileged `postgres` system user (creating it if the host has none) and chowns the data
 // directory to it; every directory above DATA_DIR must therefore be traversable by that user.
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { isProcessAlive } from '../runtime/data-dir-lock.js';
+import { isProcessAlive, processName } from '../runtime/processes.js';
 
 const SUPERUSER = 'postgres';
 const DATABASE = 'linkpulse';
@@ -101,17 +101,31 @@ function stopServerOnExit(databaseDir: string): () => void {
   return () => process.removeListener('exit', onExit);
 }
 
-/** Stops a server left running by a previous owner of DATA_DIR that died without stopping it. */
+/**
+ * Stops a server left running by a previous owner of DATA_DIR that died without stopping it, and
+ * removes the lock file of one that died with it. PostgreSQL itself refuses to start while the pid in
+ * postmaster.pid answers kill(pid, 0), which a zombie does: after a crash of the whole process group
+ * the dead server may wait to be reaped for a while (or for good, under a PID 1 that reaps nothing).
+ */
 async function stopOrphanedServer(databaseDir: string, logger: Logger): Promise<void> {
   const pidFile = path.join(databaseDir, 'postmaster.pid');
   const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
-  logger.warn({ pid }, 'stopping an embedded PostgreSQL server orphaned by a previous run');
-  process.kill(pid, 'SIGINT');
-  for (let waited = 0; waited < 15_000 && isProcessAlive(pid); waited += 100) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  // A live process under that pid that is not PostgreSQL got the pid after the server died.
+  const name = processName(pid);
+  if (isProcessAlive(pid) && (name === undefined || name.startsWith('postgres'))) {
+    logger.warn({ pid }, 'stopping an embedded PostgreSQL server orphaned by a previous run');
+    process.kill(pid, 'SIGINT');
+    for (let waited = 0; waited < 15_000 && isProcessAlive(pid); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (isProcessAlive(pid)) throw new Error(`orphaned PostgreSQL server (pid ${pid}) did not stop`);
   }
-  if (isProcessAlive(pid)) throw new Error(`orphaned PostgreSQL server (pid ${pid}) did not stop`);
+  // Still there: the server died without removing it (or lingers as a zombie).
+  const owner = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
+  if (owner !== pid) return;
+  logger.warn({ pid }, 'removing the lock file of an embedded PostgreSQL server that died with a previous run');
+  await unlink(pidFile).catch(() => undefined);
 }
 
 async function ensureDatabase(url: string): Promise<void> {

@@ -6,9 +6,9 @@
 // lingering as a zombie nobody has reaped yet (kill(pid, 0) still succeeds on a zombie). So the owner
 // counts as alive only if /proc shows it running with the start time it recorded (a pid reused by
 // another process does not count), and a live owner is waited for a few seconds before giving up.
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isProcessAlive, processStartTime } from './processes.js';
 
 export interface DataDirLock {
   /** True when the previous owner died without releasing the lock (its children may still run). */
@@ -26,35 +26,12 @@ export interface DataDirLockOptions {
 const heldByThisProcess = new Set<string>();
 const POLL_MS = 100;
 
-/** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), and its state. */
-function procStat(pid: number): { state: string; startTime: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may itself hold spaces or parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether the process runs: it exists and is not a zombie (dead, waiting for its parent to reap it). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const state = procStat(pid)?.state;
-  return state !== 'Z' && state !== 'X';
-}
-
 /** Whether the lock's owner still runs: alive, and the same process (the start time it recorded). */
 function isOwnerAlive(pid: number, startTime: string | undefined): boolean {
   if (!isProcessAlive(pid)) return false;
-  const stat = procStat(pid);
+  const current = processStartTime(pid);
   // Without /proc (not Linux) liveness is all we know.
-  return !stat || !startTime || stat.startTime === startTime;
+  return !current || !startTime || current === startTime;
 }
 
 function parseLockFile(text: string): { pid: number; startTime: string | undefined } {
@@ -70,7 +47,7 @@ export async function lockDataDir(dataDir: string, options: DataDirLockOptions =
   if (heldByThisProcess.has(directory)) {
     throw new Error(`DATA_DIR ${directory} is in use by process ${process.pid} (this process); give each instance its own DATA_DIR`);
   }
-  const ownStartTime = procStat(process.pid)?.startTime ?? '';
+  const ownStartTime = processStartTime(process.pid);
   const deadline = Date.now() + (options.waitMs ?? 10_000);
   let tookOverStaleLock = false;
   for (;;) {

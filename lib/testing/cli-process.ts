@@ -12,9 +12,14 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-export function linkpulse(args: string[], env: Record<string, string>): CliProcess {
+/**
+ * With `processGroup`, the child leads a process group of its own (with everything it starts, such
+ * as embedded PostgreSQL), which killProcessGroup() ends at once, as a supervisor or the OOM killer would.
+ */
+export function linkpulse(args: string[], env: Record<string, string>, options: { processGroup?: boolean } = {}): CliProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'lib/runtime/cli.ts'), ...args], {
     cwd: PROJECT_ROOT,
+    detached: options.processGroup ?? false,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, // eslint-disable-line no-restricted-properties -- a child process needs PATH and HOME
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -24,6 +29,16 @@ export function linkpulse(args: string[], env: Record<string, string>): CliProce
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString().split('\n').filter(Boolean)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout, stderr, exited };
+}
+
+/** SIGKILLs every process of a group started with `processGroup` (await `exited` to see the leader gone). */
+export function killProcessGroup(cli: CliProcess): void {
+  if (cli.child.pid === undefined) return;
+  try {
+    process.kill(-cli.child.pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 /** The URL a `linkpulse start` process announces; fails early, with its stderr, if it exits instead. */
