@@ -5,14 +5,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EventBus, OutgoingMessage } from '../lib/bus/event-bus.js';
 import { createMemoryCache } from '../lib/cache/memory-cache.js';
+import { createRedisCache } from '../lib/cache/redis-cache.js';
 import { TrackedEventSchema, type TrackedEvent } from '../lib/events/tracked-event.js';
-import { createMetrics } from '../lib/metrics.js';
+import { createMetrics, type Metrics } from '../lib/metrics.js';
 import type { RunningHttpServer } from '../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { testLogger } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
-import { MAX_BEACON_BYTES, createIngestHandlers } from './ingest.js';
+import { BEACONS_PER_MINUTE, MAX_BEACON_BYTES, createIngestHandlers } from './ingest.js';
 import { createLinkTargets, type LinkTargets } from './link-targets.js';
+import { createBusBreaker, type BusBreaker } from './bus-breaker.js';
 import { createBatchingPublisher } from './publisher.js';
 import { createVisitorIds } from './visitor-ids.js';
 import { createVisitorSalts } from './visitor-salts.js';
@@ -20,18 +22,28 @@ import { startTestHttpServer } from '../lib/testing/http-server.js';
 
 const ORIGIN = 'https://links.example.com';
 
-/** A bus that records what ingest publishes, and can be switched off. */
+/** A bus that records what ingest publishes, and can be switched off (its health check follows). */
 function recordingBus() {
   const published: OutgoingMessage[] = [];
   let failing = false;
+  const calls = { publish: 0 };
   const bus = {
     kind: 'postgres',
     publish: async (_topic: string, messages: readonly OutgoingMessage[]) => {
+      calls.publish += 1;
       if (failing) throw new Error('connect ECONNREFUSED broker');
       published.push(...messages);
     },
+    healthCheck: () => ({
+      name: 'bus',
+      required: true,
+      check: async () => {
+        if (failing) throw new Error('connect ECONNREFUSED broker');
+        return { state: 'ok' as const };
+      },
+    }),
   } as unknown as EventBus;
-  return { bus, published, fail: (value: boolean) => (failing = value) };
+  return { bus, published, calls, fail: (value: boolean) => (failing = value) };
 }
 
 let database: TestDatabase;
@@ -45,6 +57,8 @@ let disabledLinkId: string;
 let gpcProfileId: string;
 let draftProfileId: string;
 let otherLinkId: string;
+let metrics: Metrics;
+let breaker: BusBreaker;
 
 const events = () => recording.published.map((message) => TrackedEventSchema.parse(JSON.parse(String(message.value))));
 const post = (body: unknown, headers: Record<string, string> = {}) =>
@@ -88,12 +102,14 @@ beforeAll(async () => {
   links = createLinkTargets({ db: database.db, logger: testLogger });
   const salts = createVisitorSalts({ db: database.db, logger: testLogger });
   await Promise.all([links.start(), salts.start()]);
+  metrics = createMetrics();
+  breaker = createBusBreaker({ topic: 'events_v1', probe: recording.bus.healthCheck(), metrics, logger: testLogger, probeIntervalMs: 50 });
   const handlers = createIngestHandlers({
     links,
     visitorIds: createVisitorIds({ salts, cache: createMemoryCache() }),
-    publisher: createBatchingPublisher(recording.bus, 'events_v1'),
+    publisher: createBatchingPublisher(recording.bus, 'events_v1', breaker),
     cache: createMemoryCache(),
-    metrics: createMetrics(),
+    metrics,
     logger: testLogger,
     hashSecret: 'x'.repeat(32),
     trustProxy: false,
@@ -105,14 +121,16 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
+  breaker?.stop();
   await server?.close(1_000);
   await links?.stop();
   await owner?.end();
   await database?.drop();
 });
-beforeEach(() => {
+beforeEach(async () => {
   recording.published.length = 0;
   recording.fail(false);
+  await waitFor(() => !breaker.isOpen(), { what: 'the breaker to let publishes through' });
 });
 
 describe('POST /e', () => {
@@ -183,6 +201,24 @@ describe('POST /e', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNAVAILABLE');
   });
 
+  it('once the bus has failed, answers 503 without trying it (counted) until a probe reaches it again', async () => {
+    recording.fail(true);
+    expect((await post({ t: 'view', p: profileId })).status).toBe(503);
+    const tried = recording.calls.publish;
+    const rejectedBefore = (await metrics.busBreakerRejected.get()).values[0]?.value ?? 0;
+    const statuses = await Promise.all(Array.from({ length: 50 }, () => post({ t: 'view', p: profileId }).then((response) => response.status)));
+    expect(statuses.every((status) => status === 503)).toBe(true);
+    // Not one of them waited on the bus: the breaker refused them.
+    expect(recording.calls.publish).toBe(tried);
+    expect(((await metrics.busBreakerRejected.get()).values[0]?.value ?? 0) - rejectedBefore).toBe(50);
+    expect((await metrics.busBreakerOpen.get()).values[0]?.value).toBe(1);
+
+    recording.fail(false);
+    await waitFor(() => !breaker.isOpen(), { what: 'a probe to reach the bus' });
+    expect((await post({ t: 'view', p: profileId })).status).toBe(202);
+    expect((await metrics.busBreakerOpen.get()).values[0]?.value).toBe(0);
+  });
+
   it('allows the site’s own origin only (CORS), and answers its preflight', async () => {
     const own = await post({ t: 'view', p: profileId }, { origin: ORIGIN });
     expect(own.headers.get('access-control-allow-origin')).toBe(ORIGIN);
@@ -197,6 +233,40 @@ describe('POST /e', () => {
     const response = await post({ t: 'view', p: gpcProfileId }, { 'sec-gpc': '1' });
     expect(response.status).toBe(204);
     expect(recording.published).toEqual([]);
+  });
+});
+
+describe('flood control while Redis is down', () => {
+  it('keeps limiting each address, counting in this process', async () => {
+    const unreachableRedis = createRedisCache({ url: 'redis://127.0.0.1:1/0', logger: testLogger });
+    const salts = createVisitorSalts({ db: database.db, logger: testLogger });
+    await salts.start();
+    const handlers = createIngestHandlers({
+      links,
+      visitorIds: createVisitorIds({ salts, cache: unreachableRedis }),
+      publisher: createBatchingPublisher(recording.bus, 'events_v1'),
+      cache: unreachableRedis,
+      metrics: createMetrics(),
+      logger: testLogger,
+      hashSecret: 'x'.repeat(32),
+      trustProxy: false,
+      origin: ORIGIN,
+    });
+    const flooded = await startTestHttpServer([{ name: '/e', prefix: '/e', handler: handlers.beacon }]);
+    try {
+      const statuses: number[] = [];
+      const send = async () => {
+        const response = await fetch(`${flooded.url}/e`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ t: 'view', p: profileId }) });
+        statuses.push(response.status);
+      };
+      for (let round = 0; round < 40; round++) await Promise.all(Array.from({ length: 20 }, send));
+      expect(statuses.filter((status) => status === 202)).toHaveLength(BEACONS_PER_MINUTE);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(800 - BEACONS_PER_MINUTE);
+    } finally {
+      salts.stop();
+      await flooded.close(1_000);
+      await unreachableRedis.close();
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { referrerOrigin, toTrackedEvent, utmFrom, type Observation } from './events.js';
 import type { LinkTargets } from './link-targets.js';
-import type { BatchingPublisher } from './publisher.js';
+import { BusUnavailableError, type BatchingPublisher } from './publisher.js';
 import type { VisitorIds } from './visitor-ids.js';
 
 export const MAX_BEACON_BYTES = 4096;
@@ -183,7 +183,8 @@ export function createIngestHandlers(deps: IngestDeps) {
       try {
         await deps.publisher.publish({ key: `${event.profileId}:${event.visitorId}`, value: JSON.stringify(event) });
       } catch (error) {
-        logger.warn({ err: error }, 'the bus did not take a beacon; answering 503');
+        // While the bus is known to be down the breaker logged it once; each refusal is only counted.
+        if (!(error instanceof BusUnavailableError)) logger.warn({ err: error }, 'the bus did not take a beacon; answering 503');
         throw new AppError('UNAVAILABLE', 'Events cannot be recorded right now; retry later', { retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS });
       }
       response.writeHead(202, { 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
@@ -235,7 +236,7 @@ export function createIngestHandlers(deps: IngestDeps) {
       });
       deps.publisher.publish({ key: `${event.profileId}:${event.visitorId}`, value: JSON.stringify(event) }).catch((error: unknown) => {
         deps.metrics.countDrop('bus_unavailable');
-        logger.warn({ err: error }, 'the bus did not take a redirect click; it is not counted');
+        if (!(error instanceof BusUnavailableError)) logger.warn({ err: error }, 'the bus did not take a redirect click; it is not counted');
       });
     },
   };

@@ -12,6 +12,7 @@ import type { Database } from '../lib/postgres/database.js';
 import type { Role } from '../lib/runtime/role.js';
 import { createIngestHandlers } from './ingest.js';
 import { createLinkTargets } from './link-targets.js';
+import { createBusBreaker } from './bus-breaker.js';
 import { createBatchingPublisher } from './publisher.js';
 import { createVisitorIds } from './visitor-ids.js';
 import { createVisitorSalts } from './visitor-salts.js';
@@ -28,7 +29,8 @@ export function createIngestRole(config: Pick<Config, 'publicUrl' | 'trustProxy'
   if (!config.hashSecret) throw new Error('ingest needs HASH_SECRET (generated in embedded mode)');
   const links = createLinkTargets({ db: deps.db, logger: deps.logger });
   const salts = createVisitorSalts({ db: deps.db, logger: deps.logger });
-  const publisher = createBatchingPublisher(deps.bus, TOPICS.events.name);
+  const breaker = createBusBreaker({ topic: TOPICS.events.name, probe: deps.bus.healthCheck(), metrics: deps.metrics, logger: deps.logger });
+  const publisher = createBatchingPublisher(deps.bus, TOPICS.events.name, breaker);
   const handlers = createIngestHandlers({
     links,
     visitorIds: createVisitorIds({ salts, cache: deps.cache }),
@@ -52,6 +54,7 @@ export function createIngestRole(config: Pick<Config, 'publicUrl' | 'trustProxy'
     },
     async stop() {
       salts.stop();
+      breaker.stop();
       await publisher.flush();
       await links.stop();
     },

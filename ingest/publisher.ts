@@ -1,7 +1,9 @@
 // Batches events from concurrent requests into one bus publish: each request waits at most LINGER_MS
 // for others to join (or until MAX_BATCH are waiting), then all of them get the same acknowledgement.
-// One Kafka round trip per batch instead of per request is most of ingest's throughput.
+// One Kafka round trip per batch instead of per request is most of ingest's throughput. While the
+// breaker holds the bus for down (bus-breaker.ts), a batch is refused at once instead of tried.
 import type { EventBus, OutgoingMessage } from '../lib/bus/event-bus.js';
+import type { BusBreaker } from './bus-breaker.js';
 
 const LINGER_MS = 5;
 const MAX_BATCH = 500;
@@ -13,13 +15,21 @@ export interface BatchingPublisher {
   flush(): Promise<void>;
 }
 
+/** The bus is known to be down: the message was not tried. */
+export class BusUnavailableError extends Error {
+  constructor() {
+    super('the event bus is unavailable');
+    this.name = 'BusUnavailableError';
+  }
+}
+
 interface Waiting {
   message: OutgoingMessage;
   resolve(): void;
   reject(error: unknown): void;
 }
 
-export function createBatchingPublisher(bus: EventBus, topic: string): BatchingPublisher {
+export function createBatchingPublisher(bus: EventBus, topic: string, breaker?: BusBreaker): BatchingPublisher {
   let waiting: Waiting[] = [];
   let timer: NodeJS.Timeout | undefined;
   const inFlight = new Set<Promise<void>>();
@@ -30,9 +40,18 @@ export function createBatchingPublisher(bus: EventBus, topic: string): BatchingP
     const batch = waiting;
     waiting = [];
     if (batch.length === 0) return Promise.resolve();
+    if (breaker?.isOpen()) {
+      breaker.countRejected(batch.length);
+      const refused = new BusUnavailableError();
+      batch.forEach((entry) => entry.reject(refused));
+      return Promise.resolve();
+    }
     const sending = bus.publish(topic, batch.map((entry) => entry.message)).then(
       () => batch.forEach((entry) => entry.resolve()),
-      (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+      (error: unknown) => {
+        breaker?.recordFailure(error);
+        batch.forEach((entry) => entry.reject(error));
+      },
     );
     inFlight.add(sending);
     void sending.finally(() => inFlight.delete(sending));

@@ -20,6 +20,10 @@ export interface Metrics {
   busHandlerFailures: Counter<'topic' | 'group'>;
   busConsumerLag: Gauge<'topic' | 'group' | 'partition'>;
   busBatchSize: Histogram<'topic' | 'group'>;
+  /** 1 while ingest's breaker holds the bus for down (publishes refused at once), else 0. */
+  busBreakerOpen: Gauge<'topic'>;
+  /** Messages refused at once because the bus was known to be down. */
+  busBreakerRejected: Counter<'topic'>;
   /** Inserts of the events consumer: written, replayed after an interruption, or not replayable (left to the reconciler). */
   consumerInserts: Counter<'outcome'>;
   /** Aggregate slices (table, period) the reconciler found different from the raw rows and rebuilt. */
@@ -131,6 +135,18 @@ export function createMetrics(): Metrics {
       help: 'Messages per batch handed to a consumer handler',
       labelNames: ['topic', 'group'],
       buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+    busBreakerOpen: new Gauge({
+      name: 'linkpulse_bus_breaker_open',
+      help: '1 while the bus is known to be down and publishes are refused at once (ingest answers 503 without waiting), else 0',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    busBreakerRejected: new Counter({
+      name: 'linkpulse_bus_breaker_rejected_total',
+      help: 'Messages refused at once because the bus was known to be down (each a 503 or a dropped redirect click)',
+      labelNames: ['topic'],
       registers: [registry],
     }),
     consumerInserts: new Counter({

@@ -1,45 +1,12 @@
 // The cache contract, run against memory (always) and Redis (REDIS_URL).
-import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Options } from 'express-rate-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithService, realServices, testConfig, testLogger } from '../testing/services.js';
+import { startSwitchableRelay } from '../testing/tcp-relay.js';
 import { uniqueName, waitFor } from '../testing/wait-for.js';
 import type { Cache } from './cache.js';
 import { createMemoryCache } from './memory-cache.js';
 import { createRedisCache } from './redis-cache.js';
-
-/** A TCP relay to Redis that can refuse service, so a test can take "Redis" down and up again. */
-async function startSwitchableRelay(redisUrl: string): Promise<{ url: string; isUp: boolean; close(): Promise<void> }> {
-  const target = new URL(redisUrl);
-  const sockets = new Set<Socket>();
-  const relay = {
-    url: '',
-    isUp: false,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    if (!relay.isUp) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(target.port || 6379), target.hostname);
-    sockets.add(upstream);
-    upstream.on('close', () => sockets.delete(upstream));
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(redisUrl);
-  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  relay.url = url.toString();
-  return relay;
-}
 
 function cacheContract(makeCache: () => Cache, makeSecondInstance: () => Cache): void {
   let cache: Cache;
@@ -144,24 +111,31 @@ describe('cache contract: memory', () => {
   });
 });
 
+// Needs no Redis: nothing listens on port 1.
+describe('Redis cache while Redis is unreachable', () => {
+  it('fails fast and reports down while Redis is unreachable, and keeps counting in this process', async () => {
+    const unreachable = createRedisCache({ url: 'redis://127.0.0.1:1/0', logger: testLogger });
+    try {
+      await expect(unreachable.get('x')).rejects.toThrow();
+      await expect(unreachable.healthCheck().check()).rejects.toThrow();
+      const key = uniqueName('outage');
+      const counts = [];
+      for (let hit = 0; hit < 3; hit++) counts.push((await unreachable.increment(key, 60_000)).count);
+      expect(counts).toEqual([1, 2, 3]);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
+
 describeWithService('cache contract: Redis', realServices.redis, () => {
   cacheContract(
     () => createRedisCache({ url: testConfig.redisUrl!, logger: testLogger }),
     () => createRedisCache({ url: testConfig.redisUrl!, logger: testLogger }),
   );
 
-  it('fails fast and reports down while Redis is unreachable', async () => {
-    const unreachable = createRedisCache({ url: 'redis://127.0.0.1:1/0', logger: testLogger });
-    try {
-      await expect(unreachable.get('x')).rejects.toThrow();
-      await expect(unreachable.healthCheck().check()).rejects.toThrow();
-    } finally {
-      await unreachable.close();
-    }
-  });
-
   it('keeps rate limiting per process while Redis is down, and shares counts again once it is back', async () => {
-    const relay = await startSwitchableRelay(testConfig.redisUrl!);
+    const relay = await startSwitchableRelay(testConfig.redisUrl!, 6379);
     const cache = createRedisCache({ url: relay.url, logger: testLogger });
     const direct = createRedisCache({ url: testConfig.redisUrl!, logger: testLogger });
     try {
@@ -173,7 +147,7 @@ describeWithService('cache contract: Redis', realServices.redis, () => {
       expect((await store.increment('client-a')).totalHits).toBe(1);
       expect((await store.increment('client-a')).totalHits).toBe(2);
 
-      relay.isUp = true;
+      relay.up();
       await waitFor(async () => (await cache.healthCheck().check()).state === 'ok', { what: 'Redis reconnection' });
       // Counted in Redis now (the script was loaded again): another instance sees the same count.
       expect((await store.increment('client-b')).totalHits).toBe(1);

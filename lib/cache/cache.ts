@@ -18,7 +18,10 @@ export interface Cache {
   /** Stores value only if key is absent (atomically; Redis SET NX); true when this call stored it. */
   add(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   delete(key: string): Promise<void>;
-  /** Fixed-window counter: counts a hit under key; the window starts with the first hit. */
+  /**
+   * Fixed-window counter: counts a hit under key; the window starts with the first hit. Never fails
+   * because the shared backend is down: it counts in this process meanwhile, so limits stay on.
+   */
   increment(key: string, windowMs: number): Promise<WindowCount>;
   /** An express-rate-limit store over the same backend (shared across instances with Redis). */
   rateLimitStore(prefix: string): Store;

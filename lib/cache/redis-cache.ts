@@ -1,6 +1,7 @@
 // Cache on Redis (ioredis). Commands fail fast while Redis is unreachable (no offline queue), so
 // callers degrade at once instead of piling up requests; ioredis keeps reconnecting with backoff.
-// Rate limits then count in this process (failover-rate-limit-store.ts) until Redis answers again.
+// Limits must not switch off meanwhile: counters (increment) and rate limits
+// (failover-rate-limit-store.ts) then count in this process until Redis answers again.
 import { MemoryStore, type Store } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -8,6 +9,7 @@ import { describeError } from '../health.js';
 import type { Logger } from '../logger.js';
 import { KEY_PREFIX, assertCacheKey, assertTtl, type Cache } from './cache.js';
 import { createFailoverRateLimitStore } from './failover-rate-limit-store.js';
+import { createMemoryCache } from './memory-cache.js';
 
 // One round trip, atomic: count the hit, start the window on the first one, report the time left.
 const INCREMENT_SCRIPT = `
@@ -49,6 +51,8 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
     await connecting;
   };
   const rateLimitStores: Store[] = [];
+  const localCounters = createMemoryCache();
+  let isCountingLocally = false;
 
   return {
     kind: 'redis',
@@ -77,9 +81,21 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
     async increment(key, windowMs) {
       assertCacheKey(key);
       assertTtl(windowMs);
-      await ready();
-      const [count, resetMs] = (await redis.eval(INCREMENT_SCRIPT, 1, KEY_PREFIX + key, Math.ceil(windowMs))) as [number, number];
-      return { count, resetMs };
+      try {
+        await ready();
+        const [count, resetMs] = (await redis.eval(INCREMENT_SCRIPT, 1, KEY_PREFIX + key, Math.ceil(windowMs))) as [number, number];
+        if (isCountingLocally) {
+          isCountingLocally = false;
+          logger.info('Redis answers again; counting across instances again');
+        }
+        return { count, resetMs };
+      } catch (error) {
+        if (!isCountingLocally) {
+          isCountingLocally = true;
+          logger.warn({ err: describeError(error) }, 'Redis failed; counting in this process until it recovers');
+        }
+        return localCounters.increment(key, windowMs);
+      }
     },
     rateLimitStore(prefix) {
       const shared = new RedisStore({
@@ -106,6 +122,7 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
     }),
     async close() {
       for (const store of rateLimitStores) await store.shutdown?.();
+      await localCounters.close();
       await connecting;
       await redis.quit().catch(() => redis.disconnect());
     },

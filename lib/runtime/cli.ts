@@ -112,7 +112,7 @@ async function migrate(config: Config): Promise<void> {
   // Starting the backends applies the migrations (PostgreSQL as the owner, then ClickHouse).
   const platform = await createPlatform(
     config,
-    { postgres: true, schedulerPostgres: false, clickhouse: true, bus: false, cache: false, storage: false },
+    { postgres: 'required', schedulerPostgres: false, clickhouse: 'required', bus: false, cache: false, storage: false },
     { logger, metrics: createMetrics(), applicationName: 'linkpulse-migrate' },
   );
   await platform.close();
@@ -188,7 +188,7 @@ async function analytics(config: Config, action: string | undefined, options: { 
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { command: `analytics ${action}` });
   const platform = await createPlatform(
     config,
-    { postgres: true, schedulerPostgres: false, clickhouse: true, bus: true, cache: false, storage: false },
+    { postgres: 'required', schedulerPostgres: false, clickhouse: 'required', bus: 'required', cache: false, storage: false },
     { logger, metrics: createMetrics(), applicationName: 'linkpulse-analytics' },
   );
   try {

@@ -26,33 +26,50 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { RoleName } from './role.js';
 
+/**
+ * How a process uses a backend: not at all, 'optional' (its requests mostly work without it: /readyz
+ * says degraded while it is down) or 'required' (its requests fail without it: /readyz answers 503,
+ * so a load balancer sends them elsewhere).
+ */
+export type Need = false | 'optional' | 'required';
+
 export interface PlatformNeeds {
-  postgres: boolean;
+  postgres: Need;
   /** A pool connected as linkpulse_scheduler, for the scheduler's jobs. */
-  schedulerPostgres: boolean;
-  clickhouse: boolean;
-  bus: boolean;
-  cache: boolean;
-  storage: boolean;
+  schedulerPostgres: Need;
+  clickhouse: Need;
+  bus: Need;
+  cache: Need;
+  storage: Need;
 }
 
-/** Which backends each role uses. */
+/** Which backends each role uses, and which of them its requests cannot do without. */
 const ROLE_NEEDS: Record<RoleName, Partial<PlatformNeeds>> = {
-  ingest: { postgres: true, bus: true, cache: true },
-  api: { postgres: true, clickhouse: true, cache: true, storage: true },
-  consumers: { bus: true, clickhouse: true },
-  // The bus only to ask which periods the consumers have finished (the analytics reconciler).
-  scheduler: { postgres: true, schedulerPostgres: true, clickhouse: true, bus: true, storage: true },
-  dashboard: { postgres: true, cache: true },
+  // Beacons and redirects are served from memory (link targets, salts) and need only the bus.
+  ingest: { postgres: 'optional', bus: 'required', cache: 'optional' },
+  // Every API request needs PostgreSQL (auth, RLS); only analytics needs ClickHouse, only uploads storage.
+  api: { postgres: 'required', clickhouse: 'optional', cache: 'optional', storage: 'optional' },
+  consumers: { bus: 'required', clickhouse: 'required' },
+  // Agenda lives in PostgreSQL; the bus only tells the reconciler which periods the consumers finished.
+  scheduler: { postgres: 'required', schedulerPostgres: 'required', clickhouse: 'optional', bus: 'optional', storage: 'optional' },
+  // Public pages come from the cache when PostgreSQL is down.
+  dashboard: { postgres: 'optional', cache: 'optional' },
 };
+
+const strongest = (a: Need, b: Need | undefined): Need => (a === 'required' || b === 'required' ? 'required' : a || b || false);
 
 export function needsOf(roles: readonly RoleName[], config: Pick<Config, 'kafka'>): PlatformNeeds {
   const needs: PlatformNeeds = { postgres: false, schedulerPostgres: false, clickhouse: false, bus: false, cache: false, storage: false };
-  for (const role of roles) Object.assign(needs, Object.fromEntries(Object.entries(ROLE_NEEDS[role]).filter(([, used]) => used)));
-  // Without Kafka the bus is a PostgreSQL queue.
-  if (needs.bus && !config.kafka) needs.postgres = true;
+  for (const role of roles) {
+    for (const backend of Object.keys(needs) as (keyof PlatformNeeds)[]) needs[backend] = strongest(needs[backend], ROLE_NEEDS[role][backend]);
+  }
+  // Without Kafka the bus is a PostgreSQL queue: PostgreSQL is then needed as much as the bus.
+  if (needs.bus && !config.kafka) needs.postgres = strongest(needs.postgres, needs.bus);
   return needs;
 }
+
+/** The backend's own check, required or not as the process's roles need it. */
+const checkAs = (check: HealthCheck, need: Need): HealthCheck => ({ ...check, required: need === 'required' });
 
 export interface Platform {
   /** The configuration with embedded-mode secrets filled in. */
@@ -142,7 +159,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       const pool = db;
       closers.push({ name: 'PostgreSQL pool', close: () => pool.close() });
       metrics.registerPool('postgres', () => pool.stats());
-      healthChecks.push(pool.healthCheck());
+      healthChecks.push(checkAs(pool.healthCheck(), needs.postgres));
       if (needs.schedulerPostgres) {
         if (!schedulerUrl) throw new Error('the scheduler role needs SCHEDULER_DATABASE_URL (the linkpulse_scheduler login) next to DATABASE_URL');
         await assertUnprivilegedRole(schedulerUrl, 'SCHEDULER_DATABASE_URL');
@@ -150,7 +167,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
         const schedulerPool = schedulerDb;
         closers.push({ name: 'PostgreSQL scheduler pool', close: () => schedulerPool.close() });
         metrics.registerPool('postgres_scheduler', () => schedulerPool.stats());
-        healthChecks.push(schedulerPool.healthCheck('postgres_scheduler'));
+        healthChecks.push(checkAs(schedulerPool.healthCheck('postgres_scheduler'), needs.schedulerPostgres));
       }
     }
 
@@ -164,7 +181,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       closers.push({ name: 'ClickHouse', close: () => analytics.close() });
       await migrateClickHouse(clickhouse, { logger });
       await applyRawRetention(clickhouse, config.analyticsRetentionDays, logger);
-      healthChecks.push(clickhouse.healthCheck());
+      healthChecks.push(checkAs(clickhouse.healthCheck(), needs.clickhouse));
       if (embeddedClickHouse && config.clickhouseHttp) {
         clickhouseHttp = await startEmbeddedClickHouseHttp(config, logger);
         const endpoint = clickhouseHttp;
@@ -178,7 +195,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       const eventBus = bus;
       closers.push({ name: 'event bus', close: () => eventBus.close() });
       await bus.ensureTopics(ALL_TOPICS);
-      healthChecks.push(bus.healthCheck());
+      healthChecks.push(checkAs(bus.healthCheck(), needs.bus));
     }
 
     let cache: Cache | undefined;
@@ -186,7 +203,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       cache = createCache(config, logger);
       const store = cache;
       closers.push({ name: 'cache', close: () => store.close() });
-      healthChecks.push(cache.healthCheck());
+      healthChecks.push(checkAs(cache.healthCheck(), needs.cache));
     }
 
     let storage: ObjectStorage | undefined;
@@ -194,7 +211,7 @@ export async function createPlatform(baseConfig: Config, needs: PlatformNeeds, o
       storage = await createObjectStorage(config, logger);
       const objects = storage;
       closers.push({ name: 'object storage', close: () => objects.close() });
-      healthChecks.push(storage.healthCheck());
+      healthChecks.push(checkAs(storage.healthCheck(), needs.storage));
     }
 
     return { config, db, schedulerDb, clickhouse, bus, cache, storage, clickhouseHttp, healthChecks, close };
