@@ -84,6 +84,19 @@ export function createMetrics(): Metrics {
   });
   // Every reason appears from the start (at 0), so dashboards and alerts need not wait for a first drop.
   for (const reason of DROP_REASONS) pipelineDrops.inc({ reason }, 0);
+  const consumerInserts = new Counter({
+    name: 'linkpulse_consumer_inserts_total',
+    help: 'Inserts of the events consumer by outcome: written, replayed (an interrupted insert completed after a redelivery), unreplayable (left to the reconciler)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of ['written', 'replayed', 'unreplayable']) consumerInserts.inc({ outcome }, 0);
+  const analyticsReconcileRuns = new Counter({
+    name: 'linkpulse_analytics_reconcile_runs_total',
+    help: 'Runs of the analytics reconciler by outcome: clean, repaired, failed',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -149,24 +162,14 @@ export function createMetrics(): Metrics {
       labelNames: ['topic'],
       registers: [registry],
     }),
-    consumerInserts: new Counter({
-      name: 'linkpulse_consumer_inserts_total',
-      help: 'Inserts of the events consumer by outcome: written, replayed (an interrupted insert completed after a redelivery), unreplayable (left to the reconciler)',
-      labelNames: ['outcome'],
-      registers: [registry],
-    }),
+    consumerInserts,
     analyticsRepairs: new Counter({
       name: 'linkpulse_analytics_repaired_slices_total',
       help: 'Aggregate slices (one table, one hour or day, some profiles) found different from the raw events and rebuilt, by table',
       labelNames: ['table'],
       registers: [registry],
     }),
-    analyticsReconcileRuns: new Counter({
-      name: 'linkpulse_analytics_reconcile_runs_total',
-      help: 'Runs of the analytics reconciler by outcome: clean, repaired, failed',
-      labelNames: ['outcome'],
-      registers: [registry],
-    }),
+    analyticsReconcileRuns,
     analyticsReconciledUntil: new Gauge({
       name: 'linkpulse_analytics_reconciled_until_seconds',
       help: 'End of the closed periods the analytics reconciler last verified (Unix time)',
