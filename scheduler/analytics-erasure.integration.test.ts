@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiHarness, type ApiHarness } from '../api/testing/api-harness.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
-import { NO_LINK, type AnalyticsRow } from '../lib/events/analytics-row.js';
+import { NO_LINK } from '../lib/events/analytics-row.js';
 import { createDatabase, type Database } from '../lib/postgres/database.js';
+import { visitRows } from '../lib/testing/analytics-rows.js';
 import { createTestClickHouse, type TestClickHouse } from '../lib/testing/clickhouse.js';
 import { testLogger } from '../lib/testing/services.js';
 import { ERASURE_DELAY_MS, eraseQueuedAnalytics } from './analytics-erasure.js';
@@ -16,38 +17,6 @@ let engine: TestClickHouse;
 let clickhouse: ClickHouse;
 let harness: ApiHarness;
 let schedulerDb: Database;
-
-function eventsOf(profileId: string, linkId: string): AnalyticsRow[] {
-  return (['view', 'click', 'click_position'] as const).map((eventType) => ({
-    event_id: randomUUID(),
-    event_type: eventType,
-    source: eventType === 'click' ? 'redirect' : 'beacon',
-    timestamp: Date.now() - 3_600_000,
-    profile_id: profileId,
-    link_id: eventType === 'view' ? NO_LINK : linkId,
-    click_id: NO_LINK,
-    visitor_id: '42',
-    is_bot: 0,
-    bot_kind: '',
-    is_internal: 0,
-    country: 'DE',
-    region: '',
-    city: 'Berlin',
-    device: 'mobile',
-    browser: 'Firefox',
-    os: 'Android',
-    referrer_domain: 'github.com',
-    channel: 'github',
-    utm_source: '',
-    utm_medium: '',
-    utm_campaign: '',
-    click_x: eventType === 'click_position' ? 0.5 : 0,
-    click_y: eventType === 'click_position' ? 120 : 0,
-    viewport_width: 390,
-    viewport_height: 844,
-    time_to_click_ms: eventType === 'click_position' ? 900 : 0,
-  }));
-}
 
 /** Rows per table for a profile. */
 async function rowsOf(profileId: string): Promise<Record<string, number>> {
@@ -76,7 +45,7 @@ describe('analytics erasure', () => {
     const creator = await harness.newUser();
     const deleted = (await creator.newProfile()).id;
     const kept = (await creator.newProfile()).id;
-    await clickhouse.insert('events', [...eventsOf(deleted, (await creator.newLink(deleted)).id), ...eventsOf(kept, (await creator.newLink(kept)).id)]);
+    await clickhouse.insert('events', [...visitRows(deleted, { linkId: (await creator.newLink(deleted)).id, visitorId: '42' }), ...visitRows(kept, { linkId: (await creator.newLink(kept)).id, visitorId: '42' })]);
     for (const counts of [await rowsOf(deleted), await rowsOf(kept)]) {
       for (const table of TABLES) expect(counts[table], table).toBeGreaterThan(0);
     }
@@ -100,7 +69,7 @@ describe('analytics erasure', () => {
     const creator = await harness.newUser();
     const profiles: string[] = [];
     for (let i = 0; i < 3; i++) profiles.push((await creator.newProfile()).id);
-    await clickhouse.insert('events', profiles.flatMap((profile) => eventsOf(profile, NO_LINK).filter((row) => row.event_type === 'view')));
+    await clickhouse.insert('events', profiles.flatMap((profile) => visitRows(profile, { linkId: NO_LINK, visitorId: '42' }).filter((row) => row.event_type === 'view')));
     const account = await creator.delete('/api/v1/auth/me', { password: creator.password });
     expect(account.status).toBe(204);
     expect(await eraseQueuedAnalytics({ db: schedulerDb, clickhouse, logger: testLogger }, Date.now() + ERASURE_DELAY_MS)).toBe(3);

@@ -11,10 +11,11 @@ import { createPostgresBus } from '../lib/bus/postgres-bus.js';
 import { ALL_TOPICS, TOPICS } from '../lib/bus/topics.js';
 import { verifyAggregates } from '../lib/clickhouse/aggregates.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
-import { NO_LINK, type AnalyticsRow } from '../lib/events/analytics-row.js';
+import type { AnalyticsRow } from '../lib/events/analytics-row.js';
 import { createMetrics, type Metrics } from '../lib/metrics.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from '../lib/postgres/advisory-lock.js';
 import { createDatabase, type Database } from '../lib/postgres/database.js';
+import { visitRows } from '../lib/testing/analytics-rows.js';
 import { createTestClickHouse, type TestClickHouse } from '../lib/testing/clickhouse.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { testLogger } from '../lib/testing/services.js';
@@ -32,40 +33,6 @@ let bus: EventBus;
 let metrics: Metrics;
 let logLines: Record<string, unknown>[];
 let deps: ReconcilerDeps;
-
-/** A view, a click and its position for one profile at `time`. */
-function eventsAt(profileId: string, time: number): AnalyticsRow[] {
-  const linkId = randomUUID();
-  return (['view', 'click', 'click_position'] as const).map((eventType) => ({
-    event_id: randomUUID(),
-    event_type: eventType,
-    source: eventType === 'click' ? 'redirect' : 'beacon',
-    timestamp: time,
-    profile_id: profileId,
-    link_id: eventType === 'view' ? NO_LINK : linkId,
-    click_id: NO_LINK,
-    visitor_id: String(Math.floor(Math.random() * 1e9)),
-    is_bot: 0,
-    bot_kind: '',
-    is_internal: 0,
-    country: 'DE',
-    region: 'Berlin',
-    city: 'Berlin',
-    device: 'mobile',
-    browser: 'Firefox',
-    os: 'Android',
-    referrer_domain: 'github.com',
-    channel: 'github',
-    utm_source: '',
-    utm_medium: '',
-    utm_campaign: '',
-    click_x: eventType === 'click_position' ? 0.5 : 0,
-    click_y: eventType === 'click_position' ? 120 : 0,
-    viewport_width: 390,
-    viewport_height: 844,
-    time_to_click_ms: eventType === 'click_position' ? 900 : 0,
-  }));
-}
 
 /** Inserts the rows into `events` while these views are detached: what an engine crash mid-insert leaves. */
 async function insertPastViews(views: readonly string[], rows: readonly AnalyticsRow[]): Promise<void> {
@@ -115,9 +82,9 @@ describe('analytics reconciler', () => {
     // Yesterday and three hours ago; some rows reached `events` but not every aggregate.
     const yesterdayNoon = today - DAY + 12 * HOUR;
     const hoursAgo = Math.floor((now.getTime() - 3 * HOUR) / HOUR) * HOUR + 60_000;
-    await clickhouse.insert('events', [...eventsAt(profile, yesterdayNoon), ...eventsAt(other, yesterdayNoon), ...eventsAt(profile, hoursAgo)]);
-    await insertPastViews(['link_stats_hourly_mv', 'geo_stats_daily_mv', 'heatmap_daily_mv'], eventsAt(profile, yesterdayNoon + 60_000));
-    await insertPastViews(['link_stats_hourly_mv'], eventsAt(profile, hoursAgo + 60_000));
+    await clickhouse.insert('events', [...visitRows(profile, { time: yesterdayNoon }), ...visitRows(other, { time: yesterdayNoon }), ...visitRows(profile, { time: hoursAgo })]);
+    await insertPastViews(['link_stats_hourly_mv', 'geo_stats_daily_mv', 'heatmap_daily_mv'], visitRows(profile, { time: yesterdayNoon + 60_000 }));
+    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: hoursAgo + 60_000 }));
 
     const report = await runAnalyticsReconciler(deps, now);
     expect(report?.range?.to.getTime()).toBe(Math.floor((now.getTime() - 5 * 60_000) / HOUR) * HOUR);
@@ -153,11 +120,11 @@ describe('analytics reconciler', () => {
     const published = Date.now();
     const now = new Date(published + 3 * HOUR);
     const openHour = Math.floor((published - 5 * 60_000) / HOUR) * HOUR;
-    await insertPastViews(['link_stats_hourly_mv'], eventsAt(profile, openHour + 60_000));
-    await insertPastViews(['link_stats_hourly_mv'], eventsAt(profile, openHour - 2 * HOUR + 60_000));
+    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: openHour + 60_000 }));
+    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: openHour - 2 * HOUR + 60_000 }));
     // Raw rows older than the retention (a day of margin): their aggregates are kept but cannot be checked.
     const expired = Math.floor(now.getTime() / DAY) * DAY - 2 * DAY + HOUR;
-    await insertPastViews(['link_stats_hourly_mv'], eventsAt(profile, expired));
+    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: expired }));
 
     const report = await runAnalyticsReconciler({ ...deps, retentionDays: 3 }, now);
     expect(report!.range!.to.getTime()).toBe(openHour);
