@@ -20,6 +20,8 @@ export interface Metrics {
   busHandlerFailures: Counter<'topic' | 'group'>;
   busConsumerLag: Gauge<'topic' | 'group' | 'partition'>;
   busBatchSize: Histogram<'topic' | 'group'>;
+  /** Login tries held back by an account's slow-down (api/auth/login-throttle.ts), by the wait in seconds. */
+  loginSlowdowns: Histogram;
   /** Counts events dropped for one of the closed set of reasons. */
   countDrop(reason: DropReason, count?: number): void;
   /** Reports a connection pool's usage on every scrape. */
@@ -123,6 +125,12 @@ export function createMetrics(): Metrics {
       help: 'Messages per batch handed to a consumer handler',
       labelNames: ['topic', 'group'],
       buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+    loginSlowdowns: new Histogram({
+      name: 'linkpulse_login_slowdown_seconds',
+      help: 'Login tries made to wait because their account had many failed logins from elsewhere (count: tries slowed; sum: seconds waited)',
+      buckets: [0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
     countDrop(reason, count = 1) {
