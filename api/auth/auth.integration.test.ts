@@ -35,8 +35,8 @@ describe('sign-up and login', () => {
   it('signs up, logs in with a __Host-less cookie on localhost http, and answers /me', async () => {
     const client = harness.client();
     const address = email();
-    expect((await client.post('/api/v1/auth/signup', { email: address, password: 'a long password' })).status).toBe(202);
-    const login = await client.logIn(address.toUpperCase(), 'a long password');
+    expect((await client.post('/api/v1/auth/signup', { email: address, password: 'a long passphrase' })).status).toBe(202);
+    const login = await client.logIn(address.toUpperCase(), 'a long passphrase');
     expect(login.status).toBe(200);
     const [session, device, ...others] = login.headers.getSetCookie();
     expect(session).toMatch(/^lp_session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; Expires=[^;]*; HttpOnly; SameSite=Lax$/);
@@ -49,12 +49,12 @@ describe('sign-up and login', () => {
 
   it('answers sign-up for a taken address exactly as for a new one', async () => {
     const address = email();
-    const first = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address, password: 'a long password' });
-    const second = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address.toUpperCase(), password: 'another password' });
+    const first = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address, password: 'a long passphrase' });
+    const second = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address.toUpperCase(), password: 'another long passphrase' });
     expect(second.status).toBe(first.status);
     expect(second.body).toEqual(first.body);
     // The original password still works: the second sign-up changed nothing.
-    expect((await harness.client().logIn(address, 'a long password')).status).toBe(200);
+    expect((await harness.client().logIn(address, 'a long passphrase')).status).toBe(200);
   });
 
   it('fails login for an unknown address and a wrong password identically, running the KDF once each', async () => {
