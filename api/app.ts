@@ -4,6 +4,7 @@
 // Order matters: authenticate (who is calling) → rate limits (signed-in callers have a per-user
 // budget, everyone else a per-IP one; credential routes a stricter per-IP one) → body parsing →
 // the routes of api/*/…routes.ts (access, CSRF and input validation) → the error envelope.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'express';
 import express, { type Express } from 'express';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
@@ -12,6 +13,7 @@ import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import type { Config } from '../lib/config.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { Database } from '../lib/postgres/database.js';
 import type { HttpHandler } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
@@ -27,6 +29,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createAuthenticator, createRouteGuards, rejectFailedAuthentication } from './auth/authenticate.js';
 import { createCredentials } from './auth/credentials.js';
+import { createKnownDevices } from './auth/known-device.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
 import { createSessionCookie } from './auth/session-cookie.js';
@@ -51,8 +54,11 @@ export interface ApiDeps {
   /** Uploaded images (S3, or a local directory in embedded mode). */
   storage: ObjectStorage;
   logger: Logger;
+  metrics: Metrics;
   /** scrypt with the documented parameters unless a test passes a cheaper one. */
   passwordHasher?: PasswordHasher;
+  /** Waits out a login slow-down: a timer unless a test records the delays instead. */
+  loginDelay?: (ms: number) => Promise<void>;
 }
 
 export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets'>;
@@ -100,6 +106,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
 
   const credentials = createCredentials(config.sessionSecret);
   const cookie = createSessionCookie(config.publicUrl);
+  const knownDevices = createKnownDevices({ sessionSecret: config.sessionSecret, publicUrl: config.publicUrl });
   const audit = createAuditLog({ db, hashSecret: config.hashSecret, logger });
   const publicProfiles = createPublicProfiles({ db, cache, logger });
   const invalidateProfiles = (handles: string[]) => publicProfiles.invalidate(handles);
@@ -108,12 +115,19 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     hasher: deps.passwordHasher ?? createPasswordHasher(),
     credentials,
     audit,
-    throttle: createLoginThrottle({ cache, hashSecret: config.hashSecret, logger }),
+    throttle: createLoginThrottle({
+      cache,
+      hashSecret: config.hashSecret,
+      logger,
+      delay: deps.loginDelay ?? ((ms) => sleep(ms)),
+      onSlowdown: (ms) => deps.metrics.loginSlowdowns.observe(ms / 1000),
+    }),
+    knownDevices,
     invalidateProfiles,
   });
 
   const routes: RouteSpec[] = [
-    ...authRoutes(authService, cookie),
+    ...authRoutes(authService, cookie, knownDevices),
     ...tokenRoutes(createTokensService({ db, credentials, audit })),
     ...profileRoutes(createProfilesService({ db, invalidateProfiles })),
     ...linkRoutes(createLinksService({ db, cache, invalidateProfiles })),

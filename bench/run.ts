@@ -212,7 +212,11 @@ async function seedCreator(baseUrl: string, origin = BENCH_PUBLIC_URL): Promise<
   const credentials = { email: 'bench@example.com', password: 'a bench password' };
   await post('/auth/signup', credentials);
   const login = await post('/auth/login', credentials);
-  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  // The session cookie; login also sets the known-device cookie.
+  const cookie = login.headers
+    .getSetCookie()
+    .map((header) => header.split(';')[0]!)
+    .find((pair) => pair.startsWith('lp_session='))!;
   const session = { cookie, 'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken };
   const profile = (await (await post('/profiles', { handle: 'bench', displayName: 'Bench', published: true }, session)).json()) as { id: string };
   for (let i = 0; i < 5; i++) await post(`/profiles/${profile.id}/links`, { title: `Link ${i}`, url: `https://example.com/${i}` }, session);

@@ -32,6 +32,8 @@ export interface Metrics {
   analyticsReconcileRuns: Counter<'outcome'>;
   /** The end of the periods the reconciler has verified (Unix seconds). */
   analyticsReconciledUntil: Gauge;
+  /** Login tries held back by an account's slow-down (api/auth/login-throttle.ts), by the wait in seconds. */
+  loginSlowdowns: Histogram;
   /** Counts events dropped for one of the closed set of reasons. */
   countDrop(reason: DropReason, count?: number): void;
   /** Reports a connection pool's usage on every scrape. */
@@ -173,6 +175,12 @@ export function createMetrics(): Metrics {
     analyticsReconciledUntil: new Gauge({
       name: 'linkpulse_analytics_reconciled_until_seconds',
       help: 'End of the closed periods the analytics reconciler last verified (Unix time)',
+      registers: [registry],
+    }),
+    loginSlowdowns: new Histogram({
+      name: 'linkpulse_login_slowdown_seconds',
+      help: 'Login tries made to wait because their account had many failed logins from elsewhere (count: tries slowed; sum: seconds waited)',
+      buckets: [0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
     countDrop(reason, count = 1) {

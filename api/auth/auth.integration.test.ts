@@ -1,5 +1,6 @@
-// Accounts end to end over HTTP: sign-up, login, sessions, CSRF, password change, deletion,
-// personal access tokens, throttling, and what the audit log records.
+// Accounts end to end over HTTP: sign-up, login, sessions, CSRF, the password rule, password change,
+// deletion, personal access tokens, and what the audit log records. Login throttling has its own file
+// (login-throttle.integration.test.ts).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniqueName } from '../../lib/testing/wait-for.js';
@@ -34,11 +35,13 @@ describe('sign-up and login', () => {
   it('signs up, logs in with a __Host-less cookie on localhost http, and answers /me', async () => {
     const client = harness.client();
     const address = email();
-    expect((await client.post('/api/v1/auth/signup', { email: address, password: 'a long password' })).status).toBe(202);
-    const login = await client.logIn(address.toUpperCase(), 'a long password');
+    expect((await client.post('/api/v1/auth/signup', { email: address, password: 'a long passphrase' })).status).toBe(202);
+    const login = await client.logIn(address.toUpperCase(), 'a long passphrase');
     expect(login.status).toBe(200);
-    const cookie = login.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^lp_session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/);
+    const [session, device, ...others] = login.headers.getSetCookie();
+    expect(session).toMatch(/^lp_session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; Expires=[^;]*; HttpOnly; SameSite=Lax$/);
+    expect(device).toMatch(/^lp_device=[0-9a-z]+\.[A-Za-z0-9_-]{32}; Max-Age=7776000; Path=\/api\/v1\/auth\/login; Expires=[^;]*; HttpOnly; SameSite=Lax$/);
+    expect(others).toEqual([]);
     const me = await client.get<{ user: { email: string; role: string }; csrfToken: string; authenticatedWith: string }>('/api/v1/auth/me');
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ user: { email: address, role: 'creator' }, authenticatedWith: 'session', csrfToken: client.csrfToken });
@@ -46,12 +49,12 @@ describe('sign-up and login', () => {
 
   it('answers sign-up for a taken address exactly as for a new one', async () => {
     const address = email();
-    const first = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address, password: 'a long password' });
-    const second = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address.toUpperCase(), password: 'another password' });
+    const first = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address, password: 'a long passphrase' });
+    const second = await harness.client().post<{ message: string }>('/api/v1/auth/signup', { email: address.toUpperCase(), password: 'another long passphrase' });
     expect(second.status).toBe(first.status);
     expect(second.body).toEqual(first.body);
     // The original password still works: the second sign-up changed nothing.
-    expect((await harness.client().logIn(address, 'a long password')).status).toBe(200);
+    expect((await harness.client().logIn(address, 'a long passphrase')).status).toBe(200);
   });
 
   it('fails login for an unknown address and a wrong password identically, running the KDF once each', async () => {
@@ -102,6 +105,56 @@ describe('sign-up and login', () => {
       { action: 'auth.login', outcome: 'success' },
       { action: 'auth.logout', outcome: 'success' },
     ]);
+  });
+});
+
+describe('the password rule', () => {
+  type Refusal = { error: { code: string; message: string; details: { fields: { field: string; message: string }[] } } };
+
+  it('refuses weak passwords at sign-up with the reason, and creates no account', async () => {
+    const address = email();
+    const local = address.split('@')[0]!;
+    const cases = [
+      ['passwordpassword', /^Repeated character patterns like "abcabcabc" are easy to guess\. /],
+      ['aaaaaaaaaaaaaaaa', /^Repeated characters like "aaa" are easy to guess\. /],
+      ['password1234', /^This is similar to a commonly used password\. Add more words that are less common\.$/],
+      [address, /your email address/],
+      [`${local}-rides-a-purple-bicycle`, /your email address/],
+    ] as const;
+    for (const [password, why] of cases) {
+      const response = await harness.client().post<Refusal>('/api/v1/auth/signup', { email: address, password });
+      expect(response.status, password).toBe(400);
+      expect(response.body.error.code).toBe('INVALID_INPUT');
+      expect(response.body.error.details.fields).toHaveLength(1);
+      const [field] = response.body.error.details.fields;
+      expect(field?.field).toBe('body.password');
+      expect(field?.message).toMatch(why);
+      expect(response.body.error.message).toBe(`Choose a stronger password: ${field!.message}`);
+    }
+    expect((await harness.client().logIn(address, 'passwordpassword')).status).toBe(401);
+    // The length limits stay: a short password is refused by the schema, as before.
+    const short = await harness.client().post<Refusal>('/api/v1/auth/signup', { email: address, password: 'Xk#9q!2' });
+    expect(short.body.error.details.fields).toEqual([{ field: 'body.password', message: 'use at least 10 characters' }]);
+  });
+
+  it('refuses a weak new password, keeping the old one', async () => {
+    const client = await harness.newUser();
+    const weak = await client.post<Refusal>('/api/v1/auth/password', { currentPassword: client.password, newPassword: client.email });
+    expect(weak.status).toBe(400);
+    expect(weak.body.error.details.fields.map((field) => field.field)).toEqual(['body.newPassword']);
+    expect(weak.body.error.details.fields[0]?.message).toContain('your email address');
+    const common = await client.post<Refusal>('/api/v1/auth/password', { currentPassword: client.password, newPassword: 'iloveyou123' });
+    expect(common.body.error.details.fields[0]?.message).toMatch(/commonly used password\. /);
+    expect((await client.get('/api/v1/auth/me')).status).toBe(200);
+    expect((await harness.client().logIn(client.email!, client.password!)).status).toBe(200);
+  });
+
+  it('describes the rule in the OpenAPI document', async () => {
+    const document = await harness.client().get<{ paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, { description?: string }> } } } } } }> }>(
+      '/api/v1/openapi.json',
+    );
+    const password = document.body.paths['/api/v1/auth/signup']!.post.requestBody.content['application/json'].schema.properties.password;
+    expect(password?.description).toMatch(/zxcvbn .* 3 of 4/);
   });
 });
 
@@ -210,50 +263,6 @@ describe('personal access tokens', () => {
     const response = await harness.client().get<{ error: { code: string } }>('/api/v1/profiles', { authorization: 'Bearer nope' });
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('AUTH_FAILED');
-  });
-});
-
-describe('login throttling', () => {
-  // Its own instance: the failures below also slow down their client address, which is every test's.
-  let throttled: ApiHarness;
-  beforeAll(async () => {
-    throttled = await startApiHarness('auth_throttle', { database: harness.database });
-  });
-  afterAll(async () => {
-    await throttled?.close();
-  });
-
-  it('backs off an account after repeated failures, with Retry-After, and audits the block', async () => {
-    const client = await throttled.newUser();
-    const attempt = () => throttled.client().post('/api/v1/auth/login', { email: client.email, password: 'wrong password!' });
-    const statuses: number[] = [];
-    for (let i = 0; i < 8 && !statuses.includes(429); i++) statuses.push((await attempt()).status);
-    // Three free tries, then each try must wait for the one before; back-to-back, one is refused.
-    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
-    expect(statuses).toContain(429);
-    const blocked = await attempt();
-    expect(blocked.status).toBe(429);
-    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // Even the right password waits out the back-off.
-    expect((await throttled.client().logIn(client.email!, client.password!)).status).toBe(429);
-    const owner = new pg.Client({ connectionString: harness.database.ownerUrl });
-    await owner.connect();
-    try {
-      const { rows } = await owner.query("SELECT 1 FROM security_audit_log WHERE action = 'rate_limit.block'");
-      expect(rows.length).toBeGreaterThan(0);
-    } finally {
-      await owner.end();
-    }
-  });
-
-  it('lets at most one parallel guess past the free tries', async () => {
-    const client = await throttled.newUser();
-    const replies = await Promise.all(
-      Array.from({ length: 20 }, () => throttled.client().post('/api/v1/auth/login', { email: client.email, password: 'parallel guess!' })),
-    );
-    const statuses = replies.map((reply) => reply.status);
-    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(4);
-    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(16);
   });
 });
 

@@ -1,9 +1,10 @@
 // /api/v1/auth/*: sign-up, login, logout, me, password change, account deletion.
 import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/passwords/password-strength.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { SCOPES } from './auth-context.js';
 import type { AuthService, NewSession } from './auth.service.js';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password.js';
+import type { KnownDevices } from './known-device.js';
 import type { SessionCookie } from './session-cookie.js';
 
 const Email = z
@@ -11,10 +12,17 @@ const Email = z
   .trim()
   .max(254)
   .pipe(z.email({ message: 'expected an email address' }));
+// The strength rule (lib/passwords/password-strength.ts) needs the account's email, so the service
+// applies it; the schema checks the length.
 const NewPassword = z
   .string()
   .min(MIN_PASSWORD_LENGTH, `use at least ${MIN_PASSWORD_LENGTH} characters`)
-  .max(MAX_PASSWORD_LENGTH, `use at most ${MAX_PASSWORD_LENGTH} characters`);
+  .max(MAX_PASSWORD_LENGTH, `use at most ${MAX_PASSWORD_LENGTH} characters`)
+  .describe(
+    `${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters, and hard to guess: zxcvbn (common-password and English dictionaries) must score it 3 of 4 or more, ` +
+      'and it may not contain the email address or the name before its @. Otherwise 400 INVALID_INPUT, whose message and details.fields entry say why ' +
+      '(e.g. "This is a commonly used password. Add more words that are less common.").',
+  );
 const AnyPassword = z.string().min(1).max(MAX_PASSWORD_LENGTH);
 
 export const User = z
@@ -40,7 +48,7 @@ const MeResponse = z.object({
   scopes: z.array(z.enum(SCOPES)).optional(),
 });
 
-export function authRoutes(service: AuthService, cookie: SessionCookie): RouteSpec[] {
+export function authRoutes(service: AuthService, cookie: SessionCookie, knownDevices: KnownDevices): RouteSpec[] {
   const sessionReply = (response: Parameters<SessionCookie['set']>[0], session: NewSession) => {
     cookie.set(response, session.token);
     return { status: 200, body: { user: session.user, csrfToken: session.csrfToken } };
@@ -65,14 +73,19 @@ export function authRoutes(service: AuthService, cookie: SessionCookie): RouteSp
       method: 'post',
       path: '/auth/login',
       operationId: 'logIn',
-      summary: 'Log in: sets a new session cookie and returns the CSRF token for it',
+      summary:
+        'Log in: sets a new session cookie and returns the CSRF token for it, and renews the known-device cookie (it lets this browser log in ' +
+        'while strangers’ guesses slow the account down). Too many tries from one address (or device) for an account answer 429 with Retry-After.',
       tag: 'auth',
       access: 'public',
       credentialRoute: true,
       body: z.strictObject({ email: Email, password: AnyPassword }),
       responses: { 200: { description: 'Signed in', schema: SessionResponse } },
       async handler({ request, response, body }) {
-        return sessionReply(response, await service.logIn(request, body));
+        const loggedIn = await service.logIn(request, body);
+        const reply = sessionReply(response, loggedIn);
+        knownDevices.set(response, loggedIn.knownDevice);
+        return reply;
       },
     }),
     defineRoute({

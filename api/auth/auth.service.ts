@@ -1,18 +1,22 @@
 // The rules of accounts: sign-up, login, logout, password change, account deletion.
-// Enumeration: sign-up answers the same whether or not the address is taken, and login fails with
-// one message whether the address is unknown or the password wrong. Both paths run the KDF exactly
-// once (against a dummy hash for unknown addresses), so their timing matches too.
+// Enumeration: sign-up answers the same whether or not the address is taken (a weak password is
+// refused before anything is looked up), and login fails with one message whether the address is
+// unknown or the password wrong. Both paths run the KDF exactly once (against a dummy hash for unknown
+// addresses), and the login throttle counts per email address, not per account, so their timing and
+// throttling match too.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import type pg from 'pg';
 import { AppError } from '../../lib/errors.js';
+import { loadPasswordEstimator } from '../../lib/passwords/password-strength.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserRole } from './auth-context.js';
 import { deleteCurrentUser, findLoginCandidate, getCurrentUser, insertSession, insertUser, revokeAllSessions, revokeSession, updatePassword } from './auth.repository.js';
 import type { Credentials } from './credentials.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { KnownDevices } from './known-device.js';
+import { LoginBackoffError, type LoginAttempt, type LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password.js';
 import { SESSION_TTL_MS } from './session-cookie.js';
 import { summarizeUserAgent } from './user-agent.js';
@@ -30,12 +34,18 @@ export interface NewSession {
   user: User;
 }
 
+export interface LoggedIn extends NewSession {
+  /** The known-device cookie's new value (known-device.ts). */
+  knownDevice: string;
+}
+
 export interface AuthServiceDeps {
   db: Database;
   hasher: PasswordHasher;
   credentials: Credentials;
   audit: AuditLog;
   throttle: LoginThrottle;
+  knownDevices: KnownDevices;
   /** Drops cached public pages of these handles (their profiles are gone). */
   invalidateProfiles(handles: string[]): Promise<void>;
 }
@@ -46,7 +56,7 @@ const isUniqueViolation = (error: unknown, constraint: string) =>
   (error as pg.DatabaseError | undefined)?.code === '23505' && (error as pg.DatabaseError).constraint === constraint;
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, hasher, credentials, audit, throttle } = deps;
+  const { db, hasher, credentials, audit, throttle, knownDevices } = deps;
   // Verified against when the address is unknown, so an unknown address costs one KDF run too.
   const dummyHash = hasher.hash(randomBytes(16).toString('hex'));
 
@@ -75,8 +85,17 @@ export function createAuthService(deps: AuthServiceDeps) {
     return user;
   };
 
+  /** The password rule (lib/passwords): INVALID_INPUT naming the field and saying why. */
+  const requireStrongPassword = async (password: string, email: string, field: string) => {
+    const strength = (await loadPasswordEstimator())(password, email);
+    if (!strength.isAcceptable) {
+      throw new AppError('INVALID_INPUT', `Choose a stronger password: ${strength.feedback}`, { details: { fields: [{ field, message: strength.feedback }] } });
+    }
+  };
+
   return {
     async signUp(request: Request, input: { email: string; password: string }): Promise<void> {
+      await requireStrongPassword(input.password, input.email, 'body.password');
       const passwordHash = await hasher.hash(input.password);
       const id = randomUUID();
       try {
@@ -88,18 +107,26 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
     },
 
-    async logIn(request: Request, input: { email: string; password: string }): Promise<NewSession> {
-      const ip = request.ip ?? 'unknown';
+    async logIn(request: Request, input: { email: string; password: string }): Promise<LoggedIn> {
+      // Looked up first: a known-device cookie is checked against the account's id.
+      const candidate = await findLoginCandidate(db, input.email);
+      const deviceCookie = knownDevices.read(request);
+      const attempt: LoginAttempt = {
+        email: input.email,
+        ip: request.ip ?? 'unknown',
+        deviceId: candidate ? knownDevices.recognize(deviceCookie, candidate.userId) : undefined,
+      };
       try {
-        await throttle.admit(input.email, ip);
+        await throttle.admit(attempt);
       } catch (error) {
-        await audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: 'POST /auth/login', details: { reason: 'login-backoff' } });
+        if (error instanceof LoginBackoffError) {
+          await audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: 'POST /auth/login', details: { reason: 'login-backoff', backoff: error.backoff } });
+        }
         throw error;
       }
-      const candidate = await findLoginCandidate(db, input.email);
       const valid = await hasher.verify(input.password, candidate?.passwordHash ?? (await dummyHash));
       if (!candidate || !valid) {
-        await throttle.recordFailure(ip);
+        await throttle.recordFailure(attempt);
         await audit.record(request, {
           action: 'auth.login',
           outcome: 'failure',
@@ -108,10 +135,10 @@ export function createAuthService(deps: AuthServiceDeps) {
         });
         throw new AppError('AUTH_FAILED', LOGIN_FAILED);
       }
-      await throttle.recordSuccess(input.email);
+      await throttle.recordSuccess(attempt);
       const session = await startSession(request, candidate.userId);
       await audit.record(request, { action: 'auth.login', outcome: 'success', actorUserId: candidate.userId, target: candidate.userId });
-      return session;
+      return { ...session, knownDevice: knownDevices.renew(deviceCookie, candidate.userId) };
     },
 
     async logOut(request: Request): Promise<void> {
@@ -129,7 +156,8 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** Changes the password, ends every session (other devices included) and starts a new one here. */
     async changePassword(request: Request, userId: string, input: { currentPassword: string; newPassword: string }): Promise<NewSession> {
-      await verifyCurrentPassword(request, userId, input.currentPassword, 'auth.password_change');
+      const user = await verifyCurrentPassword(request, userId, input.currentPassword, 'auth.password_change');
+      await requireStrongPassword(input.newPassword, user.email, 'body.newPassword');
       const passwordHash = await hasher.hash(input.newPassword);
       await withUser(db, userId, async (tx) => {
         await updatePassword(tx, passwordHash);

@@ -15,20 +15,28 @@ export interface SessionCookie {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-export function createSessionCookie(publicUrl: string): SessionCookie {
+/** Local development (plain-http PUBLIC_URL on a loopback host): the one case cookies go without Secure. */
+export function isLocalPlainHttp(publicUrl: string): boolean {
   const url = new URL(publicUrl);
-  const secure = !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/** The raw value of one cookie of the request. */
+export function readCookie(request: Request, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const separator = part.indexOf('=');
+    if (separator > 0 && part.slice(0, separator).trim() === name) return part.slice(separator + 1).trim();
+  }
+  return undefined;
+}
+
+export function createSessionCookie(publicUrl: string): SessionCookie {
+  const secure = !isLocalPlainHttp(publicUrl);
   const name = secure ? '__Host-lp_session' : 'lp_session';
   const options = { httpOnly: true, secure, sameSite: 'lax', path: '/' } as const;
   return {
     name,
-    read(request) {
-      for (const part of (request.headers.cookie ?? '').split(';')) {
-        const separator = part.indexOf('=');
-        if (separator > 0 && part.slice(0, separator).trim() === name) return part.slice(separator + 1).trim();
-      }
-      return undefined;
-    },
+    read: (request) => readCookie(request, name),
     set: (response, token) => void response.cookie(name, token, { ...options, maxAge: SESSION_TTL_MS }),
     clear: (response) => void response.clearCookie(name, options),
   };

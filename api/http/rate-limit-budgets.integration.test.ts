@@ -47,8 +47,8 @@ it('still caps one address with many accounts, at a multiple of the anonymous bu
     for (const [index, address] of ['198.51.100.1', '198.51.100.2'].entries()) {
       const user = new Client(proxied.url);
       const email = `ceiling-${index}-${Date.now()}@example.com`;
-      expect((await user.request('POST', '/api/v1/auth/signup', { email, password: 'a long password' }, { 'x-forwarded-for': address })).status).toBe(202);
-      const login = await user.request<{ csrfToken: string }>('POST', '/api/v1/auth/login', { email, password: 'a long password' }, { 'x-forwarded-for': address });
+      expect((await user.request('POST', '/api/v1/auth/signup', { email, password: 'a long passphrase' }, { 'x-forwarded-for': address })).status).toBe(202);
+      const login = await user.request<{ csrfToken: string }>('POST', '/api/v1/auth/login', { email, password: 'a long passphrase' }, { 'x-forwarded-for': address });
       expect(login.status).toBe(200);
       users.push(user);
     }

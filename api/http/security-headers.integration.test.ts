@@ -112,7 +112,7 @@ afterAll(async () => {
 const recipes: Record<string, () => Promise<Call>> = {
   getApiInfo: async () => ({ client: harness.client(), status: 200 }),
   getOpenApiDocument: async () => ({ client: harness.client(), status: 200 }),
-  signUp: async () => ({ client: harness.client(), body: { email: `${uniqueName('signup')}@example.com`, password: 'a long password' }, status: 202 }),
+  signUp: async () => ({ client: harness.client(), body: { email: `${uniqueName('signup')}@example.com`, password: 'a long passphrase' }, status: 202 }),
   logIn: async () => {
     const user = await harness.newUser();
     return { client: harness.client(), body: { email: user.email, password: user.password }, status: 200 };
@@ -424,7 +424,7 @@ describe('every response carries the security headers', () => {
       const failures = [
         await user.get<ErrorBody>('/api/v1/auth/me'),
         await user.get<ErrorBody>('/api/v1/profiles'),
-        await broken.client().post<ErrorBody>('/api/v1/auth/signup', { email: `${uniqueName('late')}@example.com`, password: 'a long password' }),
+        await broken.client().post<ErrorBody>('/api/v1/auth/signup', { email: `${uniqueName('late')}@example.com`, password: 'a long passphrase' }),
       ];
       for (const response of failures) {
         expectErrorResponse(response, 503, 'UNAVAILABLE');

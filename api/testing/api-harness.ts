@@ -1,13 +1,14 @@
 // An API instance for tests: a fresh migrated database, a cache (memory unless given), and the real
 // HTTP server of lib/runtime (so security headers, request ids and the HTTPS redirect apply exactly
-// as in production). ApiClient is a tiny browser stand-in: one cookie jar, the CSRF token, and the
-// Origin header a same-origin page would send.
+// as in production). ApiClient is a tiny browser stand-in: the session and known-device cookies, the
+// CSRF token, and the Origin header a same-origin page would send.
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { AppError } from '../../lib/errors.js';
 import { createMemoryCache } from '../../lib/cache/memory-cache.js';
 import type { ReadinessReport } from '../../lib/health.js';
+import { createMetrics, type Metrics } from '../../lib/metrics.js';
 import type { RunningHttpServer } from '../../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/postgres.js';
 import { testLogger } from '../../lib/testing/services.js';
@@ -45,9 +46,11 @@ export interface ApiHarness {
   storage: ObjectStorage;
   api: ApiApp;
   config: ApiConfig;
-  client(): ApiClient;
-  /** A signed-up, logged-in creator. */
-  newUser(): Promise<ApiClient>;
+  metrics: Metrics;
+  /** A client; `address`, sent as X-Forwarded-For, is its client address when the harness trusts the proxy (config.trustProxy: ['loopback']). */
+  client(address?: string): ApiClient;
+  /** A signed-up, logged-in creator (from `address`, as client() takes it). */
+  newUser(address?: string): Promise<ApiClient>;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,8 @@ export interface HarnessOptions {
   clickhouse?: ClickHouse;
   /** What /readyz reports; always ok unless given (a process builds it from its health checks). */
   readiness?: () => Promise<ReadinessReport>;
+  /** Waits out login slow-downs; a real timer unless given (a test can record the delays instead). */
+  loginDelay?: (ms: number) => Promise<void>;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -72,8 +77,13 @@ export interface ApiResponse<T = Record<string, unknown>> {
 }
 
 export class ApiClient {
+  /** The session cookie (name=value). */
   cookie: string | undefined;
+  /** The known-device cookie (name=value); like a browser, sent only to the login route (its Path). */
+  deviceCookie: string | undefined;
   csrfToken: string | undefined;
+  /** Sent as X-Forwarded-For: the client address, behind a trusted proxy. */
+  address: string | undefined;
   email: string | undefined;
   password: string | undefined;
   userId: string | undefined;
@@ -85,23 +95,26 @@ export class ApiClient {
   ) {}
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const cookies = [this.cookie, path.startsWith('/api/v1/auth/login') ? this.deviceCookie : undefined].filter(Boolean).join('; ');
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       redirect: 'manual',
       headers: {
         // FormData sets its own multipart content type (with the boundary).
         ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
-        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(cookies ? { cookie: cookies } : {}),
         ...(this.csrfToken && method !== 'GET' ? { 'x-csrf-token': this.csrfToken } : {}),
         ...(method !== 'GET' ? { origin: this.origin } : {}),
+        ...(this.address ? { 'x-forwarded-for': this.address } : {}),
         ...headers,
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' || body instanceof FormData ? body : JSON.stringify(body) }),
     });
-    const setCookie = response.headers.get('set-cookie');
-    if (setCookie) {
-      const [pair] = setCookie.split(';');
-      this.cookie = pair?.endsWith('=') ? undefined : pair;
+    for (const setCookie of response.headers.getSetCookie()) {
+      const pair = setCookie.split(';')[0]!;
+      const value = pair.endsWith('=') ? undefined : pair;
+      if (/^(__Secure-)?lp_device=/.test(pair)) this.deviceCookie = value;
+      else this.cookie = value;
     }
     const text = await response.text();
     let parsed: unknown = undefined;
@@ -196,9 +209,19 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
   // Images in a directory of this harness's own unless a test brings its storage (S3).
   const storageDir = options.storage ? undefined : await mkdtemp(path.join(tmpdir(), `linkpulse-${label}-assets-`));
   const storage = options.storage ?? createLocalStorage(storageDir!);
-  const api = createApiApp(config, { db: database.db, clickhouse: options.clickhouse ?? noAnalyticsStore, cache, storage, logger: testLogger, passwordHasher: testPasswordHasher });
+  const metrics = createMetrics();
+  const api = createApiApp(config, {
+    db: database.db,
+    clickhouse: options.clickhouse ?? noAnalyticsStore,
+    cache,
+    storage,
+    logger: testLogger,
+    metrics,
+    passwordHasher: testPasswordHasher,
+    ...(options.loginDelay ? { loginDelay: options.loginDelay } : {}),
+  });
   const server = await startApiServer(api, config, options.readiness);
-  const client = () => new ApiClient(server.url);
+  const client = (address?: string) => Object.assign(new ApiClient(server.url), { address });
   return {
     url: server.url,
     database,
@@ -206,10 +229,12 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
     storage,
     api,
     config,
+    metrics,
     client,
-    newUser: () => client().signUpAndLogIn(),
+    newUser: (address?: string) => client(address).signUpAndLogIn(),
     async close() {
       await server.close(1_000);
+      metrics.stop();
       if (!options.cache) await cache.close();
       if (ownsDatabase) await database.drop();
       if (storageDir) await rm(storageDir, { recursive: true, force: true });

@@ -12,8 +12,13 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
 import { generateTraffic, type TrafficLink } from './traffic.js';
 
-/** Known on purpose: the demo is for a machine you run locally (refused with NODE_ENV=production). */
-export const DEMO_CREDENTIALS = { email: 'demo@linkpulse.dev', password: 'linkpulse-demo' } as const;
+/**
+ * Known on purpose: the demo is for a machine you run locally (refused with NODE_ENV=production). The
+ * password still has to pass the password rule (lib/passwords) like anyone's.
+ */
+export const DEMO_CREDENTIALS = { email: 'demo@linkpulse.dev', password: 'watch-the-pulse-grow' } as const;
+/** The demo's password before the password rule refused it (it contains the "demo" of the address): changed on the next run. */
+export const LEGACY_DEMO_PASSWORD = 'linkpulse-demo';
 export const DEMO_HANDLE = 'demo';
 
 const DEMO_PROFILE = {
@@ -72,9 +77,7 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedDemoResult
 
   // Sign-up answers 202 whether or not the address is already registered, so it can simply repeat.
   await api.call('POST', '/auth/signup', undefined, DEMO_CREDENTIALS, [202]);
-  const login = await api.call<{ csrfToken: string }>('POST', '/auth/login', undefined, DEMO_CREDENTIALS, [200, 401]);
-  if (login.status === 401) throw new Error(`${DEMO_CREDENTIALS.email} exists with another password; delete the account (or DATA_DIR) to seed the demo again`);
-  const session: Session = { cookie: login.cookie!, csrfToken: login.body.csrfToken };
+  const session = (await logIn(api, DEMO_CREDENTIALS.password)) ?? (await upgradeLegacyPassword(api, progress));
 
   const { profiles } = (await api.call<{ profiles: { id: string; handle: string }[] }>('GET', '/profiles', session)).body;
   let profile = profiles.find((candidate) => candidate.handle === DEMO_HANDLE);
@@ -114,6 +117,22 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedDemoResult
   return { profileId: profile.id, handle: profile.handle, linksCreated, eventsInserted, eventsTotal: before + eventsInserted, cookie: session.cookie };
 }
 
+async function logIn(api: ApiClient, password: string): Promise<Session | undefined> {
+  const login = await api.call<{ csrfToken: string }>('POST', '/auth/login', undefined, { email: DEMO_CREDENTIALS.email, password }, [200, 401]);
+  return login.status === 200 ? { cookie: login.cookie!, csrfToken: login.body.csrfToken } : undefined;
+}
+
+/** A DATA_DIR seeded by an earlier version has the demo account with LEGACY_DEMO_PASSWORD: give it today's. */
+async function upgradeLegacyPassword(api: ApiClient, progress: (message: string) => void): Promise<Session> {
+  const legacy = await logIn(api, LEGACY_DEMO_PASSWORD);
+  if (legacy === undefined) throw new Error(`${DEMO_CREDENTIALS.email} exists with another password; delete the account (or DATA_DIR) to seed the demo again`);
+  const changed = await api.call<{ csrfToken: string }>('POST', '/auth/password', legacy, { currentPassword: LEGACY_DEMO_PASSWORD, newPassword: DEMO_CREDENTIALS.password });
+  progress(`changed the demo account's password to ${DEMO_CREDENTIALS.password}`);
+  return { cookie: changed.cookie!, csrfToken: changed.body.csrfToken };
+}
+
+type ApiClient = ReturnType<typeof apiClient>;
+
 function apiClient(baseUrl: string, origin: string) {
   return {
     /** One API call; a status outside `expected` throws with the error envelope. */
@@ -129,7 +148,12 @@ function apiClient(baseUrl: string, origin: string) {
       });
       const text = await response.text();
       if (!expected.includes(response.status)) throw new Error(`demo: ${method} /api/v1${path} answered ${response.status}: ${text}`);
-      return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, cookie: response.headers.get('set-cookie')?.split(';')[0] };
+      // The session cookie (name=value); login also sets the known-device cookie, which a script does not need.
+      const cookie = response.headers
+        .getSetCookie()
+        .map((header) => header.split(';')[0]!)
+        .find((pair) => /^(__Host-)?lp_session=/.test(pair));
+      return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, cookie };
     },
   };
 }

@@ -38,7 +38,7 @@ async function createRoles(
         roles.push(createIngestRole(config, { db: platform.db!, bus: platform.bus!, cache: platform.cache!, logger, metrics }));
         break;
       case 'api':
-        roles.push(createApiRole(config, { db: platform.db!, clickhouse: platform.clickhouse!, cache: platform.cache!, storage: platform.storage!, logger }));
+        roles.push(createApiRole(config, { db: platform.db!, clickhouse: platform.clickhouse!, cache: platform.cache!, storage: platform.storage!, logger, metrics }));
         break;
       case 'consumers':
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));

@@ -11,7 +11,7 @@ export type Session =
   | { state: 'loading' }
   | { state: 'signed-out' }
   | { state: 'failed'; message: string }
-  | { state: 'ready'; csrfToken: string; profiles: ProfileSummary[] };
+  | { state: 'ready'; csrfToken: string; email: string; profiles: ProfileSummary[] };
 
 /** A session a page can work with. */
 export type ReadySession = Extract<Session, { state: 'ready' }>;
@@ -22,10 +22,10 @@ export async function loadSession(): Promise<Session> {
   const profiles = await fetch('/api/v1/profiles');
   const failed = [me, profiles].find((response) => !response.ok);
   if (failed) return { state: 'failed', message: `Could not load your profiles (HTTP ${failed.status})` };
-  const { csrfToken } = (await me.json()) as { csrfToken: string };
+  const { csrfToken, user } = (await me.json()) as { csrfToken: string; user: { email: string } };
   const owned = ((await profiles.json()) as { profiles: ProfileSummary[] }).profiles;
   markOwnBrowser(owned.map((profile) => profile.id));
-  return { state: 'ready', csrfToken, profiles: owned };
+  return { state: 'ready', csrfToken, email: user.email, profiles: owned };
 }
 
 /**
