@@ -5,6 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Env } from '../config.js';
 import { DASHBOARD_BUILD_DIR } from '../paths.js';
+import { createTestDatabase } from '../testing/postgres.js';
+import { startSwitchableRelay } from '../testing/tcp-relay.js';
+import { waitFor } from '../testing/wait-for.js';
 import { startProcess, type RunningProcess } from './start.js';
 
 async function dataDirectory(): Promise<string> {
@@ -172,8 +175,9 @@ describe('degraded dependencies', () => {
     }
   });
 
-  it('answers 503 on /readyz when a required dependency is down', async () => {
+  it('stays ready, degraded, when a dependency its roles can do without is down', async () => {
     const dataDir = await dataDirectory();
+    // The scheduler only sweeps assets in object storage: its requests (none) and jobs go on.
     const running = await startProcess(
       embeddedConfig(dataDir, { S3_ENDPOINT: 'http://127.0.0.1:1', S3_BUCKET: 'unreachable', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_FORCE_PATH_STYLE: 'true' }),
       ['scheduler'],
@@ -181,15 +185,41 @@ describe('degraded dependencies', () => {
     );
     try {
       const response = await fetch(`${running.url}/readyz`);
-      expect(response.status).toBe(503);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { status: string; dependencies: Record<string, { state: string; required: boolean }> };
+      expect(body.status).toBe('degraded');
+      expect(body.dependencies.storage).toMatchObject({ state: 'down', required: false });
+      expect(body.dependencies.postgres).toMatchObject({ state: 'ok', required: true });
+    } finally {
+      await running.stop('test finished');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 on /readyz when a dependency its roles require goes down, and is alive all the same', async () => {
+    const dataDir = await dataDirectory();
+    const database = await createTestDatabase('readyz');
+    const relay = await startSwitchableRelay(database.appUrl, 5432, { startUp: true });
+    const running = await startProcess(embeddedConfig(dataDir, { DATABASE_URL: relay.url, DATABASE_OWNER_URL: database.ownerUrl, SESSION_SECRET: 's'.repeat(40), HASH_SECRET: 'h'.repeat(40) }), ['api'], {
+      installSignalHandlers: false,
+    });
+    try {
+      expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+      relay.down();
+      const response = await waitFor(async () => {
+        const answer = await fetch(`${running.url}/readyz`);
+        return answer.status === 503 ? answer : undefined;
+      }, { what: '/readyz to answer 503' });
       const body = (await response.json()) as { status: string; dependencies: Record<string, { state: string; required: boolean }> };
       expect(body.status).toBe('down');
-      expect(body.dependencies.storage).toMatchObject({ state: 'down', required: true });
-      expect(body.dependencies.postgres?.state).toBe('ok');
+      expect(body.dependencies.postgres).toMatchObject({ state: 'down', required: true });
       // Alive all the same: the orchestrator should wait, not restart it.
       expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
     } finally {
+      relay.up();
       await running.stop('test finished');
+      await relay.close();
+      await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     }
   });
