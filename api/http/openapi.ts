@@ -28,6 +28,12 @@ export interface OpenApiOptions {
   sessionCookieName: string;
 }
 
+/** The fields of an object schema, also when a transform follows it (a query resolved after parsing). */
+function fieldsOf(schema: z.ZodType | undefined): Record<string, z.ZodType> {
+  if (schema instanceof z.ZodPipe) return fieldsOf(schema.in as z.ZodType);
+  return schema instanceof z.ZodObject ? schema.shape : {};
+}
+
 export function buildOpenApiDocument(routes: readonly RouteSpec[], options: OpenApiOptions): JsonObject {
   const components: Record<string, JsonObject> = {};
 
@@ -52,8 +58,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
   };
 
   const parameters = (schema: z.ZodType | undefined, where: 'path' | 'query') => {
-    if (!(schema instanceof z.ZodObject)) return [];
-    return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
+    return Object.entries(fieldsOf(schema)).map(([name, field]) => ({
       name,
       in: where,
       required: where === 'path' || !field.safeParse(undefined).success,

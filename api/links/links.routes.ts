@@ -1,15 +1,12 @@
 // /api/v1/profiles/:profileId/links: a profile's links (CRUD) and their order.
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { Id } from '../http/schemas.js';
+import { Id, Instant } from '../http/schemas.js';
 import { GitHubCard } from './github-card.js';
 import { MAX_URL_LENGTH } from './link-url.js';
 import { MAX_LINKS, type LinksService } from './links.service.js';
 
-const Instant = z.iso
-  .datetime({ offset: true })
-  .transform((value) => new Date(value))
-  .nullable();
+const Bound = Instant.nullable();
 const Title = z.string().trim().min(1).max(100);
 const SyncInterval = z.number().int().min(5).max(10_080).nullable().describe('Minutes between refreshes of a GitHub card (5 to 10080); null: the global interval');
 const Url = z.string().max(MAX_URL_LENGTH + 64).describe('http(s) only; normalised; no credentials; javascript:/data: rejected');
@@ -66,8 +63,8 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
         url: Url,
         syncIntervalMinutes: SyncInterval.default(null),
         enabled: z.boolean().default(true),
-        startsAt: Instant.default(null),
-        endsAt: Instant.default(null),
+        startsAt: Bound.default(null),
+        endsAt: Bound.default(null),
       }),
       responses: { 201: { description: 'Created', schema: Link } },
       async handler({ auth, params, body }) {
@@ -89,8 +86,8 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
           url: Url.optional(),
           syncIntervalMinutes: SyncInterval.optional(),
           enabled: z.boolean().optional(),
-          startsAt: Instant.optional(),
-          endsAt: Instant.optional(),
+          startsAt: Bound.optional(),
+          endsAt: Bound.optional(),
         })
         .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change'),
       responses: { 200: { description: 'The updated link', schema: Link } },
