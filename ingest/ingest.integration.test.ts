@@ -9,9 +9,10 @@ import { TrackedEventSchema, type TrackedEvent } from '../lib/events/tracked-eve
 import { createMetrics } from '../lib/metrics.js';
 import type { RunningHttpServer } from '../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
+import { rawRequest } from '../lib/testing/raw-http.js';
 import { testLogger } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
-import { MAX_BEACON_BYTES, createIngestHandlers } from './ingest.js';
+import { MAX_BEACON_BYTES, createIngestHandlers, ingestRoutes } from './ingest.js';
 import { createLinkTargets, type LinkTargets } from './link-targets.js';
 import { createBatchingPublisher } from './publisher.js';
 import { createVisitorIds } from './visitor-ids.js';
@@ -99,10 +100,7 @@ beforeAll(async () => {
     trustProxy: false,
     origin: ORIGIN,
   });
-  server = await startTestHttpServer([
-    { name: '/e', prefix: '/e', handler: handlers.beacon },
-    { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
-  ]);
+  server = await startTestHttpServer(ingestRoutes(handlers));
 });
 afterAll(async () => {
   await server?.close(1_000);
@@ -169,6 +167,13 @@ describe('POST /e', () => {
     expect(recording.published).toEqual([]);
   });
 
+  it('answers other methods 405 with Allow, and keeps answering the CORS preflight', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const response = await rawRequest(server.url, '/e', { method });
+      expect({ method, status: response.status, allow: response.headers.allow }).toEqual({ method, status: 405, allow: 'POST, OPTIONS' });
+    }
+  });
+
   it('answers 413 above 4 KB, 415 for other content types, 400 for broken JSON', async () => {
     expect((await post({ t: 'view', p: profileId, r: 'x'.repeat(MAX_BEACON_BYTES) })).status).toBe(413);
     expect((await post({ t: 'view', p: profileId }, { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
@@ -215,6 +220,11 @@ describe('GET /r/:linkId', () => {
   it('never redirects anywhere the request names', async () => {
     const response = await fetch(`${server.url}/r/${linkId}?url=https://evil.example&next=//evil.example`, { redirect: 'manual' });
     expect(response.headers.get('location')).toBe('https://example.com/landing?from=linkpulse');
+  });
+
+  it('answers methods other than GET and HEAD 405 with Allow', async () => {
+    const response = await rawRequest(server.url, `/r/${linkId}`, { method: 'POST' });
+    expect({ status: response.status, allow: response.headers.allow }).toEqual({ status: 405, allow: 'GET, HEAD' });
   });
 
   it('counts HEAD requests as such (the consumers classify them as bots)', async () => {

@@ -3,6 +3,7 @@
 // from memory (link-targets.ts, visitor-salts.ts). A beacon gets 202 only after the bus acknowledged
 // its event; a redirect never waits for the bus (the visitor must get where they are going), and an
 // event it could not publish is counted in linkpulse_pipeline_drops_total{reason="bus_unavailable"}.
+// The routes (ingestRoutes) declare their methods; the HTTP server answers any other with 405.
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { createClientAddressResolver } from '../lib/http/request-context.js';
 import type { TrustProxy } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { Route } from '../lib/runtime/role.js';
 import { referrerOrigin, toTrackedEvent, utmFrom, type Observation } from './events.js';
 import type { LinkTargets } from './link-targets.js';
 import type { BatchingPublisher } from './publisher.js';
@@ -123,7 +125,6 @@ export function createIngestHandlers(deps: IngestDeps) {
         response.end();
         return;
       }
-      if (request.method !== 'POST') throw new AppError('NOT_FOUND', 'Send beacons with POST');
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json' && type !== 'text/plain') {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Beacons are application/json or text/plain');
@@ -193,11 +194,12 @@ export function createIngestHandlers(deps: IngestDeps) {
     redirect: async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
       const url = new URL(request.url ?? '/', 'http://ingest.invalid');
       const linkId = /^\/r\/([^/]+)$/.exec(url.pathname)?.[1];
-      const method = request.method === 'HEAD' ? 'HEAD' : request.method === 'GET' ? 'GET' : undefined;
+      // Mounted for GET (and so HEAD) only: ingest/main.ts.
+      const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
       const validId = linkId !== undefined && Uuid.safeParse(linkId).success;
       if (validId && !deps.links.link(linkId)) await deps.links.reloadAfterMiss();
       const target = validId ? deps.links.link(linkId) : undefined;
-      if (!method || !linkId || !target) {
+      if (!linkId || !target) {
         response.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
         response.end('<!doctype html><title>Link not found</title><h1>This link is not available</h1><p>It may have been removed or disabled.</p>');
         return;
@@ -240,6 +242,17 @@ export function createIngestHandlers(deps: IngestDeps) {
     },
   };
 }
+
+/** The beacon and the redirect as the process's HTTP server mounts them. */
+export function ingestRoutes(handlers: IngestHandlers): Route[] {
+  return [
+    // OPTIONS: the CORS preflight of a beacon sent with a JSON content type.
+    { name: '/e', prefix: '/e', methods: ['POST', 'OPTIONS'], handler: handlers.beacon },
+    { name: '/r/:linkId', prefix: '/r', methods: ['GET'], handler: handlers.redirect },
+  ];
+}
+
+export type IngestHandlers = ReturnType<typeof createIngestHandlers>;
 
 function safeSearchParams(pageUrl: string): URLSearchParams | undefined {
   try {

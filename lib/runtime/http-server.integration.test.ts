@@ -127,3 +127,40 @@ describe('the HTTPS redirect', () => {
     expect(reply.headers.location).toBeUndefined();
   });
 });
+
+describe('the methods a route declares', () => {
+  let server: RunningHttpServer;
+  const metrics = createMetrics();
+  beforeAll(async () => {
+    server = await startTestHttpServer(
+      [
+        { name: '/read', prefix: '/read', methods: ['GET'], handler: (request, response) => sendJson(response, 200, { method: request.method }) },
+        { name: '/', prefix: '/', handler: (request, response) => sendJson(response, 200, { method: request.method }) },
+      ],
+      { publicUrl: 'http://localhost:3000', trustProxy: false, metrics },
+    );
+  });
+  afterAll(async () => {
+    await server?.close(1_000);
+    metrics.stop();
+  });
+
+  it('are the only ones that reach the handler: others get 405, Allow and the envelope', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']) {
+      const reply = await send(server, '/read', { method });
+      expect({ method, status: reply.status, allow: reply.headers.allow, code: (JSON.parse(reply.body) as { error: { code: string } }).error.code }).toEqual({
+        method,
+        status: 405,
+        allow: 'GET, HEAD',
+        code: 'METHOD_NOT_ALLOWED',
+      });
+    }
+    expect((await send(server, '/read', { method: 'HEAD' })).status).toBe(200);
+    expect((await send(server, '/healthz', { method: 'POST' })).status).toBe(405);
+    expect((await send(server, '/healthz', { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('are not limited on a route that declares none (its own router decides)', async () => {
+    expect(JSON.parse((await send(server, '/anything', { method: 'PUT' })).body)).toEqual({ method: 'PUT' });
+  });
+});
