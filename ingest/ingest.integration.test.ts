@@ -9,7 +9,7 @@ import { TrackedEventSchema, type TrackedEvent } from '../lib/events/tracked-eve
 import { createMetrics } from '../lib/metrics.js';
 import type { RunningHttpServer } from '../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
-import { rawRequest } from '../lib/testing/raw-http.js';
+import { rawRequest, sendPartialBody } from '../lib/testing/raw-http.js';
 import { testLogger } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
 import { MAX_BEACON_BYTES, createIngestHandlers, ingestRoutes } from './ingest.js';
@@ -165,6 +165,12 @@ describe('POST /e', () => {
     expect(envelope.error.code).toBe('INVALID_INPUT');
     expect(envelope.error.details?.fields.map((f) => f.field)).toContain(field);
     expect(recording.published).toEqual([]);
+  });
+
+  it('answers a beacon announcing gigabytes 413 at once, and closes the connection instead of reading it', async () => {
+    const reply = await sendPartialBody(server.url, '/e', { headers: { 'Content-Type': 'text/plain', 'Content-Length': String(10 * 1024 ** 3) }, body: '{"t":' });
+    expect({ status: reply.status, connection: reply.headers.connection, sent: reply.bodyBytesSent }).toEqual({ status: 413, connection: 'close', sent: 5 });
+    await reply.closed;
   });
 
   it('answers other methods 405 with Allow, and keeps answering the CORS preflight', async () => {

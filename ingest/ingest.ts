@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Cache } from '../lib/cache/cache.js';
 import { AppError } from '../lib/errors.js';
+import { readBody } from '../lib/http/read-body.js';
 import { createClientAddressResolver } from '../lib/http/request-context.js';
 import type { TrustProxy } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
@@ -65,19 +66,6 @@ export interface IngestDeps {
   now?: () => number;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > MAX_BEACON_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `Beacons are limited to ${MAX_BEACON_BYTES} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BEACON_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `Beacons are limited to ${MAX_BEACON_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function invalid(message: string, fields?: { field: string; message: string }[]): AppError {
   return new AppError('INVALID_INPUT', message, fields ? { details: { fields } } : {});
 }
@@ -131,7 +119,7 @@ export function createIngestHandlers(deps: IngestDeps) {
       }
       const ip = clientAddress(request);
       await limitFlood(ip);
-      const text = await readBody(request);
+      const text = (await readBody(request, MAX_BEACON_BYTES)).toString('utf8');
       let json: unknown;
       try {
         json = JSON.parse(text);

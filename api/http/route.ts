@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import { allowList, methodNotAllowed } from '../../lib/http/methods.js';
 import type { AuthContext, Scope } from '../auth/auth-context.js';
+import { readJsonBody } from './json-body.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -136,6 +137,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
 function mountRoute(router: Router, route: RouteSpec, options: MountOptions): void {
   const handle = (request: Request, response: Response, next: NextFunction) => {
     (async () => {
+      // Who may call comes first: nobody unauthorised gets a byte of their body read.
       await options.guards.authorize(route, request);
       if (route.body && !request.is('application/json')) {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json');
@@ -143,13 +145,15 @@ function mountRoute(router: Router, route: RouteSpec, options: MountOptions): vo
       if (route.upload && !request.is('multipart/form-data')) {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send the file as multipart/form-data in the field "${route.upload.field}"`);
       }
+      // An upload is read by its handler (receiveUpload), every other body here.
+      const body = route.upload ? undefined : await readJsonBody(request);
       // Routes without a query or body schema take none: unknown input is an error, not ignored.
       if (!route.query && !isEmpty(request.query)) throw new AppError('INVALID_INPUT', 'This endpoint takes no query parameters');
-      if (!route.body && !isEmpty(request.body)) throw new AppError('INVALID_INPUT', 'This endpoint takes no request body');
+      if (!route.body && !isEmpty(body)) throw new AppError('INVALID_INPUT', 'This endpoint takes no request body');
       const reply = await route.handler({
         params: parse(route.params, request.params, 'params'),
         query: parse(route.query, request.query, 'query'),
-        body: parse(route.body, request.body ?? {}, 'body'),
+        body: parse(route.body, body ?? {}, 'body'),
         auth: request.auth,
         request,
         response,
