@@ -1,6 +1,7 @@
 // What the route layer does with input no handler should see: any field of any route's schemas
 // failing its check is a 400 naming it (never an exception from a rule that expected the parsed
-// value), and a method a path does not have is a 405 with the path's methods in Allow.
+// value), a string holding U+0000 is a 400 (PostgreSQL cannot store it), and a method a path does
+// not have is a 405 with the path's methods in Allow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { rawRequest } from '../../lib/testing/raw-http.js';
@@ -46,6 +47,20 @@ describe('route schemas', () => {
       }
     }
     expect(checked).toBeGreaterThan(30);
+  });
+});
+
+describe('U+0000 in a string', () => {
+  it('is a 400 naming the field, in a body, a query and a path', async () => {
+    const profile = await owner.newProfile();
+    const bio = await owner.patch<ErrorBody>(`/api/v1/profiles/${profile.id}`, { bio: 'a\u0000b' });
+    expect({ status: bio.status, fields: bio.body.error.details?.fields }).toEqual({ status: 400, fields: [{ field: 'body.bio', message: 'must not contain the character U+0000' }] });
+    const created = await owner.post<ErrorBody>('/api/v1/profiles', { handle: 'nul-check', displayName: 'Nul\u0000' });
+    expect(created.body.error.details?.fields?.map((field) => field.field)).toEqual(['body.displayName']);
+    const browser = await owner.get<ErrorBody>(`/api/v1/profiles/${profile.id}/analytics/summary?browser=%00`);
+    expect(browser.body.error.details?.fields?.map((field) => field.field)).toEqual(['query.browser']);
+    const page = await harness.client().get<ErrorBody>('/api/v1/public/profiles/a%00b');
+    expect({ status: page.status, fields: page.body.error.details?.fields?.map((field) => field.field) }).toEqual({ status: 400, fields: ['params.handle'] });
   });
 });
 

@@ -63,7 +63,12 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
    * A multipart/form-data upload of one file in this field, which the handler receives with
    * receiveUpload() (after authorisation, so nobody unauthorised gets a file buffered).
    */
-  upload?: { field: string; description: string };
+  upload?: {
+    field: string;
+    description: string;
+    /** The file's media types, for the document (its bytes decide what is accepted). */
+    contentTypes: readonly string[];
+  };
   responses: Record<number, RouteResponse>;
   handler(input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>>): Promise<Reply>;
 }
@@ -74,8 +79,8 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 }
 
 /** zod issues as the error envelope's details: one entry per field. */
-function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
-  const fields = error.issues.map((issue) => ({
+function invalidInput(issues: readonly { path: readonly PropertyKey[]; message: string }[], where: 'body' | 'query' | 'params'): AppError {
+  const fields = issues.map((issue) => ({
     field: [where, ...issue.path.map(String)].join('.'),
     message: issue.message,
   }));
@@ -84,10 +89,23 @@ function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'params'): Ap
   });
 }
 
+/**
+ * Where a value holds a string with U+0000: PostgreSQL's text cannot store that character (the
+ * insert fails), so no field of any route takes it, and the document says so (openapi.ts).
+ */
+function pathsOfNulStrings(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item: unknown, index) => pathsOfNulStrings(item, [...path, index]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => pathsOfNulStrings(item, [...path, key]));
+  return [];
+}
+
 function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: 'body' | 'query' | 'params'): unknown {
   if (!schema) return undefined;
+  const nul = pathsOfNulStrings(value);
+  if (nul.length > 0) throw invalidInput(nul.map((path) => ({ path, message: 'must not contain the character U+0000' })), where);
   const result = schema.safeParse(value);
-  if (!result.success) throw invalidInput(result.error, where);
+  if (!result.success) throw invalidInput(result.error.issues, where);
   return result.data;
 }
 
