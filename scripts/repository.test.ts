@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../lib/paths.js';
 const CODE = /\.(?:[cm]?[jt]s|svelte|sh|json|ya?ml)$|^\.ci\/run$/;
 
 describe('the repository', () => {
-  it('has no code that reads ../shared', () => {
+  it('has no code that reads the team’s shared folder beside the clone', () => {
     const files = execFileSync('git', ['ls-files'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).split('\n').filter((file) => CODE.test(file));
     expect(files.length).toBeGreaterThan(100);
     const readers = files.filter((file) => /\.\.\/shared\b/.test(readFileSync(path.join(PROJECT_ROOT, file), 'utf8')));
