@@ -1,34 +1,18 @@
-// The process's HTTP server on loopback with a dummy route: the HTTPS redirect an https PUBLIC_URL
-// turns on, and which proxies may say that the client already used HTTPS.
-import http, { type IncomingHttpHeaders } from 'node:http';
+// The process's HTTP server on loopback with dummy routes: the HTTPS redirect an https PUBLIC_URL
+// turns on, which proxies may say that the client already used HTTPS, and the 405 for a method a
+// route does not declare.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustProxy } from '../config.js';
 import { sendJson } from '../http/responses.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import type { RunningHttpServer } from './http-server.js';
 import { startTestHttpServer } from '../testing/http-server.js';
+import { rawRequest } from '../testing/raw-http.js';
 
 const PUBLIC_URL = 'https://links.example.com';
 
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** node:http rather than fetch: it sends any Host header and request target, and never follows redirects. */
-function send(server: RunningHttpServer, target: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port: server.port, path: target, method: options.method ?? 'GET', headers: options.headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(options.body);
-  });
-}
+const send = (server: RunningHttpServer, target: string, options?: Parameters<typeof rawRequest>[2]) => rawRequest(server.url, target, options);
 
 describe('the HTTPS redirect', () => {
   const metrics: Metrics[] = [];

@@ -10,11 +10,14 @@ export interface RawReply {
   body: string;
 }
 
-/** One request with node:http: any method, any headers, no redirects followed. */
-export function rawRequest(baseUrl: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawReply> {
-  const url = new URL(path, baseUrl);
+/**
+ * One request with node:http: any method, any headers (Host too), the request target sent as given
+ * (absolute-form, //x), no redirects followed.
+ */
+export function rawRequest(baseUrl: string, target: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawReply> {
+  const base = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: options.method ?? 'GET', headers: options.headers }, (response) => {
+    const request = http.request({ host: base.hostname, port: base.port, path: target, method: options.method ?? 'GET', headers: options.headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
