@@ -2,8 +2,9 @@
 // applied by the process's HTTP server (lib/runtime/http-server.ts) before a request gets here.
 //
 // Order matters: authenticate (who is calling) → rate limits (signed-in callers have a per-user
-// budget, everyone else a per-IP one; credential routes a stricter per-IP one) → body parsing →
-// the routes of api/*/…routes.ts (access, CSRF and input validation) → the error envelope.
+// budget, everyone else a per-IP one; credential routes a stricter per-IP one) → the routes of
+// api/*/…routes.ts (access, CSRF, then the body, read under its limit, and input validation) → the
+// error envelope.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'express';
 import express, { type Express } from 'express';
@@ -77,7 +78,6 @@ const RATE_WINDOW_MS = 60_000;
  * every request is also counted per address against this multiple of the anonymous budget.
  */
 export const ADDRESS_CEILING_FACTOR = 20;
-const BODY_LIMIT = '32kb';
 
 function rateLimiter(options: Partial<Options> & Pick<Options, 'limit' | 'keyGenerator' | 'store'>, audit: AuditLog, name: string) {
   return rateLimit({
@@ -209,7 +209,6 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   app.use(createAuthenticator({ db, credentials, cookie }));
   app.use(requestLimiter);
   app.use(rejectFailedAuthentication);
-  app.use(express.json({ limit: BODY_LIMIT }));
   // Exact paths only: /auth/LOGIN or /auth/login/ must not reach a route around its limits.
   const v1 = express.Router({ caseSensitive: true, strict: true });
   mountRoutes(v1, routes, { guards: createRouteGuards({ credentials, audit, origin }), credentialLimiter, uploadLimiters });

@@ -9,7 +9,7 @@ export function createApiRole(config: Config, deps: ApiDeps): Role {
     name: 'api',
     routes: [
       { name: '/api', prefix: '/api', handler: app },
-      { name: '/assets', prefix: '/assets', handler: assetHandler },
+      { name: '/assets', prefix: '/assets', methods: ['GET'], handler: assetHandler },
     ],
   };
 }

@@ -10,9 +10,10 @@ import { TrackedEventSchema, type TrackedEvent } from '../lib/events/tracked-eve
 import { createMetrics, type Metrics } from '../lib/metrics.js';
 import type { RunningHttpServer } from '../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
+import { rawRequest, sendPartialBody } from '../lib/testing/raw-http.js';
 import { testLogger } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
-import { BEACONS_PER_MINUTE, MAX_BEACON_BYTES, createIngestHandlers } from './ingest.js';
+import { BEACONS_PER_MINUTE, MAX_BEACON_BYTES, createIngestHandlers, ingestRoutes } from './ingest.js';
 import { createLinkTargets, type LinkTargets } from './link-targets.js';
 import { createBusBreaker, type BusBreaker } from './bus-breaker.js';
 import { createBatchingPublisher } from './publisher.js';
@@ -115,10 +116,7 @@ beforeAll(async () => {
     trustProxy: false,
     origin: ORIGIN,
   });
-  server = await startTestHttpServer([
-    { name: '/e', prefix: '/e', handler: handlers.beacon },
-    { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
-  ]);
+  server = await startTestHttpServer(ingestRoutes(handlers));
 });
 afterAll(async () => {
   breaker?.stop();
@@ -185,6 +183,19 @@ describe('POST /e', () => {
     expect(envelope.error.code).toBe('INVALID_INPUT');
     expect(envelope.error.details?.fields.map((f) => f.field)).toContain(field);
     expect(recording.published).toEqual([]);
+  });
+
+  it('answers a beacon announcing gigabytes 413 at once, and closes the connection instead of reading it', async () => {
+    const reply = await sendPartialBody(server.url, '/e', { headers: { 'Content-Type': 'text/plain', 'Content-Length': String(10 * 1024 ** 3) }, body: '{"t":' });
+    expect({ status: reply.status, connection: reply.headers.connection, sent: reply.bodyBytesSent }).toEqual({ status: 413, connection: 'close', sent: 5 });
+    await reply.closed;
+  });
+
+  it('answers other methods 405 with Allow, and keeps answering the CORS preflight', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const response = await rawRequest(server.url, '/e', { method });
+      expect({ method, status: response.status, allow: response.headers.allow }).toEqual({ method, status: 405, allow: 'POST, OPTIONS' });
+    }
   });
 
   it('answers 413 above 4 KB, 415 for other content types, 400 for broken JSON', async () => {
@@ -285,6 +296,11 @@ describe('GET /r/:linkId', () => {
   it('never redirects anywhere the request names', async () => {
     const response = await fetch(`${server.url}/r/${linkId}?url=https://evil.example&next=//evil.example`, { redirect: 'manual' });
     expect(response.headers.get('location')).toBe('https://example.com/landing?from=linkpulse');
+  });
+
+  it('answers methods other than GET and HEAD 405 with Allow', async () => {
+    const response = await rawRequest(server.url, `/r/${linkId}`, { method: 'POST' });
+    expect({ status: response.status, allow: response.headers.allow }).toEqual({ status: 405, allow: 'GET, HEAD' });
   });
 
   it('counts HEAD requests as such (the consumers classify them as bots)', async () => {

@@ -3,15 +3,18 @@
 // from memory (link-targets.ts, visitor-salts.ts). A beacon gets 202 only after the bus acknowledged
 // its event; a redirect never waits for the bus (the visitor must get where they are going), and an
 // event it could not publish is counted in linkpulse_pipeline_drops_total{reason="bus_unavailable"}.
+// The routes (ingestRoutes) declare their methods; the HTTP server answers any other with 405.
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Cache } from '../lib/cache/cache.js';
 import { AppError } from '../lib/errors.js';
+import { readBody } from '../lib/http/read-body.js';
 import { createClientAddressResolver } from '../lib/http/request-context.js';
 import type { TrustProxy } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { Route } from '../lib/runtime/role.js';
 import { referrerOrigin, toTrackedEvent, utmFrom, type Observation } from './events.js';
 import type { LinkTargets } from './link-targets.js';
 import { BusUnavailableError, type BatchingPublisher } from './publisher.js';
@@ -63,19 +66,6 @@ export interface IngestDeps {
   now?: () => number;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > MAX_BEACON_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `Beacons are limited to ${MAX_BEACON_BYTES} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BEACON_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `Beacons are limited to ${MAX_BEACON_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function invalid(message: string, fields?: { field: string; message: string }[]): AppError {
   return new AppError('INVALID_INPUT', message, fields ? { details: { fields } } : {});
 }
@@ -123,14 +113,13 @@ export function createIngestHandlers(deps: IngestDeps) {
         response.end();
         return;
       }
-      if (request.method !== 'POST') throw new AppError('NOT_FOUND', 'Send beacons with POST');
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json' && type !== 'text/plain') {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Beacons are application/json or text/plain');
       }
       const ip = clientAddress(request);
       await limitFlood(ip);
-      const text = await readBody(request);
+      const text = (await readBody(request, MAX_BEACON_BYTES)).toString('utf8');
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -194,11 +183,12 @@ export function createIngestHandlers(deps: IngestDeps) {
     redirect: async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
       const url = new URL(request.url ?? '/', 'http://ingest.invalid');
       const linkId = /^\/r\/([^/]+)$/.exec(url.pathname)?.[1];
-      const method = request.method === 'HEAD' ? 'HEAD' : request.method === 'GET' ? 'GET' : undefined;
+      // Mounted for GET (and so HEAD) only: ingest/main.ts.
+      const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
       const validId = linkId !== undefined && Uuid.safeParse(linkId).success;
       if (validId && !deps.links.link(linkId)) await deps.links.reloadAfterMiss();
       const target = validId ? deps.links.link(linkId) : undefined;
-      if (!method || !linkId || !target) {
+      if (!linkId || !target) {
         response.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
         response.end('<!doctype html><title>Link not found</title><h1>This link is not available</h1><p>It may have been removed or disabled.</p>');
         return;
@@ -241,6 +231,17 @@ export function createIngestHandlers(deps: IngestDeps) {
     },
   };
 }
+
+/** The beacon and the redirect as the process's HTTP server mounts them. */
+export function ingestRoutes(handlers: IngestHandlers): Route[] {
+  return [
+    // OPTIONS: the CORS preflight of a beacon sent with a JSON content type.
+    { name: '/e', prefix: '/e', methods: ['POST', 'OPTIONS'], handler: handlers.beacon },
+    { name: '/r/:linkId', prefix: '/r', methods: ['GET'], handler: handlers.redirect },
+  ];
+}
+
+export type IngestHandlers = ReturnType<typeof createIngestHandlers>;
 
 function safeSearchParams(pageUrl: string): URLSearchParams | undefined {
   try {

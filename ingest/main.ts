@@ -10,7 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Database } from '../lib/postgres/database.js';
 import type { Role } from '../lib/runtime/role.js';
-import { createIngestHandlers } from './ingest.js';
+import { createIngestHandlers, ingestRoutes } from './ingest.js';
 import { createLinkTargets } from './link-targets.js';
 import { createBusBreaker } from './bus-breaker.js';
 import { createBatchingPublisher } from './publisher.js';
@@ -45,9 +45,8 @@ export function createIngestRole(config: Pick<Config, 'publicUrl' | 'trustProxy'
   return {
     name: 'ingest',
     routes: [
-      { name: '/e', prefix: '/e', handler: handlers.beacon },
-      { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
-      { name: '/t.js', prefix: '/t.js', handler: serveTracker },
+      ...ingestRoutes(handlers),
+      { name: '/t.js', prefix: '/t.js', methods: ['GET'], handler: serveTracker },
     ],
     async start() {
       await Promise.all([links.start(), salts.start()]);

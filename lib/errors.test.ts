@@ -27,6 +27,11 @@ describe('error envelope', () => {
     expect(toErrorResponse(new AppError('UNAVAILABLE', 'bus down', { retryAfterSeconds: 0 }), 'r', now).headers).toEqual({ 'retry-after': '1' });
   });
 
+  it('sends Allow with a 405', () => {
+    const response = toErrorResponse(new AppError('METHOD_NOT_ALLOWED', 'use GET', { allowedMethods: ['GET', 'HEAD'] }), 'r', now);
+    expect({ status: response.status, headers: response.headers }).toEqual({ status: 405, headers: { allow: 'GET, HEAD' } });
+  });
+
   it('maps every code to its HTTP status', () => {
     for (const [code, status] of Object.entries(ERROR_STATUS)) {
       expect(new AppError(code as keyof typeof ERROR_STATUS, 'x').status).toBe(status);

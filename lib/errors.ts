@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   INVALID_INPUT: 400,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -24,11 +25,14 @@ export interface ErrorOptions {
   cause?: unknown;
   /** Seconds; sent as Retry-After with RATE_LIMIT and UNAVAILABLE. */
   retryAfterSeconds?: number;
+  /** The methods the resource does answer; sent as Allow with METHOD_NOT_ALLOWED. */
+  allowedMethods?: readonly string[];
 }
 
 export class AppError extends Error {
   readonly details: Record<string, unknown> | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly allowedMethods: readonly string[] | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -39,6 +43,7 @@ export class AppError extends Error {
     this.name = 'AppError';
     this.details = options.details;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.allowedMethods = options.allowedMethods;
   }
 
   get status(): number {
@@ -72,6 +77,7 @@ export function toErrorResponse(error: unknown, requestId: string, now = new Dat
   const message = appError?.message ?? 'An unexpected error occurred. Quote the request id when reporting it.';
   const headers: Record<string, string> = {};
   if (appError?.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(appError.retryAfterSeconds)));
+  if (appError?.allowedMethods !== undefined) headers.allow = appError.allowedMethods.join(', ');
   return {
     status: ERROR_STATUS[code],
     headers,

@@ -382,6 +382,27 @@ describe('analytics API', () => {
     expect(response.body.previous.views).toBe(expectedSummary(from - 4 * DAY, from, {}).views);
   });
 
+  it('compares back to 2000-01-01 at the earliest, with every instant an RFC 3339 date-time', async () => {
+    const earliest = Date.UTC(2000, 0, 1);
+    const from = Date.UTC(2002, 0, 1);
+    const to = 2 * from - earliest; // the previous period starts exactly at the earliest instant
+    const response = await owner.get<{ range: { from: string; to: string }; previous: { range: { from: string; to: string } } }>(
+      `/api/v1/profiles/${profileId}/analytics/summary${query({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), compare: 'previous' })}`,
+    );
+    expect(response.status).toBe(200);
+    expect(response.body.previous.range).toEqual({ from: '2000-01-01T00:00:00.000Z', to: new Date(from).toISOString() });
+    const oneMore = await owner.get(`/api/v1/profiles/${profileId}/analytics/summary${query({ from: new Date(from).toISOString(), to: new Date(to + 1).toISOString(), compare: 'previous' })}`);
+    expect(oneMore.status).toBe(400);
+  });
+
+  it('takes a time zone in any letter case or as an alias, and answers its canonical name', async () => {
+    // Intl knows europe/berlin; ClickHouse only Europe/Berlin: passed on as given, it was a 500.
+    for (const [given, canonical] of [['europe/berlin', 'Europe/Berlin'], ['US/Pacific', 'America/Los_Angeles']]) {
+      const response = await owner.get<{ timeZone: string }>(`/api/v1/profiles/${profileId}/analytics/timeseries${query({ tz: given, interval: 'day' })}`);
+      expect({ given, status: response.status, timeZone: response.body.timeZone }).toEqual({ given, status: 200, timeZone: canonical });
+    }
+  });
+
   it('buckets days in the requested time zone', async () => {
     const tokyo = await owner.get<{ points: { start: string }[] }>(`/api/v1/profiles/${profileId}/analytics/timeseries${query({ interval: 'day', tz: 'Asia/Tokyo', from: new Date(NOW - 3 * DAY).toISOString(), to: new Date(NOW).toISOString() })}`);
     expect(tokyo.status).toBe(200);

@@ -1,23 +1,39 @@
 // /api/v1/profiles/:profileId/analytics/*: the creator's analytics, read from ClickHouse.
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { Id } from '../http/schemas.js';
-import { INTERVALS, type BreakdownColumn } from './query-plan.js';
+import { Id, Instant } from '../http/schemas.js';
+import { INTERVALS, type AnalyticsFilters, type BreakdownColumn } from './query-plan.js';
 import { EXPORT_FORMATS } from './export-format.js';
 import type { AnalyticsService, RangeInput } from './analytics.service.js';
+import { DEFAULT_RANGE_DAYS, EARLIEST_ANALYTICS_INSTANT, rangeProblems, resolveRange, type RangeQuery as RangeQueryFields, type TimeRange } from './range.js';
 
-const MAX_RANGE_MS = 5 * 366 * 86_400_000;
-
-function isTimeZone(value: string): boolean {
+/**
+ * The canonical name of an IANA time zone given in any letter case or as an alias (US/Pacific), or
+ * undefined. ClickHouse knows zones only by their exact names: europe/berlin, which Intl accepts,
+ * would fail the query.
+ */
+function canonicalTimeZone(value: string): string | undefined {
   try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
+    return new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-const Instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+const TimeZone = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const zone = canonicalTimeZone(value);
+    if (zone === undefined) ctx.addIssue({ code: 'custom', input: value, message: 'an IANA time zone such as Europe/Berlin' });
+    return zone ?? value;
+  })
+  .meta({
+    id: 'TimeZone',
+    description: 'An IANA time zone. The list names the canonical zones; aliases (US/Pacific) and any letter case are accepted too, and answered with the canonical name',
+    enum: ['UTC', ...Intl.supportedValuesOf('timeZone')],
+  });
+
 const Filters = {
   country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE').optional(),
   device: z.enum(['desktop', 'mobile', 'tablet', 'bot', 'other']).optional(),
@@ -34,29 +50,38 @@ const Filters = {
     .optional(),
   link: Id.optional(),
 };
-const RangeQuery = z
-  .strictObject({
-    from: Instant.optional(),
-    to: Instant.optional(),
-    compare: z.enum(['previous']).optional(),
-    ...Filters,
-  })
-  .refine((query) => !query.from || !query.to || query.from < query.to, { message: 'from must be before to', path: ['from'] })
-  .refine((query) => !query.from || !query.to || query.to.getTime() - query.from.getTime() <= MAX_RANGE_MS, { message: 'at most 5 years', path: ['to'] });
-const TimeseriesQuery = z
-  .strictObject({
-    from: Instant.optional(),
-    to: Instant.optional(),
-    compare: z.enum(['previous']).optional(),
-    interval: z.enum(INTERVALS).default('day'),
-    tz: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').default('UTC'),
-    ...Filters,
-  })
-  .refine((query) => !query.from || !query.to || query.from < query.to, { message: 'from must be before to', path: ['from'] });
 
-const toRangeInput = (query: { from?: Date | undefined; to?: Date | undefined; compare?: 'previous' | undefined } & RangeInput['filters']): RangeInput => ({
-  from: query.from,
-  to: query.to,
+const RANGE_RULES =
+  `The range is [from, to): to defaults to now, from to ${DEFAULT_RANGE_DAYS} days before to. It must start at ${EARLIEST_ANALYTICS_INSTANT.toISOString()} or later, ` +
+  `end at most a day after now, have from before to, and span at most 5 years; with compare=previous, the previous period (as long as the range, ending at from) ` +
+  `must start at ${EARLIEST_ANALYTICS_INSTANT.toISOString()} or later too. A range that breaks a rule is refused (400, naming the field), never clamped.`;
+
+const RangeFields = {
+  from: Instant.optional().describe(`Start of the range (inclusive). ${RANGE_RULES}`),
+  to: Instant.optional().describe('End of the range (exclusive); see from for the rules'),
+  ...Filters,
+};
+const Compare = { compare: z.enum(['previous']).optional().describe('Also read the period of the same length just before the range') };
+
+/**
+ * Resolves a parsed query's range and checks it (rangeProblems). Used as a transform, not a refine:
+ * zod runs an object's refinements even after a field failed a format check (those issues do not
+ * abort), handing them the raw strings, while a transform runs only once every field parsed.
+ */
+function withRange<Q extends RangeQueryFields>(query: Q, ctx: z.RefinementCtx): Q & { range: TimeRange } {
+  const now = Date.now();
+  for (const problem of rangeProblems(query, now)) ctx.addIssue({ code: 'custom', input: query, path: [problem.field], message: problem.message });
+  return { ...query, range: resolveRange(query, now) };
+}
+
+const RangeQuery = z.strictObject({ ...RangeFields, ...Compare }).transform(withRange);
+const TimeseriesQuery = z.strictObject({ ...RangeFields, ...Compare, interval: z.enum(INTERVALS).default('day'), tz: TimeZone.default('UTC') }).transform(withRange);
+const ExportQuery = z
+  .strictObject({ ...RangeFields, format: z.enum(EXPORT_FORMATS).default('csv'), data: z.enum(['events', 'daily']).default('events'), tz: TimeZone.default('UTC') })
+  .transform(withRange);
+
+const toRangeInput = (query: { range: TimeRange; compare?: 'previous' | undefined } & AnalyticsFilters): RangeInput => ({
+  range: query.range,
   compare: query.compare,
   filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, referrer: query.referrer, link: query.link },
 });
@@ -157,16 +182,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       path: '/profiles/:profileId/analytics/export',
       operationId: 'exportAnalytics',
       summary: 'Download raw events (hashed visitor ids only; bots marked) or per-day-and-link figures as CSV or NDJSON, streamed',
-      query: z
-        .strictObject({
-          from: Instant.optional(),
-          to: Instant.optional(),
-          format: z.enum(EXPORT_FORMATS).default('csv'),
-          data: z.enum(['events', 'daily']).default('events'),
-          tz: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').default('UTC'),
-          ...Filters,
-        })
-        .refine((query) => !query.from || !query.to || query.from < query.to, { message: 'from must be before to', path: ['from'] }),
+      query: ExportQuery,
       responses: { 200: { description: 'The file, streamed', contentTypes: ['text/csv', 'application/x-ndjson'] } },
       async handler({ auth, params, query }) {
         const file = await service.export(auth!.userId, params.profileId, {

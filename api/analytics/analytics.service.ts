@@ -21,30 +21,16 @@ import {
   queryTimeseries,
 } from './analytics.queries.js';
 import type { AnalyticsFilters, AnalyticsScope, BreakdownColumn, Interval } from './query-plan.js';
+import { previousPeriod, type TimeRange } from './range.js';
 
 /** Rows per breakdown table. */
 const BREAKDOWN_LIMIT = 100;
 
-export const DEFAULT_RANGE_DAYS = 7;
-const DAY_MS = 86_400_000;
-
+/** What every read takes: a range already resolved and checked when the request was parsed (range.ts). */
 export interface RangeInput {
-  from?: Date | undefined;
-  to?: Date | undefined;
+  range: TimeRange;
   compare?: 'previous' | undefined;
   filters: AnalyticsFilters;
-}
-
-export function resolveRange(input: RangeInput, now = Date.now()): { from: Date; to: Date } {
-  const to = input.to ?? new Date(now);
-  const from = input.from ?? new Date(to.getTime() - DEFAULT_RANGE_DAYS * DAY_MS);
-  return { from, to };
-}
-
-/** The period of the same length just before [from, to). */
-export function previousPeriod(range: { from: Date; to: Date }): { from: Date; to: Date } {
-  const length = range.to.getTime() - range.from.getTime();
-  return { from: new Date(range.from.getTime() - length), to: range.from };
 }
 
 export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHouse }) {
@@ -53,12 +39,12 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
     const profile = await withUser(db, userId, (tx) => getProfile(tx, profileId));
     if (!profile) throw notFound('No such profile');
   };
-  const scopeOf = (profileId: string, range: { from: Date; to: Date }, filters: AnalyticsFilters): AnalyticsScope => ({ profileId, ...range, filters });
+  const scopeOf = (profileId: string, range: TimeRange, filters: AnalyticsFilters): AnalyticsScope => ({ profileId, ...range, filters });
 
   return {
     async summary(userId: string, profileId: string, input: RangeInput) {
       await ownProfile(userId, profileId);
-      const range = resolveRange(input);
+      const { range } = input;
       const current = await querySummary(clickhouse, scopeOf(profileId, range, input.filters));
       if (input.compare !== 'previous') return { range, current };
       const previousRange = previousPeriod(range);
@@ -67,7 +53,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
 
     async timeseries(userId: string, profileId: string, input: RangeInput & { interval: Interval; timeZone: string }) {
       await ownProfile(userId, profileId);
-      const range = resolveRange(input);
+      const { range } = input;
       const points = await queryTimeseries(clickhouse, scopeOf(profileId, range, input.filters), input.interval, input.timeZone);
       const previous =
         input.compare === 'previous'
@@ -79,7 +65,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
     /** One table per entry of `tables`, each grouped by its columns. */
     async breakdowns<T extends string>(userId: string, profileId: string, input: RangeInput, tables: Record<T, readonly BreakdownColumn[]>) {
       await ownProfile(userId, profileId);
-      const range = resolveRange(input);
+      const { range } = input;
       const scope = scopeOf(profileId, range, input.filters);
       const entries = await Promise.all(
         (Object.entries(tables) as [T, readonly BreakdownColumn[]][]).map(async ([name, columns]) => [name, await queryBreakdown(clickhouse, scope, columns, BREAKDOWN_LIMIT)] as const),
@@ -89,14 +75,14 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
 
     async heatmap(userId: string, profileId: string, input: RangeInput) {
       await ownProfile(userId, profileId);
-      const range = resolveRange(input);
+      const { range } = input;
       const cells = await queryHeatmap(clickhouse, scopeOf(profileId, range, input.filters));
       return { range, cells, clicks: cells.reduce((sum, cell) => sum + cell.clicks, 0) };
     },
 
     async bots(userId: string, profileId: string, input: RangeInput) {
       await ownProfile(userId, profileId);
-      const range = resolveRange(input);
+      const { range } = input;
       const kinds = await queryBots(clickhouse, scopeOf(profileId, range, input.filters));
       const total = kinds.reduce((sum, kind) => sum + kind.events, 0);
       const bots = kinds.filter((kind) => kind.kind !== '').reduce((sum, kind) => sum + kind.events, 0);
@@ -106,7 +92,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
     /** A streamed download: raw events (with hashed visitor ids only) or per-day-and-link aggregates. */
     async export(userId: string, profileId: string, input: RangeInput & { format: ExportFormat; data: 'events' | 'daily'; timeZone: string }) {
       await ownProfile(userId, profileId);
-      const range = resolveRange(input);
+      const { range } = input;
       const scope = scopeOf(profileId, range, input.filters);
       const pages: AsyncIterable<readonly object[]> =
         input.data === 'events'
@@ -133,7 +119,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
         if (!(await getProfile(tx, profileId))) throw notFound('No such profile');
         return new Map((await listLinks(tx, profileId)).map((link) => [link.id, link.title]));
       });
-      const range = resolveRange(input);
+      const { range } = input;
       const scope = scopeOf(profileId, range, input.filters);
       const [summary, stats] = await Promise.all([querySummary(clickhouse, scope), queryLinks(clickhouse, scope)]);
       // The page's links nobody clicked in the range are an answer too (0 clicks, 0% CTR), after the

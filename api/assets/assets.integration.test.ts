@@ -153,7 +153,8 @@ function assetSuite(label: string, makeStorage: () => Promise<ObjectStorage | un
     expect((await stranger.get<{ assets: unknown[] }>('/api/v1/assets')).body.assets).toEqual([]);
     const strangersProfile = await stranger.newProfile({ published: true });
     const hijack = await stranger.patch<ErrorBody>(`/api/v1/profiles/${strangersProfile.id}`, { avatarAssetId: mine.id });
-    expect({ status: hijack.status, code: hijack.body.error.code }).toEqual({ status: 400, code: 'INVALID_INPUT' });
+    // Well formed, but not one of the caller's images: a conflict with what they have, not bad input.
+    expect({ status: hijack.status, code: hijack.body.error.code }).toEqual({ status: 409, code: 'CONFLICT' });
 
     // The owner's avatar shows on the public page, and goes when the image is deleted.
     const profile = await owner.newProfile({ published: true });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { receiveUpload } from '../http/upload.js';
 import type { AssetsService } from './assets.service.js';
+import { ACCEPTED_TYPES } from './image.js';
 
 const UPLOAD_FIELD = 'file';
 
@@ -32,7 +33,13 @@ export function assetRoutes(service: AssetsService, options: { maxUploadBytes: n
       tag: 'assets',
       access: 'user',
       scope: 'profiles:write',
-      upload: { field: UPLOAD_FIELD, description: `The image, at most ${options.maxUploadBytes} bytes and 40 megapixels` },
+      upload: {
+        field: UPLOAD_FIELD,
+        description:
+          `The image, at most ${options.maxUploadBytes} bytes and 40 megapixels. Its bytes decide its type, never its name or declared type: ` +
+          'anything but a PNG, JPEG, WebP, GIF or AVIF image is refused (415), and so is a truncated or corrupt one (400)',
+        contentTypes: ACCEPTED_TYPES,
+      },
       responses: {
         201: { description: 'Stored', schema: Asset },
         200: { description: 'You had uploaded this image already: the existing one', schema: Asset },

@@ -1,4 +1,4 @@
-// GET|HEAD /assets/<sha256>: the stored images, streamed from object storage. The name is the hash of
+// GET|HEAD /assets/<sha256> (mounted with methods: ['GET']; the server answers others 405): the stored images, streamed from object storage. The name is the hash of
 // the bytes, so the ETag is the name, a matching If-None-Match is answered 304 without touching
 // storage, and every cache may keep the file for a year. Served as an inert image: nosniff, and a CSP
 // that forbids everything and sandboxes the document should a browser ever render one as a page.
@@ -20,10 +20,6 @@ export function createAssetHandler(deps: { storage: ObjectStorage; logger: Logge
   const logger = deps.logger.child({ module: 'asset-server' });
   return async (request: IncomingMessage, response: ServerResponse) => {
     try {
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        response.setHeader('Allow', 'GET, HEAD');
-        throw new AppError('INVALID_INPUT', 'Images are read with GET or HEAD');
-      }
       const hash = PATH.exec(new URL(request.url ?? '/', 'http://localhost').pathname)?.[1];
       if (!hash) throw notFound('No such image');
       const etag = `"${hash}"`;

@@ -3,17 +3,22 @@
 // more, with the parameters and error responses every client has to handle.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { defineRoute } from './route.js';
 
 interface Parameter {
   name: string;
   in: string;
   required?: boolean;
+  schema?: unknown;
 }
 
 interface Operation {
   operationId: string;
   parameters?: Parameter[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
 }
 
@@ -118,4 +123,47 @@ describe('GET /api/v1/openapi.json', () => {
     });
     expect(broken).toEqual([]);
   });
+
+  it('declares the 401 of a bad bearer token on every operation, public ones included', () => {
+    const lacking = operations.filter(({ operation }) => operation.responses['401'] === undefined).map(({ path, method }) => `${method.toUpperCase()} ${path}`);
+    expect(lacking).toEqual([]);
+  });
+
+  it('documents the analytics range parameters, whose schema parses them into a range', () => {
+    const summary = document.paths['/api/v1/profiles/{profileId}/analytics/summary']?.get;
+    expect(summary?.parameters?.map((parameter) => parameter.name)).toEqual(expect.arrayContaining(['from', 'to', 'compare', 'country', 'link']));
+    const from = summary?.parameters?.find((parameter) => parameter.name === 'from');
+    expect(JSON.stringify(from?.schema)).toContain('2000-01-01T00:00:00.000Z or later');
+  });
+
+  it('says of every string a request may carry that it holds no U+0000', () => {
+    const strings: { where: string; schema: Record<string, unknown> }[] = [];
+    const collect = (value: unknown, where: string): void => {
+      if (Array.isArray(value)) value.forEach((item, index) => collect(item, `${where}/${index}`));
+      else if (value && typeof value === 'object') {
+        const object = value as Record<string, unknown>;
+        if (object.type === 'string' && object.enum === undefined && object.format !== 'binary') strings.push({ where, schema: object });
+        for (const [key, inner] of Object.entries(object)) collect(inner, `${where}/${key}`);
+      }
+    };
+    for (const { path, method, operation } of operations) {
+      for (const parameter of operation.parameters ?? []) collect(parameter.schema, `${method} ${path} ${parameter.name}`);
+      collect(operation.requestBody, `${method} ${path} body`);
+    }
+    expect(strings.length).toBeGreaterThan(20);
+    const allowingNul = strings.filter(({ schema }) => !JSON.stringify(schema.allOf ?? []).includes('{"not":{"pattern":"\\\\u0000"}}')).map(({ where }) => where);
+    expect(allowingNul).toEqual([]);
+  });
 });
+
+describe('building the document', () => {
+  it('refuses a refinement that does not say its rule: the document would promise what the API refuses', () => {
+    const route = (body: z.ZodType) =>
+      defineRoute({ method: 'post', path: '/x', operationId: 'x', summary: 'x', tag: 'x', access: 'public', body, responses: {}, handler: async () => ({ status: 204 }) });
+    const options = { version: 'test', serverUrl: 'http://localhost', sessionCookieName: 'lp_session' };
+    const odd = z.number().refine((value) => value % 2 === 1, 'must be odd');
+    expect(() => buildOpenApiDocument([route(z.strictObject({ n: odd }))], options)).toThrow(/refinements without a description.*properties\/n/);
+    expect(() => buildOpenApiDocument([route(z.strictObject({ n: odd.meta({ description: 'An odd number' }) }))], options)).not.toThrow();
+  });
+});
+

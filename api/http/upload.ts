@@ -2,9 +2,19 @@
 // declare `upload`. Called by the handler, after authorisation: an unauthorised request is refused
 // before a single byte of its file is buffered. Limits: one file of at most maxBytes (exactly maxBytes
 // is accepted, one byte more is PAYLOAD_TOO_LARGE), a few short text fields, a bounded part count.
+// A request that announces more than the file limit plus MULTIPART_OVERHEAD_BYTES is refused before
+// multer reads a byte: multer reads (and discards) the rest of an oversized body before it answers.
 import type { Request, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { AppError } from '../../lib/errors.js';
+import { declaredLength } from '../../lib/http/read-body.js';
+
+/**
+ * What a form may add to its file: boundaries and part headers take a few hundred bytes in a
+ * browser's upload; the rest is room for a long file name (busboy takes part headers up to 80 KiB)
+ * and the few short text fields the limits below allow.
+ */
+export const MULTIPART_OVERHEAD_BYTES = 128 * 1024;
 
 export interface UploadedFile {
   buffer: Buffer;
@@ -45,6 +55,10 @@ function refusal(error: unknown, limits: UploadLimits): UploadRefused {
 }
 
 export async function receiveUpload(request: Request, response: Response, limits: UploadLimits): Promise<UploadedFile> {
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > limits.maxBytes + MULTIPART_OVERHEAD_BYTES) {
+    throw new UploadRefused('declared_too_large', 'PAYLOAD_TOO_LARGE', `The file is larger than ${limits.maxBytes} bytes`);
+  }
   const middleware = multer({
     storage: multer.memoryStorage(),
     limits: { files: 1, fileSize: limits.maxBytes, fields: 4, fieldNameSize: 64, fieldSize: 1024, parts: 5, headerPairs: 100 },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseLinkTarget } from './link-url.js';
+import { seededRandom } from '../../lib/seeded-random.js';
+import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from './link-url.js';
 
 describe('link targets', () => {
   it.each([
@@ -35,4 +36,32 @@ describe('link targets', () => {
       expect(parseLinkTarget(other)).toMatchObject({ ok: true, github: undefined });
     }
   });
+
+  // The API document promises these: a client (or the fuzzer) generating from the pattern must
+  // never be refused. Random URLs built from the pattern's parts, edges included.
+  it('accepts every URL of the documented pattern, normalised within the limit', () => {
+    const next = seededRandom(13);
+    const pick = (alphabet: string, min: number, max: number) =>
+      Array.from({ length: min + Math.floor(next() * (max - min + 1)) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const label = () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick('abcdefghijklmnopqrstuvwxyz0123456789', 1, 20)).join('-');
+    const pathChars = "ABCxyz019._~!$&'()*+,;=:@%-";
+    const pattern = new RegExp(DOCUMENTED_URL_PATTERN);
+    for (let i = 0; i < 500; i++) {
+      const host = [...Array.from({ length: Math.floor(next() * 3) }, label), label(), pick('abcdefghijklmnopqrstuvwxyz', 2, 63)].join('.');
+      const port = next() < 0.3 ? `:${1 + Math.floor(next() * 9998)}` : '';
+      const path = Array.from({ length: Math.floor(next() * 4) }, () => `/${pick(pathChars, 0, 30)}`).join('');
+      const query = next() < 0.3 ? `?${pick("ABCxyz019._~!$&()*+,;=:@%/?-", 0, 30)}` : '';
+      const fragment = next() < 0.3 ? `#${pick("ABCxyz019._~!$&'()*+,;=:@%/?-", 0, 30)}` : '';
+      const url = `http${next() < 0.5 ? 's' : ''}://${host}${port}${path}${query}${fragment}`;
+      expect(pattern.test(url), url).toBe(true);
+      const target = parseLinkTarget(url);
+      expect(target.ok, url).toBe(true);
+    }
+    // The longest a documented URL may be still fits once normalised (a "/" may be added).
+    const longest = `https://a.bc?${'q'.repeat(DOCUMENTED_URL_MAX_LENGTH - 'https://a.bc?'.length)}`;
+    expect(pattern.test(longest)).toBe(true);
+    expect(parseLinkTarget(longest)).toMatchObject({ ok: true });
+    expect((parseLinkTarget(longest) as { url: string }).url.length).toBe(MAX_URL_LENGTH);
+  });
 });
+

@@ -6,6 +6,18 @@
 
 export const MAX_URL_LENGTH = 2048;
 
+/**
+ * The URLs the API document promises to accept: a plain subset of what parseLinkTarget() takes
+ * (lower-case host names with a letter-only top-level label, no "--" so no punycode that might not
+ * decode, a port below 10000, the path, query and fragment characters URL parsing keeps as they are)
+ * and one character short of the limit, since normalising may add a "/". Clients and the API fuzzer
+ * generate URLs from it; anything else is still checked by parseLinkTarget().
+ */
+export const DOCUMENTED_URL_PATTERN =
+  "^https?://[a-z0-9]+(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)*\\.[a-z]{2,63}(?::[1-9][0-9]{0,3})?" +
+  "(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*(?:\\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?(?:#[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$";
+export const DOCUMENTED_URL_MAX_LENGTH = MAX_URL_LENGTH - 1;
+
 export type LinkTarget =
   | { ok: true; url: string; github: { owner: string; name: string } | undefined }
   | { ok: false; reason: string };

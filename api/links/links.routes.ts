@@ -1,18 +1,29 @@
 // /api/v1/profiles/:profileId/links: a profile's links (CRUD) and their order.
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { Id } from '../http/schemas.js';
+import { Id, Instant, NOT_BLANK, whenFieldsParsed } from '../http/schemas.js';
 import { GitHubCard } from './github-card.js';
-import { MAX_URL_LENGTH } from './link-url.js';
+import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from './link-url.js';
 import { MAX_LINKS, type LinksService } from './links.service.js';
 
-const Instant = z.iso
-  .datetime({ offset: true })
-  .transform((value) => new Date(value))
-  .nullable();
-const Title = z.string().trim().min(1).max(100);
+const Bound = Instant.nullable();
+const Title = z.string().trim().min(1).max(100).meta({ pattern: NOT_BLANK });
 const SyncInterval = z.number().int().min(5).max(10_080).nullable().describe('Minutes between refreshes of a GitHub card (5 to 10080); null: the global interval');
-const Url = z.string().max(MAX_URL_LENGTH + 64).describe('http(s) only; normalised; no credentials; javascript:/data: rejected');
+const Url = z
+  .string()
+  .max(MAX_URL_LENGTH + 64)
+  .superRefine((url, ctx) => {
+    const target = parseLinkTarget(url);
+    if (!target.ok) ctx.addIssue({ code: 'custom', input: url, message: target.reason });
+  })
+  .meta({
+    description: `An absolute http(s) URL, at most ${MAX_URL_LENGTH} characters once normalised; no user name or password, no spaces or control characters. The pattern shows a form that is always accepted`,
+    format: 'uri',
+    pattern: DOCUMENTED_URL_PATTERN,
+    maxLength: DOCUMENTED_URL_MAX_LENGTH,
+  });
+const SCHEDULE_RULE = 'endsAt must be after startsAt';
+const isOrderedSchedule = (link: { startsAt?: Date | null | undefined; endsAt?: Date | null | undefined }) => !link.startsAt || !link.endsAt || link.startsAt < link.endsAt;
 
 const Link = z
   .object({
@@ -66,9 +77,11 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
         url: Url,
         syncIntervalMinutes: SyncInterval.default(null),
         enabled: z.boolean().default(true),
-        startsAt: Instant.default(null),
-        endsAt: Instant.default(null),
-      }),
+        startsAt: Bound.default(null),
+        endsAt: Bound.default(null),
+      })
+        .refine(isOrderedSchedule, { path: ['endsAt'], message: 'must be after startsAt', ...whenFieldsParsed })
+        .meta({ description: `A new link; ${SCHEDULE_RULE}` }),
       responses: { 201: { description: 'Created', schema: Link } },
       async handler({ auth, params, body }) {
         return { status: 201, body: await service.create(auth!.userId, params.profileId, body) };
@@ -89,10 +102,15 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
           url: Url.optional(),
           syncIntervalMinutes: SyncInterval.optional(),
           enabled: z.boolean().optional(),
-          startsAt: Instant.optional(),
-          endsAt: Instant.optional(),
+          startsAt: Bound.optional(),
+          endsAt: Bound.optional(),
         })
-        .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change'),
+        .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change')
+        .refine(isOrderedSchedule, { path: ['endsAt'], message: 'must be after startsAt', ...whenFieldsParsed })
+        .meta({
+          description: `The fields to change: at least one. ${SCHEDULE_RULE}, in the request and against the link's stored bound (409 CONFLICT when only the stored one conflicts)`,
+          minProperties: 1,
+        }),
       responses: { 200: { description: 'The updated link', schema: Link } },
       async handler({ auth, params, body }) {
         return { status: 200, body: await service.update(auth!.userId, params.profileId, params.linkId, body) };
@@ -137,7 +155,13 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       access: 'user',
       scope: 'profiles:write',
       params: ProfileParams,
-      body: z.strictObject({ linkIds: z.array(Id).max(MAX_LINKS).describe('Every link id of the profile, once, in the new order') }),
+      body: z.strictObject({
+        linkIds: z
+          .array(Id)
+          .max(MAX_LINKS)
+          .refine((ids) => new Set(ids).size === ids.length, 'must not repeat an id')
+          .meta({ description: 'Every link id of the profile, once, in the new order (409 CONFLICT when the profile has other links)', uniqueItems: true }),
+      }),
       responses: { 200: { description: 'The links in their new order', schema: LinkList } },
       async handler({ auth, params, body }) {
         return { status: 200, body: { links: await service.reorder(auth!.userId, params.profileId, body.linkIds) } };

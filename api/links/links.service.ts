@@ -1,6 +1,9 @@
 // The rules of links: at most MAX_LINKS per profile, appended at the end, reordered all at once
 // (the request must list every link of the profile exactly once), targets validated by link-url.ts.
-// A GitHub repository URL becomes a `github` link tied to the shared github_repos row.
+// A GitHub repository URL becomes a `github` link tied to the shared github_repos row. A well-formed
+// request that the profile's current links do not allow (a stale order, a schedule that ends before
+// the stored start, refreshing a plain link) is a 409 CONFLICT, not a 400: the client's data is
+// fine, the state changed under it.
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { Database } from '../../lib/postgres/database.js';
@@ -53,13 +56,14 @@ const toLink = (row: LinkRow): Link => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-const invalidField = (field: string, message: string) =>
-  new AppError('INVALID_INPUT', `Invalid body: body.${field}: ${message}`, { details: { fields: [{ field: `body.${field}`, message }] } });
+const fieldError = (code: 'INVALID_INPUT' | 'CONFLICT', field: string, message: string) =>
+  new AppError(code, `${code === 'CONFLICT' ? 'Conflict' : 'Invalid'}: ${field}: ${message}`, { details: { fields: [{ field, message }] } });
 
 async function resolveFields(tx: Tx, input: LinkInput) {
   const target = parseLinkTarget(input.url);
-  if (!target.ok) throw invalidField('url', target.reason);
-  if (input.startsAt && input.endsAt && input.startsAt >= input.endsAt) throw invalidField('endsAt', 'must be after startsAt');
+  if (!target.ok) throw fieldError('INVALID_INPUT', 'body.url', target.reason);
+  // A request with both bounds was checked when parsed; here one of them is the link's stored one.
+  if (input.startsAt && input.endsAt && input.startsAt >= input.endsAt) throw fieldError('CONFLICT', 'body.endsAt', 'must be after startsAt (the link’s stored start included)');
   const githubRepoId = target.github ? await ensureGithubRepo(tx, target.github.owner, target.github.name) : null;
   // A repository new to us gets its card data within seconds, not at the next scheduled run.
   if (githubRepoId) await requestGithubSync(tx, githubRepoId, { onlyIfNew: true });
@@ -123,7 +127,7 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
       await withUser(db, userId, async (tx) => {
         const link = await getLink(tx, profileId, linkId);
         if (!link) throw notFound('No such link');
-        if (!link.github_repo_id) throw invalidField('linkId', 'only GitHub repository links have a card to refresh');
+        if (!link.github_repo_id) throw fieldError('CONFLICT', 'params.linkId', 'only GitHub repository links have a card to refresh');
         await requestGithubSync(tx, link.github_repo_id);
       });
     },
@@ -138,7 +142,7 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
         const current = (await listLinks(tx, profileId)).map((link) => link.id);
         const requested = new Set(linkIds);
         if (requested.size !== linkIds.length || requested.size !== current.length || current.some((id) => !requested.has(id))) {
-          throw invalidField('linkIds', `must list each of the profile's ${current.length} links exactly once`);
+          throw fieldError('CONFLICT', 'body.linkIds', `must list each of the profile's ${current.length} links exactly once`);
         }
         await setLinkOrder(tx, profileId, linkIds);
         return (await listLinks(tx, profileId)).map(toLink);

@@ -106,9 +106,19 @@ describe('links', () => {
     });
     expect(response.status).toBe(400);
     expect(response.body.error.details?.fields[0]?.field).toBe('body.endsAt');
+    // Against the link's stored start, the same end is a conflict with the link, not bad input.
+    const link = await alice.newLink(profileId, { startsAt: '2030-01-02T00:00:00Z' });
+    const patched = await alice.patch<ErrorBody>(`/api/v1/profiles/${profileId}/links/${link.id}`, { endsAt: '2030-01-01T00:00:00Z' });
+    expect({ status: patched.status, code: patched.body.error.code, field: patched.body.error.details?.fields[0]?.field }).toEqual({ status: 409, code: 'CONFLICT', field: 'body.endsAt' });
   });
 
-  it('reorders all links in one request, and refuses a partial or foreign list', async () => {
+  it('refuses to refresh the card of a link that is no GitHub repository (409)', async () => {
+    const link = await alice.newLink(profileId, { url: 'https://example.com/plain' });
+    const response = await alice.post<ErrorBody>(`/api/v1/profiles/${profileId}/links/${link.id}/refresh`);
+    expect({ status: response.status, code: response.body.error.code }).toEqual({ status: 409, code: 'CONFLICT' });
+  });
+
+  it('reorders all links in one request, and refuses a partial or foreign list (409: the profile’s links are not those) or a repeated id (400)', async () => {
     const profile = await alice.newProfile();
     const ids = [];
     for (const title of ['one', 'two', 'three']) ids.push((await alice.newLink(profile.id, { title })).id);
@@ -116,9 +126,10 @@ describe('links', () => {
     const reordered = await alice.put<{ links: Link[] }>(`/api/v1/profiles/${profile.id}/links/order`, { linkIds: reversed });
     expect(reordered.status).toBe(200);
     expect(reordered.body.links.map((link) => [link.id, link.position])).toEqual(reversed.map((id, index) => [id, index]));
-    expect((await alice.put(`/api/v1/profiles/${profile.id}/links/order`, { linkIds: ids.slice(1) })).status).toBe(400);
+    expect((await alice.put(`/api/v1/profiles/${profile.id}/links/order`, { linkIds: ids.slice(1) })).status).toBe(409);
     const foreign = (await bob.newLink((await bob.newProfile()).id)).id;
-    expect((await alice.put(`/api/v1/profiles/${profile.id}/links/order`, { linkIds: [...ids.slice(1), foreign] })).status).toBe(400);
+    expect((await alice.put(`/api/v1/profiles/${profile.id}/links/order`, { linkIds: [...ids.slice(1), foreign] })).status).toBe(409);
+    expect((await alice.put(`/api/v1/profiles/${profile.id}/links/order`, { linkIds: [ids[0], ...ids] })).status).toBe(400);
     const after = await alice.get<{ links: Link[] }>(`/api/v1/profiles/${profile.id}/links`);
     expect(after.body.links.map((link) => link.id)).toEqual(reversed);
   });

@@ -1,7 +1,7 @@
 // /api/v1/profiles: a creator's profiles (CRUD) and the handle availability check.
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { Id } from '../http/schemas.js';
+import { Id, NOT_BLANK } from '../http/schemas.js';
 import type { ProfilesService } from './profiles.service.js';
 
 /** Handles that would shadow a route of ours or impersonate the service. */
@@ -18,9 +18,10 @@ export const Handle = z
   .trim()
   .toLowerCase()
   .regex(HANDLE_PATTERN, '3-30 characters: letters, digits, - and _, starting and ending with a letter or digit')
-  .refine((handle) => !RESERVED_HANDLES.has(handle), 'this handle is reserved');
+  .refine((handle) => !RESERVED_HANDLES.has(handle), 'this handle is reserved')
+  .meta({ description: '3-30 characters, lower case; not one of the reserved names', not: { enum: [...RESERVED_HANDLES] } });
 
-const DisplayName = z.string().trim().min(1).max(80);
+const DisplayName = z.string().trim().min(1).max(80).meta({ pattern: NOT_BLANK });
 const Bio = z.string().trim().max(300);
 const Theme = z.enum(['auto', 'light', 'dark']);
 const AccentColor = z
@@ -50,7 +51,8 @@ const ProfileChanges = z
     respectGpc: z.boolean().optional(),
     avatarAssetId: z.uuid().nullable().optional().describe('One of your stored images (POST /assets), or null for none'),
   })
-  .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change');
+  .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change')
+  .meta({ description: 'The fields to change: at least one', minProperties: 1 });
 
 export const Profile = z
   .object({

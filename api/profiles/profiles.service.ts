@@ -82,7 +82,8 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
         const current = await getProfile(tx, profileId, { lock: true });
         if (!current) throw notFound('No such profile');
         if (changes.avatarAssetId && (await getAsset(tx, changes.avatarAssetId))?.status !== 'stored') {
-          throw new AppError('INVALID_INPUT', 'avatarAssetId must be one of your stored images', { details: { fields: [{ field: 'body.avatarAssetId', message: 'not one of your stored images' }] } });
+          // The request is well formed; the image is gone (deleted, perhaps in another tab) or not the caller's.
+          throw new AppError('CONFLICT', 'avatarAssetId must be one of your stored images', { details: { fields: [{ field: 'body.avatarAssetId', message: 'not one of your stored images' }] } });
         }
         return { before: current, after: (await updateProfile(tx, profileId, changes))! };
       }).catch(handleTaken);

@@ -190,7 +190,7 @@ export async function startApiServer(api: ApiApp, config: ApiConfig, readiness: 
   return startTestHttpServer(
     [
       { name: '/api', prefix: '/api', handler: api.app },
-      { name: '/assets', prefix: '/assets', handler: api.assetHandler },
+      { name: '/assets', prefix: '/assets', methods: ['GET'], handler: api.assetHandler },
     ],
     {
     roles: ['api'],

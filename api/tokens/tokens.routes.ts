@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { SCOPES } from '../auth/auth-context.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { Id } from '../http/schemas.js';
+import { Id, NOT_BLANK } from '../http/schemas.js';
 import type { TokensService } from './tokens.service.js';
 
 const ApiToken = z
@@ -41,7 +41,7 @@ export function tokenRoutes(service: TokensService): RouteSpec[] {
       tag: 'tokens',
       access: 'session',
       body: z.strictObject({
-        name: z.string().trim().min(1).max(100),
+        name: z.string().trim().min(1).max(100).meta({ pattern: NOT_BLANK }),
         scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
         expiresInDays: z.number().int().min(1).max(366).optional(),
       }),

@@ -1,4 +1,4 @@
-// GET|HEAD /t.js: the tracker as an external script, which profile pages load with
+// GET|HEAD /t.js (other methods are answered 405 by the server: ingest/main.ts): the tracker as an external script, which profile pages load with
 // <script src="/t.js?v=…" defer> under `script-src 'self'`. The versioned URL is cached for a year;
 // any other version answers with the current script, briefly cached, so a page rendered before a
 // deploy still tracks.
@@ -6,10 +6,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { trackerScript } from './tracker-script.js';
 
 export function serveTracker(request: IncomingMessage, response: ServerResponse): void {
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    response.writeHead(405, { Allow: 'GET, HEAD' }).end();
-    return;
-  }
   const tracker = trackerScript();
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (url.pathname !== '/t.js') {

@@ -14,7 +14,7 @@ import { createMetrics } from '../../lib/metrics.js';
 import type { RunningHttpServer } from '../../lib/runtime/http-server.js';
 import { describeWithService, testLogger } from '../../lib/testing/services.js';
 import { waitFor } from '../../lib/testing/wait-for.js';
-import { createIngestHandlers } from '../ingest.js';
+import { createIngestHandlers, ingestRoutes } from '../ingest.js';
 import type { LinkTargets } from '../link-targets.js';
 import { createBatchingPublisher } from '../publisher.js';
 import type { VisitorSalts } from '../visitor-salts.js';
@@ -69,8 +69,7 @@ describeWithService('the tracker in Chromium', { configured: existsSync(CHROMIUM
         <script data-profile="${profileId}" data-gpc="1">${tracker.source}</script></body></html>`);
     };
     server = await startTestHttpServer([
-      { name: '/e', prefix: '/e', handler: handlers.beacon },
-      { name: '/r/:linkId', prefix: '/r', handler: handlers.redirect },
+      ...ingestRoutes(handlers),
       { name: '/landed', prefix: '/landed', handler: (_request, response) => void response.writeHead(200, { 'Content-Type': 'text/plain' }).end('landed') },
       { name: '/page', prefix: '/page', handler: page },
     ]);

@@ -16,7 +16,12 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(payload);
 }
 
-/** Sends the error envelope; unexpected errors are logged with the request id and never shown. */
+/**
+ * Sends the error envelope; unexpected errors are logged with the request id and never shown.
+ * An error answered before the request's body has arrived (an oversized or unwanted body, a
+ * refusal before reading) closes the connection: keeping it open would mean reading the rest of
+ * the body first, all of it for a client that announced 10 GB.
+ */
 export function sendError(request: IncomingMessage, response: ServerResponse, error: unknown, logger: Logger): void {
   const requestId = requestIdOf(request);
   const failure = toErrorResponse(error, requestId);
@@ -25,5 +30,5 @@ export function sendError(request: IncomingMessage, response: ServerResponse, er
     response.destroy();
     return;
   }
-  sendJson(response, failure.status, failure.body, failure.headers);
+  sendJson(response, failure.status, failure.body, { ...failure.headers, ...(request.complete ? {} : { Connection: 'close' }) });
 }

@@ -1,34 +1,18 @@
-// The process's HTTP server on loopback with a dummy route: the HTTPS redirect an https PUBLIC_URL
-// turns on, and which proxies may say that the client already used HTTPS.
-import http, { type IncomingHttpHeaders } from 'node:http';
+// The process's HTTP server on loopback with dummy routes: the HTTPS redirect an https PUBLIC_URL
+// turns on, which proxies may say that the client already used HTTPS, and the 405 for a method a
+// route does not declare.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustProxy } from '../config.js';
 import { sendJson } from '../http/responses.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import type { RunningHttpServer } from './http-server.js';
 import { startTestHttpServer } from '../testing/http-server.js';
+import { rawRequest } from '../testing/raw-http.js';
 
 const PUBLIC_URL = 'https://links.example.com';
 
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** node:http rather than fetch: it sends any Host header and request target, and never follows redirects. */
-function send(server: RunningHttpServer, target: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port: server.port, path: target, method: options.method ?? 'GET', headers: options.headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(options.body);
-  });
-}
+const send = (server: RunningHttpServer, target: string, options?: Parameters<typeof rawRequest>[2]) => rawRequest(server.url, target, options);
 
 describe('the HTTPS redirect', () => {
   const metrics: Metrics[] = [];
@@ -125,5 +109,42 @@ describe('the HTTPS redirect', () => {
     const reply = await send(plain, '/api/v1');
     expect(reply.status).toBe(200);
     expect(reply.headers.location).toBeUndefined();
+  });
+});
+
+describe('the methods a route declares', () => {
+  let server: RunningHttpServer;
+  const metrics = createMetrics();
+  beforeAll(async () => {
+    server = await startTestHttpServer(
+      [
+        { name: '/read', prefix: '/read', methods: ['GET'], handler: (request, response) => sendJson(response, 200, { method: request.method }) },
+        { name: '/', prefix: '/', handler: (request, response) => sendJson(response, 200, { method: request.method }) },
+      ],
+      { publicUrl: 'http://localhost:3000', trustProxy: false, metrics },
+    );
+  });
+  afterAll(async () => {
+    await server?.close(1_000);
+    metrics.stop();
+  });
+
+  it('are the only ones that reach the handler: others get 405, Allow and the envelope', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']) {
+      const reply = await send(server, '/read', { method });
+      expect({ method, status: reply.status, allow: reply.headers.allow, code: (JSON.parse(reply.body) as { error: { code: string } }).error.code }).toEqual({
+        method,
+        status: 405,
+        allow: 'GET, HEAD',
+        code: 'METHOD_NOT_ALLOWED',
+      });
+    }
+    expect((await send(server, '/read', { method: 'HEAD' })).status).toBe(200);
+    expect((await send(server, '/healthz', { method: 'POST' })).status).toBe(405);
+    expect((await send(server, '/healthz', { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('are not limited on a route that declares none (its own router decides)', async () => {
+    expect(JSON.parse((await send(server, '/anything', { method: 'PUT' })).body)).toEqual({ method: 'PUT' });
   });
 });

@@ -6,6 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TrustProxy } from '../config.js';
 import { notFound } from '../errors.js';
+import { isAllowed, methodNotAllowed } from '../http/methods.js';
 import type { ReadinessReport } from '../health.js';
 import { assignRequestId, createProtocolResolver, requestIdOf } from '../http/request-context.js';
 import { sendError, sendJson } from '../http/responses.js';
@@ -89,11 +90,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     {
       name: '/healthz',
       prefix: '/healthz',
+      methods: ['GET'],
       handler: (_request, response) => sendJson(response, 200, { status: 'ok' }),
     },
     {
       name: '/readyz',
       prefix: '/readyz',
+      methods: ['GET'],
       handler: async (_request, response) => {
         const report = await options.readiness();
         const status = draining ? 'down' : report.status;
@@ -103,6 +106,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     {
       name: '/metrics',
       prefix: '/metrics',
+      methods: ['GET'],
       handler: async (request, response) => {
         if (!canReadMetrics(request, options.metricsToken)) throw notFound();
         const body = await metrics.registry.metrics();
@@ -138,6 +142,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       .then(() => {
         if (isHttpsOnly && !isProbe(route) && protocolOf(request) !== 'https') return redirectToHttps(request, response, options.publicUrl);
         if (!route) throw notFound(`No route for ${pathname}`);
+        if (route.methods && !isAllowed(request.method, route.methods)) throw methodNotAllowed(request.method, route.methods);
         return route.handler(request, response);
       })
       .catch((error: unknown) => sendError(request, response, error, logger));

@@ -13,6 +13,12 @@ export interface Route {
   name: string;
   /** Requests whose path equals this or starts with it followed by "/" are routed here ("/" matches all). */
   prefix: string;
+  /**
+   * The methods the handler answers (HEAD wherever GET is); the server answers any other with 405
+   * and Allow before the handler runs. Unset: every method reaches the handler, whose own router
+   * decides (the API, the dashboard).
+   */
+  methods?: readonly string[];
   handler: HttpHandler;
 }
 

@@ -76,12 +76,32 @@ describe('a process with every role on embedded defaults', () => {
       error: { code: 'NOT_FOUND', message: 'No API route for GET /api/missing', requestId: 'client-trace-0001', timestamp: body.error.timestamp },
     });
     expect(new Date(String(body.error.timestamp)).getTime()).toBeGreaterThan(Date.now() - 60_000);
-    const badJson = await get('/api/v1', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"broken"' });
+    const login = (body: string) => get('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const badJson = await login('{"broken"');
     expect(badJson.status).toBe(400);
     expect(((await badJson.json()) as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
-    const tooLarge = await get('/api/v1', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(200_000) }) });
+    const tooLarge = await login(JSON.stringify({ a: 'x'.repeat(200_000) }));
     expect(tooLarge.status).toBe(413);
     expect(((await tooLarge.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers a method a path does not have 405 with Allow, on every role’s routes', async () => {
+    for (const [method, pathname, allow] of [
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['DELETE', '/readyz', 'GET, HEAD'],
+      ['PUT', '/metrics', 'GET, HEAD'],
+      ['POST', '/api/v1', 'GET, HEAD, OPTIONS'],
+      ['DELETE', '/api/v1/openapi.json', 'GET, HEAD, OPTIONS'],
+      ['GET', '/e', 'POST, OPTIONS'],
+      ['POST', '/r/00000000-0000-4000-8000-000000000000', 'GET, HEAD'],
+      ['POST', '/t.js', 'GET, HEAD'],
+      ['DELETE', `/assets/${'0'.repeat(64)}`, 'GET, HEAD'],
+    ] as const) {
+      const response = await get(pathname, { method });
+      const body = (await response.json()) as { error: { code: string } };
+      expect({ method, pathname, status: response.status, allow: response.headers.get('allow'), code: body.error.code }).toEqual({ method, pathname, status: 405, allow, code: 'METHOD_NOT_ALLOWED' });
+    }
+    expect((await get('/healthz', { method: 'HEAD' })).status).toBe(200);
   });
 
   it('rate limits the API with standard headers', async () => {
