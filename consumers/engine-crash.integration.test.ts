@@ -131,6 +131,21 @@ async function expectAggregatesEqualRaw(clickhouse: ClickHouse, profileId: strin
   expect(await verifyAggregates(clickhouse, profileRange(profileId))).toEqual([]);
 }
 
+/** What the run ended with, for the report: raw rows and each aggregate table's totals. */
+async function figures(clickhouse: ClickHouse, profileId: string, run: string): Promise<string> {
+  const raw = await rawFigures(clickhouse, profileId);
+  const totals = await clickhouse.query<{ table: string; views: string; clicks: string }>(
+    `SELECT 'link_stats_hourly' AS table, sum(views) AS views, sum(clicks) AS clicks FROM link_stats_hourly WHERE profile_id = {p:UUID}
+     UNION ALL SELECT 'link_stats_daily', sum(views), sum(clicks) FROM link_stats_daily WHERE profile_id = {p:UUID}
+     UNION ALL SELECT 'geo_stats_daily', sum(views), sum(clicks) FROM geo_stats_daily WHERE profile_id = {p:UUID}
+     UNION ALL SELECT 'dimension_stats_daily (device)', sum(views), sum(clicks) FROM dimension_stats_daily WHERE profile_id = {p:UUID} AND dimension = 'device'
+     UNION ALL SELECT 'heatmap_daily (positions)', 0, sum(clicks) FROM heatmap_daily WHERE profile_id = {p:UUID}`,
+    { p: profileId },
+  );
+  const tables = totals.map((row) => `${row.table} ${row.views}/${row.clicks}`).join(', ');
+  return `${run}. Raw events: ${raw.rows} rows, ${raw.ids} distinct ids; views ${raw.views}, clicks ${raw.clicks}, positions ${raw.positions}. Aggregates (views/clicks): ${tables}`;
+}
+
 /** A counter of a process's /metrics (a loopback scrape needs no token). */
 async function metricValue(url: string, name: string, labels: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -150,7 +165,7 @@ describe('a ClickHouse server process SIGKILLed mid-insert', () => {
 
   it(
     'leaves every aggregate table equal to the raw events, every acknowledged event stored once',
-    async () => {
+    async ({ annotate }) => {
       dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-engine-crash-'));
       database = await createTestDatabase('engine_crash');
       const owner = new pg.Client({ connectionString: database.ownerUrl });
@@ -223,8 +238,9 @@ describe('a ClickHouse server process SIGKILLed mid-insert', () => {
         let sent = false;
         const sending = sendTraffic(() => ingestUrl, { profileId, linkIds }, RATE_PER_SECOND * 40).finally(() => (sent = true));
         const replayed = () => metricValue(consumersUrl, 'linkpulse_consumer_inserts_total', 'outcome="replayed"');
+        let kills = 0;
         // Three kills at least, and on (while traffic lasts) until one has cut an insert short.
-        for (let kill = 0; kill < MAX_KILLS && !sent && (kill < 3 || (await replayed()) === 0); kill++) {
+        for (; kills < MAX_KILLS && !sent && (kills < 3 || (await replayed()) === 0); kills++) {
           const before = await stored();
           await waitFor(async () => (await stored()) > before + 200, { what: 'the consumers to store more', timeoutMs: 120_000 });
           engine.child.kill('SIGKILL');
@@ -248,6 +264,7 @@ describe('a ClickHouse server process SIGKILLed mid-insert', () => {
         // The kills did interrupt inserts, and the consumers completed them from the ledger.
         expect(await replayed()).toBeGreaterThan(0);
         expect(await metricValue(consumersUrl, 'linkpulse_consumer_inserts_total', 'outcome="unreplayable"')).toBe(0);
+        await annotate(await figures(clickhouse, profileId, `${kills} kills of the engine, ${await replayed()} interrupted inserts replayed`));
       } finally {
         await clickhouse.close();
       }
@@ -267,7 +284,7 @@ describe('the whole embedded process group SIGKILLed mid-insert', () => {
 
   it(
     'restarts at once each time and leaves every aggregate table equal to the raw events, no event stored twice',
-    async () => {
+    async ({ annotate }) => {
       dataDir = await mkdtemp(path.join(tmpdir(), 'linkpulse-embedded-crash-'));
       await chmod(dataDir, 0o755);
       const port = await freePort();
@@ -304,8 +321,9 @@ describe('the whole embedded process group SIGKILLed mid-insert', () => {
         let sent = false;
         const sending = sendTraffic(() => url, { profileId: profile.id, linkIds }, RATE_PER_SECOND * 40).finally(() => (sent = true));
         let replayed = 0;
+        let kills = 0;
         // Four kills at least, and on (while traffic lasts) until one has cut an insert short.
-        for (let kill = 0; kill < MAX_KILLS && !sent && (kill < 4 || replayed === 0); kill++) {
+        for (; kills < MAX_KILLS && !sent && (kills < 4 || replayed === 0); kills++) {
           const before = await stored();
           await waitFor(async () => (await stored()) > before + 200, { what: 'the consumers to store more', timeoutMs: 120_000 });
           replayed += await metricValue(url, 'linkpulse_consumer_inserts_total', 'outcome="replayed"').catch(() => 0);
@@ -331,6 +349,7 @@ describe('the whole embedded process group SIGKILLed mid-insert', () => {
         await expectAggregatesEqualRaw(clickhouse, profile.id);
         replayed += await metricValue(url, 'linkpulse_consumer_inserts_total', 'outcome="replayed"');
         expect(replayed).toBeGreaterThan(0);
+        await annotate(await figures(clickhouse, profile.id, `${kills} kills of the process group, ${replayed} interrupted inserts replayed; ${traffic.accepted} beacons acknowledged, ${traffic.failed} requests cut off`));
       } finally {
         await clickhouse.close();
       }
