@@ -174,7 +174,8 @@ describeWithService('roles as separate processes against the real services', all
 
     const schedulerReady = (await (await fetch(`${schedulerUrl}/readyz`)).json()) as { status: string; roles: string[]; dependencies: Record<string, { state: string }> };
     expect(schedulerReady).toMatchObject({ status: 'ok', roles: ['scheduler'] });
-    expect(Object.keys(schedulerReady.dependencies).sort()).toEqual(['clickhouse', 'postgres', 'postgres_scheduler', 'storage']);
+    // The bus too: the analytics reconciler asks it which periods the consumers have finished.
+    expect(Object.keys(schedulerReady.dependencies).sort()).toEqual(['bus', 'clickhouse', 'postgres', 'postgres_scheduler', 'storage']);
 
     // Each process serves only its own role's routes.
     expect((await fetch(`${apiUrl}/api/v1`)).status).toBe(200);
