@@ -209,7 +209,7 @@ async function seedCreator(baseUrl: string, origin = BENCH_PUBLIC_URL): Promise<
     if (!response.ok) throw new Error(`${pathname}: ${response.status} ${await response.text()}`);
     return response;
   };
-  const credentials = { email: 'bench@example.com', password: 'a bench password' };
+  const credentials = { email: 'bench@example.com', password: 'quiet harbour lanterns at dusk' };
   await post('/auth/signup', credentials);
   const login = await post('/auth/login', credentials);
   // The session cookie; login also sets the known-device cookie.
