@@ -109,7 +109,7 @@ describe('sign-up and login', () => {
 });
 
 describe('the password rule', () => {
-  type Refusal = { error: { code: string; message: string; details: { fields: { field: string; message: string }[] } } };
+  type Refusal = { error: { code: string; message: string; details: { reason?: string; fields: { field: string; message: string }[] } } };
 
   it('refuses weak passwords at sign-up with the reason, and creates no account', async () => {
     const address = email();
@@ -125,6 +125,8 @@ describe('the password rule', () => {
       const response = await harness.client().post<Refusal>('/api/v1/auth/signup', { email: address, password });
       expect(response.status, password).toBe(400);
       expect(response.body.error.code).toBe('INVALID_INPUT');
+      // A reason a client (or the API fuzzer) can tell apart from a malformed request.
+      expect(response.body.error.details.reason).toBe('weak_password');
       expect(response.body.error.details.fields).toHaveLength(1);
       const [field] = response.body.error.details.fields;
       expect(field?.field).toBe('body.password');

@@ -89,7 +89,9 @@ export function createAuthService(deps: AuthServiceDeps) {
   const requireStrongPassword = async (password: string, email: string, field: string) => {
     const strength = (await loadPasswordEstimator())(password, email);
     if (!strength.isAcceptable) {
-      throw new AppError('INVALID_INPUT', `Choose a stronger password: ${strength.feedback}`, { details: { fields: [{ field, message: strength.feedback }] } });
+      throw new AppError('INVALID_INPUT', `Choose a stronger password: ${strength.feedback}`, {
+        details: { reason: 'weak_password', fields: [{ field, message: strength.feedback }] },
+      });
     }
   };
 
