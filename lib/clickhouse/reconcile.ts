@@ -37,13 +37,24 @@ export interface ReconcileDeps {
   logger: Logger;
 }
 
-/** The end of the closed hours: every event stamped before it is stored in every table. */
+/**
+ * The end of the closed hours: every event stamped before it is stored in every table. Consumed up to
+ * a time means consumed up to every earlier one, so the hour boundaries of the lookback are searched
+ * by bisection: a few questions to the bus even when the consumers are far behind.
+ */
 export async function closedUntil(deps: Pick<ReconcileDeps, 'bus' | 'group'>, now: Date, lookbackHours = 24 * 7): Promise<Date | undefined> {
-  let end = Math.floor((now.getTime() - PUBLISH_GRACE_MS) / HOUR_MS) * HOUR_MS;
-  for (let step = 0; step < lookbackHours; step++, end -= HOUR_MS) {
-    if (await deps.bus.hasConsumedUntil(TOPICS.events.name, deps.group, new Date(end + PUBLISH_GRACE_MS))) return new Date(end);
+  const latest = Math.floor((now.getTime() - PUBLISH_GRACE_MS) / HOUR_MS) * HOUR_MS;
+  const isClosed = (hoursBack: number) => deps.bus.hasConsumedUntil(TOPICS.events.name, deps.group, new Date(latest - hoursBack * HOUR_MS + PUBLISH_GRACE_MS));
+  if (!(await isClosed(lookbackHours - 1))) return undefined;
+  // Bisect for the fewest hours back that are closed: `closed` is, `open` is not (-1: the latest may be).
+  let closed = lookbackHours - 1;
+  let open = -1;
+  while (closed - open > 1) {
+    const middle = Math.floor((closed + open) / 2);
+    if (await isClosed(middle)) closed = middle;
+    else open = middle;
   }
-  return undefined;
+  return new Date(latest - closed * HOUR_MS);
 }
 
 /** The oldest time whose raw rows are all still kept (a day of margin for TTL merges in progress). */

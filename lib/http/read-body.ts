@@ -19,15 +19,10 @@ function tooLarge(maxBytes: number): AppError {
   return new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBytes} bytes`, { details: { limitBytes: maxBytes } });
 }
 
-/** Throws PAYLOAD_TOO_LARGE when the request announces a body larger than maxBytes. */
-export function refuseDeclaredOversize(request: IncomingMessage, maxBytes: number): void {
-  const declared = declaredLength(request);
-  if (declared !== undefined && declared > maxBytes) throw tooLarge(maxBytes);
-}
-
 /** The whole body, at most maxBytes (exactly maxBytes pass); PAYLOAD_TOO_LARGE beyond. */
 export function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  refuseDeclaredOversize(request, maxBytes);
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > maxBytes) throw tooLarge(maxBytes);
   if (request.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

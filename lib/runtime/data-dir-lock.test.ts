@@ -1,27 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../testing/wait-for.js';
 import { lockDataDir } from './data-dir-lock.js';
-
-/** /proc/<pid>/stat field 22: what the lock file records next to the pid. */
-function startTimeOf(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
-}
-
-async function waitForState(pid: number, state: string): Promise<void> {
-  const stateOf = () => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  };
-  for (let tries = 0; stateOf() !== state; tries++) {
-    if (tries > 100) throw new Error(`process ${pid} never reached state ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { processStartTime as startTimeOf, processState } from './processes.js';
 
 describe('DATA_DIR lock', () => {
   let dir: string;
@@ -61,7 +45,7 @@ describe('DATA_DIR lock', () => {
     const parent = spawn('python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)']);
     try {
       const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
-      await waitForState(zombie, 'Z');
+      await waitFor(() => processState(zombie) === 'Z', { what: 'the child to be a zombie', intervalMs: 20 });
       await writeFile(path.join(dir, 'linkpulse.pid'), `${zombie} ${startTimeOf(zombie)}\n`);
       const lock = await lockDataDir(dir, { waitMs: 0 });
       expect(lock.tookOverStaleLock).toBe(true);

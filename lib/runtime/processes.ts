@@ -33,13 +33,18 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const state = procStat(pid)?.state;
+  const state = processState(pid);
   return state !== 'Z' && state !== 'X';
 }
 
 /** The process's start time (clock ticks since boot), or '' where /proc is not available. */
 export function processStartTime(pid: number): string {
   return procStat(pid)?.startTime ?? '';
+}
+
+/** The process's state letter (R, S, D, Z …), or undefined where /proc is not available or it is gone. */
+export function processState(pid: number): string | undefined {
+  return procStat(pid)?.state;
 }
 
 /** The process's command name, or undefined where /proc is not available or it is gone. */
