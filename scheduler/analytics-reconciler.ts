@@ -18,7 +18,8 @@ import type { Database } from '../lib/postgres/database.js';
 export interface ReconcilerDeps {
   db: Database;
   clickhouse: ClickHouse;
-  bus: EventBus;
+  /** Asked which periods the consumers have finished. */
+  bus: Pick<EventBus, 'hasConsumedUntil'>;
   /** EVENTS_CONSUMER_GROUP. */
   group: string;
   retentionDays: number;

@@ -29,7 +29,8 @@ const DAY_MS = 86_400_000;
 
 export interface ReconcileDeps {
   clickhouse: ClickHouse;
-  bus: EventBus;
+  /** Asked which periods the consumers have finished. */
+  bus: Pick<EventBus, 'hasConsumedUntil'>;
   /** EVENTS_CONSUMER_GROUP: the group that writes to this ClickHouse database. */
   group: string;
   /** ANALYTICS_RETENTION_DAYS: raw rows older than this are gone, and with them the means to verify. */

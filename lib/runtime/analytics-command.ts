@@ -11,7 +11,8 @@ import type { Database } from '../postgres/database.js';
 
 export interface AnalyticsCommandDeps {
   clickhouse: ClickHouse;
-  bus: EventBus;
+  /** Asked which periods the consumers have finished. */
+  bus: Pick<EventBus, 'hasConsumedUntil'>;
   /** For the maintenance lock; absent only when this process holds the DATA_DIR (embedded). */
   db: Database | undefined;
   group: string;
