@@ -5,6 +5,7 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import svelteConfig from './dashboard/svelte.config.js';
+import linkpulse from './scripts/eslint/layers.js';
 
 export default tseslint.config(
   {
@@ -39,6 +40,12 @@ export default tseslint.config(
         { paths: [{ name: 'chdb', importNames: ['query', 'queryBind'], message: 'Use the asynchronous chDB APIs (Session.queryAsync / queryBindAsync).' }] },
       ],
     },
+  },
+  {
+    // lib/ imports no role; a role imports lib/ and itself only (scripts/eslint/layers.js).
+    files: ['**/*.ts', '**/*.js', '**/*.svelte'],
+    plugins: { linkpulse },
+    rules: { 'linkpulse/layers': 'error' },
   },
   {
     files: ['lib/config.ts'],

@@ -18,6 +18,7 @@ import type { Metrics } from '../lib/metrics.js';
 import type { Database } from '../lib/postgres/database.js';
 import type { HttpHandler } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
+import type { PublicProfiles } from '../lib/public-profile.js';
 import { VERSION } from '../lib/version.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { analyticsRoutes } from './analytics/analytics.routes.js';
@@ -42,7 +43,6 @@ import { createLinksService } from './links/links.service.js';
 import { profileRoutes } from './profiles/profiles.routes.js';
 import { createProfilesService } from './profiles/profiles.service.js';
 import { publicProfileRoutes } from './public/public-profile.routes.js';
-import { createPublicProfiles, type PublicProfiles } from './public/public-profile.service.js';
 import { tokenRoutes } from './tokens/tokens.routes.js';
 import { createTokensService } from './tokens/tokens.service.js';
 import { z } from 'zod';
@@ -56,6 +56,8 @@ export interface ApiDeps {
   storage: ObjectStorage;
   logger: Logger;
   metrics: Metrics;
+  /** Published profiles, cached; the process builds one and shares it with the dashboard role. */
+  publicProfiles: PublicProfiles;
   /** scrypt with the documented parameters unless a test passes a cheaper one. */
   passwordHasher?: PasswordHasher;
   /** Waits out a login slow-down: a timer unless a test records the delays instead. */
@@ -69,7 +71,6 @@ export interface ApiApp {
   /** GET|HEAD /assets/<sha256>: the stored images (mounted beside /api). */
   assetHandler: HttpHandler;
   routes: readonly RouteSpec[];
-  publicProfiles: PublicProfiles;
 }
 
 const RATE_WINDOW_MS = 60_000;
@@ -101,14 +102,13 @@ function rateLimiter(options: Partial<Options> & Pick<Options, 'limit' | 'keyGen
 export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   if (!config.sessionSecret || !config.hashSecret) throw new Error('the API needs SESSION_SECRET and HASH_SECRET (generated in embedded mode)');
   const logger = deps.logger.child({ module: 'api' });
-  const { db, cache } = deps;
+  const { db, cache, publicProfiles } = deps;
   const origin = new URL(config.publicUrl).origin;
 
   const credentials = createCredentials(config.sessionSecret);
   const cookie = createSessionCookie(config.publicUrl);
   const knownDevices = createKnownDevices({ sessionSecret: config.sessionSecret, publicUrl: config.publicUrl });
   const audit = createAuditLog({ db, hashSecret: config.hashSecret, logger });
-  const publicProfiles = createPublicProfiles({ db, cache, logger });
   const invalidateProfiles = (handles: string[]) => publicProfiles.invalidate(handles);
   const authService = createAuthService({
     db,
@@ -215,5 +215,5 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   app.use('/api/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return { app, routes, publicProfiles, assetHandler: createAssetHandler({ storage: deps.storage, logger: deps.logger }) };
+  return { app, routes, assetHandler: createAssetHandler({ storage: deps.storage, logger: deps.logger }) };
 }

@@ -19,11 +19,11 @@ import { freePort } from '../lib/testing/ports.js';
 import type { Cache } from '../lib/cache/cache.js';
 import { createRedisCache } from '../lib/cache/redis-cache.js';
 import { runHealthChecks } from '../lib/health.js';
-import { linkpulse, runningUrl, type CliProcess } from '../lib/testing/cli-process.js';
+import { linkpulse, runningUrl, type CliProcess } from '../server/testing/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { describeWithService, realServices, testConfig, testLogger } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
-import { startApiHarness, type ApiHarness } from './testing/api-harness.js';
+import { startApiHarness, type ApiHarness } from '../server/testing/api-harness.js';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const ONE_MINUTE_BUDGET = 100;
@@ -207,7 +207,7 @@ describeWithService('rate limits through a Redis outage', { configured: existsSy
     cleanups.push(() => redis.kill());
 
     // Two instances on one database, each with its own connection to this Redis and the readiness a
-    // process builds from its health checks (lib/runtime/start.ts).
+    // process builds from its health checks (server/start.ts).
     const instances: ApiHarness[] = [];
     let database: TestDatabase | undefined;
     for (let i = 0; i < 2; i++) {

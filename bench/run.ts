@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import { processImage } from '../api/assets/image.js';
-import { pngBomb } from '../api/assets/testing/attack-corpus.js';
+import { pngBomb } from '../lib/testing/attack-corpus.js';
 import { createPasswordHasher, DEFAULT_SCRYPT } from '../api/auth/password.js';
 import { createKafkaBus } from '../lib/bus/kafka-bus.js';
 import { createPostgresBus } from '../lib/bus/postgres-bus.js';
@@ -27,11 +27,11 @@ import { createMetrics } from '../lib/metrics.js';
 import { createDatabase } from '../lib/postgres/database.js';
 import { startEmbeddedPostgres } from '../lib/postgres/embedded.js';
 import { APP_ROLE, migratePostgres } from '../lib/postgres/migrate.js';
-import { startProcess } from '../lib/runtime/start.js';
+import { startProcess } from '../server/start.js';
 import { freePort } from '../lib/testing/ports.js';
-import { CHROMIUM } from '../lib/testing/site.js';
-import { seedDemo } from '../lib/demo/seed-demo.js';
-import { generateTraffic } from '../lib/demo/traffic.js';
+import { CHROMIUM } from '../server/testing/site.js';
+import { seedDemo } from '../server/demo/seed-demo.js';
+import { generateTraffic } from '../server/demo/traffic.js';
 
 const logger = createLogger('silent');
 const config = loadConfig();
@@ -384,7 +384,7 @@ function eventsArgument(): number {
 }
 
 /**
- * Fills a profile with `total` generated events over 90 days ending now (lib/demo/traffic.ts: about
+ * Fills a profile with `total` generated events over 90 days ending now (server/demo/traffic.ts: about
  * 50,000 distinct visitors a day at 10 million), then merges the aggregate tables. Returns the
  * timings and the table sizes for the report.
  */

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApiClient, TEST_PUBLIC_URL } from '../api/testing/api-harness.js';
+import { ApiClient, TEST_PUBLIC_URL } from '../server/testing/api-harness.js';
 import { createKafkaBus } from '../lib/bus/kafka-bus.js';
 import { createPostgresBus } from '../lib/bus/postgres-bus.js';
 import { verifyAggregates } from '../lib/clickhouse/aggregates.js';
@@ -25,7 +25,7 @@ import { reconcileAggregates, type ReconcileDeps, type RepairedSlice } from '../
 import { createMetrics } from '../lib/metrics.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import { createClickHouseServerAdapter } from '../lib/clickhouse/client-adapter.js';
-import { killProcessGroup, linkpulse, runningUrl, type CliProcess } from '../lib/testing/cli-process.js';
+import { killProcessGroup, linkpulse, runningUrl, type CliProcess } from '../server/testing/cli-process.js';
 import { freePort } from '../lib/testing/ports.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { testConfig, testLogger } from '../lib/testing/services.js';

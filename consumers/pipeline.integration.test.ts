@@ -16,7 +16,7 @@ import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import { createMetrics } from '../lib/metrics.js';
 import { createClickHouseServerAdapter } from '../lib/clickhouse/client-adapter.js';
 import { startClickHouseHttpServer, type ClickHouseHttpServer } from '../lib/clickhouse/http-server.js';
-import { linkpulse, runningUrl, type CliProcess } from '../lib/testing/cli-process.js';
+import { linkpulse, runningUrl, type CliProcess } from '../server/testing/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { testConfig, testLogger } from '../lib/testing/services.js';
 import { uniqueName, waitFor } from '../lib/testing/wait-for.js';

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ApiClient } from '../api/testing/api-harness.js';
+import { ApiClient } from '../server/testing/api-harness.js';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, signedInPage, startSite, type Site } from '../lib/testing/site.js';
+import { CHROMIUM, signedInPage, startSite, type Site } from '../server/testing/site.js';
 
 const NO_LINK = '00000000-0000-0000-0000-000000000000';
 const MINUTE = 60_000;

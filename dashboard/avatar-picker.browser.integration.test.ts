@@ -9,11 +9,11 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { zipArchive } from '../api/assets/testing/attack-corpus.js';
-import { ApiClient } from '../api/testing/api-harness.js';
+import { zipArchive } from '../lib/testing/attack-corpus.js';
+import { ApiClient } from '../server/testing/api-harness.js';
 import { withUser } from '../lib/postgres/tenant.js';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, signedInPage, startSite, type Site } from '../lib/testing/site.js';
+import { CHROMIUM, signedInPage, startSite, type Site } from '../server/testing/site.js';
 
 describeWithService('the avatar picker in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
   let site: Site;

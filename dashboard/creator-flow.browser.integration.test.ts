@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, startSite, type Site } from '../lib/testing/site.js';
+import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
 
 describeWithService('the creator’s first steps in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {

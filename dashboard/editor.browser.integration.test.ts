@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ApiClient } from '../api/testing/api-harness.js';
+import { ApiClient } from '../server/testing/api-harness.js';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, signedInPage, startSite, type Site } from '../lib/testing/site.js';
+import { CHROMIUM, signedInPage, startSite, type Site } from '../server/testing/site.js';
 import { waitFor } from '../lib/testing/wait-for.js';
 
 describeWithService('the profile editor, in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {

@@ -4,10 +4,10 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ApiClient } from '../api/testing/api-harness.js';
+import { ApiClient } from '../server/testing/api-harness.js';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, signedInPage, startSite, type Site } from '../lib/testing/site.js';
-import { startFakeGitHub, type FakeGitHub } from '../scheduler/github/testing/fake-github.js';
+import { CHROMIUM, signedInPage, startSite, type Site } from '../server/testing/site.js';
+import { startFakeGitHub, type FakeGitHub } from '../lib/testing/fake-github.js';
 
 describeWithService('GitHub cards in the dashboard, in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
   let site: Site;

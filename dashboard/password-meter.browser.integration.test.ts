@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../lib/paths.js';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, startSite, type Site } from '../lib/testing/site.js';
+import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'artifacts');

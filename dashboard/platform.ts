@@ -1,6 +1,6 @@
 // What dashboard/main.ts hands to SvelteKit as `event.platform` on every request: the running
 // process's services, so pages read them directly instead of calling back over HTTP.
-import type { PublicProfiles } from '../api/public/public-profile.service.js';
+import type { PublicProfiles } from '../lib/public-profile.js';
 import type { ReadinessReport } from '../lib/health.js';
 
 export interface DashboardPlatform {

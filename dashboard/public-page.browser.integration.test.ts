@@ -7,10 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ApiClient } from '../api/testing/api-harness.js';
+import { ApiClient } from '../server/testing/api-harness.js';
 import { PROJECT_ROOT } from '../lib/paths.js';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, startSite, type Site } from '../lib/testing/site.js';
+import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'artifacts', 'screenshots');
 

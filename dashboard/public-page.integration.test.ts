@@ -3,8 +3,8 @@
 // Graph and canonical tags, a strict CSP, CDN caching headers, 404 for unknown handles, and the
 // short /:handle form redirected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../api/testing/api-harness.js';
-import { startSite, type Site } from '../lib/testing/site.js';
+import { ApiClient } from '../server/testing/api-harness.js';
+import { startSite, type Site } from '../server/testing/site.js';
 
 let site: Site;
 let creator: ApiClient;

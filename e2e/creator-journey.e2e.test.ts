@@ -17,9 +17,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../lib/paths.js';
 import { allRealServices, realServicesEnv, type RealServicesEnv } from '../lib/testing/real-services.js';
 import { describeWithService, testConfig } from '../lib/testing/services.js';
-import { CHROMIUM, startSite, type Site } from '../lib/testing/site.js';
+import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
 import { uniqueName, waitFor } from '../lib/testing/wait-for.js';
-import { startFakeGitHub, type FakeGitHub } from '../scheduler/github/testing/fake-github.js';
+import { startFakeGitHub, type FakeGitHub } from '../lib/testing/fake-github.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'artifacts');
 const IPHONE: BrowserContextOptions = {

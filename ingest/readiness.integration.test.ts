@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReadinessReport } from '../lib/health.js';
-import { linkpulse, runningUrl, type CliProcess } from '../lib/testing/cli-process.js';
+import { linkpulse, runningUrl, type CliProcess } from '../server/testing/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { describeWithService, realServices, testConfig } from '../lib/testing/services.js';
 import { startSwitchableRelay, type SwitchableRelay } from '../lib/testing/tcp-relay.js';

@@ -2,7 +2,7 @@
 // the grace period, through the scheduler's own login; other profiles' analytics stay untouched.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from '../api/testing/api-harness.js';
+import { startApiHarness, type ApiHarness } from '../server/testing/api-harness.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import { NO_LINK } from '../lib/events/analytics-row.js';
 import { createDatabase, type Database } from '../lib/postgres/database.js';

@@ -3,8 +3,8 @@
 // uploads still in flight stay.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from '../api/testing/api-harness.js';
-import { png } from '../api/assets/testing/attack-corpus.js';
+import { startApiHarness, type ApiHarness } from '../server/testing/api-harness.js';
+import { png } from '../lib/testing/attack-corpus.js';
 import { createDatabase, type Database } from '../lib/postgres/database.js';
 import { testLogger } from '../lib/testing/services.js';
 import { SWEEP_GRACE_MS, sweepAssets } from './asset-sweep.js';

@@ -6,11 +6,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ApiClient, startApiHarness, type ApiHarness } from '../api/testing/api-harness.js';
-import { linkpulse, runningUrl, type CliProcess } from '../lib/testing/cli-process.js';
-import { startSite } from '../lib/testing/site.js';
+import { ApiClient, startApiHarness, type ApiHarness } from '../server/testing/api-harness.js';
+import { linkpulse, runningUrl, type CliProcess } from '../server/testing/cli-process.js';
+import { startSite } from '../server/testing/site.js';
 import { waitFor } from '../lib/testing/wait-for.js';
-import { startFakeGitHub, type FakeGitHub } from './github/testing/fake-github.js';
+import { startFakeGitHub, type FakeGitHub } from '../lib/testing/fake-github.js';
 
 let github: FakeGitHub | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];

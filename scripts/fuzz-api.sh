@@ -29,7 +29,7 @@ CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,respo
 log() { printf '[fuzz] %s\n' "$*" >&2; }
 die() { printf '[fuzz] error: %s\n' "$*" >&2; exit 1; }
 
-[[ -f "$ROOT/dist/lib/runtime/cli.js" ]] || die "run npm ci first (the fuzzer runs dist/)"
+[[ -f "$ROOT/dist/server/cli.js" ]] || die "run npm ci first (the fuzzer runs dist/)"
 
 if [[ ! -x "$VENV/bin/st" ]]; then
   log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
@@ -57,7 +57,7 @@ log "starting the api role on $BASE (DATA_DIR $WORK/data)"
 # Only what the run needs: nothing from the caller's environment (a DATABASE_URL…) leaks in.
 env -i PATH="$PATH" HOME="$HOME" NODE_ENV=development LOG_LEVEL=warn DATA_DIR="$WORK/data" HOST=127.0.0.1 PORT="$PORT" \
   API_RATE_LIMIT_PER_MINUTE=1000000 API_USER_RATE_LIMIT_PER_MINUTE=1000000 AUTH_RATE_LIMIT_PER_MINUTE=1000000 ASSET_UPLOADS_PER_MINUTE=1000000 \
-  node "$ROOT/dist/lib/runtime/cli.js" start --role api >"$ARTIFACTS/server.log" 2>&1 &
+  node "$ROOT/dist/server/cli.js" start --role api >"$ARTIFACTS/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 240); do
   curl -sf "$BASE/readyz" >/dev/null && break

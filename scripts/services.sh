@@ -256,8 +256,8 @@ down_minio() { stop_pidfile "$STATE/minio/minio.pid" 10; }
 
 # The current sources when tsx is installed (development, CI), else the compiled build.
 linkpulse_cli() {
-  if [[ -x "$ROOT/node_modules/.bin/tsx" ]]; then echo "$ROOT/node_modules/.bin/tsx $ROOT/lib/runtime/cli.ts"
-  elif [[ -f "$ROOT/dist/lib/runtime/cli.js" ]]; then echo "node $ROOT/dist/lib/runtime/cli.js"
+  if [[ -x "$ROOT/node_modules/.bin/tsx" ]]; then echo "$ROOT/node_modules/.bin/tsx $ROOT/server/cli.ts"
+  elif [[ -f "$ROOT/dist/server/cli.js" ]]; then echo "node $ROOT/dist/server/cli.js"
   else die "run npm ci first (clickhouse-http is Linkpulse's own embedded engine)"; fi
 }
 

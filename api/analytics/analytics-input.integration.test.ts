@@ -1,7 +1,7 @@
 // Bad analytics queries get a 400 that names the field, on every analytics endpoint, before any
 // analytics store is asked (this harness has none: a query that got through would answer 503).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 interface ErrorBody {
   error: { code: string; details?: { fields?: { field: string; message: string }[] } };

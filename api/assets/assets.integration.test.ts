@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Storage } from '../../lib/storage/s3-storage.js';
 import type { ObjectStorage } from '../../lib/storage/object-storage.js';
 import { describeWithService, realServices, testConfig, testLogger } from '../../lib/testing/services.js';
-import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 import type { Asset } from './assets.service.js';
 import { processImage } from './image.js';
-import * as corpus from './testing/attack-corpus.js';
+import * as corpus from '../../lib/testing/attack-corpus.js';
 
 type AssetBody = Asset;
 type ErrorBody = { error: { code: string; message: string } };

@@ -2,7 +2,7 @@
 // carries nothing of the upload but its pixels.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import * as corpus from './testing/attack-corpus.js';
+import * as corpus from '../../lib/testing/attack-corpus.js';
 import { ImageRejected, MAX_DIMENSION, processImage } from './image.js';
 
 const options = { format: 'webp', quality: 80 } as const;

@@ -14,8 +14,8 @@ import { createS3Storage } from '../../lib/storage/s3-storage.js';
 import { freePort } from '../../lib/testing/ports.js';
 import { describeWithService, testLogger } from '../../lib/testing/services.js';
 import { waitFor } from '../../lib/testing/wait-for.js';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import { png } from './testing/attack-corpus.js';
+import { startApiHarness, type ApiHarness } from '../../server/testing/api-harness.js';
+import { png } from '../../lib/testing/attack-corpus.js';
 
 /** Built by scripts/services.sh (up minio), which CI runs. */
 const MINIO = path.join(homedir(), '.cache', 'linkpulse', 'bin', 'minio');

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniqueName } from '../../lib/testing/wait-for.js';
-import { ApiClient, TEST_ORIGIN, startApiHarness, testPasswordHasher, type ApiHarness } from '../testing/api-harness.js';
+import { ApiClient, TEST_ORIGIN, startApiHarness, testPasswordHasher, type ApiHarness } from '../../server/testing/api-harness.js';
 
 let harness: ApiHarness;
 beforeAll(async () => {

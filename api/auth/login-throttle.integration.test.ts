@@ -12,7 +12,7 @@ import { createMemoryCache } from '../../lib/cache/memory-cache.js';
 import { createRedisCache } from '../../lib/cache/redis-cache.js';
 import { describeWithService, realServices, testConfig, testLogger } from '../../lib/testing/services.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
-import { TEST_PUBLIC_URL, startApiHarness, type ApiHarness, type ApiResponse } from '../testing/api-harness.js';
+import { TEST_PUBLIC_URL, startApiHarness, type ApiHarness, type ApiResponse } from '../../server/testing/api-harness.js';
 import { KNOWN_DEVICE_TTL_MS, createKnownDevices } from './known-device.js';
 import { ACCOUNT_SLOWDOWN } from './login-throttle.js';
 

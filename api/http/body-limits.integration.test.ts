@@ -5,7 +5,7 @@
 // first: an anonymous caller of a signed-in route gets its 401 just as promptly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendPartialBody } from '../../lib/testing/raw-http.js';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { startApiHarness, type ApiHarness } from '../../server/testing/api-harness.js';
 import { JSON_BODY_LIMIT_BYTES } from './json-body.js';
 import { MULTIPART_OVERHEAD_BYTES } from './upload.js';
 

@@ -4,7 +4,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { startApiHarness, type ApiHarness } from '../../server/testing/api-harness.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { defineRoute } from './route.js';
 

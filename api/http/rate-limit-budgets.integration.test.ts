@@ -4,7 +4,7 @@
 // api/rate-limit.integration.test.ts.)
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADDRESS_CEILING_FACTOR } from '../app.js';
-import { ApiClient as Client, startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+import { ApiClient as Client, startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 let harness: ApiHarness;
 let alice: ApiClient;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { rawRequest } from '../../lib/testing/raw-http.js';
-import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: { fields?: { field: string }[] } };

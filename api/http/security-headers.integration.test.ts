@@ -2,13 +2,13 @@
 // guard, input validation, the body parser, a rate limiter, the error envelope of a failed dependency,
 // or no route at all. The operations come from the served OpenAPI document rather than a list kept
 // here, so a new route is covered the day it is added (and fails until it has a recipe below).
-import { png } from '../assets/testing/attack-corpus.js';
+import { png } from '../../lib/testing/attack-corpus.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
-import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '../testing/api-harness.js';
+import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '../../server/testing/api-harness.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 
 interface Parameter {

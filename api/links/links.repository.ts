@@ -2,7 +2,7 @@
 // foreign key) and the caller (RLS), so a link can never be attached to someone else's profile.
 import type { Tx } from '../../lib/postgres/tenant.js';
 import { SCHEDULER_JOBS } from '../../lib/scheduler-jobs.js';
-import { CARD_COLUMNS, type CardColumns } from './github-card.js';
+import { CARD_COLUMNS, type CardColumns } from '../../lib/github/github-card.js';
 
 export interface LinkRow extends CardColumns {
   id: string;

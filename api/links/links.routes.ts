@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant, NOT_BLANK, whenFieldsParsed } from '../http/schemas.js';
-import { GitHubCard } from './github-card.js';
-import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from './link-url.js';
+import { GitHubCard } from '../../lib/github/github-card.js';
+import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from '../../lib/links/link-url.js';
 import { MAX_LINKS, type LinksService } from './links.service.js';
 
 const Bound = Instant.nullable();

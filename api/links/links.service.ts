@@ -9,8 +9,8 @@ import type { Cache } from '../../lib/cache/cache.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser, type Tx } from '../../lib/postgres/tenant.js';
 import { getProfile } from '../profiles/profiles.repository.js';
-import { toGitHubCard, type GitHubCard } from './github-card.js';
-import { parseLinkTarget } from './link-url.js';
+import { toGitHubCard, type GitHubCard } from '../../lib/github/github-card.js';
+import { parseLinkTarget } from '../../lib/links/link-url.js';
 import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, requestGithubSync, setLinkOrder, updateLink, type LinkRow } from './links.repository.js';
 
 export const MAX_LINKS = 100;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Cache } from '../../lib/cache/cache.js';
 import { createMemoryCache } from '../../lib/cache/memory-cache.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
-import { startApiHarness, type ApiClient, type ApiHarness } from '../testing/api-harness.js';
+import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: { fields: { field: string; message: string }[] } };

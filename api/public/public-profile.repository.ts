@@ -1,7 +1,7 @@
 // Reads for anonymous visitors, inside asVisitor(): as linkpulse_public, RLS shows only published
 // profiles and their enabled, in-window links, and column grants only the fields a page shows.
 import type { Tx } from '../../lib/postgres/tenant.js';
-import { CARD_COLUMNS, type CardColumns } from '../links/github-card.js';
+import { CARD_COLUMNS, type CardColumns } from '../../lib/github/github-card.js';
 import type { ProfileRow } from '../profiles/profiles.repository.js';
 
 export type PublicProfileRow = Pick<ProfileRow, 'id' | 'handle' | 'display_name' | 'bio' | 'avatar_asset_id' | 'theme' | 'accent_color' | 'respect_gpc' | 'updated_at'> & {

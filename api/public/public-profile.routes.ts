@@ -1,14 +1,11 @@
 // /api/v1/public/profiles/:handle: a published profile with its live links, for the page renderer
 // and anyone else. Cacheable by CDNs (s-maxage + stale-while-revalidate) and revalidated by ETag.
 import { z } from 'zod';
-import { GitHubCard } from '../links/github-card.js';
+import { GitHubCard } from '../../lib/github/github-card.js';
 import { notFound } from '../../lib/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { HANDLE_PATTERN, Profile } from '../profiles/profiles.routes.js';
-import type { PublicProfiles } from './public-profile.service.js';
-
-
-
+import type { PublicProfiles } from '../../lib/public-profile.js';
 
 const PublicProfile = z
   .object({
@@ -52,7 +49,8 @@ export function publicProfileRoutes(profiles: PublicProfiles): RouteSpec[] {
         const cacheControl = `public, max-age=0, s-maxage=${maxAgeSeconds}, stale-while-revalidate=${staleWhileRevalidateSeconds}`;
         const headers = { ETag: page.etag, 'Cache-Control': cacheControl };
         if (matchesEtag(request.headers['if-none-match'], page.etag)) return { status: 304, headers };
-        return { status: 200, body: page.body, headers };
+        // The service's type (lib/public-profile.ts) must match the documented schema.
+        return { status: 200, body: page.body satisfies z.output<typeof PublicProfile>, headers };
       },
     }),
   ];

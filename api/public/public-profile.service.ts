@@ -18,7 +18,8 @@ import type { Cache } from '../../lib/cache/cache.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { asVisitor } from '../../lib/postgres/tenant.js';
-import { toGitHubCard, type GitHubCard } from '../links/github-card.js';
+import { toGitHubCard } from '../../lib/github/github-card.js';
+import type { PublicProfile, PublicProfilePage, PublicProfiles } from '../../lib/public-profile.js';
 import { findPublishedProfile, listLiveLinks } from './public-profile.repository.js';
 
 const FRESH_SECONDS = 60;
@@ -27,36 +28,6 @@ const STORED_SECONDS = 5 * 60;
 const MISSING_SECONDS = 30;
 const PENDING_CARD_SECONDS = 3;
 const GENERATION_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
-
-export interface PublicProfile {
-  profile: {
-    id: string;
-    handle: string;
-    displayName: string;
-    bio: string;
-    avatarAssetId: string | null;
-    /** /assets/<sha256> of the avatar, or null. */
-    avatarUrl: string | null;
-    theme: 'auto' | 'light' | 'dark';
-    accentColor: string;
-    /** Whether the page's tracker honours Global Privacy Control. */
-    respectGpc: boolean;
-    updatedAt: string;
-  };
-  links: { id: string; title: string; url: string; kind: 'url' | 'github'; repository: GitHubCard | null }[];
-}
-
-export interface PublicProfilePage {
-  /** Undefined when no published profile has this handle. */
-  body: PublicProfile | undefined;
-  etag: string;
-}
-
-/** What a CDN may do with the response: cache it this long, then serve it stale while revalidating. */
-export interface Freshness {
-  maxAgeSeconds: number;
-  staleWhileRevalidateSeconds: number;
-}
 
 interface Entry {
   page: PublicProfilePage;
@@ -67,13 +38,6 @@ interface Entry {
 
 /** How long a CDN may serve a page stale; short, so unpublishing takes effect within about two minutes. */
 export const STALE_SECONDS = 60;
-
-export interface PublicProfiles {
-  get(handle: string): Promise<PublicProfilePage & { freshness: Freshness }>;
-  /** Call after the commit of any change to these handles' profiles or links. */
-  invalidate(handles: readonly string[]): Promise<void>;
-}
-
 
 export function createPublicProfiles(deps: { db: Database; cache: Cache; logger: Logger; now?: () => number }): PublicProfiles {
   const logger = deps.logger.child({ module: 'public-profiles' });

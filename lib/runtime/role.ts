@@ -1,6 +1,6 @@
 // What each role (ingest, api, consumers, scheduler, dashboard) gives the runtime: HTTP routes to
 // mount and its background work's lifecycle. Readiness covers the backends the platform started
-// for the role (lib/runtime/platform.ts).
+// for the role (server/platform.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const ROLE_NAMES = ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'] as const;

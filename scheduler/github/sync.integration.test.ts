@@ -4,12 +4,12 @@
 // runs, concurrent runs never fetching one repository twice, and cards keeping their last data.
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiClient, type ApiHarness } from '../../api/testing/api-harness.js';
+import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 import { createDatabase, type Database } from '../../lib/postgres/database.js';
 import { testLogger } from '../../lib/testing/services.js';
 import { createGitHubClient, type GitHubClient } from './github-client.js';
 import { runGitHubSync, type SyncSettings } from './sync.js';
-import { startFakeGitHub, type FakeGitHub } from './testing/fake-github.js';
+import { startFakeGitHub, type FakeGitHub } from '../../lib/testing/fake-github.js';
 
 let harness: ApiHarness;
 let schedulerDb: Database;

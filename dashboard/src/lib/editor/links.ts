@@ -2,7 +2,7 @@
 // the editor, which links the public page shows now, moving a link, and the schedule inputs.
 import type { Card } from '$lib/github/card';
 // The API's own URL rules (pure, no server imports): the editor previews exactly what the API accepts.
-import { parseLinkTarget } from '../../../../api/links/link-url.js';
+import { parseLinkTarget } from '../../../../lib/links/link-url.js';
 
 export interface EditorLink {
   id: string;

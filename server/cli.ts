@@ -8,20 +8,20 @@
 //   linkpulse analytics verify|rebuild [--from <date>] [--to <date>]
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { DEMO_CREDENTIALS, seedDemo } from '../demo/seed-demo.js';
+import { ConfigError, loadConfig, type Config } from '../lib/config.js';
+import { DEMO_CREDENTIALS, seedDemo } from './demo/seed-demo.js';
 import { AnalyticsDataError, AnalyticsUsageError, rebuildCommand, verifyCommand } from './analytics-command.js';
-import { createLogger } from '../logger.js';
-import { createMetrics } from '../metrics.js';
-import { lockDataDir } from './data-dir-lock.js';
+import { createLogger } from '../lib/logger.js';
+import { createMetrics } from '../lib/metrics.js';
+import { lockDataDir } from '../lib/runtime/data-dir-lock.js';
 import { createPlatform, startEmbeddedClickHouseHttp } from './platform.js';
-import { ROLE_NAMES, type RoleName } from './role.js';
-import { installShutdownHandlers } from './shutdown.js';
+import { ROLE_NAMES, type RoleName } from '../lib/runtime/role.js';
+import { installShutdownHandlers } from '../lib/runtime/shutdown.js';
 import { startProcess } from './start.js';
-import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from '../postgres/embedded.js';
-import { migratePostgres } from '../postgres/migrate.js';
-import { loadOrCreateSecrets, secretsFile } from '../secrets.js';
-import { VERSION } from '../version.js';
+import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from '../lib/postgres/embedded.js';
+import { migratePostgres } from '../lib/postgres/migrate.js';
+import { loadOrCreateSecrets, secretsFile } from '../lib/secrets.js';
+import { VERSION } from '../lib/version.js';
 
 const USAGE = `Linkpulse ${VERSION}
 
@@ -74,7 +74,7 @@ async function start(config: Config, roleOption: string | undefined): Promise<vo
   process.stdout.write(`Linkpulse is running at ${running.url}\n`);
 }
 
-/** Everything `start` runs, plus a demo creator with a page and months of traffic (lib/demo/). */
+/** Everything `start` runs, plus a demo creator with a page and months of traffic (server/demo/). */
 async function demo(config: Config, eventsOption: string | undefined): Promise<void> {
   // The account's password is printed in the README: never on a server others can reach.
   if (config.isProduction) throw new UsageError('demo creates an account with a published password; it refuses NODE_ENV=production');

@@ -3,11 +3,11 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type Env } from '../config.js';
-import { DASHBOARD_BUILD_DIR } from '../paths.js';
-import { createTestDatabase } from '../testing/postgres.js';
-import { startSwitchableRelay } from '../testing/tcp-relay.js';
-import { waitFor } from '../testing/wait-for.js';
+import { parseConfig, type Env } from '../lib/config.js';
+import { DASHBOARD_BUILD_DIR } from '../lib/paths.js';
+import { createTestDatabase } from '../lib/testing/postgres.js';
+import { startSwitchableRelay } from '../lib/testing/tcp-relay.js';
+import { waitFor } from '../lib/testing/wait-for.js';
 import { startProcess, type RunningProcess } from './start.js';
 
 async function dataDirectory(): Promise<string> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../lib/seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from './link-url.js';
 
 describe('link targets', () => {

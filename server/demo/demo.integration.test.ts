@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '../../api/auth/password.js';
-import { withUser } from '../postgres/tenant.js';
+import { withUser } from '../../lib/postgres/tenant.js';
 import { startSite, type Site } from '../testing/site.js';
 import { DEMO_CREDENTIALS, DEMO_HANDLE, LEGACY_DEMO_PASSWORD, seedDemo, type SeedDemoOptions } from './seed-demo.js';
 

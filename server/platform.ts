@@ -2,29 +2,29 @@
 // set, an embedded engine when not (ARCHITECTURE.md, "Backends"). Only what the selected roles use is
 // started. Everything opened is closed in reverse order, also when start-up fails half-way.
 import path from 'node:path';
-import { ALL_TOPICS } from '../bus/topics.js';
-import type { EventBus } from '../bus/event-bus.js';
-import { createEventBus } from '../bus/index.js';
-import { createCache } from '../cache/index.js';
-import type { Cache } from '../cache/cache.js';
-import { createChdbAdapter } from '../clickhouse/chdb-adapter.js';
-import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { createClickHouseServerAdapter } from '../clickhouse/client-adapter.js';
-import { startClickHouseHttpServer, type ClickHouseHttpServer, type ClickHouseHttpUser } from '../clickhouse/http-server.js';
-import { migrateClickHouse } from '../clickhouse/migrate.js';
-import { applyRawRetention } from '../clickhouse/retention.js';
-import type { Config } from '../config.js';
-import type { HealthCheck } from '../health.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import { createDatabase, type Database } from '../postgres/database.js';
-import { startEmbeddedPostgres } from '../postgres/embedded.js';
-import { APP_ROLE, SCHEDULER_ROLE, assertUnprivilegedRole, migratePostgres, pendingPostgresMigrations, type LoginRole } from '../postgres/migrate.js';
-import { loadOrCreateSecrets, type EmbeddedSecrets } from '../secrets.js';
-import { createObjectStorage } from '../storage/index.js';
-import type { ObjectStorage } from '../storage/object-storage.js';
-import { lockDataDir } from './data-dir-lock.js';
-import type { RoleName } from './role.js';
+import { ALL_TOPICS } from '../lib/bus/topics.js';
+import type { EventBus } from '../lib/bus/event-bus.js';
+import { createEventBus } from '../lib/bus/index.js';
+import { createCache } from '../lib/cache/index.js';
+import type { Cache } from '../lib/cache/cache.js';
+import { createChdbAdapter } from '../lib/clickhouse/chdb-adapter.js';
+import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
+import { createClickHouseServerAdapter } from '../lib/clickhouse/client-adapter.js';
+import { startClickHouseHttpServer, type ClickHouseHttpServer, type ClickHouseHttpUser } from '../lib/clickhouse/http-server.js';
+import { migrateClickHouse } from '../lib/clickhouse/migrate.js';
+import { applyRawRetention } from '../lib/clickhouse/retention.js';
+import type { Config } from '../lib/config.js';
+import type { HealthCheck } from '../lib/health.js';
+import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import { createDatabase, type Database } from '../lib/postgres/database.js';
+import { startEmbeddedPostgres } from '../lib/postgres/embedded.js';
+import { APP_ROLE, SCHEDULER_ROLE, assertUnprivilegedRole, migratePostgres, pendingPostgresMigrations, type LoginRole } from '../lib/postgres/migrate.js';
+import { loadOrCreateSecrets, type EmbeddedSecrets } from '../lib/secrets.js';
+import { createObjectStorage } from '../lib/storage/index.js';
+import type { ObjectStorage } from '../lib/storage/object-storage.js';
+import { lockDataDir } from '../lib/runtime/data-dir-lock.js';
+import type { RoleName } from '../lib/runtime/role.js';
 
 /**
  * How a process uses a backend: not at all, 'optional' (its requests mostly work without it: /readyz

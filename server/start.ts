@@ -1,20 +1,21 @@
-// Starts a Linkpulse process with the given roles: backends (lib/runtime/platform.ts), each role's
+// Starts a Linkpulse process with the given roles: backends (server/platform.ts), each role's
 // composition root, one HTTP server, and graceful shutdown. `npm start` runs every role here.
-import { createApiRole } from '../../api/main.js';
-import { createConsumersRole } from '../../consumers/main.js';
-import { createDashboardRole } from '../../dashboard/main.js';
-import { createIngestRole } from '../../ingest/main.js';
-import { trackerScript } from '../../ingest/tracker/tracker-script.js';
-import { createPublicProfiles } from '../../api/public/public-profile.service.js';
-import { createSchedulerRole } from '../../scheduler/main.js';
-import type { Config } from '../config.js';
-import { runHealthChecks, type ReadinessReport } from '../health.js';
-import { createLogger, type Logger } from '../logger.js';
-import { createMetrics, type Metrics } from '../metrics.js';
-import { startHttpServer } from './http-server.js';
+import { createApiRole } from '../api/main.js';
+import { createConsumersRole } from '../consumers/main.js';
+import { createDashboardRole } from '../dashboard/main.js';
+import { createIngestRole } from '../ingest/main.js';
+import { trackerScript } from '../ingest/tracker/tracker-script.js';
+import { createPublicProfiles } from '../api/public/public-profile.service.js';
+import { createSchedulerRole } from '../scheduler/main.js';
+import type { Config } from '../lib/config.js';
+import type { PublicProfiles } from '../lib/public-profile.js';
+import { runHealthChecks, type ReadinessReport } from '../lib/health.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { createMetrics, type Metrics } from '../lib/metrics.js';
+import { startHttpServer } from '../lib/runtime/http-server.js';
 import { createPlatform, needsOf, type Platform } from './platform.js';
-import type { Role, RoleName } from './role.js';
-import { installShutdownHandlers } from './shutdown.js';
+import type { Role, RoleName } from '../lib/runtime/role.js';
+import { installShutdownHandlers } from '../lib/runtime/shutdown.js';
 
 export interface RunningProcess {
   url: string;
@@ -31,6 +32,10 @@ async function createRoles(
 ): Promise<Role[]> {
   const { config } = platform;
   const roles: Role[] = [];
+  // One cache of published profiles per process, shared by the API's public route and the pages the
+  // dashboard renders, so an edit through the API invalidates what the dashboard serves.
+  let publicProfiles: PublicProfiles | undefined;
+  const sharedPublicProfiles = () => (publicProfiles ??= createPublicProfiles({ db: platform.db!, cache: platform.cache!, logger }));
   // Mount order matters: specific prefixes first, the dashboard's catch-all last.
   for (const name of (['ingest', 'api', 'consumers', 'scheduler', 'dashboard'] as const).filter((role) => names.includes(role))) {
     switch (name) {
@@ -38,7 +43,7 @@ async function createRoles(
         roles.push(createIngestRole(config, { db: platform.db!, bus: platform.bus!, cache: platform.cache!, logger, metrics }));
         break;
       case 'api':
-        roles.push(createApiRole(config, { db: platform.db!, clickhouse: platform.clickhouse!, cache: platform.cache!, storage: platform.storage!, logger, metrics }));
+        roles.push(createApiRole(config, { db: platform.db!, clickhouse: platform.clickhouse!, cache: platform.cache!, storage: platform.storage!, publicProfiles: sharedPublicProfiles(), logger, metrics }));
         break;
       case 'consumers':
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));
@@ -62,7 +67,7 @@ async function createRoles(
           await createDashboardRole(config, {
             roles: names,
             readiness,
-            publicProfiles: createPublicProfiles({ db: platform.db!, cache: platform.cache!, logger }),
+            publicProfiles: sharedPublicProfiles(),
             trackerUrl: trackerScript().url,
           }),
         );

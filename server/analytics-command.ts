@@ -2,12 +2,12 @@
 // reconcile.ts). verify compares every aggregate table with the raw events over closed periods and
 // prints each difference (exit 1 when there is one); rebuild recomputes every aggregate table from the
 // raw events over a range, under the analytics-maintenance lock the scheduler's jobs also take.
-import type { EventBus } from '../bus/event-bus.js';
-import { listAggregateTables, verifyAggregates, wholePeriods, type AggregateMismatch } from '../clickhouse/aggregates.js';
-import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { closedUntil, oldestVerifiable, rebuildAllAggregates } from '../clickhouse/reconcile.js';
-import { ADVISORY_LOCKS, withAdvisoryLock } from '../postgres/advisory-lock.js';
-import type { Database } from '../postgres/database.js';
+import type { EventBus } from '../lib/bus/event-bus.js';
+import { listAggregateTables, verifyAggregates, wholePeriods, type AggregateMismatch } from '../lib/clickhouse/aggregates.js';
+import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
+import { closedUntil, oldestVerifiable, rebuildAllAggregates } from '../lib/clickhouse/reconcile.js';
+import { ADVISORY_LOCKS, withAdvisoryLock } from '../lib/postgres/advisory-lock.js';
+import type { Database } from '../lib/postgres/database.js';
 
 export interface AnalyticsCommandDeps {
   clickhouse: ClickHouse;

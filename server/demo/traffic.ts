@@ -28,8 +28,8 @@
 //   consumers/steps/classify-referrer.step.ts would (github, hacker_news, stack_overflow, dev_to, …),
 //   UTM campaigns, ~4% bot rows (crawlers, link previews, automation, HEAD requests) and ~1% of the
 //   creator's own (internal) visits.
-import { NO_LINK, type AnalyticsRow, type BotKind, type Channel, type DeviceClass } from '../events/analytics-row.js';
-import { seededRandom } from '../seeded-random.js';
+import { NO_LINK, type AnalyticsRow, type BotKind, type Channel, type DeviceClass } from '../../lib/events/analytics-row.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 
 export interface TrafficLink {
   /** The link's id (a UUID): rows for clicks on it carry it as link_id. */

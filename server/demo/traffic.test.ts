@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyReferrer } from '../../consumers/steps/classify-referrer.step.js';
-import { BOT_KINDS, CHANNELS, DEVICE_CLASSES, NO_LINK, type AnalyticsRow } from '../events/analytics-row.js';
+import { BOT_KINDS, CHANNELS, DEVICE_CLASSES, NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
 import { generateTraffic, type TrafficOptions } from './traffic.js';
 
 const DAY = 86_400_000;

@@ -3,13 +3,13 @@
 //
 // The account, profile and links go through the running process's own API (/api/v1), exactly as a
 // browser would send them, so validation, RLS, audit rows and rate limits all apply. Only the
-// traffic bypasses ingest: the rows lib/demo/traffic.ts generates are what the consumers would have
+// traffic bypasses ingest: the rows server/demo/traffic.ts generates are what the consumers would have
 // written, inserted straight into the events table (the materialized views fill the aggregates).
 //
 // Idempotent: a second run logs into the same account, reuses the @demo profile and the links it
 // finds by title, and adds no traffic when the profile already has events. Delete DATA_DIR (or the
 // profile) to start over.
-import type { ClickHouse } from '../clickhouse/clickhouse.js';
+import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { generateTraffic, type TrafficLink } from './traffic.js';
 
 /**

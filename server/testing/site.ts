@@ -5,11 +5,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { ApiClient } from '../../api/testing/api-harness.js';
-import { parseConfig, type Env } from '../config.js';
-import type { RoleName } from '../runtime/role.js';
-import { startProcess, type RunningProcess } from '../runtime/start.js';
-import { freePort } from './ports.js';
+import type { ApiClient } from './api-harness.js';
+import { parseConfig, type Env } from '../../lib/config.js';
+import type { RoleName } from '../../lib/runtime/role.js';
+import { startProcess, type RunningProcess } from '../start.js';
+import { freePort } from '../../lib/testing/ports.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 

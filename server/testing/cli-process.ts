@@ -2,8 +2,8 @@
 // PATH and HOME), its output collected line by line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../paths.js';
-import { waitFor } from './wait-for.js';
+import { PROJECT_ROOT } from '../../lib/paths.js';
+import { waitFor } from '../../lib/testing/wait-for.js';
 
 export interface CliProcess {
   child: ChildProcess;
@@ -17,7 +17,7 @@ export interface CliProcess {
  * as embedded PostgreSQL), which killProcessGroup() ends at once, as a supervisor or the OOM killer would.
  */
 export function linkpulse(args: string[], env: Record<string, string>, options: { processGroup?: boolean } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'lib/runtime/cli.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'server/cli.ts'), ...args], {
     cwd: PROJECT_ROOT,
     detached: options.processGroup ?? false,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, // eslint-disable-line no-restricted-properties -- a child process needs PATH and HOME

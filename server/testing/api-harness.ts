@@ -13,8 +13,9 @@ import type { RunningHttpServer } from '../../lib/runtime/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/postgres.js';
 import { testLogger } from '../../lib/testing/services.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
-import { createApiApp, type ApiApp, type ApiConfig } from '../app.js';
-import { createPasswordHasher } from '../auth/password.js';
+import { createApiApp, type ApiApp, type ApiConfig } from '../../api/app.js';
+import { createPublicProfiles } from '../../api/public/public-profile.service.js';
+import { createPasswordHasher } from '../../api/auth/password.js';
 import { startTestHttpServer } from '../../lib/testing/http-server.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -217,6 +218,7 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
     storage,
     logger: testLogger,
     metrics,
+    publicProfiles: createPublicProfiles({ db: database.db, cache, logger: testLogger }),
     passwordHasher: testPasswordHasher,
     ...(options.loginDelay ? { loginDelay: options.loginDelay } : {}),
   });

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApiClient, TEST_PUBLIC_URL } from '../../api/testing/api-harness.js';
-import { createChdbAdapter } from '../clickhouse/chdb-adapter.js';
-import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { migrateClickHouse } from '../clickhouse/migrate.js';
-import { generateTraffic } from '../demo/traffic.js';
-import { linkpulse, runningUrl, type CliProcess } from '../testing/cli-process.js';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
-import { allRealServices, realServicesEnv } from '../testing/real-services.js';
-import { describeWithService, testLogger } from '../testing/services.js';
+import { ApiClient, TEST_PUBLIC_URL } from './testing/api-harness.js';
+import { createChdbAdapter } from '../lib/clickhouse/chdb-adapter.js';
+import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
+import { migrateClickHouse } from '../lib/clickhouse/migrate.js';
+import { generateTraffic } from './demo/traffic.js';
+import { linkpulse, runningUrl, type CliProcess } from './testing/cli-process.js';
+import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
+import { allRealServices, realServicesEnv } from '../lib/testing/real-services.js';
+import { describeWithService, testLogger } from '../lib/testing/services.js';
 
 describe('configuration errors', () => {
   it.each([
