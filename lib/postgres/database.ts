@@ -46,10 +46,22 @@ export function createDatabase(options: DatabaseOptions): Database {
     // A transaction left open by a crashed handler must not hold locks forever.
     idle_in_transaction_session_timeout: 60_000,
   });
-  // An idle client losing its connection emits on the pool; without a listener that crashes the process.
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
-
+  // pool.end() resolves once it has asked its idle clients to end, before their connections are
+  // closed; close() also waits for those, so that an embedded server stopped next finds none open.
+  const connected = new Set<pg.Client>();
+  pool.on('connect', (client) => {
+    connected.add(client);
+    client.once('end', () => connected.delete(client));
+  });
   let closing: Promise<void> | undefined;
+  // An idle client losing its connection emits on the pool; without a listener that crashes the process.
+  pool.on('error', (error: Error & { client?: unknown }) => {
+    // pg-pool attaches the whole client (connection parameters, buffers) to the error: not for logs.
+    delete error.client;
+    if (closing) logger.debug({ err: error }, 'PostgreSQL connection failed while closing');
+    else logger.warn({ err: error }, 'idle PostgreSQL connection failed');
+  });
+
   return {
     query: (text, values) => pool.query(text, values as unknown[] | undefined),
     async transaction(fn) {
@@ -82,7 +94,11 @@ export function createDatabase(options: DatabaseOptions): Database {
       },
     }),
     close() {
-      closing ??= pool.end();
+      closing ??= (async () => {
+        const open = [...connected];
+        await pool.end();
+        await Promise.all(open.filter((client) => connected.has(client)).map((client) => new Promise((ended) => client.once('end', ended))));
+      })();
       return closing;
     },
   };
