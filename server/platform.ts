@@ -1,5 +1,5 @@
 // Builds the backends a process needs, from configuration: a configured server when its variable is
-// set, an embedded engine when not (ARCHITECTURE.md, "Backends"). Only what the selected roles use is
+// set, an embedded engine when not (docs/architecture.md, "Backends"). Only what the selected roles use is
 // started. Everything opened is closed in reverse order, also when start-up fails half-way.
 import path from 'node:path';
 import { ALL_TOPICS } from '../lib/bus/topics.js';

@@ -1,6 +1,6 @@
 // The event bus between ingest and consumers: Kafka when KAFKA_BROKERS is set, otherwise a durable
 // partitioned log in PostgreSQL. Both give the same guarantees, proven by one contract suite
-// (event-bus.contract.test.ts):
+// (event-bus.integration.test.ts):
 // - publish() resolves only once the messages are durable (Kafka acks=all / a committed transaction);
 // - messages with the same key keep their order (the key picks the partition);
 // - each consumer group sees every message at least once; a batch is committed only after its

@@ -1,6 +1,6 @@
 // The aggregate tables are derived from the raw `events` by materialized views; this module checks that
 // they still are, and rebuilds them from the raw rows where they are not. It is the reconciler's
-// engine (scheduler/analytics-reconciler.job.ts, every few minutes over recent closed periods) and the
+// engine (scheduler/analytics-reconciler.ts, every few minutes over recent closed periods) and the
 // operators' (`linkpulse analytics verify|rebuild`).
 //
 // Nothing here restates a view: each aggregate is found from the engine's own catalogue (every
