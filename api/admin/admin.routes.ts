@@ -78,7 +78,7 @@ export function adminRoutes(db: Database): RouteSpec[] {
       query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
       responses: { 200: { description: 'Runs', schema: z.object({ runs: z.array(SyncRun) }) } },
       async handler({ auth, query }) {
-        const rows = await withUser(db, auth!.userId, async (tx) =>
+        const rows = await withUser(db, auth.userId, async (tx) =>
           (
             await tx.query<SyncRunRow>(
               `SELECT id::text, trigger, started_at, finished_at, due, updated, unchanged, unavailable, failed, requests,
@@ -120,7 +120,7 @@ export function adminRoutes(db: Database): RouteSpec[] {
       }),
       responses: { 200: { description: 'Entries', schema: z.object({ entries: z.array(AuditEntry) }) } },
       async handler({ auth, query }) {
-        const rows = await withUser(db, auth!.userId, async (tx) =>
+        const rows = await withUser(db, auth.userId, async (tx) =>
           (
             await tx.query<AuditRow>(
               `SELECT id::text, occurred_at, actor_user_id, action, target, outcome, request_id, ip_hash, details
