@@ -1,8 +1,8 @@
 // /api/v1/profiles/:profileId/analytics/*: the creator's analytics, read from ClickHouse.
 import { z } from 'zod';
+import { INTERVALS, type AnalyticsFilters, type BreakdownColumn } from '../../lib/analytics/query-plan.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant } from '../http/schemas.js';
-import { INTERVALS, type AnalyticsFilters, type BreakdownColumn } from './query-plan.js';
 import { EXPORT_FORMATS } from './export-format.js';
 import type { AnalyticsService, RangeInput } from './analytics.service.js';
 import { DEFAULT_RANGE_DAYS, EARLIEST_ANALYTICS_INSTANT, rangeProblems, resolveRange, type RangeQuery as RangeQueryFields, type TimeRange } from './range.js';
