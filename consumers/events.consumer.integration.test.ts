@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BusMessage, EventBus, OutgoingMessage } from '../lib/bus/event-bus.js';
 import { verifyAggregates } from '../lib/clickhouse/aggregates.js';
+import { eventMessageKey } from '../lib/events/tracked-event.js';
 import type { ClickHouse, InsertOptions, Row } from '../lib/clickhouse/clickhouse.js';
 import { createMetrics, type Metrics } from '../lib/metrics.js';
 import { testLogger } from '../lib/testing/services.js';
@@ -35,7 +36,7 @@ function messages(count: number, startOffset = 0): BusMessage[] {
       topic: 'events_v1',
       partition: 3,
       offset: String(startOffset + index),
-      key: `${profileId}:${event.visitorId}`,
+      key: eventMessageKey(event),
       value: Buffer.from(JSON.stringify(event)),
       headers: {},
       publishedAt: new Date(),

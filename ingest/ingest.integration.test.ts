@@ -13,7 +13,8 @@ import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.j
 import { rawRequest, sendPartialBody } from '../lib/testing/raw-http.js';
 import { testLogger } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
-import { BEACONS_PER_MINUTE, MAX_BEACON_BYTES, createIngestHandlers, ingestRoutes } from './ingest.js';
+import { MAX_BEACON_BYTES } from './beacon.js';
+import { BEACONS_PER_MINUTE, createIngestHandlers, ingestRoutes } from './ingest.js';
 import { createLinkTargets, type LinkTargets } from './link-targets.js';
 import { createBusBreaker, type BusBreaker } from './bus-breaker.js';
 import { createBatchingPublisher } from './publisher.js';

@@ -7,24 +7,15 @@
 //
 // It holds the analytics-maintenance advisory lock, shared with the analytics erasure and
 // `linkpulse analytics rebuild`, so no two rebuilds or a rebuild and an erasure interleave.
-import type { EventBus } from '../lib/bus/event-bus.js';
-import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
-import { reconcileAggregates, type ReconcileReport } from '../lib/clickhouse/reconcile.js';
-import type { Logger } from '../lib/logger.js';
+import { reconcileAggregates, type ReconcileDeps, type ReconcileReport } from '../lib/clickhouse/reconcile.js';
 import type { Metrics } from '../lib/metrics.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from '../lib/postgres/advisory-lock.js';
 import type { Database } from '../lib/postgres/database.js';
 
-export interface ReconcilerDeps {
+/** What the reconciliation itself needs (lib/clickhouse/reconcile.ts), and the lock and the metrics of a scheduled run. */
+export interface ReconcilerDeps extends ReconcileDeps {
   db: Database;
-  clickhouse: ClickHouse;
-  /** Asked which periods the consumers have finished. */
-  bus: Pick<EventBus, 'hasConsumedUntil'>;
-  /** EVENTS_CONSUMER_GROUP. */
-  group: string;
-  retentionDays: number;
   metrics: Metrics;
-  logger: Logger;
 }
 
 /** One run; undefined when another process holds the maintenance lock (this run is skipped). */

@@ -18,6 +18,7 @@ import { Agenda } from 'agenda';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import type { GitHubConfig } from '../lib/config.js';
+import type { SyncTrigger } from '../lib/github/sync-run.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Database } from '../lib/postgres/database.js';
@@ -64,7 +65,7 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     defaultLockLifetime: 10 * 60_000,
     removeOnComplete: true,
   });
-  const sync = (trigger: 'schedule' | 'now') => runGitHubSync({ db: deps.db, github, logger }, trigger, { intervalMinutes: deps.github.syncIntervalMinutes });
+  const sync = (trigger: SyncTrigger) => runGitHubSync({ db: deps.db, github, logger }, trigger, { intervalMinutes: deps.github.syncIntervalMinutes });
   // One at a time per job across every process; a failed run is logged and retried at its next time.
   const define = (name: string, run: () => Promise<unknown>) =>
     agenda.define(

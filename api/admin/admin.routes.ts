@@ -2,6 +2,7 @@
 // Reads still run as the admin user under RLS: the audit log's policy lets admins read it, and
 // admins see no creator's private rows.
 import { z } from 'zod';
+import { SYNC_RUN_COLUMNS, SYNC_TRIGGERS, syncRunFromRow, type SyncRunRow } from '../../lib/github/sync-run.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
@@ -35,7 +36,7 @@ interface AuditRow {
 const SyncRun = z
   .object({
     id: z.string(),
-    trigger: z.enum(['schedule', 'now']),
+    trigger: z.enum(SYNC_TRIGGERS),
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime().nullable(),
     due: z.number().int(),
@@ -50,22 +51,6 @@ const SyncRun = z
   })
   .meta({ id: 'GitHubSyncRun' });
 
-interface SyncRunRow {
-  id: string;
-  trigger: 'schedule' | 'now';
-  started_at: Date;
-  finished_at: Date | null;
-  due: number;
-  updated: number;
-  unchanged: number;
-  unavailable: number;
-  failed: number;
-  requests: number;
-  rate_limit_remaining: number | null;
-  rate_limit_reset: Date | null;
-  errors: { repository: string; error: string }[];
-}
-
 export function adminRoutes(db: Database): RouteSpec[] {
   return [
     defineRoute({
@@ -78,30 +63,16 @@ export function adminRoutes(db: Database): RouteSpec[] {
       query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
       responses: { 200: { description: 'Runs', schema: z.object({ runs: z.array(SyncRun) }) } },
       async handler({ auth, query }) {
-        const rows = await withUser(db, auth!.userId, async (tx) =>
+        const rows = await withUser(db, auth.userId, async (tx) =>
           (
-            await tx.query<SyncRunRow>(
-              `SELECT id::text, trigger, started_at, finished_at, due, updated, unchanged, unavailable, failed, requests,
-                      rate_limit_remaining, rate_limit_reset, errors
-                 FROM github_sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`,
-              [query.limit],
-            )
+            await tx.query<SyncRunRow>(`SELECT ${SYNC_RUN_COLUMNS} FROM github_sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`, [query.limit])
           ).rows,
         );
-        const runs = rows.map((row) => ({
-          id: row.id,
-          trigger: row.trigger,
-          startedAt: row.started_at.toISOString(),
-          finishedAt: row.finished_at?.toISOString() ?? null,
-          due: row.due,
-          updated: row.updated,
-          unchanged: row.unchanged,
-          unavailable: row.unavailable,
-          failed: row.failed,
-          requests: row.requests,
-          rateLimitRemaining: row.rate_limit_remaining,
-          rateLimitReset: row.rate_limit_reset?.toISOString() ?? null,
-          errors: row.errors,
+        const runs = rows.map(syncRunFromRow).map((run) => ({
+          ...run,
+          startedAt: run.startedAt.toISOString(),
+          finishedAt: run.finishedAt?.toISOString() ?? null,
+          rateLimitReset: run.rateLimitReset?.toISOString() ?? null,
         }));
         return { status: 200, body: { runs } };
       },
@@ -120,7 +91,7 @@ export function adminRoutes(db: Database): RouteSpec[] {
       }),
       responses: { 200: { description: 'Entries', schema: z.object({ entries: z.array(AuditEntry) }) } },
       async handler({ auth, query }) {
-        const rows = await withUser(db, auth!.userId, async (tx) =>
+        const rows = await withUser(db, auth.userId, async (tx) =>
           (
             await tx.query<AuditRow>(
               `SELECT id::text, occurred_at, actor_user_id, action, target, outcome, request_id, ip_hash, details

@@ -1,8 +1,8 @@
 // /api/v1/profiles/:profileId/analytics/*: the creator's analytics, read from ClickHouse.
 import { z } from 'zod';
+import { INTERVALS, type AnalyticsFilters, type BreakdownColumn } from '../../lib/analytics/query-plan.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant } from '../http/schemas.js';
-import { INTERVALS, type AnalyticsFilters, type BreakdownColumn } from './query-plan.js';
 import { EXPORT_FORMATS } from './export-format.js';
 import type { AnalyticsService, RangeInput } from './analytics.service.js';
 import { DEFAULT_RANGE_DAYS, EARLIEST_ANALYTICS_INSTANT, rangeProblems, resolveRange, type RangeQuery as RangeQueryFields, type TimeRange } from './range.js';
@@ -127,7 +127,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params, query }) {
-        const result = await service.breakdowns(auth!.userId, params.profileId, toRangeInput(query), spec.tables);
+        const result = await service.breakdowns(auth.userId, params.profileId, toRangeInput(query), spec.tables);
         return { status: 200, body: { range: iso(result.range), tables: result.tables } };
       },
     }),
@@ -148,7 +148,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params, query }) {
-        const result = await service.heatmap(auth!.userId, params.profileId, toRangeInput(query));
+        const result = await service.heatmap(auth.userId, params.profileId, toRangeInput(query));
         return { status: 200, body: { ...result, range: iso(result.range) } };
       },
     }),
@@ -172,7 +172,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params, query }) {
-        const result = await service.bots(auth!.userId, params.profileId, toRangeInput(query));
+        const result = await service.bots(auth.userId, params.profileId, toRangeInput(query));
         return { status: 200, body: { ...result, range: iso(result.range) } };
       },
     }),
@@ -185,7 +185,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       query: ExportQuery,
       responses: { 200: { description: 'The file, streamed', contentTypes: ['text/csv', 'application/x-ndjson'] } },
       async handler({ auth, params, query }) {
-        const file = await service.export(auth!.userId, params.profileId, {
+        const file = await service.export(auth.userId, params.profileId, {
           ...toRangeInput({ ...query, compare: undefined }),
           format: query.format,
           data: query.data,
@@ -211,7 +211,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params }) {
-        return { status: 200, body: await service.realtime(auth!.userId, params.profileId) };
+        return { status: 200, body: await service.realtime(auth.userId, params.profileId) };
       },
     }),
     defineRoute({
@@ -228,7 +228,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params, query }) {
-        const result = await service.summary(auth!.userId, params.profileId, toRangeInput(query));
+        const result = await service.summary(auth.userId, params.profileId, toRangeInput(query));
         return {
           status: 200,
           body: { range: iso(result.range), current: result.current, ...(result.previous ? { previous: { ...result.previous, range: iso(result.previous.range) } } : {}) },
@@ -249,7 +249,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params, query }) {
-        const result = await service.timeseries(auth!.userId, params.profileId, { ...toRangeInput(query), interval: query.interval, timeZone: query.tz });
+        const result = await service.timeseries(auth.userId, params.profileId, { ...toRangeInput(query), interval: query.interval, timeZone: query.tz });
         return { status: 200, body: { ...result, range: iso(result.range) } };
       },
     }),
@@ -270,7 +270,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params, query }) {
-        const result = await service.links(auth!.userId, params.profileId, toRangeInput(query));
+        const result = await service.links(auth.userId, params.profileId, toRangeInput(query));
         return { status: 200, body: { ...result, range: iso(result.range) } };
       },
     }),

@@ -7,20 +7,17 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { listLinks } from '../links/links.repository.js';
 import { getProfile } from '../profiles/profiles.repository.js';
+import { queryBots } from '../../lib/analytics/bots.query.js';
+import { queryBreakdown, type BreakdownRow } from '../../lib/analytics/breakdown.query.js';
+import { queryDailyByLink } from '../../lib/analytics/daily-by-link.query.js';
+import { EXPORT_COLUMNS, exportEvents } from '../../lib/analytics/export-events.query.js';
+import { queryHeatmap } from '../../lib/analytics/heatmap.query.js';
+import { queryLinks } from '../../lib/analytics/links.query.js';
+import type { AnalyticsFilters, AnalyticsScope, BreakdownColumn, Interval } from '../../lib/analytics/query-plan.js';
+import { queryRealtime } from '../../lib/analytics/realtime.query.js';
+import { querySummary } from '../../lib/analytics/summary.query.js';
+import { queryTimeseries } from '../../lib/analytics/timeseries.query.js';
 import { CONTENT_TYPES, formatRows, type ExportFormat } from './export-format.js';
-import {
-  EXPORT_COLUMNS,
-  exportEvents,
-  queryDailyByLink,
-  queryBots,
-  queryBreakdown,
-  queryHeatmap,
-  queryLinks,
-  queryRealtime,
-  querySummary,
-  queryTimeseries,
-} from './analytics.queries.js';
-import type { AnalyticsFilters, AnalyticsScope, BreakdownColumn, Interval } from './query-plan.js';
 import { previousPeriod, type TimeRange } from './range.js';
 
 /** Rows per breakdown table. */
@@ -70,7 +67,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       const entries = await Promise.all(
         (Object.entries(tables) as [T, readonly BreakdownColumn[]][]).map(async ([name, columns]) => [name, await queryBreakdown(clickhouse, scope, columns, BREAKDOWN_LIMIT)] as const),
       );
-      return { range, tables: Object.fromEntries(entries) as Record<T, Awaited<ReturnType<typeof queryBreakdown>>> };
+      return { range, tables: Object.fromEntries(entries) as Record<T, BreakdownRow[]> };
     },
 
     async heatmap(userId: string, profileId: string, input: RangeInput) {

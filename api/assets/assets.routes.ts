@@ -45,7 +45,7 @@ export function assetRoutes(service: AssetsService, options: { maxUploadBytes: n
         200: { description: 'You had uploaded this image already: the existing one', schema: Asset },
       },
       async handler({ auth, request, response }) {
-        const { asset, created } = await service.upload(request, auth!.userId, () => receiveUpload(request, response, { field: UPLOAD_FIELD, maxBytes: options.maxUploadBytes }));
+        const { asset, created } = await service.upload(request, auth.userId, () => receiveUpload(request, response, { field: UPLOAD_FIELD, maxBytes: options.maxUploadBytes }));
         return { status: created ? 201 : 200, body: asset, headers: { Location: `/api/v1/assets/${asset.id}` } };
       },
     }),
@@ -59,7 +59,7 @@ export function assetRoutes(service: AssetsService, options: { maxUploadBytes: n
       scope: 'profiles:read',
       responses: { 200: { description: 'Images, newest first', schema: z.object({ assets: z.array(Asset), usedBytes: z.number().int(), quotaBytes: z.number().int() }) } },
       async handler({ auth }) {
-        return { status: 200, body: await service.list(auth!.userId) };
+        return { status: 200, body: await service.list(auth.userId) };
       },
     }),
     defineRoute({
@@ -73,7 +73,7 @@ export function assetRoutes(service: AssetsService, options: { maxUploadBytes: n
       params: AssetParams,
       responses: { 200: { description: 'The image’s record', schema: Asset } },
       async handler({ auth, params }) {
-        return { status: 200, body: await service.get(auth!.userId, params.assetId) };
+        return { status: 200, body: await service.get(auth.userId, params.assetId) };
       },
     }),
     defineRoute({
@@ -87,7 +87,7 @@ export function assetRoutes(service: AssetsService, options: { maxUploadBytes: n
       params: AssetParams,
       responses: { 204: { description: 'Deleted' } },
       async handler({ auth, params }) {
-        await service.remove(auth!.userId, params.assetId);
+        await service.remove(auth.userId, params.assetId);
         return { status: 204 };
       },
     }),

@@ -6,9 +6,23 @@ export type Scope = (typeof SCOPES)[number];
 
 export type UserRole = 'creator' | 'admin';
 
-export type AuthContext =
-  | { via: 'session'; userId: string; role: UserRole; sessionId: string; csrfToken: string }
-  | { via: 'token'; userId: string; role: UserRole; tokenId: string; scopes: readonly Scope[] };
+export interface SessionAuth {
+  via: 'session';
+  userId: string;
+  role: UserRole;
+  sessionId: string;
+  csrfToken: string;
+}
+
+export interface TokenAuth {
+  via: 'token';
+  userId: string;
+  role: UserRole;
+  tokenId: string;
+  scopes: readonly Scope[];
+}
+
+export type AuthContext = SessionAuth | TokenAuth;
 
 declare global {
   // Express's documented way to type request properties that middleware adds.

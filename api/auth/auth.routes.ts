@@ -98,8 +98,8 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       tag: 'auth',
       access: 'session',
       responses: { 204: { description: 'Signed out' } },
-      async handler({ request, response }) {
-        await service.logOut(request);
+      async handler({ request, response, auth }) {
+        await service.logOut(request, auth);
         cookie.clear(response);
         return { status: 204 };
       },
@@ -113,10 +113,10 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       access: 'user',
       responses: { 200: { description: 'The caller', schema: MeResponse } },
       async handler({ auth }) {
-        const user = await service.me(auth!.userId);
+        const user = await service.me(auth.userId);
         return {
           status: 200,
-          body: auth!.via === 'session' ? { user, authenticatedWith: 'session', csrfToken: auth!.csrfToken } : { user, authenticatedWith: 'token', scopes: auth!.scopes },
+          body: auth.via === 'session' ? { user, authenticatedWith: 'session', csrfToken: auth.csrfToken } : { user, authenticatedWith: 'token', scopes: auth.scopes },
         };
       },
     }),
@@ -131,7 +131,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       body: z.strictObject({ currentPassword: AnyPassword, newPassword: NewPassword }),
       responses: { 200: { description: 'Changed; a new session cookie is set', schema: SessionResponse } },
       async handler({ request, response, auth, body }) {
-        return sessionReply(response, await service.changePassword(request, auth!.userId, body));
+        return sessionReply(response, await service.changePassword(request, auth.userId, body));
       },
     }),
     defineRoute({
@@ -145,7 +145,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       body: z.strictObject({ password: AnyPassword }),
       responses: { 204: { description: 'Deleted' } },
       async handler({ request, response, auth, body }) {
-        await service.deleteAccount(request, auth!.userId, body);
+        await service.deleteAccount(request, auth.userId, body);
         cookie.clear(response);
         return { status: 204 };
       },

@@ -12,7 +12,7 @@ import { loadPasswordEstimator } from '../../lib/passwords/password-strength.js'
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { UserRole } from './auth-context.js';
+import type { SessionAuth, UserRole } from './auth-context.js';
 import { deleteCurrentUser, findLoginCandidate, getCurrentUser, insertSession, insertUser, revokeAllSessions, revokeSession, updatePassword } from './auth.repository.js';
 import type { Credentials } from './credentials.js';
 import type { KnownDevices } from './known-device.js';
@@ -143,11 +143,9 @@ export function createAuthService(deps: AuthServiceDeps) {
       return { ...session, knownDevice: knownDevices.renew(deviceCookie, candidate.userId) };
     },
 
-    async logOut(request: Request): Promise<void> {
-      const auth = request.auth;
-      if (auth?.via !== 'session') return;
-      await withUser(db, auth.userId, (tx) => revokeSession(tx, auth.sessionId));
-      await audit.record(request, { action: 'auth.logout', outcome: 'success', target: auth.userId });
+    async logOut(request: Request, session: SessionAuth): Promise<void> {
+      await withUser(db, session.userId, (tx) => revokeSession(tx, session.sessionId));
+      await audit.record(request, { action: 'auth.logout', outcome: 'success', target: session.userId });
     },
 
     async me(userId: string): Promise<User> {

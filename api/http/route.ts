@@ -5,7 +5,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import type { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import { allowList, methodNotAllowed } from '../../lib/http/methods.js';
-import type { AuthContext, Scope } from '../auth/auth-context.js';
+import type { AuthContext, Scope, SessionAuth } from '../auth/auth-context.js';
 import { readJsonBody } from './json-body.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -19,6 +19,13 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
  */
 export type Access = 'public' | 'session' | 'user' | 'admin';
 
+/**
+ * The caller a route's handler receives, by its access: the route guard (RouteGuards.authorize) has
+ * refused everyone else before the handler runs. A public route sees the caller when one happens to
+ * be signed in; 'session' and 'admin' routes refuse access tokens, so their caller is a session.
+ */
+export type CallerOf<A extends Access> = A extends 'public' ? AuthContext | undefined : A extends 'user' ? AuthContext : SessionAuth;
+
 export interface RouteResponse {
   description: string;
   schema?: z.ZodType;
@@ -26,12 +33,11 @@ export interface RouteResponse {
   contentTypes?: readonly string[];
 }
 
-export interface HandlerInput<P, Q, B> {
+export interface HandlerInput<P, Q, B, A extends Access = Access> {
   params: P;
   query: Q;
   body: B;
-  /** Set for every access level but 'public' (where it is set when the caller happens to be signed in). */
-  auth: AuthContext | undefined;
+  auth: CallerOf<A>;
   request: Request;
   response: Response;
 }
@@ -44,14 +50,14 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, A extends Access = Access> {
   method: Method;
   /** Express syntax, relative to /api/v1: /profiles/:profileId */
   path: string;
   operationId: string;
   summary: string;
   tag: string;
-  access: Access;
+  access: A;
   /** Required of personal access tokens when access is 'user'. */
   scope?: Scope;
   /** Counted against the stricter per-IP limit of credential routes. */
@@ -70,11 +76,15 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
     contentTypes: readonly string[];
   };
   responses: Record<number, RouteResponse>;
-  handler(input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>>): Promise<Reply>;
+  handler(input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>, A>): Promise<Reply>;
 }
 
-/** Keeps each route's handler typed by its own schemas while collecting routes in one list. */
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+/**
+ * Keeps each route's handler typed by its own schemas and access while collecting routes in one
+ * list. The router keeps the promises of those types: it parses with the route's schemas and
+ * authorizes the caller for its access before it calls the handler (mountRoute).
+ */
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, A extends Access>(spec: RouteSpec<P, Q, B, A>): RouteSpec {
   return spec;
 }
 
@@ -172,6 +182,7 @@ function mountRoute(router: Router, route: RouteSpec, options: MountOptions): vo
         params: parse(route.params, request.params, 'params'),
         query: parse(route.query, request.query, 'query'),
         body: parse(route.body, body ?? {}, 'body'),
+        // authorize() let through only a caller the route's access admits: what CallerOf promises.
         auth: request.auth,
         request,
         response,

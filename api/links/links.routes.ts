@@ -60,7 +60,7 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       params: ProfileParams,
       responses: { 200: { description: 'Links', schema: LinkList } },
       async handler({ auth, params }) {
-        return { status: 200, body: { links: await service.list(auth!.userId, params.profileId) } };
+        return { status: 200, body: { links: await service.list(auth.userId, params.profileId) } };
       },
     }),
     defineRoute({
@@ -84,7 +84,7 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
         .meta({ description: `A new link; ${SCHEDULE_RULE}` }),
       responses: { 201: { description: 'Created', schema: Link } },
       async handler({ auth, params, body }) {
-        return { status: 201, body: await service.create(auth!.userId, params.profileId, body) };
+        return { status: 201, body: await service.create(auth.userId, params.profileId, body) };
       },
     }),
     defineRoute({
@@ -113,7 +113,7 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
         }),
       responses: { 200: { description: 'The updated link', schema: Link } },
       async handler({ auth, params, body }) {
-        return { status: 200, body: await service.update(auth!.userId, params.profileId, params.linkId, body) };
+        return { status: 200, body: await service.update(auth.userId, params.profileId, params.linkId, body) };
       },
     }),
     defineRoute({
@@ -127,7 +127,7 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       params: LinkParams,
       responses: { 202: { description: 'Queued: the card updates within seconds' } },
       async handler({ auth, params }) {
-        await service.refresh(auth!.userId, params.profileId, params.linkId);
+        await service.refresh(auth.userId, params.profileId, params.linkId);
         return { status: 202 };
       },
     }),
@@ -142,7 +142,7 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       params: LinkParams,
       responses: { 204: { description: 'Deleted' } },
       async handler({ auth, params }) {
-        await service.remove(auth!.userId, params.profileId, params.linkId);
+        await service.remove(auth.userId, params.profileId, params.linkId);
         return { status: 204 };
       },
     }),
@@ -164,7 +164,7 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       }),
       responses: { 200: { description: 'The links in their new order', schema: LinkList } },
       async handler({ auth, params, body }) {
-        return { status: 200, body: { links: await service.reorder(auth!.userId, params.profileId, body.linkIds) } };
+        return { status: 200, body: { links: await service.reorder(auth.userId, params.profileId, body.linkIds) } };
       },
     }),
   ];

@@ -84,7 +84,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       scope: 'profiles:read',
       responses: { 200: { description: 'Profiles, oldest first', schema: z.object({ profiles: z.array(Profile) }) } },
       async handler({ auth }) {
-        return { status: 200, body: { profiles: await service.list(auth!.userId) } };
+        return { status: 200, body: { profiles: await service.list(auth.userId) } };
       },
     }),
     defineRoute({
@@ -98,7 +98,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       body: NewProfile,
       responses: { 201: { description: 'Created', schema: Profile } },
       async handler({ auth, body }) {
-        return { status: 201, body: await service.create(auth!.userId, body) };
+        return { status: 201, body: await service.create(auth.userId, body) };
       },
     }),
     defineRoute({
@@ -112,7 +112,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       params: ProfileParams,
       responses: { 200: { description: 'The profile', schema: Profile } },
       async handler({ auth, params }) {
-        return { status: 200, body: await service.get(auth!.userId, params.profileId) };
+        return { status: 200, body: await service.get(auth.userId, params.profileId) };
       },
     }),
     defineRoute({
@@ -127,7 +127,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       body: ProfileChanges,
       responses: { 200: { description: 'The updated profile', schema: Profile } },
       async handler({ auth, params, body }) {
-        return { status: 200, body: await service.update(auth!.userId, params.profileId, body) };
+        return { status: 200, body: await service.update(auth.userId, params.profileId, body) };
       },
     }),
     defineRoute({
@@ -141,7 +141,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       params: ProfileParams,
       responses: { 204: { description: 'Deleted' } },
       async handler({ auth, params }) {
-        await service.remove(auth!.userId, params.profileId);
+        await service.remove(auth.userId, params.profileId);
         return { status: 204 };
       },
     }),
@@ -156,7 +156,7 @@ export function profileRoutes(service: ProfilesService): RouteSpec[] {
       params: z.strictObject({ handle: Handle }),
       responses: { 200: { description: 'Availability', schema: z.object({ handle: z.string(), available: z.boolean() }) } },
       async handler({ auth, params }) {
-        return { status: 200, body: { handle: params.handle, available: await service.isHandleAvailable(auth!.userId, params.handle) } };
+        return { status: 200, body: { handle: params.handle, available: await service.isHandleAvailable(auth.userId, params.handle) } };
       },
     }),
   ];

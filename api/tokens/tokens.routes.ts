@@ -30,7 +30,7 @@ export function tokenRoutes(service: TokensService): RouteSpec[] {
       access: 'session',
       responses: { 200: { description: 'Tokens, newest first', schema: z.object({ tokens: z.array(ApiToken) }) } },
       async handler({ auth }) {
-        return { status: 200, body: { tokens: await service.list(auth!.userId) } };
+        return { status: 200, body: { tokens: await service.list(auth.userId) } };
       },
     }),
     defineRoute({
@@ -52,7 +52,7 @@ export function tokenRoutes(service: TokensService): RouteSpec[] {
         },
       },
       async handler({ request, auth, body }) {
-        return { status: 201, body: await service.create(request, auth!.userId, body) };
+        return { status: 201, body: await service.create(request, auth.userId, body) };
       },
     }),
     defineRoute({
@@ -65,7 +65,7 @@ export function tokenRoutes(service: TokensService): RouteSpec[] {
       params: z.strictObject({ tokenId: Id }),
       responses: { 204: { description: 'Revoked' } },
       async handler({ request, auth, params }) {
-        await service.revoke(request, auth!.userId, params.tokenId);
+        await service.revoke(request, auth.userId, params.tokenId);
         return { status: 204 };
       },
     }),

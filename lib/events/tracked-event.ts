@@ -3,6 +3,7 @@
 // accept every version they know and dead-letter the rest. Privacy: no raw IP ever appears here,
 // only `ipPrefix` (IPv4 /24, IPv6 /48), which the consumers use for geo and then drop.
 import { z } from 'zod';
+import type { OutgoingMessage } from '../bus/event-bus.js';
 
 export const EVENT_TYPES = ['view', 'click'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -62,3 +63,17 @@ export const TrackedEventSchema = z.strictObject({
 });
 
 export type TrackedEvent = z.infer<typeof TrackedEventSchema>;
+
+/**
+ * The key of every events_v1 message. The key picks the partition: one visitor's events on one
+ * profile stay in order on one partition, and a producer retry lands beside the original, where the
+ * consumers' recent-ids check removes it (consumers/write-batch.ts).
+ */
+export function eventMessageKey(event: Pick<TrackedEvent, 'profileId' | 'visitorId'>): string {
+  return `${event.profileId}:${event.visitorId}`;
+}
+
+/** An event as it is published on events_v1: JSON, keyed by eventMessageKey. */
+export function toEventMessage(event: TrackedEvent): OutgoingMessage {
+  return { key: eventMessageKey(event), value: JSON.stringify(event) };
+}

@@ -124,6 +124,13 @@ describe('GitHub sync', () => {
     expect(limited.requests).toBe(55);
     expect(limited.pausedUntil).not.toBeNull();
     expect(github.rateLimit().remaining).toBe(5);
+    // Operators are shown the run as it recorded itself, the pause as an empty budget until its end.
+    const admin = await harness.newUser();
+    await owner("SELECT admin_set_role($1, 'admin')", [admin.email]);
+    const listed = await admin.get<{ runs: { id: string }[] }>('/api/v1/admin/sync-runs?limit=200');
+    const { pausedUntil, ...recorded } = limited;
+    expect(recorded).toMatchObject({ rateLimitRemaining: 0, rateLimitReset: pausedUntil });
+    expect(listed.body.runs.find((run) => run.id === limited.id)).toEqual(JSON.parse(JSON.stringify(recorded)) as unknown);
     // (End the pause, so the next test starts with a usable limit.)
     await owner("UPDATE github_sync_runs SET rate_limit_reset = now() WHERE rate_limit_reset > now()");
   });

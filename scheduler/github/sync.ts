@@ -13,6 +13,7 @@
 //   than its interval.
 // - Results: changed → stored; 304 → only last_synced_at; renamed or transferred → followed, owner
 //   and name updated; deleted or private → 'unavailable', last known data kept for the card.
+import type { SyncRun, SyncRunError, SyncTrigger } from '../../lib/github/sync-run.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { RateLimited, SecondaryRateLimited, TransientGitHubError, type GitHubClient, type RepositoryFetch } from './github-client.js';
@@ -43,17 +44,14 @@ export interface SyncDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface SyncRun {
-  id: number;
-  due: number;
-  updated: number;
-  unchanged: number;
-  unavailable: number;
-  failed: number;
-  requests: number;
+/** A finished run: the record it left in github_sync_runs, and the pause that ended it early. */
+export interface SyncRunOutcome extends SyncRun {
   /** Set when the run stopped early for a rate limit (the rest stays due). */
   pausedUntil: Date | null;
 }
+
+/** What a run counts as it goes. */
+type SyncTally = Pick<SyncRunOutcome, 'id' | 'due' | 'updated' | 'unchanged' | 'unavailable' | 'failed' | 'requests' | 'pausedUntil'>;
 
 interface ClaimedRepository {
   id: number;
@@ -75,7 +73,7 @@ class StopRun extends Error {
   }
 }
 
-export async function runGitHubSync(deps: SyncDeps, trigger: 'schedule' | 'now', settings: SyncSettings): Promise<SyncRun> {
+export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settings: SyncSettings): Promise<SyncRunOutcome> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const { intervalMinutes, maxPerRun = 500, concurrency = 4, attempts = 3, backoffMs = 1_000, maxWaitMs = 60_000, reserve = 5 } = settings;
@@ -87,9 +85,9 @@ export async function runGitHubSync(deps: SyncDeps, trigger: 'schedule' | 'now',
     [started],
   );
   const due = dueRows[0]!.due;
-  const { rows: runRows } = await db.query<{ id: number }>('INSERT INTO github_sync_runs (trigger, started_at, due) VALUES ($1, $2, $3) RETURNING id', [trigger, started, due]);
-  const run: SyncRun = { id: Number(runRows[0]!.id), due, updated: 0, unchanged: 0, unavailable: 0, failed: 0, requests: 0, pausedUntil: null };
-  const errors: { repository: string; error: string }[] = [];
+  const { rows: runRows } = await db.query<{ id: string }>('INSERT INTO github_sync_runs (trigger, started_at, due) VALUES ($1, $2, $3) RETURNING id::text', [trigger, started, due]);
+  const run: SyncTally = { id: runRows[0]!.id, due, updated: 0, unchanged: 0, unavailable: 0, failed: 0, requests: 0, pausedUntil: null };
+  const errors: SyncRunError[] = [];
 
   // A pause recorded by any process (the limit spent, or a long secondary limit) wins.
   const { rows: pauses } = await db.query<{ until: Date | null }>(
@@ -240,24 +238,34 @@ export async function runGitHubSync(deps: SyncDeps, trigger: 'schedule' | 'now',
   }
 
   const rateLimit = github.rateLimit();
+  const { pausedUntil: stoppedUntil, ...counts } = run;
+  const record: SyncRun = {
+    ...counts,
+    trigger,
+    startedAt: started,
+    finishedAt: new Date(now()),
+    // A pause is recorded as an empty budget until its end, so every process waits for it.
+    rateLimitRemaining: stoppedUntil ? 0 : (rateLimit?.remaining ?? null),
+    rateLimitReset: stoppedUntil ?? rateLimit?.resetAt ?? null,
+    errors,
+  };
   await db.query(
     `UPDATE github_sync_runs SET finished_at = $2, updated = $3, unchanged = $4, unavailable = $5, failed = $6, requests = $7,
             rate_limit_remaining = $8, rate_limit_reset = $9, errors = $10 WHERE id = $1`,
     [
-      run.id,
-      new Date(now()),
-      run.updated,
-      run.unchanged,
-      run.unavailable,
-      run.failed,
-      run.requests,
-      // A pause is recorded as an empty budget until its end, so every process waits for it.
-      run.pausedUntil ? 0 : (rateLimit?.remaining ?? null),
-      run.pausedUntil ?? rateLimit?.resetAt ?? null,
-      JSON.stringify(errors),
+      record.id,
+      record.finishedAt,
+      record.updated,
+      record.unchanged,
+      record.unavailable,
+      record.failed,
+      record.requests,
+      record.rateLimitRemaining,
+      record.rateLimitReset,
+      JSON.stringify(record.errors),
     ],
   );
-  if (run.pausedUntil) logger.warn({ run: run.id, until: run.pausedUntil.toISOString() }, 'GitHub rate limit reached; the rest waits for the reset');
-  logger.info({ ...run, pausedUntil: run.pausedUntil?.toISOString() ?? null }, 'GitHub sync run finished');
-  return run;
+  if (stoppedUntil) logger.warn({ run: run.id, until: stoppedUntil.toISOString() }, 'GitHub rate limit reached; the rest waits for the reset');
+  logger.info({ ...run, pausedUntil: stoppedUntil?.toISOString() ?? null }, 'GitHub sync run finished');
+  return { ...record, pausedUntil: stoppedUntil };
 }

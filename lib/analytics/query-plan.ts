@@ -6,8 +6,8 @@
 // aggregate can answer (filters on two different dimensions, a breakdown filtered by another
 // dimension, day buckets in a zone that is not UTC) reads the raw events of its whole range the
 // same way, as a single raw part.
-import type { QueryParams } from '../../lib/clickhouse/clickhouse.js';
-import { NO_LINK } from '../../lib/events/analytics-row.js';
+import type { QueryParams } from '../clickhouse/clickhouse.js';
+import { NO_LINK } from '../events/analytics-row.js';
 
 export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type Interval = (typeof INTERVALS)[number];
@@ -224,6 +224,9 @@ export const MERGE = {
   uniqueClicks: 'uniqCombined64Merge(s_clickers)',
   medianTimeToClick: 'quantilesTDigestMerge(0.5)(s_ttc)[1]',
 } as const;
+
+/** A count as a number: 64-bit integers arrive as strings (COMMON_SETTINGS), and a missing row or empty merge as null. */
+export const toCount = (value: string | number | null | undefined) => (value === null || value === undefined ? 0 : Number(value));
 
 export interface StatsQuery {
   /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, s_visitors, s_clickers [, s_ttc]. */

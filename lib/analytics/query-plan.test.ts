@@ -1,5 +1,5 @@
 // Which table answers which read, and how a range is cut into whole days, whole hours and raw ends.
-// (The numbers themselves are checked against the raw rows in analytics.integration.test.ts.)
+// (The numbers themselves are checked against the raw rows in api/analytics/analytics.integration.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { heatmapQuery, splitRange, statsQuery, utcOffsetsWithin, type AnalyticsFilters, type StatsRequest } from './query-plan.js';
 
