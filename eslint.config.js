@@ -8,7 +8,7 @@ import svelteConfig from './dashboard/svelte.config.js';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'dashboard/build/', 'dashboard/.svelte-kit/'],
+    ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'dashboard/build/', 'dashboard/.svelte-kit/', 'dashboard/src/lib/api/schema.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
