@@ -9,7 +9,7 @@ import linkpulse from './scripts/eslint/layers.js';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'dashboard/build/', 'dashboard/.svelte-kit/'],
+    ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'dashboard/build/', 'dashboard/.svelte-kit/', 'dashboard/src/lib/api/schema.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

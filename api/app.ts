@@ -23,28 +23,28 @@ import { VERSION } from '../lib/version.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { analyticsRoutes } from './analytics/analytics.routes.js';
 import { assetRoutes } from './assets/assets.routes.js';
-import { createAssetsService } from './assets/assets.service.js';
+import { createAssetsService, type AssetsService } from './assets/assets.service.js';
 import { createAssetHandler } from './assets/serve.js';
-import { createAnalyticsService } from './analytics/analytics.service.js';
+import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
-import { createAuthService } from './auth/auth.service.js';
+import { createAuthService, type AuthService } from './auth/auth.service.js';
 import { createAuthenticator, createRouteGuards, rejectFailedAuthentication } from './auth/authenticate.js';
 import { createCredentials } from './auth/credentials.js';
-import { createKnownDevices } from './auth/known-device.js';
+import { createKnownDevices, type KnownDevices } from './auth/known-device.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
-import { createSessionCookie } from './auth/session-cookie.js';
+import { createSessionCookie, type SessionCookie } from './auth/session-cookie.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
-import { buildOpenApiDocument } from './http/openapi.js';
+import { buildOpenApiDocument, type OpenApiOptions } from './http/openapi.js';
 import { defineRoute, mountRoutes, type RouteSpec } from './http/route.js';
 import { linkRoutes } from './links/links.routes.js';
-import { createLinksService } from './links/links.service.js';
+import { createLinksService, type LinksService } from './links/links.service.js';
 import { profileRoutes } from './profiles/profiles.routes.js';
-import { createProfilesService } from './profiles/profiles.service.js';
+import { createProfilesService, type ProfilesService } from './profiles/profiles.service.js';
 import { publicProfileRoutes } from './public/public-profile.routes.js';
 import { tokenRoutes } from './tokens/tokens.routes.js';
-import { createTokensService } from './tokens/tokens.service.js';
+import { createTokensService, type TokensService } from './tokens/tokens.service.js';
 import { z } from 'zod';
 
 export interface ApiDeps {
@@ -99,6 +99,106 @@ function rateLimiter(options: Partial<Options> & Pick<Options, 'limit' | 'keyGen
   });
 }
 
+/** What the routes of /api/v1 call. */
+export interface ApiServices {
+  auth: AuthService;
+  cookie: SessionCookie;
+  knownDevices: KnownDevices;
+  tokens: TokensService;
+  profiles: ProfilesService;
+  links: LinksService;
+  publicProfiles: PublicProfiles;
+  analytics: AnalyticsService;
+  assets: AssetsService;
+  /** The admin routes read the database directly. */
+  db: Database;
+}
+
+export interface ApiRouteOptions {
+  maxUploadBytes: number;
+  /** What GET /openapi.json says about where and how the API is served. */
+  document: OpenApiOptions;
+}
+
+/**
+ * Every route of /api/v1, these two about the API itself included: the one list the router mounts
+ * and the OpenAPI document describes.
+ */
+export function apiRoutes(services: ApiServices, options: ApiRouteOptions): RouteSpec[] {
+  const routes: RouteSpec[] = [
+    ...authRoutes(services.auth, services.cookie, services.knownDevices),
+    ...tokenRoutes(services.tokens),
+    ...profileRoutes(services.profiles),
+    ...linkRoutes(services.links),
+    ...publicProfileRoutes(services.publicProfiles),
+    ...analyticsRoutes(services.analytics),
+    ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
+    ...adminRoutes(services.db),
+  ];
+  // Built on first request, from the complete route list (these two routes included).
+  let openApiDocument: unknown;
+  routes.push(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      operationId: 'getApiInfo',
+      summary: 'Name and version of the API',
+      tag: 'meta',
+      access: 'public',
+      responses: { 200: { description: 'About this API', schema: z.object({ name: z.string(), version: z.string(), openapi: z.string() }) } },
+      handler: async () => ({ status: 200, body: { name: 'Linkpulse API', version: VERSION, openapi: '/api/v1/openapi.json' } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'getOpenApiDocument',
+      summary: 'This document',
+      tag: 'meta',
+      access: 'public',
+      responses: { 200: { description: 'OpenAPI 3.1 document', schema: z.record(z.string(), z.unknown()) } },
+      handler: async () => {
+        openApiDocument ??= buildOpenApiDocument(routes, options.document);
+        return { status: 200, body: openApiDocument, headers: { 'Cache-Control': 'public, max-age=300' } };
+      },
+    }),
+  );
+  return routes;
+}
+
+/**
+ * A service that is not there. The route declarations only hold on to their services for their
+ * handlers, so describing the routes needs none; a handler that runs anyway fails loudly.
+ */
+function absent<T extends object>(name: string): T {
+  // The cast is the point: an empty object standing in for a service it never calls.
+  return new Proxy({} as T, {
+    get: (_target, property) => {
+      throw new Error(`${name}.${String(property)} was called, but these routes were built only to be described (describeApiRoutes)`);
+    },
+  });
+}
+
+/**
+ * The routes as declarations only, with no database, cache or storage behind them: what
+ * scripts/generate-api-types.ts builds the OpenAPI document from at build time, to type the
+ * dashboard's API client.
+ */
+export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
+  const services: ApiServices = {
+    auth: absent('auth'),
+    cookie: absent('cookie'),
+    knownDevices: absent('knownDevices'),
+    tokens: absent('tokens'),
+    profiles: absent('profiles'),
+    links: absent('links'),
+    publicProfiles: absent('publicProfiles'),
+    analytics: absent('analytics'),
+    assets: absent('assets'),
+    db: absent('db'),
+  };
+  return apiRoutes(services, options);
+}
+
 export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   if (!config.sessionSecret || !config.hashSecret) throw new Error('the API needs SESSION_SECRET and HASH_SECRET (generated in embedded mode)');
   const logger = deps.logger.child({ module: 'api' });
@@ -126,44 +226,20 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     invalidateProfiles,
   });
 
-  const routes: RouteSpec[] = [
-    ...authRoutes(authService, cookie, knownDevices),
-    ...tokenRoutes(createTokensService({ db, credentials, audit })),
-    ...profileRoutes(createProfilesService({ db, invalidateProfiles })),
-    ...linkRoutes(createLinksService({ db, cache, invalidateProfiles })),
-    ...publicProfileRoutes(publicProfiles),
-    ...analyticsRoutes(createAnalyticsService({ db, clickhouse: deps.clickhouse })),
-    ...assetRoutes(createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }), {
-      maxUploadBytes: config.assets.maxUploadBytes,
-    }),
-    ...adminRoutes(db),
-  ];
-  // Built on first request, from the complete route list (these two routes included).
-  let openApiDocument: unknown;
-  routes.push(
-    defineRoute({
-      method: 'get',
-      path: '/',
-      operationId: 'getApiInfo',
-      summary: 'Name and version of the API',
-      tag: 'meta',
-      access: 'public',
-      responses: { 200: { description: 'About this API', schema: z.object({ name: z.string(), version: z.string(), openapi: z.string() }) } },
-      handler: async () => ({ status: 200, body: { name: 'Linkpulse API', version: VERSION, openapi: '/api/v1/openapi.json' } }),
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/openapi.json',
-      operationId: 'getOpenApiDocument',
-      summary: 'This document',
-      tag: 'meta',
-      access: 'public',
-      responses: { 200: { description: 'OpenAPI 3.1 document', schema: z.record(z.string(), z.unknown()) } },
-      handler: async () => {
-        openApiDocument ??= buildOpenApiDocument(routes, { version: VERSION, serverUrl: origin, sessionCookieName: cookie.name });
-        return { status: 200, body: openApiDocument, headers: { 'Cache-Control': 'public, max-age=300' } };
-      },
-    }),
+  const routes = apiRoutes(
+    {
+      auth: authService,
+      cookie,
+      knownDevices,
+      tokens: createTokensService({ db, credentials, audit }),
+      profiles: createProfilesService({ db, invalidateProfiles }),
+      links: createLinksService({ db, cache, invalidateProfiles }),
+      publicProfiles,
+      analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse }),
+      assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
+      db,
+    },
+    { maxUploadBytes: config.assets.maxUploadBytes, document: { version: VERSION, serverUrl: origin, sessionCookieName: cookie.name } },
   );
 
   const clientAddress = (request: Request) => `ip:${ipKeyGenerator(request.ip ?? 'unknown')}`;

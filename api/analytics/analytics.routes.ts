@@ -1,28 +1,27 @@
 // /api/v1/profiles/:profileId/analytics/*: the creator's analytics, read from ClickHouse.
 import { z } from 'zod';
-import { INTERVALS, type AnalyticsFilters, type BreakdownColumn } from '../../lib/analytics/query-plan.js';
+import type { AnalyticsFilters, BreakdownColumn } from '../../lib/analytics/query-plan.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant } from '../http/schemas.js';
+import {
+  CHANNEL_PATTERN,
+  COUNTRY_PATTERN,
+  DEVICE_CLASSES,
+  INTERVALS,
+  NAME_MAX_LENGTH,
+  REFERRER_MAX_LENGTH,
+  REFERRER_PATTERN,
+  TIME_ZONE_MAX_LENGTH,
+  canonicalTimeZone,
+  type AnalyticsFilter,
+} from '../../lib/analytics/analytics-params.js';
 import { EXPORT_FORMATS } from './export-format.js';
 import type { AnalyticsService, RangeInput } from './analytics.service.js';
 import { DEFAULT_RANGE_DAYS, EARLIEST_ANALYTICS_INSTANT, rangeProblems, resolveRange, type RangeQuery as RangeQueryFields, type TimeRange } from './range.js';
 
-/**
- * The canonical name of an IANA time zone given in any letter case or as an alias (US/Pacific), or
- * undefined. ClickHouse knows zones only by their exact names: europe/berlin, which Intl accepts,
- * would fail the query.
- */
-function canonicalTimeZone(value: string): string | undefined {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
-}
-
 const TimeZone = z
   .string()
-  .max(64)
+  .max(TIME_ZONE_MAX_LENGTH)
   .transform((value, ctx) => {
     const zone = canonicalTimeZone(value);
     if (zone === undefined) ctx.addIssue({ code: 'custom', input: value, message: 'an IANA time zone such as Europe/Berlin' });
@@ -35,21 +34,14 @@ const TimeZone = z
   });
 
 const Filters = {
-  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE').optional(),
-  device: z.enum(['desktop', 'mobile', 'tablet', 'bot', 'other']).optional(),
-  browser: z.string().min(1).max(64).optional(),
-  os: z.string().min(1).max(64).optional(),
-  channel: z.string().regex(/^[a-z_]{1,32}$/).optional(),
-  // As the consumers store it (classify-referrer.step.ts): the host, lower case, IDNs in punycode.
-  // Underscores occur in real host names and URL parsing keeps them. '' (no referrer) is not a
-  // domain: that traffic is channel=direct (or a UTM-tagged channel).
-  referrer: z
-    .string()
-    .max(253)
-    .regex(/^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/, 'a referring domain in lower case, such as news.ycombinator.com')
-    .optional(),
+  country: z.string().regex(COUNTRY_PATTERN, 'an ISO 3166-1 alpha-2 code such as DE').optional(),
+  device: z.enum(DEVICE_CLASSES).optional(),
+  browser: z.string().min(1).max(NAME_MAX_LENGTH).optional(),
+  os: z.string().min(1).max(NAME_MAX_LENGTH).optional(),
+  channel: z.string().regex(CHANNEL_PATTERN).optional(),
+  referrer: z.string().max(REFERRER_MAX_LENGTH).regex(REFERRER_PATTERN, 'a referring domain in lower case, such as news.ycombinator.com').optional(),
   link: Id.optional(),
-};
+} satisfies Record<AnalyticsFilter, z.ZodType>;
 
 const RANGE_RULES =
   `The range is [from, to): to defaults to now, from to ${DEFAULT_RANGE_DAYS} days before to. It must start at ${EARLIEST_ANALYTICS_INSTANT.toISOString()} or later, ` +

@@ -4,6 +4,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { describeApiRoutes } from '../app.js';
 import { startApiHarness, type ApiHarness } from '../../server/testing/api-harness.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { defineRoute } from './route.js';
@@ -24,8 +25,10 @@ interface Operation {
 
 interface OpenApiDocument {
   openapi: string;
+  info: { version: string };
+  servers: { url: string }[];
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, unknown> };
+  components: { schemas: Record<string, unknown>; securitySchemes: { sessionCookie: { name: string } } };
 }
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
@@ -157,6 +160,16 @@ describe('GET /api/v1/openapi.json', () => {
 });
 
 describe('building the document', () => {
+  it('builds the same document from the route declarations alone, as the dashboard’s types are generated (scripts/generate-api-types.ts)', () => {
+    const options = {
+      version: document.info.version,
+      serverUrl: document.servers[0]!.url,
+      sessionCookieName: document.components.securitySchemes.sessionCookie.name,
+    };
+    const described = buildOpenApiDocument(describeApiRoutes({ maxUploadBytes: harness.config.assets.maxUploadBytes, document: options }), options);
+    expect(described).toEqual(document);
+  });
+
   it('refuses a refinement that does not say its rule: the document would promise what the API refuses', () => {
     const route = (body: z.ZodType) =>
       defineRoute({ method: 'post', path: '/x', operationId: 'x', summary: 'x', tag: 'x', access: 'public', body, responses: {}, handler: async () => ({ status: 204 }) });

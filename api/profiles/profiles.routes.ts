@@ -1,5 +1,6 @@
 // /api/v1/profiles: a creator's profiles (CRUD) and the handle availability check.
 import { z } from 'zod';
+import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, NOT_BLANK } from '../http/schemas.js';
 import type { ProfilesService } from './profiles.service.js';
@@ -9,9 +10,6 @@ export const RESERVED_HANDLES = new Set([
   'about', 'admin', 'api', 'app', 'assets', 'auth', 'dashboard', 'docs', 'help', 'healthz', 'linkpulse', 'login', 'logout',
   'metrics', 'new', 'public', 'readyz', 'root', 'security', 'settings', 'signup', 'static', 'status', 'support', 'www',
 ]);
-
-/** What a (lower-cased) handle looks like; the database checks the same pattern. */
-export const HANDLE_PATTERN = /^[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]$/;
 
 export const Handle = z
   .string()

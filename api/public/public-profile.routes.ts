@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { GitHubCard } from '../../lib/github/github-card.js';
 import { notFound } from '../../lib/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { HANDLE_PATTERN, Profile } from '../profiles/profiles.routes.js';
+import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
+import { Profile } from '../profiles/profiles.routes.js';
 import type { PublicProfiles } from '../../lib/public-profile.js';
 
 const PublicProfile = z

@@ -7,10 +7,10 @@
 // dimension, day buckets in a zone that is not UTC) reads the raw events of its whole range the
 // same way, as a single raw part.
 import type { QueryParams } from '../clickhouse/clickhouse.js';
+import type { Interval } from './analytics-params.js';
 import { NO_LINK } from '../events/analytics-row.js';
 
-export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
-export type Interval = (typeof INTERVALS)[number];
+export type { Interval };
 
 /** Columns a breakdown may group by: a fixed list, so no request ever names a column. */
 export const BREAKDOWN_COLUMNS = ['country', 'region', 'city', 'device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;

@@ -1,4 +1,5 @@
 import type { ParamMatcher } from '@sveltejs/kit';
+import { HANDLE_PATTERN } from '../../../lib/profiles/handle.js';
 
-/** A profile handle, as api/profiles/profiles.routes.ts validates it (lower case, 3 to 30 characters). */
-export const match: ParamMatcher = (value) => /^[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]$/.test(value);
+/** A profile handle, as the API validates it (lower case, 3 to 30 characters). */
+export const match: ParamMatcher = (value) => HANDLE_PATTERN.test(value);

@@ -2,6 +2,7 @@
 // custom ranges of whole local days, resolved to the half-open UTC instants [from, to) the API
 // takes. Days start at local midnight, so a 7-day range across a DST change is 167 or 169 hours.
 // The previous period is the same length just before (what the API's compare=previous reads).
+import { INTERVALS, type Interval } from '../../../../lib/analytics/analytics-params.js';
 
 export const PRESETS = ['today', '7d', '30d', '90d', '12m', 'all'] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -15,8 +16,8 @@ export const PRESET_LABELS: Record<Preset, string> = {
   all: 'All time',
 };
 
-export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
-export type Interval = (typeof INTERVALS)[number];
+// The API's intervals: its timeseries takes exactly these.
+export { INTERVALS, type Interval };
 
 /** A preset, or whole local days from `from` to `to` (both included, YYYY-MM-DD). */
 export type RangeChoice = { preset: Preset } | { preset: 'custom'; from: string; to: string };
@@ -211,14 +212,4 @@ export function formatRange(range: Range, timeZone: string): string {
 /** The browser's zone, or UTC when it has none to tell. */
 export function browserTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
-
-export function isTimeZone(value: string): boolean {
-  if (!value || value.length > 64) return false;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
 }

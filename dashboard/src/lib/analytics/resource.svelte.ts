@@ -1,51 +1,70 @@
-// One panel's data: a JSON GET that reloads when its URL changes, abandons the request it replaces
-// (so a slow answer for an old filter never overwrites a newer one), and keeps the last data on
-// screen while the next loads. `loading` is what the panel's aria-busy reports.
-import { errorMessage } from '$lib/api/session';
+// One panel's data: a GET of the API that loads again when its request changes, abandons the request
+// it replaces (so a slow answer for an old filter never overwrites a newer one), and keeps the last
+// data on screen while the next loads. `loading` is what the panel's aria-busy reports.
+import type { ApiResult } from '$lib/api/client';
 
-export class Resource<T> {
+/** Reads the API for a request (path and query parameters, as plain data), abandoned on `signal`. */
+export type Fetcher<R, T> = (request: R, signal: AbortSignal) => Promise<ApiResult<T>>;
+
+export class Resource<R, T> {
   data: T | undefined = $state(undefined);
   error: string | null = $state(null);
   /** True until the first answer, and while any later load is under way (not during a quiet refresh). */
   loading = $state(true);
-  #url = '';
+  #request: R | undefined;
+  /** The request's JSON: requests are rebuilt whenever the page's view changes, often unchanged. */
+  #key: string | undefined;
   #controller: AbortController | undefined;
+  readonly #fetcher: Fetcher<R, T>;
 
-  /** Loads `url` (again), showing the panel as busy. */
-  load(url: string): void {
-    this.#url = url;
-    this.loading = true;
-    this.error = null;
-    void this.#fetch(url, false);
+  constructor(fetcher: Fetcher<R, T>) {
+    this.#fetcher = fetcher;
   }
 
-  /** Loads the same URL again without marking the panel busy (periodic refreshes). */
+  /** Loads for `request`, showing the panel as busy, unless that is what it loaded last. */
+  load(request: R): void {
+    const key = JSON.stringify(request);
+    if (key === this.#key) return;
+    this.#key = key;
+    this.#request = request;
+    this.#start(request);
+  }
+
+  /** Loads the same request again without marking the panel busy (periodic refreshes). */
   refresh(): void {
-    if (this.#url && !this.loading) void this.#fetch(this.#url, true);
+    if (this.#request !== undefined && !this.loading) void this.#fetch(this.#request, true);
   }
 
-  retry = (): void => this.load(this.#url);
+  retry = (): void => {
+    if (this.#request !== undefined) this.#start(this.#request);
+  };
 
   abort(): void {
     this.#controller?.abort();
   }
 
-  async #fetch(url: string, quiet: boolean): Promise<void> {
+  #start(request: R): void {
+    this.loading = true;
+    this.error = null;
+    void this.#fetch(request, false);
+  }
+
+  async #fetch(request: R, quiet: boolean): Promise<void> {
     this.#controller?.abort();
     const controller = new AbortController();
     this.#controller = controller;
+    let result: ApiResult<T>;
     try {
-      const response = await fetch(url, { signal: controller.signal });
-      const body = response.ok ? ((await response.json()) as T) : undefined;
-      const failure = response.ok ? null : await errorMessage(response);
-      if (controller.signal.aborted) return;
-      if (body !== undefined) this.data = body;
-      // A quiet refresh that fails keeps the figures on screen; the next one tries again.
-      if (!quiet || failure === null) this.error = failure;
+      result = await this.#fetcher(request, controller.signal);
     } catch (error) {
+      // Aborted: a newer request (or the page going away) took over.
       if (controller.signal.aborted) return;
-      if (!quiet) this.error = error instanceof Error ? `Could not load this: ${error.message}` : 'Could not load this';
+      throw error;
     }
+    if (controller.signal.aborted) return;
+    if (result.ok) this.data = result.data;
+    // A quiet refresh that fails keeps the figures on screen; the next one tries again.
+    if (!quiet || result.ok) this.error = result.ok ? null : result.message;
     this.loading = false;
   }
 }

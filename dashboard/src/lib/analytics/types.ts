@@ -1,15 +1,9 @@
 // Shapes the analytics components share (kept in a TS module: types exported from .svelte files are
 // invisible to the type-aware linter).
-import type { Card } from '$lib/github/card';
+import type { Timeseries } from './analytics-api';
 
 /** One bucket of /timeseries. */
-export interface Point {
-  /** Bucket start, ISO 8601 in UTC. */
-  start: string;
-  views: number;
-  visitors: number;
-  clicks: number;
-}
+export type Point = Timeseries['points'][number];
 
 /** One row of a ranked dimension table. */
 export interface BreakdownItem {
@@ -19,18 +13,4 @@ export interface BreakdownItem {
   /** The figure the bar shows. */
   primary: number;
   secondary?: number;
-}
-
-/** What ProfileView renders (its props), as the heatmap builds them. */
-export interface PreviewProfile {
-  displayName: string;
-  handle: string;
-  bio: string;
-  avatarUrl: string | null;
-  theme: 'auto' | 'light' | 'dark';
-}
-export interface PreviewLink {
-  id: string;
-  title: string;
-  repository: Card | null;
 }

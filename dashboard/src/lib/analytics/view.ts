@@ -1,28 +1,39 @@
 // What the analytics page shows, as one value kept in the URL's query string (so a view can be
 // shared and reloaded): the range, time zone, comparison, chart interval, heatmap device, and the
-// filters. Filters combine (country AND device AND …); each is one key, so a new dimension is one
-// entry in FILTERS. Defaults stay out of the URL.
-import { INTERVALS, PRESETS, isTimeZone, parseDate, type Interval, type Range, type RangeChoice } from './range';
+// filters. Filters combine (country AND device AND …); each is one key, and the keys are the API's
+// own (lib/analytics/analytics-params.ts), checked with its rules. Defaults stay out of the URL.
+import type { GetQuery } from '$lib/api/client';
+import {
+  ANALYTICS_FILTERS,
+  CHANNEL_PATTERN,
+  COUNTRY_PATTERN,
+  NAME_MAX_LENGTH,
+  REFERRER_MAX_LENGTH,
+  REFERRER_PATTERN,
+  canonicalTimeZone,
+  isDeviceClass,
+  type AnalyticsFilter,
+  type DeviceClass,
+} from '../../../../lib/analytics/analytics-params.js';
+import { INTERVALS, PRESETS, parseDate, type Interval, type Range, type RangeChoice } from './range';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isName = (value: string) => value.length >= 1 && value.length <= NAME_MAX_LENGTH;
 
-/** Every filter the page knows, with the values the API accepts (api/analytics/analytics.routes.ts). */
+/** Every filter the API takes, with its label and the values the API accepts. */
 export const FILTERS = {
-  country: { label: 'Country', valid: (value: string) => /^[A-Z]{2}$/.test(value) },
-  device: { label: 'Device', valid: (value: string) => ['desktop', 'mobile', 'tablet', 'bot', 'other'].includes(value) },
-  browser: { label: 'Browser', valid: (value: string) => value.length >= 1 && value.length <= 64 },
-  os: { label: 'OS', valid: (value: string) => value.length >= 1 && value.length <= 64 },
-  channel: { label: 'Channel', valid: (value: string) => /^[a-z_]{1,32}$/.test(value) },
-  referrer: { label: 'Referrer', valid: (value: string) => value.length <= 253 && /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/.test(value) },
+  country: { label: 'Country', valid: (value: string) => COUNTRY_PATTERN.test(value) },
+  device: { label: 'Device', valid: isDeviceClass },
+  browser: { label: 'Browser', valid: isName },
+  os: { label: 'OS', valid: isName },
+  channel: { label: 'Channel', valid: (value: string) => CHANNEL_PATTERN.test(value) },
+  referrer: { label: 'Referrer', valid: (value: string) => value.length <= REFERRER_MAX_LENGTH && REFERRER_PATTERN.test(value) },
   link: { label: 'Link', valid: (value: string) => UUID.test(value) },
-} as const satisfies Record<string, { label: string; valid: (value: string) => boolean }>;
+} as const satisfies Record<AnalyticsFilter, { label: string; valid: (value: string) => boolean }>;
 
-export type FilterKey = keyof typeof FILTERS;
-export const FILTER_KEYS = Object.keys(FILTERS) as FilterKey[];
+export type FilterKey = AnalyticsFilter;
+export const FILTER_KEYS: readonly FilterKey[] = ANALYTICS_FILTERS;
 export type Filters = Partial<Record<FilterKey, string>>;
-
-/** The filters the API accepts (all of them; a new one is listed here once the API takes it). */
-export const API_FILTERS: readonly FilterKey[] = ['country', 'device', 'browser', 'os', 'channel', 'referrer', 'link'];
 
 export function isFilterKey(key: string): key is FilterKey {
   return Object.hasOwn(FILTERS, key);
@@ -44,7 +55,8 @@ export function activeFilters(filters: Filters): { key: FilterKey; value: string
   return FILTER_KEYS.flatMap((key) => (filters[key] === undefined ? [] : [{ key, value: filters[key] }]));
 }
 
-export const HEATMAP_DEVICES = ['mobile', 'tablet', 'desktop'] as const;
+/** The device classes whose page layouts differ, so each has a heatmap of its own. */
+export const HEATMAP_DEVICES = ['mobile', 'tablet', 'desktop'] as const satisfies readonly DeviceClass[];
 export type HeatmapDevice = (typeof HEATMAP_DEVICES)[number];
 
 export interface View {
@@ -72,7 +84,7 @@ export function viewFromQuery(query: URLSearchParams, defaultTimeZone: string): 
   if (range === 'custom' && from && to && parseDate(from) && parseDate(to)) view.range = from <= to ? { preset: 'custom', from, to } : { preset: 'custom', from: to, to: from };
   else if (range && (PRESETS as readonly string[]).includes(range)) view.range = { preset: range as (typeof PRESETS)[number] };
   const tz = query.get('tz');
-  if (tz && isTimeZone(tz)) view.timeZone = tz;
+  if (tz && canonicalTimeZone(tz) !== undefined) view.timeZone = tz;
   if (query.get('compare') === 'off') view.compare = false;
   const interval = query.get('interval');
   if (interval && (INTERVALS as readonly string[]).includes(interval)) view.interval = interval as Interval;
@@ -101,22 +113,18 @@ export function viewToQuery(view: View, defaultTimeZone: string): string {
   return query.toString();
 }
 
-/**
- * The API query of a view's resolved range and filters (filters the API does not take yet are left
- * out, so a shared URL never turns into a 400).
- */
-export function apiQuery(range: Range, filters: Filters, options: { compare?: boolean; supported?: readonly FilterKey[]; extra?: Record<string, string> } = {}): string {
-  const query = new URLSearchParams({ from: range.from.toISOString(), to: range.to.toISOString() });
-  if (options.compare) query.set('compare', 'previous');
-  const supported = options.supported ?? API_FILTERS;
-  for (const { key, value } of activeFilters(filters)) if (supported.includes(key)) query.set(key, value);
-  for (const [key, value] of Object.entries(options.extra ?? {})) query.set(key, value);
-  return query.toString();
-}
+/** The query of an analytics read over a range (summary, links, breakdowns, bots, heatmap). */
+export type RangeQuery = GetQuery<'/api/v1/profiles/{profileId}/analytics/summary'>;
 
-/** Filters the view holds that the API cannot apply yet (shown as such, not silently dropped). */
-export function unsupportedFilters(filters: Filters, supported: readonly FilterKey[] = API_FILTERS): FilterKey[] {
-  return activeFilters(filters)
-    .map(({ key }) => key)
-    .filter((key) => !supported.includes(key));
+/** The API query of a view's resolved range and filters. */
+export function apiQuery(range: Range, filters: Filters, options: { compare?: boolean } = {}): RangeQuery {
+  // Every filter's value was checked when it entered the view (withFilter); the device's type says so.
+  const { device, ...others } = filters;
+  return {
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    ...(options.compare ? { compare: 'previous' } : {}),
+    ...others,
+    ...(device !== undefined && isDeviceClass(device) ? { device } : {}),
+  };
 }

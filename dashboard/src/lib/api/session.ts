@@ -1,31 +1,28 @@
 // What every creator page loads first: who is signed in (with the CSRF token their changes need) and
 // their profiles. The pages render these states the same way.
-export interface ProfileSummary {
-  id: string;
-  handle: string;
-  displayName: string;
-  avatarAssetId: string | null;
-}
+import { UNREACHABLE, api, call, setCsrfToken, type Schemas } from './client';
+
+export type Profile = Schemas['Profile'];
 
 export type Session =
   | { state: 'loading' }
   | { state: 'signed-out' }
   | { state: 'failed'; message: string }
-  | { state: 'ready'; csrfToken: string; email: string; profiles: ProfileSummary[] };
+  | { state: 'ready'; email: string; profiles: Profile[] };
 
 /** A session a page can work with. */
 export type ReadySession = Extract<Session, { state: 'ready' }>;
 
+const failure = (status: number): Session => ({ state: 'failed', message: status === 0 ? UNREACHABLE : `Could not load your profiles (HTTP ${status})` });
+
 export async function loadSession(): Promise<Session> {
-  const me = await fetch('/api/v1/auth/me');
-  if (me.status === 401) return { state: 'signed-out' };
-  const profiles = await fetch('/api/v1/profiles');
-  const failed = [me, profiles].find((response) => !response.ok);
-  if (failed) return { state: 'failed', message: `Could not load your profiles (HTTP ${failed.status})` };
-  const { csrfToken, user } = (await me.json()) as { csrfToken: string; user: { email: string } };
-  const owned = ((await profiles.json()) as { profiles: ProfileSummary[] }).profiles;
-  markOwnBrowser(owned.map((profile) => profile.id));
-  return { state: 'ready', csrfToken, email: user.email, profiles: owned };
+  const me = await call(api.GET('/api/v1/auth/me'));
+  if (!me.ok) return me.status === 401 ? { state: 'signed-out' } : failure(me.status);
+  const profiles = await call(api.GET('/api/v1/profiles'));
+  if (!profiles.ok) return failure(profiles.status);
+  setCsrfToken(me.data.csrfToken);
+  markOwnBrowser(profiles.data.profiles.map((profile) => profile.id));
+  return { state: 'ready', email: me.data.user.email, profiles: profiles.data.profiles };
 }
 
 /**
@@ -41,13 +38,8 @@ function markOwnBrowser(profileIds: string[]): void {
   document.cookie = `${OWNER_COOKIE}=${profileIds.join('.')}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
 }
 
-/** After logging out or deleting the account: this browser's visits count again. */
+/** After logging out or deleting the account: this browser's visits count again, and its token is gone. */
 export function forgetOwnBrowser(): void {
+  setCsrfToken(undefined);
   document.cookie = `${OWNER_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax`;
-}
-
-/** The API's error message of a failed response (the error envelope), or a plain description. */
-export async function errorMessage(response: Response): Promise<string> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
-  return body?.error?.message ?? `The request failed (HTTP ${response.status})`;
 }

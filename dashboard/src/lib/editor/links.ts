@@ -1,19 +1,11 @@
 // The editor's link logic, kept out of the components so it can be tested: what a link looks like to
 // the editor, which links the public page shows now, moving a link, and the schedule inputs.
-import type { Card } from '$lib/github/card';
+import type { Schemas } from '$lib/api/client';
 // The API's own URL rules (pure, no server imports): the editor previews exactly what the API accepts.
 import { parseLinkTarget } from '../../../../lib/links/link-url.js';
 
-export interface EditorLink {
-  id: string;
-  title: string;
-  url: string;
-  kind: 'url' | 'github';
-  enabled: boolean;
-  startsAt: string | null;
-  endsAt: string | null;
-  github: Card | null;
-}
+/** A link as the API returns it, and the editor shows it. */
+export type EditorLink = Schemas['Link'];
 
 /** Whether the public page shows the link at `now`: enabled, and inside its schedule window. */
 export function isLive(link: Pick<EditorLink, 'enabled' | 'startsAt' | 'endsAt'>, now: number): boolean {
@@ -51,7 +43,7 @@ export function checkUrl(input: string): UrlCheck | null {
 }
 
 /** A card for a GitHub URL not added yet: what the page shows until the first sync. */
-export function pendingCard(repository: { owner: string; name: string }): Card {
+export function pendingCard(repository: { owner: string; name: string }): Schemas['GitHubCard'] {
   return { ...repository, status: 'pending', description: null, language: null, languageColor: null, stars: null, forks: null, topics: [], pushedAt: null, lastSyncedAt: null };
 }
 

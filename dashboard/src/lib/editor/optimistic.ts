@@ -1,28 +1,16 @@
 // Optimistic changes: the editor shows a change at once and undoes it when the server refuses, with
 // the server's message in plain words.
-import { errorMessage } from '$lib/api/session';
-
-/** What the editor says when a request never reached the server. */
-export const UNREACHABLE = 'Could not reach Linkpulse: check your connection and try again.';
-
-export type Outcome = { ok: true; response: Response } | { ok: false; message: string };
+import type { ApiResult } from '$lib/api/client';
 
 /**
  * Applies a change now (`apply` returns its undo), then sends it; on a refusal or a network failure the
- * change is undone and the outcome carries the message to show.
+ * change is undone, and the result carries the message to show.
  */
-export async function optimistic(apply: () => () => void, send: () => Promise<Response>): Promise<Outcome> {
+export async function optimistic<T>(apply: () => () => void, send: () => Promise<ApiResult<T>>): Promise<ApiResult<T>> {
   const undo = apply();
-  let response: Response;
-  try {
-    response = await send();
-  } catch {
-    undo();
-    return { ok: false, message: UNREACHABLE };
-  }
-  if (response.ok) return { ok: true, response };
-  undo();
-  return { ok: false, message: await errorMessage(response) };
+  const result = await send();
+  if (!result.ok) undo();
+  return result;
 }
 
 /**

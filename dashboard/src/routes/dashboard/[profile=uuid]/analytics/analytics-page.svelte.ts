@@ -1,0 +1,113 @@
+// The analytics page's state: the view (range, time zone, comparison, interval, heatmap device,
+// filters) read from the URL's query string, so a view can be shared and reloaded; every panel's
+// data, each loading on its own and again only when its own request changes; and the labels of
+// filter values. The page's components read it, and change the view only through setView.
+import { untrack } from 'svelte';
+import { goto } from '$app/navigation';
+import { page } from '$app/state';
+import { exportHref, readBots, readDevices, readGeo, readLinks, readReferrers, readSummary, readTimeseries, readUtm, type BreakdownRow } from '$lib/analytics/analytics-api';
+import { channelLabel, countryFlag, countryName, deviceLabel, valueOrUnknown } from '$lib/analytics/format';
+import { allowedIntervals, browserTimeZone, effectiveInterval, resolveRange } from '$lib/analytics/range';
+import { Resource } from '$lib/analytics/resource.svelte';
+import type { BreakdownItem } from '$lib/analytics/types';
+import { activeFilters, apiQuery, viewFromQuery, viewToQuery, withFilter, withoutFilter, type FilterKey, type View } from '$lib/analytics/view';
+import { profileContext } from '$lib/api/profile-context';
+
+export class AnalyticsPage {
+  readonly #context = profileContext();
+  readonly profile = $derived(this.#context.profile);
+  readonly defaultTimeZone = browserTimeZone();
+  readonly view: View = $derived(viewFromQuery(page.url.searchParams, this.defaultTimeZone));
+  // Presets end "now": resolved again when the range or the zone changes, and only then, so that
+  // another control (a filter, the interval, the heatmap's device) leaves the other panels' queries alone.
+  readonly #rangeKey = $derived(`${JSON.stringify(this.view.range)}|${this.view.timeZone}`);
+  readonly range = $derived.by(() => {
+    void this.#rangeKey;
+    return untrack(() => resolveRange(this.view.range, this.view.timeZone, Date.now()));
+  });
+  readonly interval = $derived(effectiveInterval(this.range, this.view.interval));
+  readonly intervals = $derived(allowedIntervals(this.range));
+  /** The active filters, in a stable order. */
+  readonly filters = $derived(activeFilters(this.view.filters));
+  /** The public page, for the empty states' "share your page". */
+  readonly pageUrl = $derived(`${page.url.origin}/@${this.profile.handle}`);
+  /** The heatmap's query: its own device selector sets the device. */
+  readonly heatmapQuery = $derived(apiQuery(this.range, withoutFilter(this.view.filters, 'device')));
+
+  readonly summary = new Resource(readSummary);
+  readonly timeseries = new Resource(readTimeseries);
+  readonly links = new Resource(readLinks);
+  readonly geo = new Resource(readGeo);
+  readonly devices = new Resource(readDevices);
+  readonly referrers = new Resource(readReferrers);
+  readonly utm = new Resource(readUtm);
+  readonly bots = new Resource(readBots);
+
+  readonly #request = $derived({ profileId: this.profile.id, query: apiQuery(this.range, this.view.filters) });
+  readonly #compared = $derived({ profileId: this.profile.id, query: apiQuery(this.range, this.view.filters, { compare: this.view.compare }) });
+
+  /** Titles of the page's links by id, for the link filter's chip. */
+  readonly #linkTitles: Record<string, string> = $derived(Object.fromEntries((this.links.data?.links ?? []).map((link) => [link.linkId, link.title ?? 'A deleted link'])));
+
+  /** Made while the page's component initialises: the loads are effects of that component. */
+  constructor() {
+    // One effect per panel: each loads on its own, in parallel, and again only when its own request
+    // changes (a Resource compares requests by their JSON; another panel's control leaves it alone).
+    $effect(() => this.summary.load(this.#compared));
+    $effect(() => this.timeseries.load({ ...this.#compared, query: { ...this.#compared.query, interval: this.interval, tz: this.view.timeZone } }));
+    for (const resource of [this.links, this.geo, this.devices, this.referrers, this.utm, this.bots]) $effect(() => resource.load(this.#request));
+    $effect(() => () => [this.summary, this.timeseries, this.links, this.geo, this.devices, this.referrers, this.utm, this.bots].forEach((resource) => resource.abort()));
+  }
+
+  setView(next: View): void {
+    const search = viewToQuery(next, this.defaultTimeZone);
+    // The same page with another query string: no new history entry, focus and scroll kept.
+    // eslint-disable-next-line svelte/no-navigation-without-resolve -- page.url.pathname is this resolved page
+    void goto(`${page.url.pathname}${search ? `?${search}` : ''}`, { replaceState: true, keepFocus: true, noScroll: true });
+  }
+
+  /** Filters by a value of a dimension, or removes that filter when it is the value already chosen. */
+  filterBy = (key: FilterKey) => (value: string) =>
+    this.setView({ ...this.view, filters: this.view.filters[key] === value ? withoutFilter(this.view.filters, key) : withFilter(this.view.filters, key, value) });
+
+  /** A filter value as people read it, for chips. */
+  filterLabel(key: FilterKey, value: string): string {
+    switch (key) {
+      case 'country':
+        return `${countryFlag(value)} ${countryName(value)}`.trim();
+      case 'device':
+        return deviceLabel(value);
+      case 'channel':
+        return channelLabel(value);
+      case 'link':
+        return this.#linkTitles[value] ?? `Link ${value.slice(0, 8)}`;
+      default:
+        return value;
+    }
+  }
+
+  /** The export of the current view: per-day figures or raw events, as CSV. */
+  download(data: 'daily' | 'events'): string {
+    return exportHref(this.profile.id, { ...apiQuery(this.range, this.view.filters), format: 'csv', data, tz: this.view.timeZone });
+  }
+}
+
+/** One table of a BreakdownsPanel. */
+export interface BreakdownTableSpec {
+  caption: string;
+  /** The name column's heading. */
+  name: string;
+  rows: BreakdownRow[] | undefined;
+  /** The grouping column that holds a row's value. */
+  column: string;
+  label?: (value: string) => string;
+  /** The filter a row adds when chosen; none: the rows are plain text. */
+  filter?: FilterKey;
+}
+
+/** A breakdown table's rows as BreakdownTable shows them: visitors as the bar, clicks beside. */
+export const breakdownItems = (rows: BreakdownRow[] | undefined, column: string, label: (value: string) => string = (value) => valueOrUnknown(value)): BreakdownItem[] =>
+  (rows ?? []).map((row) => ({ value: row.values[column] ?? '', label: label(row.values[column] ?? ''), primary: row.visitors, secondary: row.clicks }));
+
+/** A panel has answered, with nothing to show. */
+export const isEmpty = (resource: { data?: unknown }, rows: number) => resource.data !== undefined && rows === 0;

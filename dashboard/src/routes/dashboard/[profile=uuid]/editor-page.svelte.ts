@@ -1,0 +1,388 @@
+// The profile editor's state: the profile as saved and as being edited, publishing, the links with
+// their optimistic changes (shown at once, undone with the server's words if it refuses), reordering
+// by keyboard and by dragging, and watching GitHub cards fill. The editor's components read it and
+// act through its methods; focus moves after a change are made here, with the change.
+import { onDestroy, onMount, tick } from 'svelte';
+import { SvelteMap } from 'svelte/reactivity';
+import { api, call, type Schemas } from '$lib/api/client';
+import { profileContext } from '$lib/api/profile-context';
+import { isHandleAvailable } from '$lib/editor/handle';
+import { checkUrl, fromLocalInput, isLive, moveItem, toLocalInput, type EditorLink } from '$lib/editor/links';
+import { latestOnly, optimistic } from '$lib/editor/optimistic';
+import type { ViewLink, ViewProfile } from '$lib/profile/profile-view';
+
+type Profile = Schemas['Profile'];
+type Draft = Pick<Profile, 'handle' | 'displayName' | 'bio' | 'theme' | 'accentColor' | 'respectGpc'>;
+type LinkChanges = Partial<Pick<EditorLink, 'title' | 'url' | 'enabled' | 'startsAt' | 'endsAt'>>;
+
+/** Pending cards are watched for this long (GitHub may be unreachable or limited: they stay pending). */
+const PENDING_WATCH_MS = 2 * 60_000;
+
+const dateTime = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' });
+export const formatDate = (iso: string) => dateTime.format(Date.parse(iso));
+
+/** Puts the focus on an element once the change that shows it has been rendered. */
+async function focusAfterRender(id: string): Promise<void> {
+  await tick();
+  document.getElementById(id)?.focus();
+}
+
+export class EditorPage {
+  readonly #context = profileContext();
+  /** The profile as the layout knows it (its handle follows a save). */
+  readonly profile = $derived(this.#context.profile);
+  readonly profileId = this.#context.profile.id;
+  readonly #profilePath = { path: { profileId: this.profileId } };
+  #linkPath = (linkId: string) => ({ path: { profileId: this.profileId, linkId } });
+
+  loadState: 'loading' | 'ready' | { failed: string } = $state('loading');
+  saved: Profile | null = $state(null);
+  draft: Draft = $state({ handle: '', displayName: '', bio: '', theme: 'auto', accentColor: '#2563eb', respectGpc: true });
+  avatarUrl: string | null = $state(null);
+  links: EditorLink[] = $state([]);
+  /** The clock the preview and the links' badges use: scheduled links come and go as it moves. */
+  now = $state(Date.now());
+
+  profileMessage: { kind: 'ok' | 'error'; text: string } | null = $state(null);
+  savingProfile = $state(false);
+  handleAvailable: boolean | null = $state(null);
+  linkError: string | null = $state(null);
+  /** What the polite live region says after a change screen readers would not notice. */
+  announcement = $state('');
+
+  newTitle = $state('');
+  newUrl = $state('');
+  adding = $state(false);
+  readonly newUrlCheck = $derived(checkUrl(this.newUrl));
+
+  /** The link being edited, with its form values. */
+  editing: { id: string; title: string; url: string; startsAt: string; endsAt: string } | null = $state(null);
+  confirmingDelete: string | null = $state(null);
+  dragging: string | null = $state(null);
+  /** The order the server has: what a refused reorder goes back to. */
+  #savedOrder: string[] = [];
+  /** The order when a drag began: a cancelled drag (Escape, or dropped outside the list) goes back to it. */
+  #orderBeforeDrag: EditorLink[] = [];
+  #poll: ReturnType<typeof setTimeout> | undefined;
+  /** Cards asked to refresh: link id → the sync they showed then, and when to stop waiting for a newer one. */
+  readonly #refreshing = new SvelteMap<string, { since: string | null; giveUpAt: number }>();
+  #watchPendingUntil = 0;
+  /** Set when the page goes: nothing started after that may schedule more work. */
+  #destroyed = false;
+
+  readonly dirty = $derived(this.saved !== null && (Object.keys(this.draft) as (keyof Draft)[]).some((key) => this.draft[key] !== this.saved?.[key]));
+
+  readonly previewProfile: ViewProfile = $derived({
+    displayName: this.draft.displayName || 'Your name',
+    handle: this.draft.handle,
+    bio: this.draft.bio,
+    avatarUrl: this.avatarUrl,
+    theme: this.draft.theme,
+  });
+  readonly previewLinks: ViewLink[] = $derived(
+    this.links.filter((link) => isLive(link, this.now)).map((link) => ({ id: link.id, title: link.title, repository: link.github })),
+  );
+
+  /** Made while the page's component initialises: loading and the clock live as long as it does. */
+  constructor() {
+    let clock: ReturnType<typeof setInterval> | undefined;
+    onMount(() => {
+      void this.load();
+      // Scheduled links appear and disappear in the preview as their windows open and close.
+      clock = setInterval(() => (this.now = Date.now()), 30_000);
+    });
+    onDestroy(() => {
+      this.#destroyed = true;
+      clearTimeout(this.#poll);
+      clearInterval(clock);
+    });
+  }
+
+  #byId = (id: string) => this.links.find((link) => link.id === id);
+
+  load = async () => {
+    this.loadState = 'loading';
+    const [profile, list] = await Promise.all([
+      call(api.GET('/api/v1/profiles/{profileId}', { params: this.#profilePath })),
+      call(api.GET('/api/v1/profiles/{profileId}/links', { params: this.#profilePath })),
+    ]);
+    if (!profile.ok) {
+      this.loadState = { failed: profile.message };
+      return;
+    }
+    if (!list.ok) {
+      this.loadState = { failed: list.message };
+      return;
+    }
+    const saved = profile.data;
+    this.saved = saved;
+    this.draft = { handle: saved.handle, displayName: saved.displayName, bio: saved.bio, theme: saved.theme, accentColor: saved.accentColor, respectGpc: saved.respectGpc };
+    this.links = list.data.links;
+    this.#savedOrder = this.links.map((link) => link.id);
+    if (saved.avatarAssetId) {
+      const asset = await call(api.GET('/api/v1/assets/{assetId}', { params: { path: { assetId: saved.avatarAssetId } } }));
+      if (asset.ok) this.avatarUrl = asset.data.url;
+    }
+    this.loadState = 'ready';
+    this.#watchPendingCards();
+  };
+
+  async #reloadLinks() {
+    const list = await call(api.GET('/api/v1/profiles/{profileId}/links', { params: this.#profilePath }));
+    if (list.ok) {
+      // Only the cards change under the editor (the scheduler fills them): set them on the links shown,
+      // so a change in flight keeps working on the same objects.
+      const cards = Object.fromEntries(list.data.links.map((link) => [link.id, link.github]));
+      for (const link of this.links) if (Object.hasOwn(cards, link.id)) link.github = cards[link.id] ?? null;
+      for (const [id, wait] of this.#refreshing) {
+        if (cards[id]?.lastSyncedAt !== wait.since || Date.now() > wait.giveUpAt) this.#refreshing.delete(id);
+      }
+    }
+    // A failed look is tried again at the next tick, until the watch ends.
+    this.#schedulePoll();
+  }
+
+  /** A new GitHub link's card fills within seconds, and a refreshed one changes: look again until it has. */
+  #watchPendingCards() {
+    this.#watchPendingUntil = Date.now() + PENDING_WATCH_MS;
+    this.#schedulePoll();
+  }
+
+  #schedulePoll() {
+    clearTimeout(this.#poll);
+    if (this.#destroyed) return;
+    const pending = Date.now() < this.#watchPendingUntil && this.links.some((link) => link.github?.status === 'pending');
+    if (this.#refreshing.size > 0 || pending) this.#poll = setTimeout(() => void this.#reloadLinks(), 1_500);
+  }
+
+  avatarSaved = (url: string) => {
+    this.avatarUrl = url;
+  };
+
+  checkHandle = async () => {
+    this.handleAvailable = null;
+    if (!this.saved || this.draft.handle === this.saved.handle) return;
+    const asked = this.draft.handle;
+    const available = await isHandleAvailable(asked);
+    if (this.draft.handle === asked) this.handleAvailable = available;
+  };
+
+  saveProfile = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const saved = this.saved;
+    if (!saved) return;
+    const changes = Object.fromEntries((Object.keys(this.draft) as (keyof Draft)[]).filter((key) => this.draft[key] !== saved[key]).map((key) => [key, this.draft[key]]));
+    if (Object.keys(changes).length === 0) return;
+    this.savingProfile = true;
+    this.profileMessage = null;
+    const result = await call(api.PATCH('/api/v1/profiles/{profileId}', { params: this.#profilePath, body: changes }));
+    this.savingProfile = false;
+    if (!result.ok) {
+      // The form keeps what the creator typed, so they can fix it.
+      this.profileMessage = { kind: 'error', text: result.message };
+      return;
+    }
+    this.saved = result.data;
+    this.handleAvailable = null;
+    this.#context.updated({ handle: result.data.handle, displayName: result.data.displayName });
+    this.profileMessage = { kind: 'ok', text: 'Saved.' };
+  };
+
+  setPublished = async (published: boolean) => {
+    if (!this.saved) return;
+    this.profileMessage = null;
+    const outcome = await optimistic(
+      () => {
+        if (this.saved) this.saved.published = published;
+        return () => {
+          if (this.saved) this.saved.published = !published;
+        };
+      },
+      () => call(api.PATCH('/api/v1/profiles/{profileId}', { params: this.#profilePath, body: { published } })),
+    );
+    if (!outcome.ok) this.profileMessage = { kind: 'error', text: outcome.message };
+  };
+
+  addLink = async (event: SubmitEvent) => {
+    event.preventDefault();
+    if (this.newUrlCheck && !this.newUrlCheck.ok) return;
+    this.adding = true;
+    this.linkError = null;
+    const added = await call(api.POST('/api/v1/profiles/{profileId}/links', { params: this.#profilePath, body: { title: this.newTitle, url: this.newUrl } }));
+    this.adding = false;
+    if (!added.ok) {
+      this.linkError = added.message;
+      return;
+    }
+    const link = added.data;
+    this.links = [...this.links, link];
+    this.#savedOrder = [...this.#savedOrder, link.id];
+    this.announcement = `Added ${link.title}.`;
+    this.newTitle = '';
+    this.newUrl = '';
+    this.#watchPendingCards();
+  };
+
+  /** Changes a link at once; undone, with the server's message, if the server refuses. */
+  change = async (id: string, changes: LinkChanges): Promise<boolean> => {
+    this.linkError = null;
+    const title = this.#byId(id)?.title ?? 'The link';
+    const outcome = await optimistic(
+      () => {
+        const link = this.#byId(id);
+        if (!link) return () => {};
+        // Undo restores only these fields: another change that went through meanwhile stays.
+        const before = Object.fromEntries(Object.keys(changes).map((key) => [key, link[key as keyof LinkChanges]]));
+        Object.assign(link, changes);
+        return () => Object.assign(this.#byId(id) ?? {}, before);
+      },
+      () => call(api.PATCH('/api/v1/profiles/{profileId}/links/{linkId}', { params: this.#linkPath(id), body: changes })),
+    );
+    if (!outcome.ok) {
+      this.linkError = `${title}: ${outcome.message}`;
+      return false;
+    }
+    // The server's view: a changed URL may have become (or stopped being) a GitHub card.
+    const link = this.#byId(id);
+    if (link) Object.assign(link, outcome.data);
+    this.#watchPendingCards();
+    return true;
+  };
+
+  startEditing = (link: EditorLink) => {
+    this.confirmingDelete = null;
+    this.editing = { id: link.id, title: link.title, url: link.url, startsAt: toLocalInput(link.startsAt), endsAt: toLocalInput(link.endsAt) };
+  };
+
+  saveEdit = async (event: SubmitEvent, link: EditorLink) => {
+    event.preventDefault();
+    const form = this.editing;
+    if (!form) return;
+    const changes: LinkChanges = {};
+    if (form.title !== link.title) changes.title = form.title;
+    if (form.url !== link.url) changes.url = form.url;
+    const startsAt = fromLocalInput(form.startsAt);
+    const endsAt = fromLocalInput(form.endsAt);
+    if (startsAt !== link.startsAt) changes.startsAt = startsAt;
+    if (endsAt !== link.endsAt) changes.endsAt = endsAt;
+    if (Object.keys(changes).length === 0 || (await this.change(link.id, changes))) await this.closeEditing(link.id);
+  };
+
+  /** Closes the link's edit form and gives the focus back to its Edit button. */
+  closeEditing = async (id: string) => {
+    this.editing = null;
+    await focusAfterRender(`edit-${id}`);
+  };
+
+  askToDelete = async (id: string) => {
+    this.confirmingDelete = id;
+    await focusAfterRender(`confirm-delete-${id}`);
+  };
+
+  keep = async (id: string) => {
+    this.confirmingDelete = null;
+    await focusAfterRender(`delete-${id}`);
+  };
+
+  remove = async (id: string) => {
+    this.linkError = null;
+    this.confirmingDelete = null;
+    const index = this.links.findIndex((link) => link.id === id);
+    const link = this.links[index];
+    if (!link) return;
+    // Where the focus goes once the link is gone: the next link's handle, else the previous one's, else the heading.
+    const neighbour = this.links[index + 1] ?? this.links[index - 1];
+    const outcome = await optimistic(
+      () => {
+        this.links = this.links.filter((candidate) => candidate.id !== id);
+        return () => (this.links = [...this.links.slice(0, index), link, ...this.links.slice(index)]);
+      },
+      () => call(api.DELETE('/api/v1/profiles/{profileId}/links/{linkId}', { params: this.#linkPath(id) })),
+    );
+    if (outcome.ok) {
+      this.#savedOrder = this.#savedOrder.filter((candidate) => candidate !== id);
+      this.announcement = `Deleted ${link.title}.`;
+      await focusAfterRender(neighbour ? `handle-${neighbour.id}` : 'links-heading');
+    } else {
+      this.linkError = `${link.title}: ${outcome.message}`;
+      await focusAfterRender(`delete-${id}`);
+    }
+  };
+
+  readonly #saveOrder = latestOnly(async (order: string[]) => {
+    const result = await call(api.PUT('/api/v1/profiles/{profileId}/links/order', { params: this.#profilePath, body: { linkIds: order } }));
+    if (result.ok) {
+      this.#savedOrder = order;
+      return;
+    }
+    // Moves made while this one was on its way build on it: drop them too, or the server would take
+    // an order the screen no longer shows.
+    this.#saveOrder.discard();
+    this.linkError = `The new order was not saved: ${result.status === 0 ? 'Linkpulse could not be reached.' : result.message}`;
+    const shown = Object.fromEntries(this.links.map((link) => [link.id, link]));
+    this.links = [...this.#savedOrder.map((id) => shown[id]).filter((link) => link !== undefined), ...this.links.filter((link) => !this.#savedOrder.includes(link.id))];
+    this.announcement = 'The order was restored.';
+  });
+
+  async #move(link: EditorLink, to: number) {
+    const from = this.links.indexOf(link);
+    if (from === to || to < 0 || to >= this.links.length) return;
+    this.linkError = null;
+    this.links = moveItem(this.links, from, to);
+    this.announcement = `${link.title}: position ${to + 1} of ${this.links.length}.`;
+    // Moving the element takes the focus with it in some browsers but not others: put it back.
+    await focusAfterRender(`handle-${link.id}`);
+    void this.#saveOrder(this.links.map((candidate) => candidate.id));
+  }
+
+  /** ↑ ↓ Home End on a link's handle move it. */
+  handleKeys = (event: KeyboardEvent, link: EditorLink) => {
+    const index = this.links.indexOf(link);
+    const target = { ArrowUp: index - 1, ArrowDown: index + 1, Home: 0, End: this.links.length - 1 }[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    void this.#move(link, target);
+  };
+
+  dragStart = (event: DragEvent, link: EditorLink) => {
+    this.dragging = link.id;
+    this.#orderBeforeDrag = [...this.links];
+    event.dataTransfer?.setData('text/plain', link.title);
+    if (event.dataTransfer) event.dataTransfer.effectAllowed = 'move';
+  };
+
+  dragOver = (event: DragEvent, over: EditorLink) => {
+    if (!this.dragging) return;
+    event.preventDefault();
+    const moving = this.links.find((link) => link.id === this.dragging);
+    if (moving && moving !== over) this.links = moveItem(this.links, this.links.indexOf(moving), this.links.indexOf(over));
+  };
+
+  dragEnd = (event: DragEvent) => {
+    if (!this.dragging) return;
+    // No drop on a link: the drag was cancelled.
+    this.dragging = null;
+    if (event.dataTransfer?.dropEffect === 'none') this.links = this.#orderBeforeDrag;
+  };
+
+  drop = (event: DragEvent) => {
+    if (!this.dragging) return;
+    event.preventDefault();
+    const moved = this.links.find((link) => link.id === this.dragging);
+    this.dragging = null;
+    if (moved) this.announcement = `${moved.title}: position ${this.links.indexOf(moved) + 1} of ${this.links.length}.`;
+    if (this.links.some((link, index) => link.id !== this.#savedOrder[index])) void this.#saveOrder(this.links.map((link) => link.id));
+  };
+
+  refreshCard = async (link: EditorLink) => {
+    this.linkError = null;
+    const result = await call(api.POST('/api/v1/profiles/{profileId}/links/{linkId}/refresh', { params: this.#linkPath(link.id) }));
+    if (!result.ok) {
+      this.linkError = result.message;
+      return;
+    }
+    this.announcement = `Refreshing ${link.title} from GitHub.`;
+    this.#refreshing.set(link.id, { since: link.github?.lastSyncedAt ?? null, giveUpAt: Date.now() + 30_000 });
+    this.#watchPendingCards();
+  };
+}

@@ -1,0 +1,51 @@
+// What a read of a profile's analytics may ask for, as values both sides need at run time: the API
+// builds its request schemas from them (api/analytics/analytics.routes.ts), and the dashboard checks
+// the view it keeps in the page's URL against them (dashboard/src/lib/analytics/view.ts), so that a
+// shared or edited URL never turns into a 400. Plain data and functions only: the dashboard bundles
+// this file.
+import { DEVICE_CLASSES, type DeviceClass } from '../events/analytics-row.js';
+
+export { DEVICE_CLASSES, type DeviceClass };
+
+/** Buckets of a time series. */
+export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
+export type Interval = (typeof INTERVALS)[number];
+
+/** The dimensions a read may be filtered by. Filters combine: country AND device AND … */
+export const ANALYTICS_FILTERS = ['country', 'device', 'browser', 'os', 'channel', 'referrer', 'link'] as const;
+export type AnalyticsFilter = (typeof ANALYTICS_FILTERS)[number];
+
+/** An ISO 3166-1 alpha-2 code, as the consumers store it. */
+export const COUNTRY_PATTERN = /^[A-Z]{2}$/;
+/** A channel name (lib/events/analytics-row.ts CHANNELS, and any added later). */
+export const CHANNEL_PATTERN = /^[a-z_]{1,32}$/;
+/**
+ * A referring domain as the consumers store it (classify-referrer.step.ts): the host, lower case,
+ * IDNs in punycode. Underscores occur in real host names and URL parsing keeps them. '' (no
+ * referrer) is not a domain: that traffic is channel=direct (or a UTM-tagged channel).
+ */
+export const REFERRER_PATTERN = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
+export const REFERRER_MAX_LENGTH = 253;
+/** Browser and OS names. */
+export const NAME_MAX_LENGTH = 64;
+
+export function isDeviceClass(value: string): value is DeviceClass {
+  return (DEVICE_CLASSES as readonly string[]).includes(value);
+}
+
+/** Time zone names are IANA's; no real one is longer. */
+export const TIME_ZONE_MAX_LENGTH = 64;
+
+/**
+ * The canonical name of an IANA time zone given in any letter case or as an alias (US/Pacific), or
+ * undefined. ClickHouse knows zones only by their exact names: europe/berlin, which Intl accepts,
+ * would fail the query.
+ */
+export function canonicalTimeZone(value: string): string | undefined {
+  if (!value || value.length > TIME_ZONE_MAX_LENGTH) return undefined;
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
