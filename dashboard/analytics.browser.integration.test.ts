@@ -29,7 +29,7 @@ interface Seed {
   y?: number;
 }
 
-/** A row of ClickHouse's events table, as the consumers write it (bench/run.ts has the same shape). */
+/** A row of ClickHouse's events table, as the consumers write it (lib/events/analytics-row.ts). */
 function eventRow(profileId: string, seed: Seed) {
   return {
     event_id: randomUUID(),
