@@ -7,7 +7,7 @@
 // No database call here: profiles, links and salts come from memory (link-targets.ts,
 // visitor-salts.ts). A beacon gets 202 only after the bus acknowledged its event; a redirect never
 // waits for the bus (the visitor must get where they are going), and an event it could not publish is
-// counted in linkpulse_pipeline_drops_total{reason="bus_unavailable"}.
+// counted in linkpulse_pipeline_dropped_events_total{reason="bus_unavailable"}.
 // The routes (ingestRoutes) declare their methods; the HTTP server answers any other with 405.
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
