@@ -164,8 +164,15 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
 
     // The map colours Germany (a seeded country) and leaves a country without visitors grey.
     await page.locator('#countries path[data-country="DE"]').waitFor();
-    expect(await page.locator('#countries path[data-country="DE"]').getAttribute('fill')).not.toBe('#e5e9ee');
-    expect(await page.locator('#countries path[data-country="BR"]').getAttribute('fill')).toBe('#e5e9ee');
+    const fillOf = async (code: string) => String(await page.evaluate(`getComputedStyle(document.querySelector('#countries path[data-country="${code}"]')).fill`));
+    // The neutral grey of the creator area's light theme (--lp-subtle-strong).
+    expect(await fillOf('BR')).toBe('rgb(238, 241, 244)');
+    expect(await fillOf('DE')).not.toBe(await fillOf('BR'));
+    // In a dark system theme the page follows: light text, dark panels (the grey of empty countries too).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await page.evaluate(`getComputedStyle(document.querySelector('h1')).color`)).toBe('rgb(230, 237, 243)');
+    expect(await fillOf('BR')).toBe('rgb(33, 38, 45)');
+    await page.emulateMedia({ colorScheme: 'light' });
 
     // The heatmap draws the mobile click cells over the page.
     await page.locator('#heatmap svg.overlay .cell').first().waitFor();
