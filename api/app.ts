@@ -235,7 +235,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       profiles: createProfilesService({ db, invalidateProfiles }),
       links: createLinksService({ db, cache, invalidateProfiles }),
       publicProfiles,
-      analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse }),
+      analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
       db,
     },

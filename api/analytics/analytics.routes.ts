@@ -16,7 +16,9 @@ import {
   type AnalyticsFilter,
 } from '../../lib/analytics/analytics-params.js';
 import { EXPORT_FORMATS } from './export-format.js';
-import type { AnalyticsService, RangeInput } from './analytics.service.js';
+import type { AnalyticsService, PanelOutcome, RangeInput } from './analytics.service.js';
+import { toErrorResponse } from '../../lib/errors.js';
+import { requestIdOf } from '../../lib/http/request-context.js';
 import { DEFAULT_RANGE_DAYS, EARLIEST_ANALYTICS_INSTANT, rangeProblems, resolveRange, type RangeQuery as RangeQueryFields, type TimeRange } from './range.js';
 
 const TimeZone = z
@@ -100,11 +102,87 @@ const BREAKDOWNS = {
   referrers: { summary: 'Referring sites and channels (developer channels included)', tables: { channels: ['channel'], referrers: ['referrer_domain'] } },
   utm: { summary: 'UTM campaigns', tables: { sources: ['utm_source'], mediums: ['utm_medium'], campaigns: ['utm_campaign'], combinations: ['utm_source', 'utm_medium', 'utm_campaign'] } },
 } as const satisfies Record<string, { summary: string; tables: Record<string, readonly BreakdownColumn[]> }>;
+type BreakdownName = keyof typeof BREAKDOWNS;
+type BreakdownSpec = { summary: string; tables: Record<string, readonly BreakdownColumn[]> };
+const BREAKDOWN_NAMES = Object.keys(BREAKDOWNS) as BreakdownName[];
+
+// Each answer's schema and the function that shapes it, shared by its own endpoint and by the
+// batched dashboard, so a panel of the batch is by construction what its endpoint answers.
+const SummaryBody = z.object({ range: Range, current: SummaryFigures, previous: SummaryFigures.extend({ range: Range }).optional() });
+const summaryBody = (result: Awaited<ReturnType<AnalyticsService['summary']>>) => ({
+  range: iso(result.range),
+  current: result.current,
+  ...(result.previous ? { previous: { ...result.previous, range: iso(result.previous.range) } } : {}),
+});
+const TimeseriesBody = z.object({ range: Range, interval: z.enum(INTERVALS), timeZone: z.string(), points: z.array(Point), previous: z.array(Point).optional() });
+const timeseriesBody = (result: Awaited<ReturnType<AnalyticsService['timeseries']>>) => ({ ...result, range: iso(result.range) });
+const LinksBody = z.object({
+  range: Range,
+  links: z.array(z.object({ linkId: z.uuid(), title: z.string().nullable(), clicks: z.number().int(), uniqueClicks: z.number().int(), ctr: z.number().nullable() })),
+});
+const linksBody = (result: Awaited<ReturnType<AnalyticsService['links']>>) => ({ ...result, range: iso(result.range) });
+const breakdownBodySchema = (spec: BreakdownSpec) =>
+  z.object({ range: Range, tables: z.object(Object.fromEntries(Object.keys(spec.tables).map((table) => [table, z.array(BreakdownRow)]))) });
+const breakdownBody = (result: { range: TimeRange; tables: Record<string, unknown> }) => ({ range: iso(result.range), tables: result.tables });
+const HeatmapBody = z.object({ range: Range, clicks: z.number().int(), cells: z.array(z.object({ x: z.number(), y: z.number().int(), clicks: z.number().int() })) });
+const heatmapBody = (result: Awaited<ReturnType<AnalyticsService['heatmap']>>) => ({ ...result, range: iso(result.range) });
+const BotsBody = z.object({
+  range: Range,
+  total: z.number().int(),
+  bots: z.number().int(),
+  filteredShare: z.number().nullable(),
+  kinds: z.array(z.object({ kind: z.string(), events: z.number().int() })),
+});
+const botsBody = (result: Awaited<ReturnType<AnalyticsService['bots']>>) => ({ ...result, range: iso(result.range) });
+
+/**
+ * The batched dashboard's panels, in the order they are read: the analytics page's panels above the
+ * fold first (overview, chart, top links, bots), then the breakdowns and the heatmap below it.
+ */
+export const DASHBOARD_PANELS = ['summary', 'timeseries', 'links', 'bots', 'geo', 'devices', 'referrers', 'utm', 'heatmap'] as const;
+export type DashboardPanel = (typeof DASHBOARD_PANELS)[number];
+
+const PANEL_BODIES = {
+  summary: SummaryBody,
+  timeseries: TimeseriesBody,
+  links: LinksBody,
+  bots: BotsBody,
+  geo: breakdownBodySchema(BREAKDOWNS.geo),
+  devices: breakdownBodySchema(BREAKDOWNS.devices),
+  referrers: breakdownBodySchema(BREAKDOWNS.referrers),
+  utm: breakdownBodySchema(BREAKDOWNS.utm),
+  heatmap: HeatmapBody,
+} satisfies Record<DashboardPanel, z.ZodType>;
+
+const PanelError = z.object({
+  status: z.number().int().describe('The HTTP status the panel’s own endpoint would have answered'),
+  code: z.string().describe('The error catalogue’s code, as in the error envelope'),
+  message: z.string(),
+  requestId: z.string(),
+});
+/** One line of the batched answer: a panel's body, a panel's error, or the last line. */
+const DashboardLine = z.union([
+  ...DASHBOARD_PANELS.map((panel) => z.object({ panel: z.literal(panel), body: PANEL_BODIES[panel] })),
+  z.object({ panel: z.enum(DASHBOARD_PANELS), error: PanelError }),
+  z.object({
+    done: z.literal(true),
+    panels: z.number().int().describe('Panel lines sent before this one'),
+    errors: z.number().int().describe('How many of them were errors'),
+  }),
+]);
+const DashboardQuery = z
+  .strictObject({
+    ...RangeFields,
+    ...Compare,
+    interval: z.enum(INTERVALS).default('day'),
+    tz: TimeZone.default('UTC'),
+    heatmapDevice: z.enum(DEVICE_CLASSES).optional().describe('The heatmap panel’s device filter, in place of device (a page’s layout differs per device class); without it, the heatmap takes device like every panel'),
+  })
+  .transform(withRange);
 
 export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
   const common = { tag: 'analytics', access: 'user', scope: 'analytics:read', params: Params } as const;
-  const breakdowns: [string, { summary: string; tables: Record<string, readonly BreakdownColumn[]> }][] = Object.entries(BREAKDOWNS);
-  const breakdownRoutes = breakdowns.map(([name, spec]) =>
+  const breakdownRoutes = BREAKDOWN_NAMES.map((name) => [name, BREAKDOWNS[name] as BreakdownSpec] as const).map(([name, spec]) =>
     defineRoute({
       ...common,
       method: 'get',
@@ -112,15 +190,9 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       operationId: `getAnalytics${name[0]!.toUpperCase()}${name.slice(1)}`,
       summary: `${spec.summary}: views, visitors and clicks per value (top 100 each)`,
       query: RangeQuery,
-      responses: {
-        200: {
-          description: 'One table per grouping',
-          schema: z.object({ range: Range, tables: z.object(Object.fromEntries(Object.keys(spec.tables).map((table) => [table, z.array(BreakdownRow)]))) }),
-        },
-      },
+      responses: { 200: { description: 'One table per grouping', schema: breakdownBodySchema(spec) } },
       async handler({ auth, params, query }) {
-        const result = await service.breakdowns(auth.userId, params.profileId, toRangeInput(query), spec.tables);
-        return { status: 200, body: { range: iso(result.range), tables: result.tables } };
+        return { status: 200, body: breakdownBody(await service.breakdowns(auth.userId, params.profileId, toRangeInput(query), spec.tables)) };
       },
     }),
   );
@@ -133,15 +205,9 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       operationId: 'getAnalyticsHeatmap',
       summary: 'Where on the page tracked clicks landed, in cells of 1% of the width × 16 px (filter by device for one layout)',
       query: RangeQuery,
-      responses: {
-        200: {
-          description: 'Cells with clicks',
-          schema: z.object({ range: Range, clicks: z.number().int(), cells: z.array(z.object({ x: z.number(), y: z.number().int(), clicks: z.number().int() })) }),
-        },
-      },
+      responses: { 200: { description: 'Cells with clicks', schema: HeatmapBody } },
       async handler({ auth, params, query }) {
-        const result = await service.heatmap(auth.userId, params.profileId, toRangeInput(query));
-        return { status: 200, body: { ...result, range: iso(result.range) } };
+        return { status: 200, body: heatmapBody(await service.heatmap(auth.userId, params.profileId, toRangeInput(query))) };
       },
     }),
     defineRoute({
@@ -151,21 +217,9 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       operationId: 'getAnalyticsBots',
       summary: 'Traffic by bot kind, and the share filtered out of every other figure',
       query: RangeQuery,
-      responses: {
-        200: {
-          description: 'Bot share',
-          schema: z.object({
-            range: Range,
-            total: z.number().int(),
-            bots: z.number().int(),
-            filteredShare: z.number().nullable(),
-            kinds: z.array(z.object({ kind: z.string(), events: z.number().int() })),
-          }),
-        },
-      },
+      responses: { 200: { description: 'Bot share', schema: BotsBody } },
       async handler({ auth, params, query }) {
-        const result = await service.bots(auth.userId, params.profileId, toRangeInput(query));
-        return { status: 200, body: { ...result, range: iso(result.range) } };
+        return { status: 200, body: botsBody(await service.bots(auth.userId, params.profileId, toRangeInput(query))) };
       },
     }),
     defineRoute({
@@ -213,18 +267,9 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       operationId: 'getAnalyticsSummary',
       summary: 'Views, unique visitors, clicks, unique clicks, CTR and median time-to-click (bots and your own visits excluded)',
       query: RangeQuery,
-      responses: {
-        200: {
-          description: 'Figures for the range, and the previous period with compare=previous',
-          schema: z.object({ range: Range, current: SummaryFigures, previous: SummaryFigures.extend({ range: Range }).optional() }),
-        },
-      },
+      responses: { 200: { description: 'Figures for the range, and the previous period with compare=previous', schema: SummaryBody } },
       async handler({ auth, params, query }) {
-        const result = await service.summary(auth.userId, params.profileId, toRangeInput(query));
-        return {
-          status: 200,
-          body: { range: iso(result.range), current: result.current, ...(result.previous ? { previous: { ...result.previous, range: iso(result.previous.range) } } : {}) },
-        };
+        return { status: 200, body: summaryBody(await service.summary(auth.userId, params.profileId, toRangeInput(query))) };
       },
     }),
     defineRoute({
@@ -237,12 +282,11 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       responses: {
         200: {
           description: 'Every bucket of the range, empty ones included (start in UTC); with compare=previous also the previous period',
-          schema: z.object({ range: Range, interval: z.enum(INTERVALS), timeZone: z.string(), points: z.array(Point), previous: z.array(Point).optional() }),
+          schema: TimeseriesBody,
         },
       },
       async handler({ auth, params, query }) {
-        const result = await service.timeseries(auth.userId, params.profileId, { ...toRangeInput(query), interval: query.interval, timeZone: query.tz });
-        return { status: 200, body: { ...result, range: iso(result.range) } };
+        return { status: 200, body: timeseriesBody(await service.timeseries(auth.userId, params.profileId, { ...toRangeInput(query), interval: query.interval, timeZone: query.tz })) };
       },
     }),
     defineRoute({
@@ -252,19 +296,70 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       operationId: 'getAnalyticsLinks',
       summary: 'Clicks, unique clicks and click-through rate per link (the page’s links without clicks last, with 0)',
       query: RangeQuery,
+      responses: { 200: { description: 'Links by clicks', schema: LinksBody } },
+      async handler({ auth, params, query }) {
+        return { status: 200, body: linksBody(await service.links(auth.userId, params.profileId, toRangeInput(query))) };
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/dashboard',
+      operationId: 'getAnalyticsDashboard',
+      summary:
+        'Every panel of the analytics page in one request, streamed as NDJSON: one line per panel as soon as it is read ({"panel":"summary","body":…}, ' +
+        'the body exactly what the panel’s own endpoint answers for the same query), a failed panel as its own error line ({"panel":"geo","error":{status,code,message,requestId}}) ' +
+        'while the others go on, and a last line {"done":true,"panels":n,"errors":m}. Ownership and the query are checked before the stream starts (404, 400). ' +
+        `Panels are read in this order, two at a time: ${DASHBOARD_PANELS.join(', ')}. Realtime is not part of it (poll its own endpoint)`,
+      query: DashboardQuery,
       responses: {
         200: {
-          description: 'Links by clicks',
-          schema: z.object({
-            range: Range,
-            links: z.array(z.object({ linkId: z.uuid(), title: z.string().nullable(), clicks: z.number().int(), uniqueClicks: z.number().int(), ctr: z.number().nullable() })),
-          }),
+          description: 'NDJSON: each line one of the shapes of this schema, in the order the panels finish; the done line last (a stream without it was cut short)',
+          schema: DashboardLine,
+          contentTypes: ['application/x-ndjson'],
         },
       },
-      async handler({ auth, params, query }) {
-        const result = await service.links(auth.userId, params.profileId, toRangeInput(query));
-        return { status: 200, body: { ...result, range: iso(result.range) } };
+      async handler({ auth, params, query, request }) {
+        const input = toRangeInput(query);
+        const heatmapInput = query.heatmapDevice === undefined ? input : { ...input, filters: { ...input.filters, device: query.heatmapDevice } };
+        const outcomes = await service.dashboard(auth.userId, params.profileId, (reads) => {
+          const breakdown = (name: BreakdownName) => {
+            const tables: BreakdownSpec['tables'] = BREAKDOWNS[name].tables;
+            return async () => breakdownBody(await reads.breakdowns(input, tables));
+          };
+          const panels: Record<DashboardPanel, () => Promise<unknown>> = {
+            summary: async () => summaryBody(await reads.summary(input)),
+            timeseries: async () => timeseriesBody(await reads.timeseries({ ...input, interval: query.interval, timeZone: query.tz })),
+            links: async () => linksBody(await reads.links(input)),
+            bots: async () => botsBody(await reads.bots(input)),
+            geo: breakdown('geo'),
+            devices: breakdown('devices'),
+            referrers: breakdown('referrers'),
+            utm: breakdown('utm'),
+            heatmap: async () => heatmapBody(await reads.heatmap(heatmapInput)),
+          };
+          return DASHBOARD_PANELS.map((panel) => [panel, panels[panel]] as const);
+        });
+        return { status: 200, headers: { 'Content-Type': 'application/x-ndjson; charset=utf-8' }, stream: dashboardLines(outcomes, requestIdOf(request)) };
       },
     }),
   ];
+}
+
+/** The batch's outcomes as NDJSON lines (a failed panel's error as the envelope would say it), then the done line. */
+async function* dashboardLines(outcomes: AsyncIterable<PanelOutcome<DashboardPanel>>, requestId: string): AsyncGenerator<string> {
+  let panels = 0;
+  let errors = 0;
+  for await (const outcome of outcomes) {
+    panels++;
+    if ('body' in outcome) {
+      yield `${JSON.stringify({ panel: outcome.panel, body: outcome.body })}\n`;
+      continue;
+    }
+    errors++;
+    const failure = toErrorResponse(outcome.error, requestId);
+    const { code, message } = failure.body.error;
+    yield `${JSON.stringify({ panel: outcome.panel, error: { status: failure.status, code, message, requestId } })}\n`;
+  }
+  yield `${JSON.stringify({ done: true, panels, errors })}\n`;
 }

@@ -2,7 +2,8 @@
 // profile lookup, so another creator's profile is a 404), the default range and interval, the
 // comparison period, and joining link titles from PostgreSQL to ClickHouse's counts.
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
-import { notFound } from '../../lib/errors.js';
+import { AppError, notFound } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { listLinks } from '../links/links.repository.js';
@@ -30,17 +31,29 @@ export interface RangeInput {
   filters: AnalyticsFilters;
 }
 
-export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHouse }) {
-  const { db, clickhouse } = deps;
+/** The batched dashboard's panel reads running at once: the engine has 2 cores, and a panel's read may itself run several queries. */
+export const DASHBOARD_CONCURRENCY = 2;
+
+/** One panel of a batched read: its body, or the error that failed it (the others go on). */
+export type PanelOutcome<K extends string> = { panel: K; body: unknown } | { panel: K; error: unknown };
+
+export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHouse; logger: Logger }) {
+  const { db, clickhouse, logger } = deps;
   const ownProfile = async (userId: string, profileId: string) => {
     const profile = await withUser(db, userId, (tx) => getProfile(tx, profileId));
     if (!profile) throw notFound('No such profile');
   };
+  /** Titles of the profile's links by id, read through RLS: a 404 for a profile the caller does not own. */
+  const linkTitles = (userId: string, profileId: string) =>
+    withUser(db, userId, async (tx) => {
+      if (!(await getProfile(tx, profileId))) throw notFound('No such profile');
+      return new Map((await listLinks(tx, profileId)).map((link) => [link.id, link.title]));
+    });
   const scopeOf = (profileId: string, range: TimeRange, filters: AnalyticsFilters): AnalyticsScope => ({ profileId, ...range, filters });
 
-  return {
-    async summary(userId: string, profileId: string, input: RangeInput) {
-      await ownProfile(userId, profileId);
+  /** The reads of one profile, once the caller's ownership has been checked (ClickHouse has no RLS). */
+  const readsOf = (profileId: string, titles: () => Promise<Map<string, string>>) => ({
+    async summary(input: RangeInput) {
       const { range } = input;
       const current = await querySummary(clickhouse, scopeOf(profileId, range, input.filters));
       if (input.compare !== 'previous') return { range, current };
@@ -48,8 +61,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       return { range, current, previous: { range: previousRange, ...(await querySummary(clickhouse, scopeOf(profileId, previousRange, input.filters))) } };
     },
 
-    async timeseries(userId: string, profileId: string, input: RangeInput & { interval: Interval; timeZone: string }) {
-      await ownProfile(userId, profileId);
+    async timeseries(input: RangeInput & { interval: Interval; timeZone: string }) {
       const { range } = input;
       const points = await queryTimeseries(clickhouse, scopeOf(profileId, range, input.filters), input.interval, input.timeZone);
       const previous =
@@ -60,8 +72,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
     },
 
     /** One table per entry of `tables`, each grouped by its columns. */
-    async breakdowns<T extends string>(userId: string, profileId: string, input: RangeInput, tables: Record<T, readonly BreakdownColumn[]>) {
-      await ownProfile(userId, profileId);
+    async breakdowns<T extends string>(input: RangeInput, tables: Record<T, readonly BreakdownColumn[]>) {
       const { range } = input;
       const scope = scopeOf(profileId, range, input.filters);
       const entries = await Promise.all(
@@ -70,20 +81,89 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       return { range, tables: Object.fromEntries(entries) as Record<T, BreakdownRow[]> };
     },
 
-    async heatmap(userId: string, profileId: string, input: RangeInput) {
-      await ownProfile(userId, profileId);
+    async heatmap(input: RangeInput) {
       const { range } = input;
       const cells = await queryHeatmap(clickhouse, scopeOf(profileId, range, input.filters));
       return { range, cells, clicks: cells.reduce((sum, cell) => sum + cell.clicks, 0) };
     },
 
-    async bots(userId: string, profileId: string, input: RangeInput) {
-      await ownProfile(userId, profileId);
+    async bots(input: RangeInput) {
       const { range } = input;
       const kinds = await queryBots(clickhouse, scopeOf(profileId, range, input.filters));
       const total = kinds.reduce((sum, kind) => sum + kind.events, 0);
       const bots = kinds.filter((kind) => kind.kind !== '').reduce((sum, kind) => sum + kind.events, 0);
       return { range, total, bots, filteredShare: total > 0 ? bots / total : null, kinds: kinds.map((kind) => ({ kind: kind.kind || 'human', events: kind.events })) };
+    },
+
+    async links(input: RangeInput) {
+      const { range } = input;
+      const scope = scopeOf(profileId, range, input.filters);
+      const [titlesById, summary, stats] = await Promise.all([titles(), querySummary(clickhouse, scope), queryLinks(clickhouse, scope)]);
+      // The page's links nobody clicked in the range are an answer too (0 clicks, 0% CTR), after the
+      // clicked ones, in page order; with a link filter, only that link.
+      const clicked = new Set(stats.map((stat) => stat.linkId));
+      const unclicked = [...titlesById.keys()]
+        .filter((linkId) => !clicked.has(linkId) && (input.filters.link === undefined || input.filters.link === linkId))
+        .map((linkId) => ({ linkId, clicks: 0, uniqueClicks: 0 }));
+      return {
+        range,
+        links: [...stats, ...unclicked].map((stat) => ({
+          ...stat,
+          title: titlesById.get(stat.linkId) ?? null,
+          ctr: summary.views > 0 ? stat.clicks / summary.views : null,
+        })),
+      };
+    },
+  });
+  type ProfileReads = ReturnType<typeof readsOf>;
+  /** The reads of a profile the caller owns, checked first (links read their titles in the same transaction). */
+  const ownedReads = async (userId: string, profileId: string): Promise<ProfileReads> => {
+    await ownProfile(userId, profileId);
+    return readsOf(profileId, () => linkTitles(userId, profileId));
+  };
+
+  return {
+    async summary(userId: string, profileId: string, input: RangeInput) {
+      return (await ownedReads(userId, profileId)).summary(input);
+    },
+
+    async timeseries(userId: string, profileId: string, input: RangeInput & { interval: Interval; timeZone: string }) {
+      return (await ownedReads(userId, profileId)).timeseries(input);
+    },
+
+    /** One table per entry of `tables`, each grouped by its columns. */
+    async breakdowns<T extends string>(userId: string, profileId: string, input: RangeInput, tables: Record<T, readonly BreakdownColumn[]>) {
+      return (await ownedReads(userId, profileId)).breakdowns(input, tables);
+    },
+
+    async heatmap(userId: string, profileId: string, input: RangeInput) {
+      return (await ownedReads(userId, profileId)).heatmap(input);
+    },
+
+    async bots(userId: string, profileId: string, input: RangeInput) {
+      return (await ownedReads(userId, profileId)).bots(input);
+    },
+
+    async links(userId: string, profileId: string, input: RangeInput) {
+      // Ownership and titles in one transaction: a 404 before any ClickHouse read.
+      const titles = await linkTitles(userId, profileId);
+      return readsOf(profileId, async () => titles).links(input);
+    },
+
+    /**
+     * Several panels of one profile in one request (the dashboard's batch): ownership checked once,
+     * before anything is read (a 404 is thrown here, before the caller starts answering), then the
+     * panels' reads in the order given, at most DASHBOARD_CONCURRENCY at once, each outcome yielded
+     * as soon as it settles. A panel that fails yields its error and the others go on; an error that
+     * is not ours to explain is logged here. Stopping the iteration (the client left) starts no more reads.
+     */
+    async dashboard<K extends string>(userId: string, profileId: string, panels: (reads: ProfileReads) => readonly (readonly [K, () => Promise<unknown>])[]) {
+      const titles = await linkTitles(userId, profileId);
+      const tasks = panels(readsOf(profileId, async () => titles));
+      const log = (panel: K, error: unknown) => {
+        if (!(error instanceof AppError) || error.code === 'INTERNAL_ERROR') logger.error({ err: error, panel, profileId }, 'analytics dashboard panel failed');
+      };
+      return settleWithLimit(tasks, DASHBOARD_CONCURRENCY, log);
     },
 
     /** A streamed download: raw events (with hashed visitor ids only) or per-day-and-link aggregates. */
@@ -110,31 +190,55 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       await ownProfile(userId, profileId);
       return queryRealtime(clickhouse, profileId, new Date());
     },
-
-    async links(userId: string, profileId: string, input: RangeInput) {
-      const titles = await withUser(db, userId, async (tx) => {
-        if (!(await getProfile(tx, profileId))) throw notFound('No such profile');
-        return new Map((await listLinks(tx, profileId)).map((link) => [link.id, link.title]));
-      });
-      const { range } = input;
-      const scope = scopeOf(profileId, range, input.filters);
-      const [summary, stats] = await Promise.all([querySummary(clickhouse, scope), queryLinks(clickhouse, scope)]);
-      // The page's links nobody clicked in the range are an answer too (0 clicks, 0% CTR), after the
-      // clicked ones, in page order; with a link filter, only that link.
-      const clicked = new Set(stats.map((stat) => stat.linkId));
-      const unclicked = [...titles.keys()]
-        .filter((linkId) => !clicked.has(linkId) && (input.filters.link === undefined || input.filters.link === linkId))
-        .map((linkId) => ({ linkId, clicks: 0, uniqueClicks: 0 }));
-      return {
-        range,
-        links: [...stats, ...unclicked].map((stat) => ({
-          ...stat,
-          title: titles.get(stat.linkId) ?? null,
-          ctr: summary.views > 0 ? stat.clicks / summary.views : null,
-        })),
-      };
-    },
   };
+}
+
+/**
+ * Runs `tasks` in their order, at most `limit` at once, yielding each one's outcome as it settles
+ * (so the first tasks, started first, tend to arrive first). Once the consumer stops iterating, no
+ * further task starts; those already running finish unobserved.
+ */
+export async function* settleWithLimit<K extends string>(
+  tasks: readonly (readonly [K, () => Promise<unknown>])[],
+  limit: number,
+  onError: (panel: K, error: unknown) => void = () => undefined,
+): AsyncGenerator<PanelOutcome<K>> {
+  const settled: PanelOutcome<K>[] = [];
+  let wake: (() => void) | undefined;
+  let next = 0;
+  let running = 0;
+  let stopped = false;
+  const start = () => {
+    while (!stopped && running < limit && next < tasks.length) {
+      const [panel, run] = tasks[next++]!;
+      running++;
+      // A task that throws synchronously is a failed panel too, not a broken batch.
+      Promise.resolve()
+        .then(run)
+        .then(
+          (body) => settled.push({ panel, body }),
+          (error: unknown) => {
+            onError(panel, error);
+            settled.push({ panel, error });
+          },
+        )
+        .finally(() => {
+          running--;
+          start();
+          wake?.();
+        });
+    }
+  };
+  try {
+    start();
+    while (settled.length > 0 || running > 0) {
+      if (settled.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      while (settled.length > 0) yield settled.shift()!;
+    }
+  } finally {
+    stopped = true;
+  }
 }
 
 export type AnalyticsService = ReturnType<typeof createAnalyticsService>;

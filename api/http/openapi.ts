@@ -117,7 +117,8 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
       responses[status] = {
         description: response.description,
         ...(response.contentTypes
-          ? { content: Object.fromEntries(response.contentTypes.map((type) => [type, { schema: { type: 'string' } }])) }
+          ? // A streamed answer with a schema (NDJSON) describes one line of it; a file without one is a string.
+            { content: Object.fromEntries(response.contentTypes.map((type) => [type, { schema: response.schema ? convert(response.schema, 'output') : { type: 'string' } }])) }
           : response.schema
             ? { content: { 'application/json': { schema: convert(response.schema, 'output') } } }
             : {}),

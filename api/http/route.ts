@@ -28,6 +28,7 @@ export type CallerOf<A extends Access> = A extends 'public' ? AuthContext | unde
 
 export interface RouteResponse {
   description: string;
+  /** The JSON body; with contentTypes, one line of a streamed application/x-ndjson answer. */
   schema?: z.ZodType;
   /** application/json unless given (e.g. text/csv for a streamed export). */
   contentTypes?: readonly string[];

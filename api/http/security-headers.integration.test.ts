@@ -170,6 +170,7 @@ const recipes: Record<string, () => Promise<Call>> = {
   getAnalyticsHeatmap: async () => ({ client: owner, params: { profileId: profile.id }, query: '?device=mobile', status: 200 }),
   getAnalyticsBots: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   getAnalyticsRealtime: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsDashboard: async () => ({ client: owner, params: { profileId: profile.id }, query: '?compare=previous&heatmapDevice=mobile', status: 200 }),
   exportAnalytics: async () => ({ client: owner, params: { profileId: profile.id }, query: '?format=ndjson', status: 200 }),
   uploadAsset: async () => {
     const form = new FormData();
