@@ -1,14 +1,15 @@
 // The analytics page's state: the view (range, time zone, comparison, interval, heatmap device,
 // filters) read from the URL's query string, so a view can be shared and reloaded; every panel's
-// data, each loading on its own and again only when its own request changes; and the labels of
-// filter values. The page's components read it, and change the view only through setView.
+// data, from one streamed read per view (DashboardBatch: each panel fills as its line arrives, a new
+// view aborts the read in flight); and the labels of filter values. The page's components read it,
+// and change the view only through setView.
 import { untrack } from 'svelte';
 import { goto } from '$app/navigation';
 import { page } from '$app/state';
-import { exportHref, readBots, readDevices, readGeo, readLinks, readReferrers, readSummary, readTimeseries, readUtm, type BreakdownRow } from '$lib/analytics/analytics-api';
+import { exportHref, type BreakdownRow } from '$lib/analytics/analytics-api';
+import { DashboardBatch } from '$lib/analytics/dashboard-batch.svelte';
 import { channelLabel, countryFlag, countryName, deviceLabel, valueOrUnknown } from '$lib/analytics/format';
 import { allowedIntervals, browserTimeZone, effectiveInterval, resolveRange } from '$lib/analytics/range';
-import { Resource } from '$lib/analytics/resource.svelte';
 import type { BreakdownItem } from '$lib/analytics/types';
 import { activeFilters, apiQuery, viewFromQuery, viewToQuery, withFilter, withoutFilter, type FilterKey, type View } from '$lib/analytics/view';
 import { profileContext } from '$lib/api/profile-context';
@@ -31,32 +32,32 @@ export class AnalyticsPage {
   readonly filters = $derived(activeFilters(this.view.filters));
   /** The public page, for the empty states' "share your page". */
   readonly pageUrl = $derived(`${page.url.origin}/@${this.profile.handle}`);
-  /** The heatmap's query: its own device selector sets the device. */
-  readonly heatmapQuery = $derived(apiQuery(this.range, withoutFilter(this.view.filters, 'device')));
+  readonly #batch = new DashboardBatch();
+  readonly summary = this.#batch.panels.summary;
+  readonly timeseries = this.#batch.panels.timeseries;
+  readonly links = this.#batch.panels.links;
+  readonly geo = this.#batch.panels.geo;
+  readonly devices = this.#batch.panels.devices;
+  readonly referrers = this.#batch.panels.referrers;
+  readonly utm = this.#batch.panels.utm;
+  readonly bots = this.#batch.panels.bots;
+  readonly heatmap = this.#batch.panels.heatmap;
 
-  readonly summary = new Resource(readSummary);
-  readonly timeseries = new Resource(readTimeseries);
-  readonly links = new Resource(readLinks);
-  readonly geo = new Resource(readGeo);
-  readonly devices = new Resource(readDevices);
-  readonly referrers = new Resource(readReferrers);
-  readonly utm = new Resource(readUtm);
-  readonly bots = new Resource(readBots);
-
-  readonly #request = $derived({ profileId: this.profile.id, query: apiQuery(this.range, this.view.filters) });
-  readonly #compared = $derived({ profileId: this.profile.id, query: apiQuery(this.range, this.view.filters, { compare: this.view.compare }) });
+  /** Every panel's query in one: the heatmap's own device selector sets its device (heatmapDevice). */
+  readonly #request = $derived({
+    profileId: this.profile.id,
+    query: { ...apiQuery(this.range, this.view.filters, { compare: this.view.compare }), interval: this.interval, tz: this.view.timeZone, heatmapDevice: this.view.heatmapDevice },
+  });
 
   /** Titles of the page's links by id, for the link filter's chip. */
   readonly #linkTitles: Record<string, string> = $derived(Object.fromEntries((this.links.data?.links ?? []).map((link) => [link.linkId, link.title ?? 'A deleted link'])));
 
-  /** Made while the page's component initialises: the loads are effects of that component. */
+  /** Made while the page's component initialises: the read is an effect of that component. */
   constructor() {
-    // One effect per panel: each loads on its own, in parallel, and again only when its own request
-    // changes (a Resource compares requests by their JSON; another panel's control leaves it alone).
-    $effect(() => this.summary.load(this.#compared));
-    $effect(() => this.timeseries.load({ ...this.#compared, query: { ...this.#compared.query, interval: this.interval, tz: this.view.timeZone } }));
-    for (const resource of [this.links, this.geo, this.devices, this.referrers, this.utm, this.bots]) $effect(() => resource.load(this.#request));
-    $effect(() => () => [this.summary, this.timeseries, this.links, this.geo, this.devices, this.referrers, this.utm, this.bots].forEach((resource) => resource.abort()));
+    // One read per view: any change of range, zone, comparison, interval, filter or heatmap device
+    // aborts the read in flight and starts one new one (the batch skips a request it just made).
+    $effect(() => this.#batch.load(this.#request));
+    $effect(() => () => this.#batch.abort());
   }
 
   setView(next: View): void {
