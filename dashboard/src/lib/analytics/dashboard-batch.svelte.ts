@@ -73,16 +73,17 @@ export class DashboardBatch {
       this.#slot(panel).loading = true;
       this.#slot(panel).error = null;
     }
-    const waiting = new Set<DashboardPanel>(DASHBOARD_PANELS);
+    // Local bookkeeping of this read, not state the page shows.
+    const arrived: Partial<Record<DashboardPanel, true>> = {};
     try {
       const result = await readDashboard(request.profileId, request.query, controller.signal, (line) => {
         if (controller.signal.aborted || 'done' in line) return;
-        waiting.delete(line.panel);
+        arrived[line.panel] = true;
         this.#show(line);
       });
       if (controller.signal.aborted || result.ok) return;
       // Refused before the stream, or cut short: the panels still waiting say why.
-      for (const panel of waiting) this.#show({ panel, error: { status: result.status, code: '', message: result.message, requestId: '' } });
+      for (const panel of DASHBOARD_PANELS.filter((name) => !arrived[name])) this.#show({ panel, error: { status: result.status, code: '', message: result.message, requestId: '' } });
     } catch (error) {
       // Aborted: a newer view (or the page going away) took over.
       if (controller.signal.aborted) return;

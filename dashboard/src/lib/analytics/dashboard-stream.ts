@@ -71,15 +71,23 @@ export const CUT_SHORT = 'The answer was cut short before this panel arrived: ch
  * (whoever aborted it has moved on, as with call()); a refusal before the stream (400, 404, 429) or
  * a stream that ends without its done line is a failed result.
  */
-export async function readDashboard(profileId: string, query: DashboardQuery, signal: AbortSignal, online: (line: DashboardLine) => void): Promise<DashboardResult> {
+export async function readDashboard(
+  profileId: string,
+  query: DashboardQuery,
+  signal: AbortSignal,
+  online: (line: DashboardLine) => void,
+  /** Where and how to send it (tests: a stand-in fetch); the page's own origin by default. */
+  transport: { baseUrl?: string; fetch?: (request: Request) => Promise<Response> } = {},
+): Promise<DashboardResult> {
   const isAbort = (error: unknown) => signal.aborted || (error instanceof DOMException && error.name === 'AbortError');
   let answer;
   try {
-    answer = await api.GET('/api/v1/profiles/{profileId}/analytics/dashboard', { params: { path: { profileId }, query }, signal, parseAs: 'stream' });
+    answer = await api.GET('/api/v1/profiles/{profileId}/analytics/dashboard', { params: { path: { profileId }, query }, signal, parseAs: 'stream', ...transport });
   } catch (error) {
     if (isAbort(error)) throw error;
     return { ok: false, status: 0, message: UNREACHABLE };
   }
+  signal.throwIfAborted();
   const { response, data } = answer;
   if (!response.ok || !data) return { ok: false, status: response.status, message: errorMessage(response.status, answer.error) };
   try {
@@ -91,6 +99,7 @@ export async function readDashboard(profileId: string, query: DashboardQuery, si
   } catch (error) {
     if (isAbort(error)) throw error;
   }
+  signal.throwIfAborted();
   return { ok: false, status: 0, message: CUT_SHORT };
 }
 
