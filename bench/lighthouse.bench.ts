@@ -30,7 +30,9 @@ async function measure(port: number, url: string, artifact: string): Promise<{ v
   let version = '';
   let last = '';
   for (let run = 0; run < 3; run++) {
-    const result = await lighthouse(url, { port, output: 'json', logLevel: 'error', onlyCategories: ['performance'] });
+    // Lighthouse sometimes loses a run's trace (NO_NAVSTART) on a busy machine: that run is taken again, once.
+    let result = await lighthouse(url, { port, output: 'json', logLevel: 'error', onlyCategories: ['performance'] });
+    if (result?.lhr.runtimeError?.code === 'NO_NAVSTART') result = await lighthouse(url, { port, output: 'json', logLevel: 'error', onlyCategories: ['performance'] });
     if (!result) throw new Error('Lighthouse returned no result');
     const { lhr } = result;
     if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
