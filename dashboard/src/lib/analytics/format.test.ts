@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelLabel, countDelta, countryFlag, countryName, deviceLabel, durationDelta, formatCount, formatDuration, formatPercent, rateDelta } from './format';
+import { channelLabel, countDelta, countryFlag, countryName, deviceLabel, durationDelta, formatApproximateCount, formatCount, formatDuration, formatPercent, hasFlag, rateDelta } from './format';
 
 describe('figures', () => {
   it('writes counts exactly up to 100 000, then compactly', () => {
@@ -58,5 +58,19 @@ describe('labels', () => {
     expect(countryName('')).toBe('Unknown');
     expect(countryFlag('DE')).toBe('🇩🇪');
     expect(countryFlag('')).toBe('');
+  });
+});
+
+describe('approximate figures and the Other row', () => {
+  it('reads a flag only when the answer has it and it is true', () => {
+    expect(hasFlag({ visitors: 3, visitorsApproximate: true }, 'visitorsApproximate')).toBe(true);
+    expect(hasFlag({ visitors: 3, visitorsApproximate: false }, 'visitorsApproximate')).toBe(false);
+    expect(hasFlag({ visitors: 3 }, 'visitorsApproximate')).toBe(false);
+    expect(hasFlag({ other: 'yes' }, 'other')).toBe(false);
+  });
+
+  it('marks an estimated count', () => {
+    expect(formatApproximateCount(12_345, true)).toBe('≈12,345');
+    expect(formatApproximateCount(12_345, false)).toBe('12,345');
   });
 });

@@ -134,3 +134,21 @@ export function countryFlag(code: string): string {
 export function valueOrUnknown(value: string | undefined, unknown = 'Unknown'): string {
   return value ? value : unknown;
 }
+
+/**
+ * The API's flags on a figure or row (visitorsApproximate, uniqueClicksApproximate, other): true only
+ * when the answer carries the field and it is true, so an API that does not send them yet reads as
+ * exact figures and no "Other" row.
+ */
+export function hasFlag(value: object, key: 'visitorsApproximate' | 'uniqueClicksApproximate' | 'other'): boolean {
+  return Reflect.get(value, key) === true;
+}
+
+/** The mark before an estimated count, and what it means (a tooltip, and for screen readers). */
+export const APPROXIMATE_MARK = '≈';
+export const APPROXIMATE_TITLE = 'Estimated: unique counts over many visitors are approximate, within about ±2%';
+
+/** A count as shown, marked when it is an estimate: "≈12,345". */
+export function formatApproximateCount(value: number, approximate: boolean): string {
+  return `${approximate ? APPROXIMATE_MARK : ''}${formatCount(value)}`;
+}

@@ -13,4 +13,11 @@ export interface BreakdownItem {
   /** The figure the bar shows. */
   primary: number;
   secondary?: number;
+  /** The primary figure is an estimate (shown with ≈). */
+  approximate?: boolean;
+  /** The API's one row aggregating everything beyond the top rows: shown last as "Other", never a filter. */
+  other?: boolean;
 }
+
+/** The key of the "Other" row (no dimension value looks like it). */
+export const OTHER_VALUE = '\u0000other';

@@ -8,9 +8,9 @@ import { goto } from '$app/navigation';
 import { page } from '$app/state';
 import { exportHref, type BreakdownRow } from '$lib/analytics/analytics-api';
 import { DashboardBatch } from '$lib/analytics/dashboard-batch.svelte';
-import { channelLabel, countryFlag, countryName, deviceLabel, valueOrUnknown } from '$lib/analytics/format';
+import { channelLabel, countryFlag, countryName, deviceLabel, hasFlag, valueOrUnknown } from '$lib/analytics/format';
 import { allowedIntervals, browserTimeZone, effectiveInterval, resolveRange } from '$lib/analytics/range';
-import type { BreakdownItem } from '$lib/analytics/types';
+import { OTHER_VALUE, type BreakdownItem } from '$lib/analytics/types';
 import { activeFilters, apiQuery, viewFromQuery, viewToQuery, withFilter, withoutFilter, type FilterKey, type View } from '$lib/analytics/view';
 import { profileContext } from '$lib/api/profile-context';
 
@@ -106,9 +106,28 @@ export interface BreakdownTableSpec {
   filter?: FilterKey;
 }
 
-/** A breakdown table's rows as BreakdownTable shows them: visitors as the bar, clicks beside. */
-export const breakdownItems = (rows: BreakdownRow[] | undefined, column: string, label: (value: string) => string = (value) => valueOrUnknown(value)): BreakdownItem[] =>
-  (rows ?? []).map((row) => ({ value: row.values[column] ?? '', label: label(row.values[column] ?? ''), primary: row.visitors, secondary: row.clicks }));
+/**
+ * A breakdown table's rows as BreakdownTable shows them: visitors as the bar (marked when estimated),
+ * clicks beside; the API's "other" row (everything beyond the top rows) last, as "Other".
+ */
+export function breakdownItems(
+  rows: BreakdownRow[] | undefined,
+  column: string | ((row: BreakdownRow) => { value: string; label: string }),
+  label: (value: string) => string = (value) => valueOrUnknown(value),
+): BreakdownItem[] {
+  const named = (row: BreakdownRow) => (typeof column === 'function' ? column(row) : { value: row.values[column] ?? '', label: label(row.values[column] ?? '') });
+  const items = (rows ?? []).map((row): BreakdownItem => {
+    const other = hasFlag(row, 'other');
+    return {
+      ...(other ? { value: OTHER_VALUE, label: 'Other' } : named(row)),
+      primary: row.visitors,
+      secondary: row.clicks,
+      approximate: hasFlag(row, 'visitorsApproximate'),
+      other,
+    };
+  });
+  return [...items.filter((item) => !item.other), ...items.filter((item) => item.other)];
+}
 
 /** A panel has answered, with nothing to show. */
 export const isEmpty = (resource: { data?: unknown }, rows: number) => resource.data !== undefined && rows === 0;
