@@ -176,7 +176,7 @@ it(
       (
         await clickhouse.query<{ views: string; visitors: string; cells: string }>(
           `SELECT (SELECT sum(views) FROM link_stats_daily WHERE profile_id = {p:UUID}) AS views,
-                  (SELECT uniqCombined64Merge(visitors) FROM link_stats_daily WHERE profile_id = {p:UUID}) AS visitors,
+                  (SELECT length(groupUniqArrayMerge(1000)(visitor_set)) FROM link_stats_daily WHERE profile_id = {p:UUID}) AS visitors,
                   (SELECT sum(clicks) FROM heatmap_daily WHERE profile_id = {p:UUID}) AS cells`,
           { p: profileId },
         )
@@ -185,7 +185,7 @@ it(
       () => undefined,
     );
     const [uniques] = await clickhouse.query<{ visitors: string }>(
-      "SELECT uniqCombined64If(visitor_id, event_type = 'view') AS visitors FROM events WHERE profile_id = {p:UUID}",
+      "SELECT least(uniqExactIf(visitor_id, event_type = 'view'), 1000) AS visitors FROM events WHERE profile_id = {p:UUID}",
       { p: profileId },
     );
     expect(await aggregateFigures()).toEqual({ views: raw!.views, visitors: uniques!.visitors, cells: raw!.positions });

@@ -131,9 +131,12 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
 
 /** The merged states of link_stats_* and the same measures over raw events, per key. */
 const TRAFFIC_MEASURES = {
-  aggregate: 'sum(views) AS views, sum(clicks) AS clicks, uniqCombined64Merge(visitors) AS visitors, uniqCombined64Merge(clickers) AS clickers',
+  aggregate: `sum(views) AS views, sum(clicks) AS clicks,
+              length(groupUniqArrayMerge(1000)(visitor_set)) AS visitor_set, uniqCombined64Merge(12)(visitor_sketch) AS visitor_sketch,
+              length(groupUniqArrayMerge(1000)(clicker_set)) AS clicker_set, uniqCombined64Merge(12)(clicker_sketch) AS clicker_sketch`,
   raw: `countIf(event_type = 'view') AS views, countIf(event_type = 'click') AS clicks,
-        uniqCombined64If(visitor_id, event_type IN ('view', 'click')) AS visitors, uniqCombined64If(visitor_id, event_type = 'click') AS clickers`,
+        least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 1000) AS visitor_set, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS visitor_sketch,
+        least(uniqExactIf(visitor_id, event_type = 'click'), 1000) AS clicker_set, uniqCombined64If(12)(visitor_id, event_type = 'click') AS clicker_sketch`,
 };
 
 const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
@@ -252,6 +255,17 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
       );
       expect(new Set(rows.map((row) => row.value)).size, dimension).toBeGreaterThan(1);
     }
+
+    // UTM source × medium × campaign, the combinations no single dimension holds.
+    const utmKeys = 'profile_id, is_bot, is_internal, day, utm_source, utm_medium, utm_campaign, link_id';
+    const combinations = await expectAggregateMatchesRaw(
+      `SELECT ${utmKeys}, ${TRAFFIC_MEASURES.aggregate} FROM utm_stats_daily
+       WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${utmKeys} ORDER BY ${utmKeys}`,
+      `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, utm_source, utm_medium, utm_campaign, link_id, ${TRAFFIC_MEASURES.raw} FROM events
+       WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${utmKeys} ORDER BY ${utmKeys}`,
+      params,
+    );
+    expect(new Set(combinations.map((row) => JSON.stringify([row.utm_source, row.utm_medium, row.utm_campaign]))).size).toBeGreaterThan(1);
   });
 
   it('keeps heatmap cells by day equal to the tracked clicks in the raw events', async () => {
@@ -296,6 +310,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
       ['heatmap_daily', 'day', ['clicks']],
       ['link_stats_daily', 'day', ['views', 'clicks', 'timed_clicks']],
       ['link_stats_hourly', 'hour', ['views', 'clicks', 'timed_clicks']],
+      ['utm_stats_daily', 'day', ['views', 'clicks']],
     ]);
     expect(await verifyAggregates(clickhouse, range, tables)).toEqual([]);
 
@@ -332,11 +347,13 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     }
     // The rebuilt states merge like the views' own: unique visitors and time to click as before.
     const merged = await clickhouse.query(
-      `SELECT uniqCombined64Merge(visitors) AS visitors, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed FROM link_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
+      `SELECT length(groupUniqArrayMerge(1000)(visitor_set)) AS visitors, uniqCombined64Merge(12)(visitor_sketch) AS estimate, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed
+         FROM link_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
       params,
     );
     const raw = await clickhouse.query(
-      `SELECT uniqCombined64If(visitor_id, event_type IN ('view', 'click')) AS visitors, 1 AS timed FROM events WHERE profile_id IN {profiles:Array(UUID)}`,
+      `SELECT least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 1000) AS visitors, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS estimate, 1 AS timed
+         FROM events WHERE profile_id IN {profiles:Array(UUID)}`,
       params,
     );
     expect(merged).toEqual(raw);
