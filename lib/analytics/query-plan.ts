@@ -14,6 +14,13 @@ import type { QueryParams } from '../clickhouse/clickhouse.js';
 import type { Interval } from './analytics-params.js';
 import { NO_LINK } from '../events/analytics-row.js';
 
+/**
+ * The link id of the aggregate rows for all links together (clickhouse/0007): each key of every
+ * aggregate but the heatmap has one, holding the whole page's views, clicks and visitors. Reads that
+ * neither group by link nor filter on one read only these rows; the others skip them.
+ */
+export const ALL_LINKS = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
 export type { Interval };
 
 /** Columns a breakdown may group by: a fixed list, so no request ever names a column. */
@@ -282,7 +289,7 @@ const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the link_stats states w
 /** The union of parts that answers `request` over `scope` (bots and the creator's own traffic excluded). */
 export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQuery {
   const { where: rawWhere, params: rawParams } = scopeCondition(scope);
-  const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK };
+  const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK, allLinks: ALL_LINKS };
   if (request.bucket) params.tz = request.bucket.timeZone;
 
   const source = chooseSource(request.keys, scope.filters);
@@ -315,6 +322,7 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
       if (scope.filters[name] !== undefined) conditions.push(`${column === source.dimension ? 'value' : column} = {${name}:String}`);
     }
     if (scope.filters.link !== undefined) conditions.push('link_id IN ({noLink:UUID}, {link:UUID})');
+    else conditions.push(request.keys.includes('link_id') ? 'link_id != {allLinks:UUID}' : 'link_id = {allLinks:UUID}');
     const keyColumns = request.keys.map((key) => (key === source.dimension ? `value AS ${key}` : key));
     const ttc = request.timeToClick ? [source.timeToClick ? `quantilesTDigestMergeState(${TTC_LEVELS})(time_to_click) AS s_ttc` : `quantilesTDigestStateIf(${TTC_LEVELS})(toUInt32(0), 0) AS s_ttc`] : [];
     const aggregatePart = (table: string, time: string, timeCondition: string) => {
