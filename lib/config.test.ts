@@ -110,6 +110,8 @@ describe('configuration', () => {
     expect(problemsOf({ S3_ENDPOINT: 'http://minio:9000' })).toEqual(['S3_BUCKET: required when S3_ENDPOINT or S3 credentials are set']);
     expect(problemsOf({ DATABASE_OWNER_URL: 'postgres://o:p@db/x' })).toEqual([expect.stringMatching(/^DATABASE_URL: required when DATABASE_OWNER_URL/)]);
     expect(problemsOf({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_HTTP_PORT: '8123' })).toEqual([expect.stringMatching(/^CLICKHOUSE_HTTP_PORT: the HTTP endpoint serves the embedded engine/)]);
+    expect(problemsOf({ CLICKHOUSE_CLUSTER: 'linkpulse' })).toEqual([expect.stringMatching(/^CLICKHOUSE_CLUSTER: a cluster needs ClickHouse servers/)]);
+    expect(problemsOf({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CLUSTER: 'two shards' })).toEqual([expect.stringMatching(/^CLICKHOUSE_CLUSTER: expected a cluster name/)]);
   });
 
   it('parses real-service settings', () => {
@@ -140,6 +142,7 @@ describe('configuration', () => {
       geoipCityDb: GEOIP_TEST_DB,
       dataDir: '/var/lib/linkpulse',
     });
+    expect(parseConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CLUSTER: 'linkpulse' }).clickhouse?.cluster).toBe('linkpulse');
     expect(parseConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(parseConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(parseConfig({ PORT: '0' }).port).toBe(0);

@@ -29,6 +29,11 @@ export interface ClickHouseServerConfig {
   password: string;
   /** Requests in flight at once from this process; more wait their turn. */
   maxConnections: number;
+  /**
+   * CLICKHOUSE_CLUSTER: the remote_servers cluster the schema is deployed on (ON CLUSTER DDL,
+   * Replicated local tables behind Distributed ones; clickhouse/README.md); undefined for one server.
+   */
+  cluster: string | undefined;
 }
 
 export interface ClickHouseHttpConfig {
@@ -284,6 +289,12 @@ const schema = z
     CLICKHOUSE_USER: optionalText.transform((value) => value ?? 'default'),
     CLICKHOUSE_PASSWORD: optionalText.transform((value) => value ?? ''),
     CLICKHOUSE_DATABASE: identifierText('analytics'),
+    CLICKHOUSE_CLUSTER: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a cluster name of letters, digits and underscores (as in remote_servers)')
+        .optional(),
+    ),
     CLICKHOUSE_MAX_CONNECTIONS: optionalText.pipe(
       z
         .string()
@@ -433,6 +444,13 @@ const schema = z
     if (env.DATABASE_OWNER_URL && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when DATABASE_OWNER_URL is set (the app role connection)' });
     }
+    if (env.CLICKHOUSE_CLUSTER && !env.CLICKHOUSE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLICKHOUSE_CLUSTER'],
+        message: 'a cluster needs ClickHouse servers: set CLICKHOUSE_URL too (the embedded engine is one node)',
+      });
+    }
     if (env.CLICKHOUSE_URL && env.CLICKHOUSE_HTTP_PORT !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -468,7 +486,13 @@ export function parseConfig(env: Env): Config {
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
     schedulerDatabaseUrl: e.SCHEDULER_DATABASE_URL,
     clickhouse: e.CLICKHOUSE_URL
-      ? { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, maxConnections: e.CLICKHOUSE_MAX_CONNECTIONS }
+      ? {
+          url: e.CLICKHOUSE_URL,
+          user: e.CLICKHOUSE_USER,
+          password: e.CLICKHOUSE_PASSWORD,
+          maxConnections: e.CLICKHOUSE_MAX_CONNECTIONS,
+          cluster: e.CLICKHOUSE_CLUSTER,
+        }
       : undefined,
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
     clickhouseHttp:

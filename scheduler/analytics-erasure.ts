@@ -9,7 +9,11 @@
 // deletion within seconds and the consumers write within seconds more, or later when they lag. So an
 // entry waits ERASURE_DELAY_MS (an hour) before it is processed; only rows written after that (the
 // consumers stalled for over an hour) would escape, which is why the delay is generous.
+//
+// On a cluster the catalogue lists the shard-local tables (the Distributed ones are not MergeTree),
+// and each DELETE runs ON CLUSTER: once per shard, replicated to the shard's other replicas.
 import { assertTableName, type ClickHouse } from '../lib/clickhouse/clickhouse.js';
+import { mutationTargetOfStored } from '../lib/clickhouse/cluster-tables.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
 
@@ -24,7 +28,7 @@ export interface ErasureDeps {
   logger: Logger;
 }
 
-/** MergeTree tables of the analytics database that hold rows per profile. */
+/** MergeTree tables of the analytics database that hold rows per profile (shard-local ones on a cluster). */
 async function profileTables(clickhouse: ClickHouse): Promise<string[]> {
   const rows = await clickhouse.query<{ name: string }>(
     `SELECT name FROM system.tables
@@ -50,7 +54,7 @@ export async function eraseQueuedAnalytics(deps: ErasureDeps, now = Date.now()):
     for (const table of tables) {
       assertTableName(table);
       // A lightweight delete: the rows disappear from every read at once, from disk at the next merges.
-      await deps.clickhouse.command(`DELETE FROM ${table} WHERE profile_id IN {profiles:Array(UUID)}`, { profiles });
+      await deps.clickhouse.command(`DELETE FROM ${mutationTargetOfStored(deps.clickhouse, table)} WHERE profile_id IN {profiles:Array(UUID)}`, { profiles });
     }
     await deps.db.query('DELETE FROM analytics_erasures WHERE profile_id = ANY($1::uuid[])', [profiles]);
     deps.logger.info({ profiles: profiles.length, tables }, 'analytics of deleted profiles erased');

@@ -10,7 +10,7 @@ interface ErrorBody {
 let harness: ApiHarness;
 let owner: ApiClient;
 let profileId: string;
-/** Every analytics endpoint that takes a range: summary, timeseries, links, geo, devices, referrers, utm, heatmap, bots, export. */
+/** Every analytics endpoint that takes a range: summary, timeseries, links, geo, devices, referrers, utm, heatmap, bots, export, dashboard. */
 let rangeEndpoints: string[];
 
 beforeAll(async () => {
@@ -32,7 +32,7 @@ async function refusal(path: string, query: string) {
 
 describe('analytics queries', () => {
   it('answers 400 naming the field for a date that is not a date-time, on every range endpoint', async () => {
-    expect(rangeEndpoints).toHaveLength(10);
+    expect(rangeEndpoints).toHaveLength(11);
     for (const path of rangeEndpoints) {
       // zod 4 ran the range's refinements on the raw string: "query.to.getTime is not a function", a 500.
       expect({ path, ...(await refusal(path, 'from=2026-12-01T00:00:00Z&to=x')) }).toEqual({ path, status: 400, code: 'INVALID_INPUT', fields: ['query.to'] });

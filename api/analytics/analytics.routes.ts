@@ -1,6 +1,6 @@
 // /api/v1/profiles/:profileId/analytics/*: the creator's analytics, read from ClickHouse.
 import { z } from 'zod';
-import type { AnalyticsFilters, BreakdownColumn } from '../../lib/analytics/query-plan.js';
+import { SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT, type AnalyticsFilters, type BreakdownColumn } from '../../lib/analytics/query-plan.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant } from '../http/schemas.js';
 import {
@@ -16,7 +16,7 @@ import {
   type AnalyticsFilter,
 } from '../../lib/analytics/analytics-params.js';
 import { EXPORT_FORMATS } from './export-format.js';
-import type { AnalyticsService, PanelOutcome, RangeInput } from './analytics.service.js';
+import { BREAKDOWN_LIMIT, type AnalyticsService, type PanelOutcome, type RangeInput } from './analytics.service.js';
 import { toErrorResponse } from '../../lib/errors.js';
 import { requestIdOf } from '../../lib/http/request-context.js';
 import { DEFAULT_RANGE_DAYS, EARLIEST_ANALYTICS_INSTANT, rangeProblems, resolveRange, type RangeQuery as RangeQueryFields, type TimeRange } from './range.js';
@@ -81,19 +81,30 @@ const toRangeInput = (query: { range: TimeRange; compare?: 'previous' | undefine
 });
 
 const Range = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
+const ESTIMATE = `true when the count beside it is an estimate: exact below ${VISITOR_SET_LIMIT.toLocaleString('en-US')} distinct visitors, above within ±${(SKETCH_STANDARD_ERROR * 100).toFixed(1)}% (one standard error)`;
+const Approximate = z.boolean().describe(ESTIMATE);
 const SummaryFigures = z.object({
   views: z.number().int(),
   visitors: z.number().int(),
+  visitorsApproximate: Approximate,
   clicks: z.number().int(),
   uniqueClicks: z.number().int(),
+  uniqueClicksApproximate: Approximate,
   ctr: z.number().nullable(),
   medianTimeToClickMs: z.number().int().nullable(),
 });
-const Point = z.object({ start: z.iso.datetime(), views: z.number().int(), visitors: z.number().int(), clicks: z.number().int() });
+const Point = z.object({ start: z.iso.datetime(), views: z.number().int(), visitors: z.number().int(), visitorsApproximate: Approximate, clicks: z.number().int() });
 const Params = z.strictObject({ profileId: Id });
 const iso = (range: { from: Date; to: Date }) => ({ from: range.from.toISOString(), to: range.to.toISOString() });
 
-const BreakdownRow = z.object({ values: z.record(z.string(), z.string()), views: z.number().int(), visitors: z.number().int(), clicks: z.number().int() });
+const BreakdownRow = z.object({
+  values: z.record(z.string(), z.string()),
+  views: z.number().int(),
+  visitors: z.number().int(),
+  visitorsApproximate: Approximate,
+  clicks: z.number().int(),
+  other: z.boolean().describe(`true for the last row, present when there are more values than the top ${BREAKDOWN_LIMIT}: all the others together (values ''), so the rows add up to the totals`),
+});
 
 /** The breakdown endpoints: name, description, and the tables each returns (grouped by these columns). */
 const BREAKDOWNS = {
@@ -118,7 +129,9 @@ const TimeseriesBody = z.object({ range: Range, interval: z.enum(INTERVALS), tim
 const timeseriesBody = (result: Awaited<ReturnType<AnalyticsService['timeseries']>>) => ({ ...result, range: iso(result.range) });
 const LinksBody = z.object({
   range: Range,
-  links: z.array(z.object({ linkId: z.uuid(), title: z.string().nullable(), clicks: z.number().int(), uniqueClicks: z.number().int(), ctr: z.number().nullable() })),
+  links: z.array(
+    z.object({ linkId: z.uuid(), title: z.string().nullable(), clicks: z.number().int(), uniqueClicks: z.number().int(), uniqueClicksApproximate: Approximate, ctr: z.number().nullable() }),
+  ),
 });
 const linksBody = (result: Awaited<ReturnType<AnalyticsService['links']>>) => ({ ...result, range: iso(result.range) });
 const breakdownBodySchema = (spec: BreakdownSpec) =>
@@ -188,7 +201,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       method: 'get',
       path: `/profiles/:profileId/analytics/${name}`,
       operationId: `getAnalytics${name[0]!.toUpperCase()}${name.slice(1)}`,
-      summary: `${spec.summary}: views, visitors and clicks per value (top 100 each)`,
+      summary: `${spec.summary}: views, visitors and clicks per value (the top ${BREAKDOWN_LIMIT} of each table, then one row for all the others)`,
       query: RangeQuery,
       responses: { 200: { description: 'One table per grouping', schema: breakdownBodySchema(spec) } },
       async handler({ auth, params, query }) {

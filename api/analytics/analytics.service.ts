@@ -21,8 +21,8 @@ import { queryTimeseries } from '../../lib/analytics/timeseries.query.js';
 import { CONTENT_TYPES, formatRows, type ExportFormat } from './export-format.js';
 import { previousPeriod, type TimeRange } from './range.js';
 
-/** Rows per breakdown table. */
-const BREAKDOWN_LIMIT = 100;
+/** Top values per breakdown table (then one row for all the others). */
+export const BREAKDOWN_LIMIT = 100;
 
 /** What every read takes: a range already resolved and checked when the request was parsed (range.ts). */
 export interface RangeInput {
@@ -104,7 +104,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       const clicked = new Set(stats.map((stat) => stat.linkId));
       const unclicked = [...titlesById.keys()]
         .filter((linkId) => !clicked.has(linkId) && (input.filters.link === undefined || input.filters.link === linkId))
-        .map((linkId) => ({ linkId, clicks: 0, uniqueClicks: 0 }));
+        .map((linkId) => ({ linkId, clicks: 0, uniqueClicks: 0, uniqueClicksApproximate: false }));
       return {
         range,
         links: [...stats, ...unclicked].map((stat) => ({

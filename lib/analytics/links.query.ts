@@ -1,20 +1,27 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { MERGE, statsQuery, toCount, type AnalyticsScope } from './query-plan.js';
+import { MERGE, statsQuery, toCount, toFlag, type AnalyticsScope } from './query-plan.js';
 
 export interface LinkStats {
   linkId: string;
   clicks: number;
   uniqueClicks: number;
+  /** Whether uniqueClicks is an estimate (query-plan.ts: VISITOR_SET_LIMIT). */
+  uniqueClicksApproximate: boolean;
 }
 
 /** Clicks per link, links with clicks only, the most clicked first. */
 export async function queryLinks(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<LinkStats[]> {
   const { union, params } = statsQuery(scope, { keys: ['link_id'] });
-  const rows = await clickhouse.query<{ link: string; clicks: string; unique_clicks: string }>(
-    `SELECT toString(link_id) AS link, ${MERGE.clicks} AS clicks, ${MERGE.uniqueClicks} AS unique_clicks
+  const rows = await clickhouse.query<{ link: string; clicks: string; unique_clicks: string; unique_clicks_approximate: number }>(
+    `SELECT toString(link_id) AS link, ${MERGE.clicks} AS clicks, ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.uniqueClicksApproximate} AS unique_clicks_approximate
        FROM (${union})
       GROUP BY link_id HAVING clicks > 0 ORDER BY clicks DESC, link`,
     params,
   );
-  return rows.map((row) => ({ linkId: row.link, clicks: toCount(row.clicks), uniqueClicks: toCount(row.unique_clicks) }));
+  return rows.map((row) => ({
+    linkId: row.link,
+    clicks: toCount(row.clicks),
+    uniqueClicks: toCount(row.unique_clicks),
+    uniqueClicksApproximate: toFlag(row.unique_clicks_approximate),
+  }));
 }

@@ -6,9 +6,20 @@
 // aggregate can answer (filters on two different dimensions, a breakdown filtered by another
 // dimension, day buckets in a zone that is not UTC) reads the raw events of its whole range the
 // same way, as a single raw part.
+//
+// Distinct visitors are two states per part (clickhouse/0007): a set of up to VISITOR_SET_LIMIT ids,
+// exact while it is not full, and a fixed-size HyperLogLog sketch, read only once the set is full.
+// MERGE turns them into a count and a flag saying whether that count is an estimate.
 import type { QueryParams } from '../clickhouse/clickhouse.js';
 import type { Interval } from './analytics-params.js';
 import { NO_LINK } from '../events/analytics-row.js';
+
+/**
+ * The link id of the aggregate rows for all links together (clickhouse/0007): each key of every
+ * aggregate but the heatmap has one, holding the whole page's views, clicks and visitors. Reads that
+ * neither group by link nor filter on one read only these rows; the others skip them.
+ */
+export const ALL_LINKS = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 export type { Interval };
 
@@ -181,8 +192,10 @@ const dimensionSource = (dimension: (typeof STATS_DIMENSIONS)[number]): Aggregat
   dimension,
   timeToClick: false,
 });
+/** UTM source × medium × campaign (clickhouse/0007): the combinations no single dimension holds. */
+const UTM_STATS: AggregateSource = { daily: 'utm_stats_daily', keys: ['link_id', 'utm_source', 'utm_medium', 'utm_campaign'], filters: [], timeToClick: false };
 /** Cheapest first: the first source that can answer a read serves it. */
-const AGGREGATE_SOURCES: readonly AggregateSource[] = [LINK_STATS, GEO_STATS, ...STATS_DIMENSIONS.map(dimensionSource)];
+const AGGREGATE_SOURCES: readonly AggregateSource[] = [LINK_STATS, GEO_STATS, ...STATS_DIMENSIONS.map(dimensionSource), UTM_STATS];
 
 function chooseSource(keys: readonly StatsKey[], filters: AnalyticsFilters): AggregateSource | undefined {
   const filtered = FILTER_NAMES.filter((name) => filters[name] !== undefined);
@@ -214,22 +227,57 @@ export interface StatsRequest {
 }
 
 /**
+ * Distinct visitors: a set of at most this many ids is kept beside each sketch. A merged set that is
+ * not full holds every id, so its size is exact; a full one means the count is at least this, and the
+ * sketch (uniqCombined64 with 2^SKETCH_PRECISION registers) estimates it.
+ */
+export const VISITOR_SET_LIMIT = 1000;
+export const SKETCH_PRECISION = 12;
+/** The sketch's relative standard error, 1.04 / sqrt(2^SKETCH_PRECISION): about 1.6%. */
+export const SKETCH_STANDARD_ERROR = 1.04 / Math.sqrt(2 ** SKETCH_PRECISION);
+
+const setSize = (set: string) => `length(groupUniqArrayMerge(${VISITOR_SET_LIMIT})(${set}))`;
+/** The count of a set and sketch pair of states: exact below the limit, an estimate (never below the limit) above. */
+const distinctCount = (set: string, sketch: string) =>
+  `if(${setSize(set)} < ${VISITOR_SET_LIMIT}, ${setSize(set)}, greatest(uniqCombined64Merge(${SKETCH_PRECISION})(${sketch}), ${VISITOR_SET_LIMIT}))`;
+const isEstimate = (set: string) => `${setSize(set)} >= ${VISITOR_SET_LIMIT}`;
+
+/**
  * Merges the union's parts (use in the outer SELECT): views, visitors (view and click rows),
- * clicks, unique clicks, median time to click (null without tracked clicks).
+ * clicks, unique clicks, median time to click (null without tracked clicks); *Approximate: whether
+ * the distinct count beside it is an estimate (1) or exact (0).
  */
 export const MERGE = {
   views: 'sum(n_views)',
-  visitors: 'uniqCombined64Merge(s_visitors)',
+  visitors: distinctCount('s_visitor_set', 's_visitor_sketch'),
+  visitorsApproximate: isEstimate('s_visitor_set'),
   clicks: 'sum(n_clicks)',
-  uniqueClicks: 'uniqCombined64Merge(s_clickers)',
+  uniqueClicks: distinctCount('s_clicker_set', 's_clicker_sketch'),
+  uniqueClicksApproximate: isEstimate('s_clicker_set'),
   medianTimeToClick: 'quantilesTDigestMerge(0.5)(s_ttc)[1]',
 } as const;
+
+/**
+ * Two-level merges: an inner GROUP BY over the union re-states the visitor states (`states`, named
+ * r_*: an alias may not shadow the column it reads), and an outer GROUP BY merges those again.
+ */
+export const REMERGE = {
+  states: [
+    `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(s_visitor_set) AS r_visitor_set`,
+    `uniqCombined64MergeState(${SKETCH_PRECISION})(s_visitor_sketch) AS r_visitor_sketch`,
+  ].join(', '),
+  visitors: distinctCount('r_visitor_set', 'r_visitor_sketch'),
+  visitorsApproximate: isEstimate('r_visitor_set'),
+} as const;
+
+/** A 0/1 flag from ClickHouse (UInt8 arrives as a number, Bool as true/false) as a boolean. */
+export const toFlag = (value: string | number | boolean | null | undefined) => value === true || value === 1 || value === '1';
 
 /** A count as a number: 64-bit integers arrive as strings (COMMON_SETTINGS), and a missing row or empty merge as null. */
 export const toCount = (value: string | number | null | undefined) => (value === null || value === undefined ? 0 : Number(value));
 
 export interface StatsQuery {
-  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, s_visitors, s_clickers [, s_ttc]. */
+  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, the visitor and clicker set and sketch states [, s_ttc]. */
   union: string;
   params: QueryParams;
   /** Which tables answered: for logs and tests. */
@@ -241,7 +289,7 @@ const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the link_stats states w
 /** The union of parts that answers `request` over `scope` (bots and the creator's own traffic excluded). */
 export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQuery {
   const { where: rawWhere, params: rawParams } = scopeCondition(scope);
-  const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK };
+  const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK, allLinks: ALL_LINKS };
   if (request.bucket) params.tz = request.bucket.timeZone;
 
   const source = chooseSource(request.keys, scope.filters);
@@ -274,12 +322,23 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
       if (scope.filters[name] !== undefined) conditions.push(`${column === source.dimension ? 'value' : column} = {${name}:String}`);
     }
     if (scope.filters.link !== undefined) conditions.push('link_id IN ({noLink:UUID}, {link:UUID})');
+    else conditions.push(request.keys.includes('link_id') ? 'link_id != {allLinks:UUID}' : 'link_id = {allLinks:UUID}');
     const keyColumns = request.keys.map((key) => (key === source.dimension ? `value AS ${key}` : key));
     const ttc = request.timeToClick ? [source.timeToClick ? `quantilesTDigestMergeState(${TTC_LEVELS})(time_to_click) AS s_ttc` : `quantilesTDigestStateIf(${TTC_LEVELS})(toUInt32(0), 0) AS s_ttc`] : [];
     const aggregatePart = (table: string, time: string, timeCondition: string) => {
       tables.push(table);
       selects.push(
-        `SELECT ${[...bucketColumn(time), ...keyColumns, 'sum(views) AS n_views', 'sum(clicks) AS n_clicks', 'uniqCombined64MergeState(visitors) AS s_visitors', 'uniqCombined64MergeState(clickers) AS s_clickers', ...ttc].join(', ')}
+        `SELECT ${[
+          ...bucketColumn(time),
+          ...keyColumns,
+          'sum(views) AS n_views',
+          'sum(clicks) AS n_clicks',
+          `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(visitor_set) AS s_visitor_set`,
+          `uniqCombined64MergeState(${SKETCH_PRECISION})(visitor_sketch) AS s_visitor_sketch`,
+          `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(clicker_set) AS s_clicker_set`,
+          `uniqCombined64MergeState(${SKETCH_PRECISION})(clicker_sketch) AS s_clicker_sketch`,
+          ...ttc,
+        ].join(', ')}
            FROM ${table} WHERE ${[...conditions, timeCondition].join(' AND ')} ${groupClause}`,
       );
     };
@@ -298,8 +357,10 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
         ...request.keys,
         "countIf(event_type = 'view') AS n_views",
         "countIf(event_type = 'click') AS n_clicks",
-        "uniqCombined64StateIf(visitor_id, event_type IN ('view', 'click')) AS s_visitors",
-        "uniqCombined64StateIf(visitor_id, event_type = 'click') AS s_clickers",
+        `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type IN ('view', 'click')) AS s_visitor_set`,
+        `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type IN ('view', 'click')) AS s_visitor_sketch`,
+        `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type = 'click') AS s_clicker_set`,
+        `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type = 'click') AS s_clicker_sketch`,
         ...ttc,
       ].join(', ')}
          FROM events

@@ -1,11 +1,14 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { MERGE, statsQuery, toCount, type AnalyticsScope } from './query-plan.js';
+import { MERGE, statsQuery, toCount, toFlag, type AnalyticsScope } from './query-plan.js';
 
 export interface Summary {
   views: number;
   visitors: number;
+  /** Whether visitors is an estimate (at least VISITOR_SET_LIMIT distinct visitors; query-plan.ts). */
+  visitorsApproximate: boolean;
   clicks: number;
   uniqueClicks: number;
+  uniqueClicksApproximate: boolean;
   /** clicks / views, or null without views. */
   ctr: number | null;
   /** Median time from page load to click, ms; null without tracked clicks. */
@@ -15,9 +18,9 @@ export interface Summary {
 /** Views, visitors, clicks, CTR and median time to click over a scope. */
 export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<Summary> {
   const { union, params } = statsQuery(scope, { keys: [], timeToClick: true });
-  const [row] = await clickhouse.query<{ views: string; visitors: string; clicks: string; unique_clicks: string; ttc: number | null }>(
-    `SELECT ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.clicks} AS clicks,
-            ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.medianTimeToClick} AS ttc
+  const [row] = await clickhouse.query<{ views: string; visitors: string; visitors_approximate: number; clicks: string; unique_clicks: string; unique_clicks_approximate: number; ttc: number | null }>(
+    `SELECT ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.visitorsApproximate} AS visitors_approximate, ${MERGE.clicks} AS clicks,
+            ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.uniqueClicksApproximate} AS unique_clicks_approximate, ${MERGE.medianTimeToClick} AS ttc
        FROM (${union})`,
     params,
   );
@@ -26,8 +29,10 @@ export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope
   return {
     views,
     visitors: toCount(row?.visitors),
+    visitorsApproximate: toFlag(row?.visitors_approximate),
     clicks,
     uniqueClicks: toCount(row?.unique_clicks),
+    uniqueClicksApproximate: toFlag(row?.unique_clicks_approximate),
     ctr: views > 0 ? clicks / views : null,
     // An empty t-digest's median is NaN, which arrives as null.
     medianTimeToClickMs: row?.ttc === null || row?.ttc === undefined ? null : Math.round(Number(row.ttc)),

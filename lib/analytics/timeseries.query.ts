@@ -1,11 +1,13 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { bucketOf, MERGE, statsQuery, toCount, type AnalyticsScope, type Interval } from './query-plan.js';
+import { bucketOf, MERGE, statsQuery, toCount, toFlag, type AnalyticsScope, type Interval } from './query-plan.js';
 
 export interface TimeseriesPoint {
   /** Start of the bucket, ISO 8601 in UTC. */
   start: string;
   views: number;
   visitors: number;
+  /** Whether visitors is an estimate (query-plan.ts: VISITOR_SET_LIMIT). */
+  visitorsApproximate: boolean;
   clicks: number;
 }
 
@@ -17,10 +19,10 @@ const STEP: Record<Interval, string> = { hour: 'HOUR', day: 'DAY', week: 'WEEK',
  */
 export async function queryTimeseries(clickhouse: ClickHouse, scope: AnalyticsScope, interval: Interval, timeZone: string): Promise<TimeseriesPoint[]> {
   const { union, params } = statsQuery(scope, { keys: [], bucket: { interval, timeZone } });
-  const rows = await clickhouse.query<{ start: string; views: string; visitors: string; clicks: string }>(
-    `SELECT toUnixTimestamp(local_start) * 1000 AS start, views, visitors, clicks FROM (
+  const rows = await clickhouse.query<{ start: string; views: string; visitors: string; visitors_approximate: number; clicks: string }>(
+    `SELECT toUnixTimestamp(local_start) * 1000 AS start, views, visitors, visitors_approximate, clicks FROM (
        SELECT toTimeZone(bucket, {tz:String}) AS local_start,
-              ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.clicks} AS clicks
+              ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.visitorsApproximate} AS visitors_approximate, ${MERGE.clicks} AS clicks
          FROM (${union})
         GROUP BY local_start
         ORDER BY local_start WITH FILL
@@ -30,5 +32,11 @@ export async function queryTimeseries(clickhouse: ClickHouse, scope: AnalyticsSc
      ) ORDER BY start`,
     params,
   );
-  return rows.map((row) => ({ start: new Date(Number(row.start)).toISOString(), views: toCount(row.views), visitors: toCount(row.visitors), clicks: toCount(row.clicks) }));
+  return rows.map((row) => ({
+    start: new Date(Number(row.start)).toISOString(),
+    views: toCount(row.views),
+    visitors: toCount(row.visitors),
+    visitorsApproximate: toFlag(row.visitors_approximate),
+    clicks: toCount(row.clicks),
+  }));
 }

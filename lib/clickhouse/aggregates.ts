@@ -16,18 +16,26 @@
 // crash in between leaves a mismatch the next verification finds. Only periods no insert can still
 // reach may be rebuilt (the caller checks the bus: Linkpulse's consumers commit only after every table
 // took a batch), and only periods whose raw rows are all retained (the aggregates outlive them).
+//
+// On a cluster the views read and write shard-local tables (events_local → x_local). Verification and
+// rebuilds read through the Distributed tables (every shard), the DELETE names the local table ON
+// CLUSTER, and the rebuilt rows are inserted through the Distributed table, which sends each profile's
+// rows to its shard (cluster-tables.ts).
 import { assertIdentifier, type ClickHouse, type QueryParams } from './clickhouse.js';
+import { mutationTargetOfStored, readableTableName, storedTableName } from './cluster-tables.js';
 
 export type AggregatePeriod = 'hour' | 'day';
 
 export interface AggregateTable {
   /** The materialized view that feeds the table. */
   view: string;
-  /** The table it writes to. */
+  /** The table to read and insert its rows through (the view's target, or its Distributed table on a cluster). */
   table: string;
+  /** The table the view writes to on this node: `table` itself, or its shard-local table on a cluster. */
+  storedTable: string;
   /** The table's time column: `hour` (DateTime) or `day` (Date). */
   period: AggregatePeriod;
-  /** The view's SELECT as the engine stores it (reading `<database>.events`). */
+  /** The view's SELECT as the engine stores it (reading `<database>.events`, or `events_local` on a cluster). */
   select: string;
   /** The view's output columns, in order: what a rebuild inserts. */
   columns: string[];
@@ -83,7 +91,7 @@ export async function listAggregateTables(clickhouse: ClickHouse): Promise<Aggre
   );
   const tables: AggregateTable[] = [];
   for (const view of views) {
-    if (countSourceReferences(view.as_select, clickhouse.database) === 0) continue;
+    if (countSourceReferences(view.as_select, clickhouse) === 0) continue;
     const target = /\bTO\s+(?:`?(\w+)`?\.)?`?(\w+)`?/.exec(view.create_table_query)?.[2];
     if (!target) throw new Error(`materialized view ${view.name} has no TO table: aggregates must be written to a table of their own`);
     const columns = await clickhouse.query<{ table: string; name: string; type: string }>(
@@ -98,7 +106,8 @@ export async function listAggregateTables(clickhouse: ClickHouse): Promise<Aggre
     }
     tables.push({
       view: view.name,
-      table: target,
+      table: readableTableName(clickhouse, target),
+      storedTable: target,
       period,
       select: view.as_select,
       columns: columns.filter((column) => column.table === view.name).map((column) => column.name),
@@ -108,22 +117,31 @@ export async function listAggregateTables(clickhouse: ClickHouse): Promise<Aggre
   return tables;
 }
 
-function countSourceReferences(select: string, database: string): number {
-  return select.split(` FROM ${database}.events`).length - 1;
+/** ` FROM <database>.events` (`events_local` on a cluster) as the engine stores a view's SELECT. */
+function sourcePattern(clickhouse: Pick<ClickHouse, 'cluster' | 'database'>): RegExp {
+  const source = storedTableName(clickhouse, 'events');
+  assertIdentifier(clickhouse.database, 'database name');
+  return new RegExp(` FROM ${clickhouse.database}\\.${source}(?![A-Za-z0-9_])`, 'g');
+}
+
+function countSourceReferences(select: string, clickhouse: Pick<ClickHouse, 'cluster' | 'database'>): number {
+  return select.match(sourcePattern(clickhouse))?.length ?? 0;
 }
 
 /**
  * The view's SELECT over a slice of the raw rows: its `FROM <database>.events` becomes a subquery
  * limited to {raw_from} ≤ timestamp < {raw_to} (and {profiles}, when given). Parameters, never values.
+ * On a cluster the slice reads the Distributed `events`, so every shard's rows are counted.
  */
-function selectOverSlice(aggregate: AggregateTable, database: string, withProfiles: boolean): string {
-  if (countSourceReferences(aggregate.select, database) !== 1) {
-    throw new Error(`materialized view ${aggregate.view} must read ${database}.events exactly once to be rebuilt`);
+function selectOverSlice(clickhouse: Pick<ClickHouse, 'cluster' | 'database'>, aggregate: AggregateTable, withProfiles: boolean): string {
+  const { database } = clickhouse;
+  if (countSourceReferences(aggregate.select, clickhouse) !== 1) {
+    throw new Error(`materialized view ${aggregate.view} must read ${database}.${storedTableName(clickhouse, 'events')} exactly once to be rebuilt`);
   }
   const slice = `(SELECT * FROM ${database}.events
       WHERE timestamp >= {raw_from:DateTime64(3, 'UTC')} AND timestamp < {raw_to:DateTime64(3, 'UTC')}
       ${withProfiles ? 'AND profile_id IN {profiles:Array(UUID)}' : ''}) AS events`;
-  return aggregate.select.replace(` FROM ${database}.events`, ` FROM ${slice}`);
+  return aggregate.select.replace(sourcePattern(clickhouse), () => ` FROM ${slice}`);
 }
 
 function sliceParams(range: { from: Date; to: Date }, profiles: readonly string[] | undefined): QueryParams {
@@ -145,7 +163,7 @@ export async function verifyAggregateTable(clickhouse: ClickHouse, aggregate: Ag
   const rows = await clickhouse.query<Record<string, string>>(
     `SELECT profile_id, ${period} AS period_start,
             ${counts.map((name) => `expected.${name} AS expected_${name}, stored.${name} AS stored_${name}`).join(', ')}
-       FROM (SELECT profile_id, ${period}, ${sums} FROM (${selectOverSlice(aggregate, clickhouse.database, profiles !== undefined)})
+       FROM (SELECT profile_id, ${period}, ${sums} FROM (${selectOverSlice(clickhouse, aggregate, profiles !== undefined)})
               GROUP BY profile_id, ${period}) AS expected
        FULL OUTER JOIN
             (SELECT profile_id, ${period}, ${sums} FROM ${aggregate.table}
@@ -186,7 +204,7 @@ export async function rebuildAggregateTable(clickhouse: ClickHouse, aggregate: A
   const profiles = range.profiles && [...range.profiles];
   const params = { ...sliceParams(periods, profiles), first: periodParam(period, periods.from), end: periodParam(period, periods.to) };
   await clickhouse.command(
-    `DELETE FROM ${aggregate.table}
+    `DELETE FROM ${mutationTargetOfStored(clickhouse, aggregate.storedTable)}
       WHERE ${period} >= {first:${periodParamType(period)}} AND ${period} < {end:${periodParamType(period)}}
         ${profiles ? 'AND profile_id IN {profiles:Array(UUID)}' : ''}`,
     params,
@@ -194,7 +212,7 @@ export async function rebuildAggregateTable(clickhouse: ClickHouse, aggregate: A
   const columns = aggregate.columns.join(', ');
   await clickhouse.command(
     `INSERT INTO ${aggregate.table} (${columns})
-     SELECT ${columns} FROM (${selectOverSlice(aggregate, clickhouse.database, profiles !== undefined)})
+     SELECT ${columns} FROM (${selectOverSlice(clickhouse, aggregate, profiles !== undefined)})
      SETTINGS insert_deduplicate = 0`,
     params,
   );

@@ -11,6 +11,7 @@ import { listAggregateTables, rebuildAggregateTable, verifyAggregates } from './
 import { assertIdentifier, type ClickHouse, type QueryParams, type Row } from './clickhouse.js';
 import { seededRandom } from '../seeded-random.js';
 import { migrateClickHouse } from './migrate.js';
+import { ALL_LINKS } from '../analytics/query-plan.js';
 import { describeEachClickHouse, type MakeClickHouse } from './testing/each-adapter.js';
 
 const GEO: readonly (readonly [string, string, string])[] = [
@@ -131,10 +132,19 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
 
 /** The merged states of link_stats_* and the same measures over raw events, per key. */
 const TRAFFIC_MEASURES = {
-  aggregate: 'sum(views) AS views, sum(clicks) AS clicks, uniqCombined64Merge(visitors) AS visitors, uniqCombined64Merge(clickers) AS clickers',
+  aggregate: `sum(views) AS views, sum(clicks) AS clicks,
+              length(groupUniqArrayMerge(1000)(visitor_set)) AS visitor_set, uniqCombined64Merge(12)(visitor_sketch) AS visitor_sketch,
+              length(groupUniqArrayMerge(1000)(clicker_set)) AS clicker_set, uniqCombined64Merge(12)(clicker_sketch) AS clicker_sketch`,
   raw: `countIf(event_type = 'view') AS views, countIf(event_type = 'click') AS clicks,
-        uniqCombined64If(visitor_id, event_type IN ('view', 'click')) AS visitors, uniqCombined64If(visitor_id, event_type = 'click') AS clickers`,
+        least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 1000) AS visitor_set, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS visitor_sketch,
+        least(uniqExactIf(visitor_id, event_type = 'click'), 1000) AS clicker_set, uniqCombined64If(12)(visitor_id, event_type = 'click') AS clicker_sketch`,
 };
+
+/**
+ * The raw events as the aggregates see them: every row once for its link and once for all links
+ * (ALL_LINKS, clickhouse/0007). Compare aggregates keyed by link_id with this, not with `events`.
+ */
+const EVENTS_PER_LINK_AND_ALL = `(SELECT * REPLACE (link AS link_id) FROM events ARRAY JOIN [link_id, toUUID('${ALL_LINKS}')] AS link)`;
 
 const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
 
@@ -178,7 +188,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
       const merged = await expectAggregateMatchesRaw(
         `SELECT ${keys}, ${TRAFFIC_MEASURES.aggregate} FROM ${table}
          WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${keys} ORDER BY ${keys}`,
-        `SELECT profile_id, is_bot, is_internal, ${rawPeriod} AS ${period}, link_id, ${TRAFFIC_MEASURES.raw} FROM events
+        `SELECT profile_id, is_bot, is_internal, ${rawPeriod} AS ${period}, link_id, ${TRAFFIC_MEASURES.raw} FROM ${EVENTS_PER_LINK_AND_ALL}
          WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${keys} ORDER BY ${keys}`,
         params,
       );
@@ -187,13 +197,13 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
       expect(merged.some((row) => row.is_bot === 1) && merged.some((row) => row.is_internal === 1)).toBe(true);
     }
 
-    // What the summary reads: the profile's human traffic, states merged across links and hours.
+    // What the summary reads: the profile's human traffic, from the rows for all links, merged across hours.
     const summary = await expectAggregateMatchesRaw(
       `SELECT profile_id, ${TRAFFIC_MEASURES.aggregate} FROM link_stats_hourly
-       WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 GROUP BY profile_id ORDER BY profile_id`,
+       WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 AND link_id = {allLinks:UUID} GROUP BY profile_id ORDER BY profile_id`,
       `SELECT profile_id, ${TRAFFIC_MEASURES.raw} FROM events
        WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 GROUP BY profile_id ORDER BY profile_id`,
-      params,
+      { ...params, allLinks: ALL_LINKS },
     );
     const humans = rows.filter((row) => row.is_bot === 0 && row.is_internal === 0);
     expect(summary.map((row) => Number(row.views)).reduce((a, b) => a + b)).toBe(humans.filter((row) => row.event_type === 'view').length);
@@ -225,18 +235,18 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     await expectAggregateMatchesRaw(
       `SELECT ${geoKeys}, ${TRAFFIC_MEASURES.aggregate} FROM geo_stats_daily
        WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${geoKeys} ORDER BY ${geoKeys}`,
-      `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, country, region, city, link_id, ${TRAFFIC_MEASURES.raw} FROM events
+      `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, country, region, city, link_id, ${TRAFFIC_MEASURES.raw} FROM ${EVENTS_PER_LINK_AND_ALL}
        WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${geoKeys} ORDER BY ${geoKeys}`,
       params,
     );
-    // Countries are roll-ups of the city rows; 'GE' (Georgia) never mixes with the US state.
+    // Countries are roll-ups of the city rows for all links; 'GE' (Georgia) never mixes with the US state.
     const countries = await expectAggregateMatchesRaw(
       `SELECT country, ${TRAFFIC_MEASURES.aggregate} FROM geo_stats_daily
-       WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 GROUP BY country ORDER BY country`,
+       WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 AND link_id = {allLinks:UUID} GROUP BY country ORDER BY country`,
       `SELECT country, ${TRAFFIC_MEASURES.raw} FROM events
        WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 AND event_type IN ('view', 'click')
        GROUP BY country ORDER BY country`,
-      params,
+      { ...params, allLinks: ALL_LINKS },
     );
     expect(countries.map((row) => row.country)).toEqual(['', 'BR', 'DE', 'GE', 'JP', 'US']);
 
@@ -247,11 +257,22 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
         `SELECT ${keys}, ${TRAFFIC_MEASURES.aggregate} FROM dimension_stats_daily
          WHERE profile_id IN {profiles:Array(UUID)} AND dimension = {dimension:String} GROUP BY ${keys} ORDER BY ${keys}`,
         `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, toString(${dimension}) AS value, link_id, ${TRAFFIC_MEASURES.raw}
-         FROM events WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${keys} ORDER BY ${keys}`,
+         FROM ${EVENTS_PER_LINK_AND_ALL} WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${keys} ORDER BY ${keys}`,
         { ...params, dimension },
       );
       expect(new Set(rows.map((row) => row.value)).size, dimension).toBeGreaterThan(1);
     }
+
+    // UTM source × medium × campaign, the combinations no single dimension holds.
+    const utmKeys = 'profile_id, is_bot, is_internal, day, utm_source, utm_medium, utm_campaign, link_id';
+    const combinations = await expectAggregateMatchesRaw(
+      `SELECT ${utmKeys}, ${TRAFFIC_MEASURES.aggregate} FROM utm_stats_daily
+       WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${utmKeys} ORDER BY ${utmKeys}`,
+      `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, utm_source, utm_medium, utm_campaign, link_id, ${TRAFFIC_MEASURES.raw} FROM ${EVENTS_PER_LINK_AND_ALL}
+       WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${utmKeys} ORDER BY ${utmKeys}`,
+      params,
+    );
+    expect(new Set(combinations.map((row) => JSON.stringify([row.utm_source, row.utm_medium, row.utm_campaign]))).size).toBeGreaterThan(1);
   });
 
   it('keeps heatmap cells by day equal to the tracked clicks in the raw events', async () => {
@@ -296,6 +317,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
       ['heatmap_daily', 'day', ['clicks']],
       ['link_stats_daily', 'day', ['views', 'clicks', 'timed_clicks']],
       ['link_stats_hourly', 'hour', ['views', 'clicks', 'timed_clicks']],
+      ['utm_stats_daily', 'day', ['views', 'clicks']],
     ]);
     expect(await verifyAggregates(clickhouse, range, tables)).toEqual([]);
 
@@ -332,11 +354,13 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     }
     // The rebuilt states merge like the views' own: unique visitors and time to click as before.
     const merged = await clickhouse.query(
-      `SELECT uniqCombined64Merge(visitors) AS visitors, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed FROM link_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
+      `SELECT length(groupUniqArrayMerge(1000)(visitor_set)) AS visitors, uniqCombined64Merge(12)(visitor_sketch) AS estimate, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed
+         FROM link_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
       params,
     );
     const raw = await clickhouse.query(
-      `SELECT uniqCombined64If(visitor_id, event_type IN ('view', 'click')) AS visitors, 1 AS timed FROM events WHERE profile_id IN {profiles:Array(UUID)}`,
+      `SELECT least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 1000) AS visitors, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS estimate, 1 AS timed
+         FROM events WHERE profile_id IN {profiles:Array(UUID)}`,
       params,
     );
     expect(merged).toEqual(raw);
@@ -381,6 +405,7 @@ const BATCH_TOTALS: Readonly<Record<string, string>> = {
   ),
   dimension_stats_daily: `SELECT dimension, ${TRAFFIC_MEASURES.aggregate} FROM dimension_stats_daily
     WHERE profile_id IN {profiles:Array(UUID)} GROUP BY dimension ORDER BY dimension`,
+  utm_stats_daily: `SELECT ${TRAFFIC_MEASURES.aggregate} FROM utm_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
   heatmap_daily: 'SELECT sum(clicks) AS clicks FROM heatmap_daily WHERE profile_id IN {profiles:Array(UUID)}',
 };
 

@@ -20,6 +20,12 @@ export interface InsertOptions {
 export interface ClickHouse {
   readonly kind: 'server' | 'embedded';
   readonly database: string;
+  /**
+   * The remote_servers cluster the schema is deployed on (CLICKHOUSE_CLUSTER), or undefined on one
+   * server. On a cluster, statements that change stored rows name shard-local tables
+   * (cluster-tables.ts); reads and inserts do not change.
+   */
+  readonly cluster?: string;
   /** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers as strings, times in UTC). */
   query<T extends Row = Row>(sql: string, params?: QueryParams): Promise<T[]>;
   insert(table: string, rows: readonly Row[], options?: InsertOptions): Promise<void>;

@@ -14,6 +14,7 @@ import {
   type ClickHouse,
   type Row,
 } from './clickhouse.js';
+import { CLUSTER_SETTINGS, assertClusterName } from './cluster-tables.js';
 
 export interface ClickHouseServerOptions {
   url: string;
@@ -28,11 +29,18 @@ export interface ClickHouseServerOptions {
    * per user too) instead of queueing them, and one dashboard load asks for some twenty at once.
    */
   maxConnections?: number;
+  /** CLICKHOUSE_CLUSTER: the schema is deployed on this cluster (cluster-tables.ts). */
+  cluster?: string;
 }
 
 /** TOO_MANY_SIMULTANEOUS_QUERIES: the server is busy (other clients count too); a read may try again. */
 const TOO_MANY_SIMULTANEOUS_QUERIES = 202;
-const BUSY_RETRY_DELAYS_MS = [50, 150, 400, 1_000];
+/**
+ * Pauses between tries of a read the server refused as busy: about 6 s in all. Under contention a read
+ * can lose the race for a free slot several times in a row (CI saw four refusals within 1.6 s on a
+ * loaded machine); a dashboard read is better late than failed.
+ */
+const BUSY_RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1_600, 3_200];
 
 /**
  * The client logs every failed request itself; we rethrow those errors to the caller, so its own
@@ -61,7 +69,7 @@ function connect(options: ClickHouseServerOptions, database: string): ClickHouse
     application: 'linkpulse',
     request_timeout: options.requestTimeoutMs ?? 30_000,
     max_open_connections: options.maxConnections ?? 8,
-    clickhouse_settings: COMMON_SETTINGS,
+    clickhouse_settings: options.cluster === undefined ? COMMON_SETTINGS : { ...COMMON_SETTINGS, ...CLUSTER_SETTINGS },
     json: { parse: JSON.parse, stringify: stringifyRow },
   });
 }
@@ -90,6 +98,7 @@ async function retryWhileBusy<T>(read: () => Promise<T>): Promise<T> {
 /** Connects, creating the database when it does not exist yet (the app owns its schema). */
 export async function createClickHouseServerAdapter(options: ClickHouseServerOptions): Promise<ClickHouse> {
   assertIdentifier(options.database, 'database name');
+  if (options.cluster !== undefined) assertClusterName(options.cluster);
   const bootstrap = connect(options, 'default');
   try {
     await rethrow(bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` }));
@@ -100,6 +109,7 @@ export async function createClickHouseServerAdapter(options: ClickHouseServerOpt
   return {
     kind: 'server',
     database: options.database,
+    cluster: options.cluster,
     query<T extends Row = Row>(sql: string, params = {}) {
       return retryWhileBusy(async () => {
         const result = await rethrow(client.query({ query: sql, query_params: serializeParams(params), format: 'JSONEachRow' }));

@@ -3,12 +3,17 @@
 // every statement must be idempotent (IF NOT EXISTS): a file that failed half-way is simply re-run.
 // An applied file must never change; the runner refuses to continue if its checksum differs.
 // The same files run on chDB and on a ClickHouse server; names are unqualified (the current database).
+// On a cluster (CLICKHOUSE_CLUSTER) every statement is rewritten for it first (cluster-ddl.ts), and
+// schema_migrations is one table replicated to every node, so each migration runs once for the whole
+// cluster whichever node the runner reaches.
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
 import { CLICKHOUSE_MIGRATIONS_DIR } from '../paths.js';
 import { ClickHouseQueryError, type ClickHouse } from './clickhouse.js';
+import { rewriteMigrationsForCluster } from './cluster-ddl.js';
+import { onCluster } from './cluster-tables.js';
 
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
@@ -75,17 +80,40 @@ export async function loadClickHouseMigrations(dir = CLICKHOUSE_MIGRATIONS_DIR):
   return migrations;
 }
 
-export async function migrateClickHouse(clickhouse: ClickHouse, options: { logger: Logger; dir?: string }): Promise<string[]> {
-  const logger = options.logger.child({ module: 'clickhouse-migrate' });
-  const migrations = await loadClickHouseMigrations(options.dir);
-  await clickhouse.command(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (
+/**
+ * The ledger of applied migrations. On a cluster: one replicated table whose Keeper path has no
+ * {shard}, so every node of every shard is a replica of it and holds every record (replica names
+ * combine shard and replica, which are unique together).
+ */
+export function schemaMigrationsTableDdl(clickhouse: Pick<ClickHouse, 'cluster'>): string {
+  const engine =
+    clickhouse.cluster === undefined
+      ? 'ReplacingMergeTree(applied_at)'
+      : "ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/schema_migrations', '{shard}-{replica}', applied_at)";
+  return `CREATE TABLE IF NOT EXISTS schema_migrations${onCluster(clickhouse)} (
        version UInt32,
        name String,
        checksum String,
        applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-     ) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
-  );
+     ) ENGINE = ${engine} ORDER BY version`;
+}
+
+/** The migrations as they run here: rewritten for the cluster when there is one. */
+async function migrationsFor(clickhouse: Pick<ClickHouse, 'cluster' | 'database'>, dir: string | undefined): Promise<ClickHouseMigration[]> {
+  const migrations = await loadClickHouseMigrations(dir);
+  return clickhouse.cluster === undefined ? migrations : rewriteMigrationsForCluster(migrations, { cluster: clickhouse.cluster, database: clickhouse.database });
+}
+
+export async function migrateClickHouse(clickhouse: ClickHouse, options: { logger: Logger; dir?: string }): Promise<string[]> {
+  const logger = options.logger.child({ module: 'clickhouse-migrate' });
+  const migrations = await migrationsFor(clickhouse, options.dir);
+  if (clickhouse.cluster !== undefined) {
+    // The adapter created the database on the node it reached; the other nodes need it too.
+    await clickhouse.command(`CREATE DATABASE IF NOT EXISTS ${clickhouse.database}${onCluster(clickhouse)}`);
+  }
+  await clickhouse.command(schemaMigrationsTableDdl(clickhouse));
+  // This node's replica must have fetched every record another node's run wrote before we read it.
+  if (clickhouse.cluster !== undefined) await clickhouse.command('SYSTEM SYNC REPLICA schema_migrations');
   const applied = new Map(
     (await clickhouse.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations FINAL')).map(
       (row) => [Number(row.version), row],
@@ -111,7 +139,7 @@ export async function migrateClickHouse(clickhouse: ClickHouse, options: { logge
 
 /** Migrations in clickhouse/ that the database has not applied yet. */
 export async function pendingClickHouseMigrations(clickhouse: ClickHouse, dir?: string): Promise<string[]> {
-  const migrations = await loadClickHouseMigrations(dir);
+  const migrations = await migrationsFor(clickhouse, dir);
   const rows = await clickhouse.query<{ version: number }>('SELECT version FROM schema_migrations FINAL').catch((error: unknown) => {
     // No ledger yet means nothing was applied; any other failure is real.
     if (error instanceof ClickHouseQueryError && error.type === 'UNKNOWN_TABLE') return [] as { version: number }[];
