@@ -18,19 +18,80 @@ import type { DashboardPlatform } from './platform.js';
 
 const BODY_SIZE_LIMIT = 1024 * 1024;
 
+function setAssetHeaders(response: ServerResponse, file: string): void {
+  const immutable = file.includes(`${path.sep}_app${path.sep}immutable${path.sep}`);
+  response.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate');
+  // Static files may be embedded by our own pages only.
+  response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
 function serveDirectory(root: string) {
-  return serveStatic(root, {
-    index: false,
-    fallthrough: true,
-    redirect: false,
-    dotfiles: 'ignore',
-    setHeaders(response, file) {
-      const immutable = file.includes(`${path.sep}_app${path.sep}immutable${path.sep}`);
-      response.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate');
-      // Static files may be embedded by our own pages only.
-      response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    },
-  });
+  return serveStatic(root, { index: false, fallthrough: true, redirect: false, dotfiles: 'ignore', setHeaders: setAssetHeaders });
+}
+
+/** The encodings the adapter wrote copies in (dashboard/adapter.js), preferred first. */
+const ENCODINGS = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+] as const;
+/** The media types of the assets the adapter compresses (SvelteKit's builder.compress). */
+const COMPRESSED_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=UTF-8',
+  '.css': 'text/css; charset=UTF-8',
+  '.json': 'application/json; charset=UTF-8',
+  '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=UTF-8',
+  '.txt': 'text/plain; charset=UTF-8',
+  '.xml': 'application/xml',
+};
+
+/**
+ * The hashed build assets (/_app/immutable/…) from their precompressed copy when the browser accepts
+ * one: the file's own type and cache headers, Content-Encoding, Vary. Anything else falls through to
+ * the plain file.
+ */
+function servePrecompressed(root: string) {
+  const servers = ENCODINGS.map(
+    ([encoding, suffix]) =>
+      [
+        encoding,
+        suffix,
+        serveStatic(root, {
+          index: false,
+          fallthrough: true,
+          redirect: false,
+          dotfiles: 'ignore',
+          setHeaders(response, file) {
+            const original = file.slice(0, -suffix.length);
+            setAssetHeaders(response, original);
+            response.setHeader('Content-Type', COMPRESSED_TYPES[path.extname(original)] ?? 'application/octet-stream');
+            response.setHeader('Content-Encoding', encoding);
+            response.setHeader('Vary', 'Accept-Encoding');
+          },
+        }),
+      ] as const,
+  );
+  return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    const url = request.url ?? '/';
+    const pathname = url.split('?')[0] ?? '/';
+    if (!pathname.startsWith('/_app/immutable/') || COMPRESSED_TYPES[path.extname(pathname)] === undefined) return false;
+    // "gzip, deflate, br;q=1.0": the codings offered, without those refused with q=0.
+    const accepted = String(request.headers['accept-encoding'] ?? '')
+      .split(',')
+      .map((part) => part.trim().toLowerCase().split(';'))
+      .filter(([, q]) => !/^\s*q=0(\.0*)?\s*$/.test(q ?? ''))
+      .map(([coding]) => coding);
+    for (const [encoding, suffix, serve] of servers) {
+      if (!accepted.includes(encoding)) continue;
+      request.url = `${pathname}${suffix}`;
+      try {
+        if (await runMiddleware(serve, request, response)) return true;
+      } finally {
+        request.url = url;
+      }
+    }
+    return false;
+  };
 }
 
 function runMiddleware(middleware: ReturnType<typeof serveStatic>, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
@@ -53,11 +114,13 @@ export async function createDashboardRole(config: Config, platform: DashboardPla
   // No environment reaches the app through $env: configuration comes from config.ts via the platform.
   await server.init({ env: {} });
   const clientAssets = serveDirectory(path.join(DASHBOARD_BUILD_DIR, 'client'));
+  const compressedAssets = servePrecompressed(path.join(DASHBOARD_BUILD_DIR, 'client'));
   const prerendered = serveStatic(path.join(DASHBOARD_BUILD_DIR, 'prerendered'), { index: false, extensions: ['html'], fallthrough: true });
   const clientAddress = createClientAddressResolver(config.trustProxy);
 
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method === 'GET' || request.method === 'HEAD') {
+      if (await compressedAssets(request, response)) return;
       if (await runMiddleware(clientAssets, request, response)) return;
       if (await runMiddleware(prerendered, request, response)) return;
     }

@@ -79,6 +79,28 @@ describe('the public profile page', () => {
     expect(await tracker.text()).toContain('sendBeacon');
   });
 
+  it('serves the build’s scripts precompressed to a browser that accepts it, and plain to one that does not', async () => {
+    // The public page runs no app script; the login page loads the app's.
+    const html = await (await fetch(`${site.origin}/login`)).text();
+    const script = /(\/_app\/immutable\/[^"]+\.js)"/.exec(html)![1]!;
+    const plain = await fetch(`${site.origin}${script}`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const source = await plain.text();
+    for (const [accepted, encoding] of [
+      ['gzip, deflate, br', 'br'],
+      ['gzip', 'gzip'],
+      ['br;q=0, gzip', 'gzip'],
+    ] as const) {
+      // fetch decodes the body by its Content-Encoding: the same script, smaller on the wire.
+      const compressed = await fetch(`${site.origin}${script}`, { headers: { 'accept-encoding': accepted } });
+      expect(compressed.headers.get('content-encoding'), accepted).toBe(encoding);
+      expect(compressed.headers.get('content-type')).toBe('text/javascript; charset=UTF-8');
+      expect(compressed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(compressed.headers.get('vary')).toBe('Accept-Encoding');
+      expect(await compressed.text()).toBe(source);
+    }
+  });
+
   it('answers 404 for unknown and unpublished handles, and redirects the short and the mixed-case forms', async () => {
     expect((await fetch(`${site.origin}/@no-such-handle`)).status).toBe(404);
     const hidden = await creator.newProfile({ published: false });
