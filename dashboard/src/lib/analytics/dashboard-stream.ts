@@ -67,7 +67,7 @@ export type DashboardResult = { ok: true } | { ok: false; status: number; messag
 export const CUT_SHORT = 'The answer was cut short before this panel arrived: check your connection, then Retry.';
 
 /**
- * Reads the panels of a view, calling `online` with each line as it arrives. An aborted read throws
+ * Reads the panels of a view, calling `online` with each panel's line as it arrives. An aborted read throws
  * (whoever aborted it has moved on, as with call()); a refusal before the stream (400, 404, 429) or
  * a stream that ends without its done line is a failed result.
  */
@@ -75,7 +75,8 @@ export async function readDashboard(
   profileId: string,
   query: DashboardQuery,
   signal: AbortSignal,
-  online: (line: DashboardLine) => void,
+  /** Called with each panel's line; the next line waits for a promise it returns. */
+  online: (line: DashboardLine) => void | Promise<void>,
   /** Where and how to send it (tests: a stand-in fetch); the page's own origin by default. */
   transport: { baseUrl?: string; fetch?: (request: Request) => Promise<Response> } = {},
 ): Promise<DashboardResult> {
@@ -94,7 +95,7 @@ export async function readDashboard(
     for await (const line of ndjsonLines(data)) {
       if (!isDashboardLine(line)) continue;
       if ('done' in line) return { ok: true };
-      online(line);
+      await online(line);
     }
   } catch (error) {
     if (isAbort(error)) throw error;

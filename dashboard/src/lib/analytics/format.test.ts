@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelLabel, countDelta, countryFlag, countryName, deviceLabel, durationDelta, formatApproximateCount, formatCount, formatDuration, formatPercent, hasFlag, rateDelta } from './format';
+import { channelLabel, countDelta, countryFlag, countryName, deviceLabel, durationDelta, formatApproximateCount, formatCount, formatDuration, formatPercent, rateDelta } from './format';
 
 describe('figures', () => {
   it('writes counts exactly up to 100 000, then compactly', () => {
@@ -61,14 +61,7 @@ describe('labels', () => {
   });
 });
 
-describe('approximate figures and the Other row', () => {
-  it('reads a flag only when the answer has it and it is true', () => {
-    expect(hasFlag({ visitors: 3, visitorsApproximate: true }, 'visitorsApproximate')).toBe(true);
-    expect(hasFlag({ visitors: 3, visitorsApproximate: false }, 'visitorsApproximate')).toBe(false);
-    expect(hasFlag({ visitors: 3 }, 'visitorsApproximate')).toBe(false);
-    expect(hasFlag({ other: 'yes' }, 'other')).toBe(false);
-  });
-
+describe('estimated figures', () => {
   it('marks an estimated count', () => {
     expect(formatApproximateCount(12_345, true)).toBe('≈12,345');
     expect(formatApproximateCount(12_345, false)).toBe('12,345');

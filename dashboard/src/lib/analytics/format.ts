@@ -135,18 +135,9 @@ export function valueOrUnknown(value: string | undefined, unknown = 'Unknown'): 
   return value ? value : unknown;
 }
 
-/**
- * The API's flags on a figure or row (visitorsApproximate, uniqueClicksApproximate, other): true only
- * when the answer carries the field and it is true, so an API that does not send them yet reads as
- * exact figures and no "Other" row.
- */
-export function hasFlag(value: object, key: 'visitorsApproximate' | 'uniqueClicksApproximate' | 'other'): boolean {
-  return Reflect.get(value, key) === true;
-}
-
 /** The mark before an estimated count, and what it means (a tooltip, and for screen readers). */
 export const APPROXIMATE_MARK = '≈';
-export const APPROXIMATE_TITLE = 'Estimated: unique counts over many visitors are approximate, within about ±2%';
+export const APPROXIMATE_TITLE = 'Estimated: counts of more than 1,000 distinct visitors are within about ±1.6% (one standard error)';
 
 /** A count as shown, marked when it is an estimate: "≈12,345". */
 export function formatApproximateCount(value: number, approximate: boolean): string {

@@ -16,9 +16,9 @@ export type ReadySession = Extract<Session, { state: 'ready' }>;
 const failure = (status: number): Session => ({ state: 'failed', message: status === 0 ? UNREACHABLE : `Could not load your profiles (HTTP ${status})` });
 
 export async function loadSession(): Promise<Session> {
-  const me = await call(api.GET('/api/v1/auth/me'));
+  // Both at once: every creator page waits for them before it renders (one round trip, not two).
+  const [me, profiles] = await Promise.all([call(api.GET('/api/v1/auth/me')), call(api.GET('/api/v1/profiles'))]);
   if (!me.ok) return me.status === 401 ? { state: 'signed-out' } : failure(me.status);
-  const profiles = await call(api.GET('/api/v1/profiles'));
   if (!profiles.ok) return failure(profiles.status);
   setCsrfToken(me.data.csrfToken);
   markOwnBrowser(profiles.data.profiles.map((profile) => profile.id));

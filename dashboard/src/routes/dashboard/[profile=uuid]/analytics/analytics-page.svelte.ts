@@ -8,7 +8,7 @@ import { goto } from '$app/navigation';
 import { page } from '$app/state';
 import { exportHref, type BreakdownRow } from '$lib/analytics/analytics-api';
 import { DashboardBatch } from '$lib/analytics/dashboard-batch.svelte';
-import { channelLabel, countryFlag, countryName, deviceLabel, hasFlag, valueOrUnknown } from '$lib/analytics/format';
+import { channelLabel, countryFlag, countryName, deviceLabel, valueOrUnknown } from '$lib/analytics/format';
 import { allowedIntervals, browserTimeZone, effectiveInterval, resolveRange } from '$lib/analytics/range';
 import { OTHER_VALUE, type BreakdownItem } from '$lib/analytics/types';
 import { activeFilters, apiQuery, viewFromQuery, viewToQuery, withFilter, withoutFilter, type FilterKey, type View } from '$lib/analytics/view';
@@ -117,12 +117,12 @@ export function breakdownItems(
 ): BreakdownItem[] {
   const named = (row: BreakdownRow) => (typeof column === 'function' ? column(row) : { value: row.values[column] ?? '', label: label(row.values[column] ?? '') });
   const items = (rows ?? []).map((row): BreakdownItem => {
-    const other = hasFlag(row, 'other');
+    const { other } = row;
     return {
       ...(other ? { value: OTHER_VALUE, label: 'Other' } : named(row)),
       primary: row.visitors,
       secondary: row.clicks,
-      approximate: hasFlag(row, 'visitorsApproximate'),
+      approximate: row.visitorsApproximate,
       other,
     };
   });
