@@ -266,7 +266,7 @@ describe('analytics API', () => {
           'geo',
           'devices',
           'referrers',
-          // A referrer alone is one dimension of dimension_stats_daily, like the other single filters.
+          // A referrer alone is one dimension of dimension_daily, like the other single filters.
           'summary?referrer=github.com',
           'timeseries?interval=day&referrer=github.com',
           'links?referrer=github.com',
@@ -296,7 +296,7 @@ describe('analytics API', () => {
     expect(combined.body.current.views).toBe(0);
     const referredCombined = await owner.get<{ current: { views: number } }>(`/api/v1/profiles/${archived}/analytics/summary${range}&referrer=github.com&channel=github`);
     expect(referredCombined.body.current.views).toBe(0);
-    // UTM source × medium × campaign has its own aggregate (utm_stats_daily): it adds up to the sources.
+    // UTM source × medium × campaign has its own aggregate (utm_daily): it adds up to the sources.
     const utm = await owner.get<{ tables: { sources: { views: number }[]; combinations: { views: number }[] } }>(`/api/v1/profiles/${archived}/analytics/utm${range}`);
     const totalViews = (rows: { views: number }[]) => rows.reduce((sum, row) => sum + row.views, 0);
     expect(totalViews(utm.body.tables.sources)).toBeGreaterThan(0);

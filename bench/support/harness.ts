@@ -64,7 +64,7 @@ export async function loadGeneratedEvents(running: RunningProcess, creator: Benc
   // load leaves each aggregate table with many partial rows per hour or day until merges combine
   // them. Merge now, as the background would, so reads measure the steady state, not the backlog.
   const mergeStarted = performance.now();
-  for (const table of ['link_stats_hourly', 'link_stats_daily', 'geo_stats_daily', 'dimension_stats_daily', 'heatmap_daily']) {
+  for (const table of ['traffic_hourly', 'traffic_daily', 'geo_daily', 'dimension_daily', 'utm_daily', 'heatmap_daily']) {
     await clickhouse.command(`OPTIMIZE TABLE ${table} FINAL`);
   }
   const mergeMs = performance.now() - mergeStarted;

@@ -59,31 +59,31 @@ describe('the table that answers a read', () => {
   const range = { from: new Date(MONDAY - 90 * 60_000), to: new Date(MONDAY + 3 * DAY + 90 * 60_000) };
   const tables = (request: StatsRequest, filters: AnalyticsFilters = {}) => [...new Set(statsQuery({ profileId: 'p', ...range, filters }, request).tables)];
 
-  it('unfiltered figures and top links: link_stats by day and hour, raw rows for the partial hours', () => {
-    expect(tables({ keys: [], timeToClick: true })).toEqual(['link_stats_daily', 'link_stats_hourly', 'events']);
-    expect(tables({ keys: ['link_id'] }, { link: '00000000-0000-0000-0000-000000000001' })).toEqual(['link_stats_daily', 'link_stats_hourly', 'events']);
+  it('unfiltered figures and top links: traffic by day and hour, raw rows for the partial hours', () => {
+    expect(tables({ keys: [], timeToClick: true })).toEqual(['traffic_daily', 'traffic_hourly', 'events']);
+    expect(tables({ keys: ['link_id'] }, { link: '00000000-0000-0000-0000-000000000001' })).toEqual(['traffic_daily', 'traffic_hourly', 'events']);
   });
 
   it('one dimension filter or breakdown: the per-day dimension tables, raw rows for the partial days', () => {
-    expect(tables({ keys: [] }, { country: 'DE' })).toEqual(['geo_stats_daily', 'events']);
-    expect(tables({ keys: ['country', 'city'] }, { country: 'DE' })).toEqual(['geo_stats_daily', 'events']);
-    expect(tables({ keys: ['browser'] }, { browser: 'Firefox' })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: ['utm_campaign'] })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: [] }, { device: 'mobile', link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: [] }, { country: 'DE' })).toEqual(['geo_daily', 'events']);
+    expect(tables({ keys: ['country', 'city'] }, { country: 'DE' })).toEqual(['geo_daily', 'events']);
+    expect(tables({ keys: ['browser'] }, { browser: 'Firefox' })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: ['utm_campaign'] })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: [] }, { device: 'mobile', link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_daily', 'events']);
   });
 
-  it('time to click with a dimension filter: tracked clicks from raw rows, since only link_stats holds it', () => {
+  it('time to click with a dimension filter: tracked clicks from raw rows, since only the traffic tables hold it', () => {
     const query = statsQuery({ profileId: 'p', ...range, filters: { channel: 'github' } }, { keys: [], timeToClick: true });
-    expect(query.tables).toEqual(['dimension_stats_daily', 'events', 'events']);
+    expect(query.tables).toEqual(['dimension_daily', 'events', 'events']);
     expect(query.union).toContain("event_type IN ('click_position')");
   });
 
-  it('a referrer filter alone: the referrer_domain rows of dimension_stats_daily, compared by value as a parameter', () => {
+  it('a referrer filter alone: the referrer_domain rows of dimension_daily, compared by value as a parameter', () => {
     const referrer = 'news.ycombinator.com';
-    expect(tables({ keys: [] }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: ['link_id'] }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: ['referrer_domain'] }, { referrer, link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: [] }, { referrer })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: ['link_id'] }, { referrer })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: ['referrer_domain'] }, { referrer, link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { referrer })).toEqual(['dimension_daily', 'events']);
     const query = statsQuery({ profileId: 'p', ...range, filters: { referrer } }, { keys: [] });
     expect(query.params).toMatchObject({ dimension: 'referrer_domain', referrer });
     expect(query.union).toContain('value = {referrer:String}');
@@ -107,11 +107,11 @@ describe('the table that answers a read', () => {
   });
 
   it('time buckets: hours in any whole-hour zone, UTC days only in UTC, raw rows in half-hour zones', () => {
-    expect(tables({ keys: [], bucket: { interval: 'hour', timeZone: 'Europe/Berlin' } })).toEqual(['link_stats_hourly', 'events']);
-    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'Europe/Berlin' } })).toEqual(['link_stats_hourly', 'events']);
-    expect(tables({ keys: [], bucket: { interval: 'week', timeZone: 'UTC' } })).toEqual(['link_stats_daily', 'link_stats_hourly', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'hour', timeZone: 'Europe/Berlin' } })).toEqual(['traffic_hourly', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'Europe/Berlin' } })).toEqual(['traffic_hourly', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'week', timeZone: 'UTC' } })).toEqual(['traffic_daily', 'traffic_hourly', 'events']);
     expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'Asia/Kolkata' } })).toEqual(['events']);
-    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { os: 'Linux' })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { os: 'Linux' })).toEqual(['dimension_daily', 'events']);
     expect(tables({ keys: [], bucket: { interval: 'hour', timeZone: 'UTC' } }, { os: 'Linux' })).toEqual(['events']);
   });
 

@@ -169,7 +169,7 @@ type StatsKey = 'link_id' | BreakdownColumn;
 
 interface AggregateSource {
   daily: string;
-  /** link_stats only: the same measures by hour (25 months). */
+  /** traffic only: the same measures by hour (25 months). */
   hourly?: string;
   /** Columns the source can group by. */
   keys: readonly StatsKey[];
@@ -181,19 +181,19 @@ interface AggregateSource {
   timeToClick: boolean;
 }
 
-const LINK_STATS: AggregateSource = { daily: 'link_stats_daily', hourly: 'link_stats_hourly', keys: ['link_id'], filters: [], timeToClick: true };
-const GEO_STATS: AggregateSource = { daily: 'geo_stats_daily', keys: ['link_id', 'country', 'region', 'city'], filters: ['country'], timeToClick: false };
-/** The dimensions dimension_stats_daily holds (clickhouse/0003). */
+const LINK_STATS: AggregateSource = { daily: 'traffic_daily', hourly: 'traffic_hourly', keys: ['link_id'], filters: [], timeToClick: true };
+const GEO_STATS: AggregateSource = { daily: 'geo_daily', keys: ['link_id', 'country', 'region', 'city'], filters: ['country'], timeToClick: false };
+/** The dimensions dimension_daily holds (clickhouse/0007). */
 const STATS_DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
 const dimensionSource = (dimension: (typeof STATS_DIMENSIONS)[number]): AggregateSource => ({
-  daily: 'dimension_stats_daily',
+  daily: 'dimension_daily',
   keys: ['link_id', dimension],
   filters: FILTER_NAMES.filter((name) => DIMENSION_FILTERS[name] === dimension),
   dimension,
   timeToClick: false,
 });
 /** UTM source × medium × campaign (clickhouse/0007): the combinations no single dimension holds. */
-const UTM_STATS: AggregateSource = { daily: 'utm_stats_daily', keys: ['link_id', 'utm_source', 'utm_medium', 'utm_campaign'], filters: [], timeToClick: false };
+const UTM_STATS: AggregateSource = { daily: 'utm_daily', keys: ['link_id', 'utm_source', 'utm_medium', 'utm_campaign'], filters: [], timeToClick: false };
 /** Cheapest first: the first source that can answer a read serves it. */
 const AGGREGATE_SOURCES: readonly AggregateSource[] = [LINK_STATS, GEO_STATS, ...STATS_DIMENSIONS.map(dimensionSource), UTM_STATS];
 
@@ -222,6 +222,8 @@ export interface StatsRequest {
   keys: readonly StatsKey[];
   /** Also grouped by time bucket (column `bucket`, the bucket's start as DateTime('UTC')). */
   bucket?: { interval: Interval; timeZone: string } | undefined;
+  /** Adds s_clicker_set and s_clicker_sketch, for unique clicks (MERGE.uniqueClicks): only when read, as each state costs its merge. */
+  uniqueClicks?: boolean;
   /** Adds s_ttc, a time-to-click t-digest state (click_position rows). */
   timeToClick?: boolean;
 }
@@ -277,14 +279,14 @@ export const toFlag = (value: string | number | boolean | null | undefined) => v
 export const toCount = (value: string | number | null | undefined) => (value === null || value === undefined ? 0 : Number(value));
 
 export interface StatsQuery {
-  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, the visitor and clicker set and sketch states [, s_ttc]. */
+  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, the visitor set and sketch states [, the clicker ones] [, s_ttc]. */
   union: string;
   params: QueryParams;
   /** Which tables answered: for logs and tests. */
   tables: string[];
 }
 
-const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the link_stats states were created with
+const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the traffic tables' states were created with
 
 /** The union of parts that answers `request` over `scope` (bots and the creator's own traffic excluded). */
 export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQuery {
@@ -335,8 +337,9 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
           'sum(clicks) AS n_clicks',
           `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(visitor_set) AS s_visitor_set`,
           `uniqCombined64MergeState(${SKETCH_PRECISION})(visitor_sketch) AS s_visitor_sketch`,
-          `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(clicker_set) AS s_clicker_set`,
-          `uniqCombined64MergeState(${SKETCH_PRECISION})(clicker_sketch) AS s_clicker_sketch`,
+          ...(request.uniqueClicks
+            ? [`groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(clicker_set) AS s_clicker_set`, `uniqCombined64MergeState(${SKETCH_PRECISION})(clicker_sketch) AS s_clicker_sketch`]
+            : []),
           ...ttc,
         ].join(', ')}
            FROM ${table} WHERE ${[...conditions, timeCondition].join(' AND ')} ${groupClause}`,
@@ -359,8 +362,12 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
         "countIf(event_type = 'click') AS n_clicks",
         `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type IN ('view', 'click')) AS s_visitor_set`,
         `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type IN ('view', 'click')) AS s_visitor_sketch`,
-        `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type = 'click') AS s_clicker_set`,
-        `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type = 'click') AS s_clicker_sketch`,
+        ...(request.uniqueClicks
+          ? [
+              `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type = 'click') AS s_clicker_set`,
+              `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type = 'click') AS s_clicker_sketch`,
+            ]
+          : []),
         ...ttc,
       ].join(', ')}
          FROM events
