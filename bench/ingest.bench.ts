@@ -1,9 +1,9 @@
 // Ingest under 100 connections next to a bare node:http server that only answers 202 (the ratio is
 // what ingest's validation, hashing and bus acknowledgement cost), then the whole pipeline: how fast
 // accepted events become queryable in ClickHouse, and how far behind (freshness) they are.
-import { ALL_LINKS } from '../lib/analytics/query-plan.js';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { ALL_LINKS } from '../lib/analytics/query-plan.js';
 import { startSite } from '../server/testing/site.js';
 import { benchConfig, loadTest, seedCreator } from './support/harness.js';
 import { ascending, latencies, percentile, rate, report, type Benchmark } from './support/measure.js';
