@@ -232,7 +232,8 @@ SETTINGS insert_deduplicate = 0;
 -- dimension_daily ---------------------------------------------------------------------------------
 -- What visitors use and how they arrived, by UTC day (was dimension_stats_daily): one row per (dimension,
 -- value), dimension = device | browser | os | referrer_domain | channel | utm_source | utm_medium |
--- utm_campaign; values as seen, '' included. Kept until the profile is deleted.
+-- utm_campaign | bot_kind (new: the bots panel's kinds, '' for people, without a raw scan); values as
+-- seen, '' included. Kept until the profile is deleted.
 CREATE TABLE IF NOT EXISTS dimension_daily
 (
     profile_id      UUID,
@@ -278,7 +279,8 @@ ARRAY JOIN [
     ('channel', toString(channel)),
     ('utm_source', utm_source),
     ('utm_medium', utm_medium),
-    ('utm_campaign', utm_campaign)
+    ('utm_campaign', utm_campaign),
+    ('bot_kind', toString(bot_kind))
 ] AS dimension_value
 ARRAY JOIN [link_id, toUUID('ffffffff-ffff-ffff-ffff-ffffffffffff')] AS link
 WHERE event_type IN ('view', 'click')
@@ -308,7 +310,8 @@ ARRAY JOIN [
     ('channel', toString(channel)),
     ('utm_source', utm_source),
     ('utm_medium', utm_medium),
-    ('utm_campaign', utm_campaign)
+    ('utm_campaign', utm_campaign),
+    ('bot_kind', toString(bot_kind))
 ] AS dimension_value
 ARRAY JOIN [link_id, toUUID('ffffffff-ffff-ffff-ffff-ffffffffffff')] AS link
 WHERE event_type IN ('view', 'click') AND (profile_id, toDate(timestamp, 'UTC')) NOT IN (SELECT profile_id, day FROM dimension_daily)

@@ -412,3 +412,34 @@ export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
   }
   return { union: selects.join('\nUNION ALL\n'), params, tables };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bot kinds: dimension_daily's bot_kind rows (bots and people alike) for whole days, raw rows otherwise
+
+/** The union of parts with `kind` (bot_kind, '' for people) and `n_events` (views and clicks), the creator's own visits excluded. */
+export function botsQuery(scope: AnalyticsScope): StatsQuery {
+  const { where: rawWhere, params: rawParams } = scopeCondition(scope, { includeBots: true });
+  const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK, allLinks: ALL_LINKS };
+  const servable = FILTER_NAMES.every((name) => scope.filters[name] === undefined);
+  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), { day: servable, hour: false });
+  const selects: string[] = [];
+  const tables: string[] = [];
+  if (parts.days.length > 0) {
+    const link = scope.filters.link === undefined ? 'link_id = {allLinks:UUID}' : 'link_id IN ({noLink:UUID}, {link:UUID})';
+    tables.push('dimension_daily');
+    selects.push(
+      `SELECT value AS kind, sum(views) + sum(clicks) AS n_events FROM dimension_daily
+        WHERE profile_id = {profile:UUID} AND is_internal = 0 AND dimension = 'bot_kind' AND ${link} AND ${spanCondition(parts.days, 'day', params)}
+        GROUP BY kind`,
+    );
+  }
+  if (parts.raw.length > 0 || selects.length === 0) {
+    tables.push('events');
+    selects.push(
+      `SELECT toString(bot_kind) AS kind, count() AS n_events FROM events
+        WHERE ${rawWhere} AND event_type IN ('view', 'click') AND ${spanCondition(parts.raw, 'timestamp', params)}
+        GROUP BY kind`,
+    );
+  }
+  return { union: selects.join('\nUNION ALL\n'), params, tables };
+}

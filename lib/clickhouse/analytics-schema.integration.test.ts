@@ -146,7 +146,7 @@ const TRAFFIC_MEASURES = {
  */
 const EVENTS_PER_LINK_AND_ALL = `(SELECT * REPLACE (link AS link_id) FROM events ARRAY JOIN [link_id, toUUID('${ALL_LINKS}')] AS link)`;
 
-const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'bot_kind'] as const;
 
 function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
   let clickhouse: ClickHouse;
