@@ -1,7 +1,7 @@
 // Which table answers which read, and how a range is cut into whole days, whole hours and raw ends.
 // (The numbers themselves are checked against the raw rows in api/analytics/analytics.integration.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { heatmapQuery, splitRange, statsQuery, utcOffsetsWithin, type AnalyticsFilters, type StatsRequest } from './query-plan.js';
+import { heatmapQuery, planEnd, splitRange, statsQuery, utcOffsetsWithin, type AnalyticsFilters, type StatsRequest } from './query-plan.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -130,5 +130,22 @@ describe('the table that answers a read', () => {
       expect(referred.params.referrer).toBe("x' OR 1=1 --");
       expect(heatmapQuery({ profileId: 'p', ...range, filters }).union).not.toContain('OR 1=1');
     }
+  });
+});
+
+describe('planEnd', () => {
+  it('reads a range reaching the present to the end of its UTC day from the aggregates, and leaves past ranges as they are', () => {
+    const now = MONDAY + 10 * HOUR + 123;
+    expect(planEnd(now, now)).toBe(MONDAY + DAY);
+    expect(planEnd(now + 5_000, now)).toBe(MONDAY + DAY);
+    expect(planEnd(now - 1, now)).toBe(now - 1);
+    // A whole day ending now is already whole.
+    expect(planEnd(MONDAY, MONDAY)).toBe(MONDAY);
+  });
+
+  it('answers today so far from the day rows, with no raw part, in UTC', () => {
+    const from = Date.now() - 7 * DAY;
+    const plan = statsQuery({ profileId: '0190f0f0-0000-7000-8000-000000000001', from: new Date(Math.floor(from / DAY) * DAY), to: new Date(), filters: {} }, { keys: ['country'] });
+    expect(plan.tables).toEqual(['geo_daily']);
   });
 });

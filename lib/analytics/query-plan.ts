@@ -125,6 +125,16 @@ export function splitRange(from: number, to: number, grains: { day: boolean; hou
   return parts;
 }
 
+/**
+ * Where a plan may cut a range's end. No event is newer than now (ingest stamps each with the time it
+ * arrived), so a range reaching the present (to ≥ now) holds the same events as one ending at the end
+ * of that UTC day: today's daily rows then answer for today so far, instead of the raw rows of every
+ * hour since midnight, the part of a dashboard read that grew with the day's traffic.
+ */
+export function planEnd(to: number, now = Date.now()): number {
+  return to >= now ? ceilTo(to, DAY_MS) : to;
+}
+
 /** UTC offsets (minutes) a time zone has anywhere in [from, to): sampled daily and at both ends. */
 export function utcOffsetsWithin(timeZone: string, from: number, to: number): Set<number> {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
@@ -304,7 +314,7 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
       hour: source.hourly !== undefined && offsets.every((offset) => offset % 60 === 0),
     };
   }
-  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), grains);
+  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), grains);
 
   const bucketColumn = (time: string) => (request.bucket ? [`toDateTime(${bucketOf(request.bucket.interval, time)}, 'UTC') AS bucket`] : []);
   const groupBy = [...(request.bucket ? ['bucket'] : []), ...request.keys].join(', ');
@@ -391,7 +401,7 @@ export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
   const { where: rawWhere, params: rawParams } = scopeCondition(scope);
   const params: Record<string, string | number> = { ...rawParams };
   const servable = FILTER_NAMES.every((name) => name === 'device' || scope.filters[name] === undefined);
-  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), { day: servable, hour: false });
+  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), { day: servable, hour: false });
   const selects: string[] = [];
   const tables: string[] = [];
   if (parts.days.length > 0) {
@@ -421,7 +431,7 @@ export function botsQuery(scope: AnalyticsScope): StatsQuery {
   const { where: rawWhere, params: rawParams } = scopeCondition(scope, { includeBots: true });
   const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK, allLinks: ALL_LINKS };
   const servable = FILTER_NAMES.every((name) => scope.filters[name] === undefined);
-  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), { day: servable, hour: false });
+  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), { day: servable, hour: false });
   const selects: string[] = [];
   const tables: string[] = [];
   if (parts.days.length > 0) {
