@@ -12,6 +12,7 @@ import { dashboardBenchmark } from './dashboard.bench.js';
 import { httpBenchmark } from './http.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { lighthouseBenchmark } from './lighthouse.bench.js';
+import { loadingBenchmark } from './loading.bench.js';
 import { passwordsBenchmark } from './passwords.bench.js';
 import { formatSize, parseSizes, type Benchmark } from './support/measure.js';
 
@@ -21,6 +22,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   clickhouseBenchmark,
   httpBenchmark,
   ingestBenchmark,
+  loadingBenchmark,
   analyticsBenchmark,
   passwordsBenchmark,
   assetsBenchmark,
