@@ -89,7 +89,7 @@ function compareSizes(sizes: readonly SizeResult[]): void {
     [
       ...RANGES.flatMap(([label]) => [
         [`${label} cold`, ...sizes.map((size) => size.loads.get(label)?.cold.toFixed(0) ?? '·')],
-        [`${label} warm (p50 of 5)`, ...sizes.map((size) => { const load = size.loads.get(label); return load ? warmP50(load).toFixed(0) : '·'; })],
+        [`${label} warm (p50 of 5)`, ...sizes.map((size) => (size.loads.has(label) ? warmP50(size.loads.get(label)!).toFixed(0) : '·'))],
       ]),
       ['load (s)', ...sizes.map((size) => ((size.loaded.generateMs + size.loaded.amplifyMs) / 1000).toFixed(0))],
     ],

@@ -63,6 +63,8 @@ export interface LoadedEvents {
   amplifyMs: number;
   /** OPTIMIZE … FINAL of every aggregate table. */
   mergeMs: number;
+  /** Then waiting for the engine's own background merges (of `events`, mostly) to finish. */
+  settleMs: number;
   /** Bytes on disk per table (active parts). */
   tableBytes: Map<string, number>;
 }
@@ -104,7 +106,8 @@ export async function loadGeneratedEvents(running: RunningProcess, creator: Benc
     }
     const amplifyMs = performance.now() - amplifyStarted;
     const mergeMs = await mergeAggregates(clickhouse);
-    return { events: base * copies, baseEvents: base, copies, generateMs, amplifyMs, mergeMs, tableBytes: await tableBytes(clickhouse) };
+    const settleMs = await waitForMerges(clickhouse);
+    return { events: base * copies, baseEvents: base, copies, generateMs, amplifyMs, mergeMs, settleMs, tableBytes: await tableBytes(clickhouse) };
   } finally {
     await clickhouse.command('DROP TABLE IF EXISTS bench_base_events');
   }
@@ -153,6 +156,24 @@ async function mergeAggregates(clickhouse: ClickHouse): Promise<number> {
   return performance.now() - started;
 }
 
+/**
+ * Waits until no background merge has run for a while: the load leaves `events` with dozens of
+ * parts, and merging them (hundreds of MB) on the same two cores would slow whichever reads happen to
+ * run meanwhile, typically the first ranges measured. Reads then see the parts background merges
+ * settle on, and nothing competes with them.
+ */
+async function waitForMerges(clickhouse: ClickHouse, quietMs = 3_000, timeoutMs = 30 * 60_000): Promise<number> {
+  const started = performance.now();
+  let quietSince = performance.now();
+  while (performance.now() - quietSince < quietMs) {
+    if (performance.now() - started > timeoutMs) throw new Error(`background merges still running after ${timeoutMs / 60_000} minutes`);
+    const [running] = await clickhouse.query<{ merges: string }>('SELECT count() AS merges FROM system.merges WHERE database = currentDatabase()');
+    if (Number(running?.merges ?? 0) > 0) quietSince = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return performance.now() - started - quietMs;
+}
+
 async function tableBytes(clickhouse: ClickHouse): Promise<Map<string, number>> {
   const rows = await clickhouse.query<{ table: string; bytes: string }>(
     `SELECT table, sum(bytes_on_disk) AS bytes FROM system.parts
@@ -170,7 +191,7 @@ export function describeLoad(loaded: LoadedEvents): Record<string, string> {
   return {
     'events loaded': `${loaded.events.toLocaleString('en-US')} (${copies})`,
     'load time': `${((loaded.generateMs + loaded.amplifyMs) / 1000).toFixed(1)} s (generator ${(loaded.generateMs / 1000).toFixed(1)} s, INSERT … SELECT with the views ${(loaded.amplifyMs / 1000).toFixed(1)} s)`,
-    'aggregates merged (OPTIMIZE FINAL)': `${(loaded.mergeMs / 1000).toFixed(1)} s`,
+    'aggregates merged (OPTIMIZE FINAL)': `${(loaded.mergeMs / 1000).toFixed(1)} s, then background merges finished in ${(loaded.settleMs / 1000).toFixed(1)} s`,
     'on disk (MB)': [...loaded.tableBytes].map(([table, bytes]) => `${table} ${megabytes(bytes)}`).join(', '),
   };
 }
