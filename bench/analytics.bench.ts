@@ -208,7 +208,7 @@ function compareSizes(sizes: readonly SizeResult[]): void {
 
 export const analyticsBenchmark: Benchmark = {
   name: 'analytics',
-  description: 'every analytics endpoint over generated events of one profile, 7/30/90 days and all time, at each size (sizes: the events)',
+  description: 'every analytics endpoint over generated events of one profile, 7/30/90 days and all time, at each size',
   defaultSizes: [1_000_000, 10_000_000],
   async run(sizes) {
     const results: SizeResult[] = [];

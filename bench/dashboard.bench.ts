@@ -110,7 +110,7 @@ function compareSizes(sizes: readonly SizeResult[]): void {
 
 export const dashboardBenchmark: Benchmark = {
   name: 'dashboard',
-  description: 'time to a ready analytics dashboard in Chromium over generated events, cold and warm, 7/30/90 days, at each size (sizes: the events)',
+  description: 'time to a ready analytics dashboard in Chromium over generated events, cold and warm, 7/30/90 days, at each size',
   defaultSizes: [1_000_000, 10_000_000],
   async run(sizes) {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });

@@ -87,7 +87,7 @@ function compareShapes(total: number, generated: Shape, amplified: Shape): void 
 
 export const loadingBenchmark: Benchmark = {
   name: 'loading',
-  description: "the benchmarks' loader: events all from the JS generator vs amplified in ClickHouse, load time and shape per day (sizes: the events)",
+  description: "the benchmarks' loader: events all from the JS generator vs amplified in ClickHouse, load time and shape per day",
   defaultSizes: [1_000_000],
   async run(sizes) {
     for (const total of sizes) {

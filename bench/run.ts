@@ -54,7 +54,7 @@ function selectBenchmarks(args: readonly string[]): Map<Benchmark, readonly numb
 }
 
 function usage(): string {
-  const lines = BENCHMARKS.map((benchmark) => `  ${benchmark.name.padEnd(11)} ${benchmark.description}${'defaultSizes' in benchmark ? ` (default ${benchmark.defaultSizes.map(formatSize).join(', ')})` : ''}`);
+  const lines = BENCHMARKS.map((benchmark) => `  ${benchmark.name.padEnd(11)} ${benchmark.description}${'defaultSizes' in benchmark ? ` (sizes: the events; default ${benchmark.defaultSizes.map(formatSize).join(', ')})` : ''}`);
   return `usage: npm run bench [-- <name> [sizes] ...]   sizes: events, comma-separated, k/m allowed (1m,10m,100m); bench/README.md\n${lines.join('\n')}\n`;
 }
 
