@@ -1,12 +1,12 @@
 // The analytics API as the data grows. For each size (events of one profile: the worst case for a
 // single dashboard), one process is loaded once (support/harness.ts: the demo's realistic traffic,
 // amplified in ClickHouse, aggregates merged), then every analytics endpoint the API declares is
-// called 20 times over HTTP for the last 7, 30 and 90 days and for all time: p50/p95. The process
+// called 20 times over HTTP for the dashboard's 7, 30 and 90 days and all time presets (whole days
+// in Europe/Berlin up to now): p50/p95. The process
 // and its data are gone before the next size. Last, one table of p95s over sizes and ranges, the
 // tables' sizes on disk, and how the cost of a 90-day view grows with the events.
 import { z } from 'zod';
-import { DAY_MS, EARLIEST_ANALYTICS_INSTANT, MAX_RANGE_MS } from '../api/analytics/range.js';
-import { chooseInterval } from '../dashboard/src/lib/analytics/range.js';
+import { chooseInterval, resolveRange, type Preset } from '../dashboard/src/lib/analytics/range.js';
 import { startSite } from '../server/testing/site.js';
 import { describeLoad, loadGeneratedEvents, megabytes, seedCreator, type LoadedEvents } from './support/harness.js';
 import { ascending, formatSize, percentile, report, table, type Benchmark } from './support/measure.js';
@@ -19,13 +19,16 @@ interface Range {
   to: Date;
 }
 
-/** The last 7, 30 and 90 days, and all time: from the earliest instant the API accepts in one range. */
+/** The zone the ranges are resolved in: a creator in Berlin, whose days start at 22:00 or 23:00 UTC. */
+const VIEWER_TIME_ZONE = 'Europe/Berlin';
+
+/**
+ * The dashboard's presets at `end` (dashboard/src/lib/analytics/range.ts: whole local days up to now)
+ * for 7, 30 and 90 days and all time, so each read is the one a creator's dashboard sends.
+ */
 function rangesEndingAt(end: number): Range[] {
-  const to = new Date(end);
-  const days = (count: number): Range => ({ label: `${count} d`, from: new Date(end - count * DAY_MS), to });
-  // The API refuses a range longer than MAX_RANGE_MS (5 years), so "all time" starts at whichever
-  // is later, as the dashboard's "All time" preset does.
-  return [days(7), days(30), days(90), { label: 'all', from: new Date(Math.max(EARLIEST_ANALYTICS_INSTANT.getTime(), end - MAX_RANGE_MS)), to }];
+  const preset = (label: string, choice: Preset): Range => ({ label, ...resolveRange({ preset: choice }, VIEWER_TIME_ZONE, end) });
+  return [preset('7 d', '7d'), preset('30 d', '30d'), preset('90 d', '90d'), preset('all', 'all')];
 }
 
 /** How the benchmark calls an endpoint: a label in the tables and the query beyond from/to. */
