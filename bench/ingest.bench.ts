@@ -3,6 +3,7 @@
 // accepted events become queryable in ClickHouse, and how far behind (freshness) they are.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { ALL_LINKS } from '../lib/analytics/query-plan.js';
 import { startSite } from '../server/testing/site.js';
 import { benchConfig, loadTest, seedCreator } from './support/harness.js';
 import { ascending, latencies, percentile, rate, report, type Benchmark } from './support/measure.js';
@@ -46,7 +47,9 @@ export const ingestBenchmark: Benchmark = {
       const accepted = ingestRun.acceptedAt;
       const polls: { at: number; count: number }[] = [];
       const countNow = async () =>
-        Number((await clickhouse.query<{ n: string }>('SELECT sum(views) AS n FROM link_stats_daily WHERE profile_id = {p:UUID}', { p: profileId }))[0]?.n ?? 0);
+        Number(
+          (await clickhouse.query<{ n: string }>('SELECT sum(views) AS n FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}', { p: profileId, all: ALL_LINKS }))[0]?.n ?? 0,
+        );
       const deadline = performance.now() + 300_000;
       for (;;) {
         const count = await countNow();

@@ -1,6 +1,6 @@
 // Benchmarks: measure and report, never fail on a timing. `npm run bench` runs every benchmark on
 // the embedded backends (and on Kafka too when KAFKA_BROKERS is set); `npm run bench -- bus` runs one,
-// `npm run bench -- analytics 200000` one at a size. Each benchmark is a <name>.bench.ts beside this
+// `npm run bench -- analytics 1m,10m,100m` one at several sizes. Each benchmark is a <name>.bench.ts beside this
 // file; this one lists them, picks from the arguments, and prints the machine and Node version first,
 // since figures only mean something next to them.
 import { cpus, totalmem } from 'node:os';
@@ -12,8 +12,9 @@ import { dashboardBenchmark } from './dashboard.bench.js';
 import { httpBenchmark } from './http.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { lighthouseBenchmark } from './lighthouse.bench.js';
+import { loadingBenchmark } from './loading.bench.js';
 import { passwordsBenchmark } from './passwords.bench.js';
-import type { Benchmark } from './support/measure.js';
+import { formatSize, parseSizes, type Benchmark } from './support/measure.js';
 
 /** In the order `npm run bench` runs them, whatever the order of the arguments. */
 const BENCHMARKS: readonly Benchmark[] = [
@@ -21,6 +22,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   clickhouseBenchmark,
   httpBenchmark,
   ingestBenchmark,
+  loadingBenchmark,
   analyticsBenchmark,
   passwordsBenchmark,
   assetsBenchmark,
@@ -29,18 +31,19 @@ const BENCHMARKS: readonly Benchmark[] = [
 ];
 
 /**
- * The benchmarks the arguments name, each with the size that follows its name (`analytics 200000
- * dashboard 300000`); all of them for none. Throws on a word that names no benchmark, and on a size
+ * The benchmarks the arguments name, each with the sizes that follow its name (`analytics 1m,10m
+ * dashboard 300000`); all of them for none. Throws on a word that names no benchmark, and on sizes
  * for one that takes none.
  */
-function selectBenchmarks(args: readonly string[]): Map<Benchmark, number | undefined> {
+function selectBenchmarks(args: readonly string[]): Map<Benchmark, readonly number[] | undefined> {
   if (args.length === 0) return new Map(BENCHMARKS.map((benchmark) => [benchmark, undefined]));
-  const sizes = new Map<Benchmark, number | undefined>();
+  const sizes = new Map<Benchmark, readonly number[] | undefined>();
   let previous: Benchmark | undefined;
   for (const arg of args) {
-    if (/^\d+$/.test(arg)) {
-      if (previous === undefined || !('defaultSize' in previous)) throw new Error(`${arg}: only ${BENCHMARKS.filter((benchmark) => 'defaultSize' in benchmark).map((benchmark) => benchmark.name).join(' and ')} take a size, after their name`);
-      sizes.set(previous, Number(arg));
+    const given = parseSizes(arg);
+    if (given !== undefined) {
+      if (previous === undefined || !('defaultSizes' in previous)) throw new Error(`${arg}: only ${BENCHMARKS.filter((benchmark) => 'defaultSizes' in benchmark).map((benchmark) => benchmark.name).join(', ')} take sizes, after their name`);
+      sizes.set(previous, given);
       continue;
     }
     previous = BENCHMARKS.find((benchmark) => benchmark.name === arg);
@@ -51,8 +54,8 @@ function selectBenchmarks(args: readonly string[]): Map<Benchmark, number | unde
 }
 
 function usage(): string {
-  const lines = BENCHMARKS.map((benchmark) => `  ${benchmark.name.padEnd(11)} ${benchmark.description}`);
-  return `usage: npm run bench [-- <name> [size] ...]   (bench/README.md)\n${lines.join('\n')}\n`;
+  const lines = BENCHMARKS.map((benchmark) => `  ${benchmark.name.padEnd(11)} ${benchmark.description}${'defaultSizes' in benchmark ? ` (sizes: the events; default ${benchmark.defaultSizes.map(formatSize).join(', ')})` : ''}`);
+  return `usage: npm run bench [-- <name> [sizes] ...]   sizes: events, comma-separated, k/m allowed (1m,10m,100m); bench/README.md\n${lines.join('\n')}\n`;
 }
 
 const args = process.argv.slice(2);
@@ -60,7 +63,7 @@ if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(usage());
   process.exit(0);
 }
-let selected: Map<Benchmark, number | undefined>;
+let selected: Map<Benchmark, readonly number[] | undefined>;
 try {
   selected = selectBenchmarks(args);
 } catch (error) {
@@ -68,7 +71,7 @@ try {
   process.exit(2);
 }
 process.stdout.write(`Linkpulse benchmarks: Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB\n`);
-for (const [benchmark, size] of selected) {
-  if ('defaultSize' in benchmark) await benchmark.run(size ?? benchmark.defaultSize);
+for (const [benchmark, sizes] of selected) {
+  if ('defaultSizes' in benchmark) await benchmark.run(sizes ?? benchmark.defaultSizes);
   else await benchmark.run();
 }

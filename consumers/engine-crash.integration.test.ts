@@ -30,6 +30,7 @@ import { freePort } from '../lib/testing/ports.js';
 import { createTestDatabase, type TestDatabase } from '../lib/testing/postgres.js';
 import { testConfig, testLogger } from '../lib/testing/services.js';
 import { uniqueName, waitFor } from '../lib/testing/wait-for.js';
+import { ALL_LINKS } from '../lib/analytics/query-plan.js';
 
 const RATE_PER_SECOND = 300;
 const MAX_KILLS = 10;
@@ -155,12 +156,12 @@ async function reconcileDrained(clickhouse: ClickHouse, bus: ReconcileDeps['bus'
 async function figures(clickhouse: ClickHouse, profileId: string, run: string): Promise<string> {
   const raw = await rawFigures(clickhouse, profileId);
   const totals = await clickhouse.query<{ table: string; views: string; clicks: string }>(
-    `SELECT 'link_stats_hourly' AS table, sum(views) AS views, sum(clicks) AS clicks FROM link_stats_hourly WHERE profile_id = {p:UUID}
-     UNION ALL SELECT 'link_stats_daily', sum(views), sum(clicks) FROM link_stats_daily WHERE profile_id = {p:UUID}
-     UNION ALL SELECT 'geo_stats_daily', sum(views), sum(clicks) FROM geo_stats_daily WHERE profile_id = {p:UUID}
-     UNION ALL SELECT 'dimension_stats_daily (device)', sum(views), sum(clicks) FROM dimension_stats_daily WHERE profile_id = {p:UUID} AND dimension = 'device'
+    `SELECT 'traffic_hourly' AS table, sum(views) AS views, sum(clicks) AS clicks FROM traffic_hourly WHERE profile_id = {p:UUID} AND link_id = {all:UUID}
+     UNION ALL SELECT 'traffic_daily', sum(views), sum(clicks) FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}
+     UNION ALL SELECT 'geo_daily', sum(views), sum(clicks) FROM geo_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}
+     UNION ALL SELECT 'dimension_daily (device)', sum(views), sum(clicks) FROM dimension_daily WHERE profile_id = {p:UUID} AND dimension = 'device' AND link_id = {all:UUID}
      UNION ALL SELECT 'heatmap_daily (positions)', 0, sum(clicks) FROM heatmap_daily WHERE profile_id = {p:UUID}`,
-    { p: profileId },
+    { p: profileId, all: ALL_LINKS },
   );
   const tables = totals.map((row) => `${row.table} ${row.views}/${row.clicks}`).join(', ');
   return `${run}. Raw events: ${raw.rows} rows, ${raw.ids} distinct ids; views ${raw.views}, clicks ${raw.clicks}, positions ${raw.positions}. Aggregates (views/clicks): ${tables}`;

@@ -101,10 +101,10 @@ describe('events consumer', () => {
   it('completes an insert the engine interrupted in the aggregates it did not reach, whatever the new cut', async () => {
     const all = messages(100);
     const crashed = createEventsConsumer({ group, bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
-    // The insert of offsets 0-59 reached `events` and some views, not link_stats_daily nor geo_stats_daily.
-    await withViewsDetached(['link_stats_daily_mv', 'geo_stats_daily_mv'], () => crashed.handleBatch(all.slice(0, 60)));
+    // The insert of offsets 0-59 reached `events` and some views, not traffic_daily nor geo_daily.
+    await withViewsDetached(['traffic_daily_mv', 'geo_daily_mv'], () => crashed.handleBatch(all.slice(0, 60)));
     expect(await storedCount()).toBe(60);
-    expect((await aggregateMismatches()).map((mismatch) => mismatch.table).sort()).toEqual(['geo_stats_daily', 'link_stats_daily']);
+    expect((await aggregateMismatches()).map((mismatch) => mismatch.table).sort()).toEqual(['geo_daily', 'traffic_daily']);
 
     // The bus redelivers from the last commit (offset 0), in one batch of 100 this time.
     const metrics = createMetrics();
@@ -118,11 +118,11 @@ describe('events consumer', () => {
   it('completes an interrupted insert that followed a replay in the same uncommitted batch', async () => {
     const all = messages(90);
     const first = createEventsConsumer({ group, bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
-    await withViewsDetached(['geo_stats_daily_mv'], () => first.handleBatch(all.slice(0, 30)));
+    await withViewsDetached(['geo_daily_mv'], () => first.handleBatch(all.slice(0, 30)));
     // Redelivered 0-59: 0-29 replayed, then 30-59 written, and the engine dies during that second insert.
     const second = createEventsConsumer({ group, bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
-    await withViewsDetached(['dimension_stats_daily_mv'], () => second.handleBatch(all.slice(0, 60)));
-    expect((await aggregateMismatches()).map((mismatch) => mismatch.table)).toEqual(['dimension_stats_daily']);
+    await withViewsDetached(['dimension_daily_mv'], () => second.handleBatch(all.slice(0, 60)));
+    expect((await aggregateMismatches()).map((mismatch) => mismatch.table)).toEqual(['dimension_daily']);
     // Nothing was committed: the bus starts again at 0.
     const third = createEventsConsumer({ group, bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
     await third.handleBatch(all);
@@ -134,7 +134,7 @@ describe('events consumer', () => {
     const batch = messages(20);
     const withDuplicate = [...batch, { ...batch[4]!, offset: '20' }];
     const crashed = createEventsConsumer({ group, bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
-    await withViewsDetached(['link_stats_hourly_mv'], () => crashed.handleBatch(withDuplicate));
+    await withViewsDetached(['traffic_hourly_mv'], () => crashed.handleBatch(withDuplicate));
     const restarted = createEventsConsumer({ group, bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
     await restarted.handleBatch(withDuplicate);
     expect(await storedCount()).toBe(20);
@@ -155,14 +155,14 @@ describe('events consumer', () => {
   it('writes a redelivery cut shorter than the interrupted insert once in events, and says the aggregates need the reconciler', async () => {
     const all = messages(60);
     const crashed = createEventsConsumer({ group, bus, clickhouse, enricher, metrics: createMetrics(), logger: testLogger });
-    await withViewsDetached(['link_stats_daily_mv'], () => crashed.handleBatch(all.slice(0, 40)));
+    await withViewsDetached(['traffic_daily_mv'], () => crashed.handleBatch(all.slice(0, 40)));
     const metrics = createMetrics();
     const restarted = createEventsConsumer({ group, bus, clickhouse, enricher, metrics, logger: testLogger });
     await restarted.handleBatch(all.slice(0, 25));
     await restarted.handleBatch(all.slice(25));
     expect(await storedCount()).toBe(60);
     expect(await insertOutcomes(metrics)).toMatchObject({ unreplayable: 1 });
-    expect((await aggregateMismatches()).map((mismatch) => mismatch.table)).toEqual(['link_stats_daily']);
+    expect((await aggregateMismatches()).map((mismatch) => mismatch.table)).toEqual(['traffic_daily']);
   });
 
   it('stores an event the producer published twice once (within a batch and across batches)', async () => {

@@ -176,8 +176,8 @@ it(
     const aggregateFigures = async () =>
       (
         await clickhouse.query<{ views: string; visitors: string; cells: string }>(
-          `SELECT (SELECT sum(views) FROM link_stats_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}) AS views,
-                  (SELECT length(groupUniqArrayMerge(1000)(visitor_set)) FROM link_stats_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}) AS visitors,
+          `SELECT (SELECT sum(views) FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}) AS views,
+                  (SELECT length(groupUniqArrayMerge(1000)(visitor_set)) FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}) AS visitors,
                   (SELECT sum(clicks) FROM heatmap_daily WHERE profile_id = {p:UUID}) AS cells`,
           { p: profileId, all: ALL_LINKS },
         )

@@ -11,7 +11,7 @@ import { createTestClickHouse, type TestClickHouse } from '../lib/testing/clickh
 import { testLogger } from '../lib/testing/services.js';
 import { ERASURE_DELAY_MS, eraseQueuedAnalytics } from './analytics-erasure.js';
 
-const TABLES = ['events', 'link_stats_hourly', 'link_stats_daily', 'geo_stats_daily', 'dimension_stats_daily', 'heatmap_daily'];
+const TABLES = ['events', 'traffic_hourly', 'traffic_daily', 'geo_daily', 'dimension_daily', 'utm_daily', 'heatmap_daily'];
 
 let engine: TestClickHouse;
 let clickhouse: ClickHouse;

@@ -85,23 +85,23 @@ describe('analytics reconciler', () => {
     const yesterdayNoon = today - DAY + 12 * HOUR;
     const hoursAgo = Math.floor((now.getTime() - 3 * HOUR) / HOUR) * HOUR + 60_000;
     await clickhouse.insert('events', [...visitRows(profile, { time: yesterdayNoon }), ...visitRows(other, { time: yesterdayNoon }), ...visitRows(profile, { time: hoursAgo })]);
-    await insertPastViews(['link_stats_hourly_mv', 'geo_stats_daily_mv', 'heatmap_daily_mv'], visitRows(profile, { time: yesterdayNoon + 60_000 }));
-    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: hoursAgo + 60_000 }));
+    await insertPastViews(['traffic_hourly_mv', 'geo_daily_mv', 'heatmap_daily_mv'], visitRows(profile, { time: yesterdayNoon + 60_000 }));
+    await insertPastViews(['traffic_hourly_mv'], visitRows(profile, { time: hoursAgo + 60_000 }));
 
     const report = await runAnalyticsReconciler(deps, now);
     expect(report?.range?.to.getTime()).toBe(Math.floor((now.getTime() - 5 * 60_000) / HOUR) * HOUR);
     const repaired = report!.repaired.map((slice) => `${slice.table} ${slice.start.toISOString()} ${slice.profiles}`).sort();
     expect(repaired).toEqual(
       [
-        `geo_stats_daily ${new Date(today - DAY).toISOString()} 1`,
+        `geo_daily ${new Date(today - DAY).toISOString()} 1`,
         `heatmap_daily ${new Date(today - DAY).toISOString()} 1`,
-        `link_stats_hourly ${new Date(yesterdayNoon).toISOString()} 1`,
-        `link_stats_hourly ${new Date(hoursAgo - 60_000).toISOString()} 1`,
+        `traffic_hourly ${new Date(yesterdayNoon).toISOString()} 1`,
+        `traffic_hourly ${new Date(hoursAgo - 60_000).toISOString()} 1`,
       ].sort(),
     );
     expect(report!.remaining).toEqual([]);
     expect(await verifyAggregates(clickhouse, { from: new Date(today - DAY), to: new Date(report!.range!.to) })).toEqual([]);
-    expect(await repairsByTable()).toEqual({ geo_stats_daily: 1, heatmap_daily: 1, link_stats_hourly: 2 });
+    expect(await repairsByTable()).toEqual({ geo_daily: 1, heatmap_daily: 1, traffic_hourly: 2 });
     expect((await metrics.analyticsReconciledUntil.get()).values[0]?.value).toBe(report!.range!.to.getTime() / 1000);
     const logged = logLines.filter((line) => line.msg === 'rebuilt an aggregate slice that differed from the raw events');
     expect(logged).toHaveLength(4);
@@ -122,17 +122,17 @@ describe('analytics reconciler', () => {
     const published = Date.now();
     const now = new Date(published + 3 * HOUR);
     const openHour = Math.floor((published - 5 * 60_000) / HOUR) * HOUR;
-    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: openHour + 60_000 }));
-    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: openHour - 2 * HOUR + 60_000 }));
+    await insertPastViews(['traffic_hourly_mv'], visitRows(profile, { time: openHour + 60_000 }));
+    await insertPastViews(['traffic_hourly_mv'], visitRows(profile, { time: openHour - 2 * HOUR + 60_000 }));
     // Raw rows older than the retention (a day of margin): their aggregates are kept but cannot be checked.
     const expired = Math.floor(now.getTime() / DAY) * DAY - 2 * DAY + HOUR;
-    await insertPastViews(['link_stats_hourly_mv'], visitRows(profile, { time: expired }));
+    await insertPastViews(['traffic_hourly_mv'], visitRows(profile, { time: expired }));
 
     const report = await runAnalyticsReconciler({ ...deps, retentionDays: 3 }, now);
     expect(report!.range!.to.getTime()).toBe(openHour);
     expect(report!.repaired.map((slice) => slice.start.getTime())).toEqual([openHour - 2 * HOUR]);
     const stillOpen = await verifyAggregates(clickhouse, { from: new Date(openHour), to: new Date(openHour + HOUR), profiles: [profile] });
-    expect(stillOpen.map((mismatch) => mismatch.table)).toEqual(['link_stats_hourly']);
+    expect(stillOpen.map((mismatch) => mismatch.table)).toEqual(['traffic_hourly']);
     const notChecked = await verifyAggregates(clickhouse, { from: new Date(expired - HOUR), to: new Date(expired + HOUR), profiles: [profile] });
     expect(notChecked).toHaveLength(1);
   });

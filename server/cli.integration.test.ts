@@ -103,16 +103,16 @@ describe('linkpulse analytics verify and rebuild', () => {
       expect(clean.code).toBe(0);
 
       await withEngine(async (clickhouse) => {
-        await clickhouse.command("DELETE FROM link_stats_hourly WHERE profile_id = {p:UUID} AND hour = {h:DateTime('UTC')}", { p: profileId, h: new Date(today.getTime() - 10 * 3_600_000) });
-        await clickhouse.command('DELETE FROM geo_stats_daily WHERE profile_id = {p:UUID} AND country = {c:String}', { p: profileId, c: 'DE' });
+        await clickhouse.command("DELETE FROM traffic_hourly WHERE profile_id = {p:UUID} AND hour = {h:DateTime('UTC')}", { p: profileId, h: new Date(today.getTime() - 10 * 3_600_000) });
+        await clickhouse.command('DELETE FROM geo_daily WHERE profile_id = {p:UUID} AND country = {c:String}', { p: profileId, c: 'DE' });
       });
       const damaged = await run('verify', '--from', yesterday, '--to', today.toISOString());
       expect(damaged.code).toBe(1);
       const hour = new Date(today.getTime() - 10 * 3_600_000).toISOString().replace('.000Z', 'Z');
       expect(damaged.stdout).toEqual(
         expect.arrayContaining([
-          expect.stringMatching(new RegExp(`^geo_stats_daily +${yesterday} +profile ${profileId}: views \\d+ stored, \\d+ in raw events`)),
-          expect.stringMatching(new RegExp(`^link_stats_hourly +${hour} +profile ${profileId}: views 0 stored, [1-9]\\d* in raw events`)),
+          expect.stringMatching(new RegExp(`^geo_daily +${yesterday} +profile ${profileId}: views \\d+ stored, \\d+ in raw events`)),
+          expect.stringMatching(new RegExp(`^traffic_hourly +${hour} +profile ${profileId}: views 0 stored, [1-9]\\d* in raw events`)),
           expect.stringMatching(/^2 difference\(s\) in 2 table\(s\)\. Rebuild them with: linkpulse analytics rebuild --from /),
         ]),
       );
@@ -125,7 +125,7 @@ describe('linkpulse analytics verify and rebuild', () => {
       expect(badDate.stderr[0]).toBe('linkpulse: --from must be a date (2026-12-01) or a date-time with its zone (2026-12-01T10:00:00Z), not "last tuesday"');
 
       const rebuilt = await run('rebuild', '--from', yesterday, '--to', today.toISOString());
-      expect(rebuilt.stdout).toEqual(expect.arrayContaining(['rebuilt link_stats_hourly: 24 hour(s)', 'rebuilt geo_stats_daily: 1 day(s)']));
+      expect(rebuilt.stdout).toEqual(expect.arrayContaining(['rebuilt traffic_hourly: 24 hour(s)', 'rebuilt geo_daily: 1 day(s)']));
       expect(rebuilt.stdout.at(-1)).toBe('Done: every aggregate matches the raw events.');
       expect(rebuilt.code).toBe(0);
       expect((await run('verify', '--from', yesterday)).code).toBe(0);

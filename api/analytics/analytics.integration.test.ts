@@ -266,7 +266,7 @@ describe('analytics API', () => {
           'geo',
           'devices',
           'referrers',
-          // A referrer alone is one dimension of dimension_stats_daily, like the other single filters.
+          // A referrer alone is one dimension of dimension_daily, like the other single filters.
           'summary?referrer=github.com',
           'timeseries?interval=day&referrer=github.com',
           'links?referrer=github.com',
@@ -296,7 +296,7 @@ describe('analytics API', () => {
     expect(combined.body.current.views).toBe(0);
     const referredCombined = await owner.get<{ current: { views: number } }>(`/api/v1/profiles/${archived}/analytics/summary${range}&referrer=github.com&channel=github`);
     expect(referredCombined.body.current.views).toBe(0);
-    // UTM source × medium × campaign has its own aggregate (utm_stats_daily): it adds up to the sources.
+    // UTM source × medium × campaign has its own aggregate (utm_daily): it adds up to the sources.
     const utm = await owner.get<{ tables: { sources: { views: number }[]; combinations: { views: number }[] } }>(`/api/v1/profiles/${archived}/analytics/utm${range}`);
     const totalViews = (rows: { views: number }[]) => rows.reduce((sum, row) => sum + row.views, 0);
     expect(totalViews(utm.body.tables.sources)).toBeGreaterThan(0);
@@ -309,6 +309,18 @@ describe('analytics API', () => {
     expect(response.body.total).toBe(counted.length);
     expect(response.body.bots).toBe(counted.filter((row) => row.is_bot === 1).length);
     expect(response.body.filteredShare).toBeCloseTo(response.body.bots / response.body.total, 10);
+
+    // Whole days come from dimension_daily's bot_kind rows, the ends from raw rows; per kind, and for one link.
+    const link = linkIds[0]!;
+    const byKind = await owner.get<{ kinds: { kind: string; events: number }[] }>(
+      `/api/v1/profiles/${profileId}/analytics/bots${query({ from: new Date(NOW - 11 * DAY + 3_600_000 + 7).toISOString(), to: new Date(NOW).toISOString(), link })}`,
+    );
+    const inRange = rows.filter((row) => row.is_internal === 0 && row.timestamp >= NOW - 11 * DAY + 3_600_007 && row.timestamp < NOW);
+    const expected = new Map<string, number>();
+    for (const row of inRange) {
+      if (row.event_type === 'view' || (row.event_type === 'click' && row.link_id === link)) expected.set(row.bot_kind || 'human', (expected.get(row.bot_kind || 'human') ?? 0) + 1);
+    }
+    expect(Object.fromEntries(byKind.body.kinds.map((kind) => [kind.kind, kind.events]))).toEqual(Object.fromEntries(expected));
   });
 
   it('filters bots, the heatmap, UTM and exports by referrer, and refuses a referrer that is not a lower-case domain', async () => {

@@ -11,7 +11,7 @@ export interface LinkStats {
 
 /** Clicks per link, links with clicks only, the most clicked first. */
 export async function queryLinks(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<LinkStats[]> {
-  const { union, params } = statsQuery(scope, { keys: ['link_id'] });
+  const { union, params } = statsQuery(scope, { keys: ['link_id'], uniqueClicks: true });
   const rows = await clickhouse.query<{ link: string; clicks: string; unique_clicks: string; unique_clicks_approximate: number }>(
     `SELECT toString(link_id) AS link, ${MERGE.clicks} AS clicks, ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.uniqueClicksApproximate} AS unique_clicks_approximate
        FROM (${union})

@@ -1,7 +1,7 @@
 // Which table answers which read, and how a range is cut into whole days, whole hours and raw ends.
 // (The numbers themselves are checked against the raw rows in api/analytics/analytics.integration.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { heatmapQuery, splitRange, statsQuery, utcOffsetsWithin, type AnalyticsFilters, type StatsRequest } from './query-plan.js';
+import { heatmapQuery, planEnd, splitRange, statsQuery, utcOffsetsWithin, type AnalyticsFilters, type StatsRequest } from './query-plan.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -59,31 +59,31 @@ describe('the table that answers a read', () => {
   const range = { from: new Date(MONDAY - 90 * 60_000), to: new Date(MONDAY + 3 * DAY + 90 * 60_000) };
   const tables = (request: StatsRequest, filters: AnalyticsFilters = {}) => [...new Set(statsQuery({ profileId: 'p', ...range, filters }, request).tables)];
 
-  it('unfiltered figures and top links: link_stats by day and hour, raw rows for the partial hours', () => {
-    expect(tables({ keys: [], timeToClick: true })).toEqual(['link_stats_daily', 'link_stats_hourly', 'events']);
-    expect(tables({ keys: ['link_id'] }, { link: '00000000-0000-0000-0000-000000000001' })).toEqual(['link_stats_daily', 'link_stats_hourly', 'events']);
+  it('unfiltered figures and top links: traffic by day and hour, raw rows for the partial hours', () => {
+    expect(tables({ keys: [], timeToClick: true })).toEqual(['traffic_daily', 'traffic_hourly', 'events']);
+    expect(tables({ keys: ['link_id'] }, { link: '00000000-0000-0000-0000-000000000001' })).toEqual(['traffic_daily', 'traffic_hourly', 'events']);
   });
 
   it('one dimension filter or breakdown: the per-day dimension tables, raw rows for the partial days', () => {
-    expect(tables({ keys: [] }, { country: 'DE' })).toEqual(['geo_stats_daily', 'events']);
-    expect(tables({ keys: ['country', 'city'] }, { country: 'DE' })).toEqual(['geo_stats_daily', 'events']);
-    expect(tables({ keys: ['browser'] }, { browser: 'Firefox' })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: ['utm_campaign'] })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: [] }, { device: 'mobile', link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: [] }, { country: 'DE' })).toEqual(['geo_daily', 'events']);
+    expect(tables({ keys: ['country', 'city'] }, { country: 'DE' })).toEqual(['geo_daily', 'events']);
+    expect(tables({ keys: ['browser'] }, { browser: 'Firefox' })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: ['utm_campaign'] })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: [] }, { device: 'mobile', link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_daily', 'events']);
   });
 
-  it('time to click with a dimension filter: tracked clicks from raw rows, since only link_stats holds it', () => {
+  it('time to click with a dimension filter: tracked clicks from raw rows, since only the traffic tables hold it', () => {
     const query = statsQuery({ profileId: 'p', ...range, filters: { channel: 'github' } }, { keys: [], timeToClick: true });
-    expect(query.tables).toEqual(['dimension_stats_daily', 'events', 'events']);
+    expect(query.tables).toEqual(['dimension_daily', 'events', 'events']);
     expect(query.union).toContain("event_type IN ('click_position')");
   });
 
-  it('a referrer filter alone: the referrer_domain rows of dimension_stats_daily, compared by value as a parameter', () => {
+  it('a referrer filter alone: the referrer_domain rows of dimension_daily, compared by value as a parameter', () => {
     const referrer = 'news.ycombinator.com';
-    expect(tables({ keys: [] }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: ['link_id'] }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: ['referrer_domain'] }, { referrer, link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_stats_daily', 'events']);
-    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { referrer })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: [] }, { referrer })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: ['link_id'] }, { referrer })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: ['referrer_domain'] }, { referrer, link: '00000000-0000-0000-0000-000000000001' })).toEqual(['dimension_daily', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { referrer })).toEqual(['dimension_daily', 'events']);
     const query = statsQuery({ profileId: 'p', ...range, filters: { referrer } }, { keys: [] });
     expect(query.params).toMatchObject({ dimension: 'referrer_domain', referrer });
     expect(query.union).toContain('value = {referrer:String}');
@@ -107,11 +107,11 @@ describe('the table that answers a read', () => {
   });
 
   it('time buckets: hours in any whole-hour zone, UTC days only in UTC, raw rows in half-hour zones', () => {
-    expect(tables({ keys: [], bucket: { interval: 'hour', timeZone: 'Europe/Berlin' } })).toEqual(['link_stats_hourly', 'events']);
-    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'Europe/Berlin' } })).toEqual(['link_stats_hourly', 'events']);
-    expect(tables({ keys: [], bucket: { interval: 'week', timeZone: 'UTC' } })).toEqual(['link_stats_daily', 'link_stats_hourly', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'hour', timeZone: 'Europe/Berlin' } })).toEqual(['traffic_hourly', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'Europe/Berlin' } })).toEqual(['traffic_hourly', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'week', timeZone: 'UTC' } })).toEqual(['traffic_daily', 'traffic_hourly', 'events']);
     expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'Asia/Kolkata' } })).toEqual(['events']);
-    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { os: 'Linux' })).toEqual(['dimension_stats_daily', 'events']);
+    expect(tables({ keys: [], bucket: { interval: 'day', timeZone: 'UTC' } }, { os: 'Linux' })).toEqual(['dimension_daily', 'events']);
     expect(tables({ keys: [], bucket: { interval: 'hour', timeZone: 'UTC' } }, { os: 'Linux' })).toEqual(['events']);
   });
 
@@ -130,5 +130,22 @@ describe('the table that answers a read', () => {
       expect(referred.params.referrer).toBe("x' OR 1=1 --");
       expect(heatmapQuery({ profileId: 'p', ...range, filters }).union).not.toContain('OR 1=1');
     }
+  });
+});
+
+describe('planEnd', () => {
+  it('reads a range reaching the present to the end of its UTC day from the aggregates, and leaves past ranges as they are', () => {
+    const now = MONDAY + 10 * HOUR + 123;
+    expect(planEnd(now, now)).toBe(MONDAY + DAY);
+    expect(planEnd(now + 5_000, now)).toBe(MONDAY + DAY);
+    expect(planEnd(now - 1, now)).toBe(now - 1);
+    // A whole day ending now is already whole.
+    expect(planEnd(MONDAY, MONDAY)).toBe(MONDAY);
+  });
+
+  it('answers today so far from the day rows, with no raw part, in UTC', () => {
+    const from = Date.now() - 7 * DAY;
+    const plan = statsQuery({ profileId: '0190f0f0-0000-7000-8000-000000000001', from: new Date(Math.floor(from / DAY) * DAY), to: new Date(), filters: {} }, { keys: ['country'] });
+    expect(plan.tables).toEqual(['geo_daily']);
   });
 });

@@ -125,6 +125,16 @@ export function splitRange(from: number, to: number, grains: { day: boolean; hou
   return parts;
 }
 
+/**
+ * Where a plan may cut a range's end. No event is newer than now (ingest stamps each with the time it
+ * arrived), so a range reaching the present (to ≥ now) holds the same events as one ending at the end
+ * of that UTC day: today's daily rows then answer for today so far, instead of the raw rows of every
+ * hour since midnight, the part of a dashboard read that grew with the day's traffic.
+ */
+export function planEnd(to: number, now = Date.now()): number {
+  return to >= now ? ceilTo(to, DAY_MS) : to;
+}
+
 /** UTC offsets (minutes) a time zone has anywhere in [from, to): sampled daily and at both ends. */
 export function utcOffsetsWithin(timeZone: string, from: number, to: number): Set<number> {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
@@ -169,7 +179,7 @@ type StatsKey = 'link_id' | BreakdownColumn;
 
 interface AggregateSource {
   daily: string;
-  /** link_stats only: the same measures by hour (25 months). */
+  /** traffic only: the same measures by hour (25 months). */
   hourly?: string;
   /** Columns the source can group by. */
   keys: readonly StatsKey[];
@@ -181,19 +191,19 @@ interface AggregateSource {
   timeToClick: boolean;
 }
 
-const LINK_STATS: AggregateSource = { daily: 'link_stats_daily', hourly: 'link_stats_hourly', keys: ['link_id'], filters: [], timeToClick: true };
-const GEO_STATS: AggregateSource = { daily: 'geo_stats_daily', keys: ['link_id', 'country', 'region', 'city'], filters: ['country'], timeToClick: false };
-/** The dimensions dimension_stats_daily holds (clickhouse/0003). */
+const LINK_STATS: AggregateSource = { daily: 'traffic_daily', hourly: 'traffic_hourly', keys: ['link_id'], filters: [], timeToClick: true };
+const GEO_STATS: AggregateSource = { daily: 'geo_daily', keys: ['link_id', 'country', 'region', 'city'], filters: ['country'], timeToClick: false };
+/** The dimensions dimension_daily holds (clickhouse/0007). */
 const STATS_DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
 const dimensionSource = (dimension: (typeof STATS_DIMENSIONS)[number]): AggregateSource => ({
-  daily: 'dimension_stats_daily',
+  daily: 'dimension_daily',
   keys: ['link_id', dimension],
   filters: FILTER_NAMES.filter((name) => DIMENSION_FILTERS[name] === dimension),
   dimension,
   timeToClick: false,
 });
 /** UTM source × medium × campaign (clickhouse/0007): the combinations no single dimension holds. */
-const UTM_STATS: AggregateSource = { daily: 'utm_stats_daily', keys: ['link_id', 'utm_source', 'utm_medium', 'utm_campaign'], filters: [], timeToClick: false };
+const UTM_STATS: AggregateSource = { daily: 'utm_daily', keys: ['link_id', 'utm_source', 'utm_medium', 'utm_campaign'], filters: [], timeToClick: false };
 /** Cheapest first: the first source that can answer a read serves it. */
 const AGGREGATE_SOURCES: readonly AggregateSource[] = [LINK_STATS, GEO_STATS, ...STATS_DIMENSIONS.map(dimensionSource), UTM_STATS];
 
@@ -222,6 +232,8 @@ export interface StatsRequest {
   keys: readonly StatsKey[];
   /** Also grouped by time bucket (column `bucket`, the bucket's start as DateTime('UTC')). */
   bucket?: { interval: Interval; timeZone: string } | undefined;
+  /** Adds s_clicker_set and s_clicker_sketch, for unique clicks (MERGE.uniqueClicks): only when read, as each state costs its merge. */
+  uniqueClicks?: boolean;
   /** Adds s_ttc, a time-to-click t-digest state (click_position rows). */
   timeToClick?: boolean;
 }
@@ -277,14 +289,14 @@ export const toFlag = (value: string | number | boolean | null | undefined) => v
 export const toCount = (value: string | number | null | undefined) => (value === null || value === undefined ? 0 : Number(value));
 
 export interface StatsQuery {
-  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, the visitor and clicker set and sketch states [, s_ttc]. */
+  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, the visitor set and sketch states [, the clicker ones] [, s_ttc]. */
   union: string;
   params: QueryParams;
   /** Which tables answered: for logs and tests. */
   tables: string[];
 }
 
-const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the link_stats states were created with
+const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the traffic tables' states were created with
 
 /** The union of parts that answers `request` over `scope` (bots and the creator's own traffic excluded). */
 export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQuery {
@@ -302,7 +314,7 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
       hour: source.hourly !== undefined && offsets.every((offset) => offset % 60 === 0),
     };
   }
-  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), grains);
+  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), grains);
 
   const bucketColumn = (time: string) => (request.bucket ? [`toDateTime(${bucketOf(request.bucket.interval, time)}, 'UTC') AS bucket`] : []);
   const groupBy = [...(request.bucket ? ['bucket'] : []), ...request.keys].join(', ');
@@ -335,8 +347,9 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
           'sum(clicks) AS n_clicks',
           `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(visitor_set) AS s_visitor_set`,
           `uniqCombined64MergeState(${SKETCH_PRECISION})(visitor_sketch) AS s_visitor_sketch`,
-          `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(clicker_set) AS s_clicker_set`,
-          `uniqCombined64MergeState(${SKETCH_PRECISION})(clicker_sketch) AS s_clicker_sketch`,
+          ...(request.uniqueClicks
+            ? [`groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(clicker_set) AS s_clicker_set`, `uniqCombined64MergeState(${SKETCH_PRECISION})(clicker_sketch) AS s_clicker_sketch`]
+            : []),
           ...ttc,
         ].join(', ')}
            FROM ${table} WHERE ${[...conditions, timeCondition].join(' AND ')} ${groupClause}`,
@@ -359,8 +372,12 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
         "countIf(event_type = 'click') AS n_clicks",
         `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type IN ('view', 'click')) AS s_visitor_set`,
         `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type IN ('view', 'click')) AS s_visitor_sketch`,
-        `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type = 'click') AS s_clicker_set`,
-        `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type = 'click') AS s_clicker_sketch`,
+        ...(request.uniqueClicks
+          ? [
+              `groupUniqArrayStateIf(${VISITOR_SET_LIMIT})(visitor_id, event_type = 'click') AS s_clicker_set`,
+              `uniqCombined64StateIf(${SKETCH_PRECISION})(visitor_id, event_type = 'click') AS s_clicker_sketch`,
+            ]
+          : []),
         ...ttc,
       ].join(', ')}
          FROM events
@@ -384,7 +401,7 @@ export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
   const { where: rawWhere, params: rawParams } = scopeCondition(scope);
   const params: Record<string, string | number> = { ...rawParams };
   const servable = FILTER_NAMES.every((name) => name === 'device' || scope.filters[name] === undefined);
-  const parts = splitRange(scope.from.getTime(), scope.to.getTime(), { day: servable, hour: false });
+  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), { day: servable, hour: false });
   const selects: string[] = [];
   const tables: string[] = [];
   if (parts.days.length > 0) {
@@ -401,6 +418,37 @@ export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
       `SELECT toUInt8(least(floor(click_x * 100), 100)) AS x_bucket, toUInt16(least(intDiv(click_y, 16), 65535)) AS y_bucket, count() AS n_clicks
          FROM events WHERE ${rawWhere} AND event_type = 'click_position' AND ${spanCondition(parts.raw, 'timestamp', params)}
         GROUP BY x_bucket, y_bucket`,
+    );
+  }
+  return { union: selects.join('\nUNION ALL\n'), params, tables };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bot kinds: dimension_daily's bot_kind rows (bots and people alike) for whole days, raw rows otherwise
+
+/** The union of parts with `kind` (bot_kind, '' for people) and `n_events` (views and clicks), the creator's own visits excluded. */
+export function botsQuery(scope: AnalyticsScope): StatsQuery {
+  const { where: rawWhere, params: rawParams } = scopeCondition(scope, { includeBots: true });
+  const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK, allLinks: ALL_LINKS };
+  const servable = FILTER_NAMES.every((name) => scope.filters[name] === undefined);
+  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), { day: servable, hour: false });
+  const selects: string[] = [];
+  const tables: string[] = [];
+  if (parts.days.length > 0) {
+    const link = scope.filters.link === undefined ? 'link_id = {allLinks:UUID}' : 'link_id IN ({noLink:UUID}, {link:UUID})';
+    tables.push('dimension_daily');
+    selects.push(
+      `SELECT value AS kind, sum(views) + sum(clicks) AS n_events FROM dimension_daily
+        WHERE profile_id = {profile:UUID} AND is_internal = 0 AND dimension = 'bot_kind' AND ${link} AND ${spanCondition(parts.days, 'day', params)}
+        GROUP BY kind`,
+    );
+  }
+  if (parts.raw.length > 0 || selects.length === 0) {
+    tables.push('events');
+    selects.push(
+      `SELECT toString(bot_kind) AS kind, count() AS n_events FROM events
+        WHERE ${rawWhere} AND event_type IN ('view', 'click') AND ${spanCondition(parts.raw, 'timestamp', params)}
+        GROUP BY kind`,
     );
   }
   return { union: selects.join('\nUNION ALL\n'), params, tables };

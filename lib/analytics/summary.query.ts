@@ -17,7 +17,7 @@ export interface Summary {
 
 /** Views, visitors, clicks, CTR and median time to click over a scope. */
 export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<Summary> {
-  const { union, params } = statsQuery(scope, { keys: [], timeToClick: true });
+  const { union, params } = statsQuery(scope, { keys: [], uniqueClicks: true, timeToClick: true });
   const [row] = await clickhouse.query<{ views: string; visitors: string; visitors_approximate: number; clicks: string; unique_clicks: string; unique_clicks_approximate: number; ttc: number | null }>(
     `SELECT ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.visitorsApproximate} AS visitors_approximate, ${MERGE.clicks} AS clicks,
             ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.uniqueClicksApproximate} AS unique_clicks_approximate, ${MERGE.medianTimeToClick} AS ttc

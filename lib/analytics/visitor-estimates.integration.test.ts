@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
 import { NO_LINK } from '../events/analytics-row.js';
 import { createTestClickHouse, type TestClickHouse } from '../testing/clickhouse.js';
+import { queryBots } from './bots.query.js';
 import { queryBreakdown } from './breakdown.query.js';
 import { queryLinks } from './links.query.js';
 import { SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT, type AnalyticsScope } from './query-plan.js';
@@ -151,5 +152,34 @@ describe('distinct visitors', () => {
       );
       counted(row.visitors, row.visitorsApproximate, Number(truth!.visitors));
     }
+  });
+});
+
+describe('a range reaching the present', () => {
+  it('counts today so far from the day rows exactly as the raw rows do', async () => {
+    const profileId = randomUUID();
+    const now = Date.now();
+    // 600 views of 300 visitors over the last 30 hours (none in the future), a click for every third.
+    const columns = `event_id, event_type, source, timestamp, profile_id, link_id, click_id, visitor_id, is_bot, bot_kind, is_internal,
+                     country, region, city, device, browser, os, referrer_domain, channel, utm_source, utm_medium, utm_campaign`;
+    const rows = (type: string, link: string, every: number) => `
+      SELECT generateUUIDv4(number), '${type}', 'beacon', fromUnixTimestamp64Milli(toInt64({now:Int64} - 1 - (cityHash64(number) % ${30 * 3_600_000}))),
+             toUUID({profile:String}), toUUID('${link}'), toUUID('${NO_LINK}'), 1 + number % 300, number % 10 = 0, if(number % 10 = 0, 'crawler', ''), 0,
+             ['DE', 'US', 'JP'][1 + number % 3], '', '', 'mobile', 'Firefox', 'Linux', '', 'direct', '', '', ''
+        FROM numbers(600) WHERE number % ${every} = 0`;
+    await clickhouse.command(`INSERT INTO events (${columns}) ${rows('view', NO_LINK, 1)}`, { now, profile: profileId });
+    await clickhouse.command(`INSERT INTO events (${columns}) ${rows('click', LINK, 3)}`, { now, profile: profileId });
+    const scope: AnalyticsScope = { profileId, from: new Date(now - 30 * 3_600_000), to: new Date(now), filters: {} };
+    const [truth] = await clickhouse.query<{ views: string; clicks: string; visitors: string }>(
+      `SELECT countIf(event_type = 'view') AS views, countIf(event_type = 'click') AS clicks, uniqExact(visitor_id) AS visitors
+         FROM events WHERE profile_id = {profile:UUID} AND is_bot = 0`,
+      { profile: profileId },
+    );
+    const summary = await querySummary(clickhouse, scope);
+    expect({ views: summary.views, clicks: summary.clicks, visitors: summary.visitors }).toEqual({ views: Number(truth!.views), clicks: Number(truth!.clicks), visitors: Number(truth!.visitors) });
+    const countries = await queryBreakdown(clickhouse, scope, ['country'], 100);
+    expect(countries.reduce((sum, row) => sum + row.views, 0)).toBe(summary.views);
+    const bots = await queryBots(clickhouse, scope);
+    expect(bots.find((kind) => kind.kind === 'crawler')?.events).toBe(60 + 20);
   });
 });

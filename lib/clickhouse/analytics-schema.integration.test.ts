@@ -146,7 +146,7 @@ const TRAFFIC_MEASURES = {
  */
 const EVENTS_PER_LINK_AND_ALL = `(SELECT * REPLACE (link AS link_id) FROM events ARRAY JOIN [link_id, toUUID('${ALL_LINKS}')] AS link)`;
 
-const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'bot_kind'] as const;
 
 function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
   let clickhouse: ClickHouse;
@@ -181,8 +181,8 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     ]);
 
     for (const [table, period, rawPeriod] of [
-      ['link_stats_hourly', 'hour', 'toStartOfHour(toDateTime(timestamp))'],
-      ['link_stats_daily', 'day', 'toDate(timestamp)'],
+      ['traffic_hourly', 'hour', 'toStartOfHour(toDateTime(timestamp))'],
+      ['traffic_daily', 'day', 'toDate(timestamp)'],
     ] as const) {
       const keys = `profile_id, is_bot, is_internal, ${period}, link_id`;
       const merged = await expectAggregateMatchesRaw(
@@ -199,7 +199,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
 
     // What the summary reads: the profile's human traffic, from the rows for all links, merged across hours.
     const summary = await expectAggregateMatchesRaw(
-      `SELECT profile_id, ${TRAFFIC_MEASURES.aggregate} FROM link_stats_hourly
+      `SELECT profile_id, ${TRAFFIC_MEASURES.aggregate} FROM traffic_hourly
        WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 AND link_id = {allLinks:UUID} GROUP BY profile_id ORDER BY profile_id`,
       `SELECT profile_id, ${TRAFFIC_MEASURES.raw} FROM events
        WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 GROUP BY profile_id ORDER BY profile_id`,
@@ -214,7 +214,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     // clicks, p90 can sit a neighbouring sample away from the exact value.)
     const timing = await clickhouse.query<{ link_id: string; merged: number[]; direct: number[] }>(
       `SELECT link_id, merged, direct FROM
-         (SELECT link_id, quantilesTDigestMerge(0.5, 0.9)(time_to_click) AS merged FROM link_stats_hourly
+         (SELECT link_id, quantilesTDigestMerge(0.5, 0.9)(time_to_click) AS merged FROM traffic_hourly
           WHERE profile_id IN {profiles:Array(UUID)} AND link_id != {noLink:UUID} GROUP BY link_id) AS a
        INNER JOIN
          (SELECT link_id, quantilesTDigestIf(0.5, 0.9)(time_to_click_ms, time_to_click_ms > 0) AS direct FROM events
@@ -233,7 +233,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     const { params } = await insertBatch(2);
     const geoKeys = 'profile_id, is_bot, is_internal, day, country, region, city, link_id';
     await expectAggregateMatchesRaw(
-      `SELECT ${geoKeys}, ${TRAFFIC_MEASURES.aggregate} FROM geo_stats_daily
+      `SELECT ${geoKeys}, ${TRAFFIC_MEASURES.aggregate} FROM geo_daily
        WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${geoKeys} ORDER BY ${geoKeys}`,
       `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, country, region, city, link_id, ${TRAFFIC_MEASURES.raw} FROM ${EVENTS_PER_LINK_AND_ALL}
        WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${geoKeys} ORDER BY ${geoKeys}`,
@@ -241,7 +241,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     );
     // Countries are roll-ups of the city rows for all links; 'GE' (Georgia) never mixes with the US state.
     const countries = await expectAggregateMatchesRaw(
-      `SELECT country, ${TRAFFIC_MEASURES.aggregate} FROM geo_stats_daily
+      `SELECT country, ${TRAFFIC_MEASURES.aggregate} FROM geo_daily
        WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 AND link_id = {allLinks:UUID} GROUP BY country ORDER BY country`,
       `SELECT country, ${TRAFFIC_MEASURES.raw} FROM events
        WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 AND event_type IN ('view', 'click')
@@ -254,7 +254,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
       assertIdentifier(dimension, 'column');
       const keys = 'profile_id, is_bot, is_internal, day, value, link_id';
       const rows = await expectAggregateMatchesRaw(
-        `SELECT ${keys}, ${TRAFFIC_MEASURES.aggregate} FROM dimension_stats_daily
+        `SELECT ${keys}, ${TRAFFIC_MEASURES.aggregate} FROM dimension_daily
          WHERE profile_id IN {profiles:Array(UUID)} AND dimension = {dimension:String} GROUP BY ${keys} ORDER BY ${keys}`,
         `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, toString(${dimension}) AS value, link_id, ${TRAFFIC_MEASURES.raw}
          FROM ${EVENTS_PER_LINK_AND_ALL} WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${keys} ORDER BY ${keys}`,
@@ -266,7 +266,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     // UTM source × medium × campaign, the combinations no single dimension holds.
     const utmKeys = 'profile_id, is_bot, is_internal, day, utm_source, utm_medium, utm_campaign, link_id';
     const combinations = await expectAggregateMatchesRaw(
-      `SELECT ${utmKeys}, ${TRAFFIC_MEASURES.aggregate} FROM utm_stats_daily
+      `SELECT ${utmKeys}, ${TRAFFIC_MEASURES.aggregate} FROM utm_daily
        WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${utmKeys} ORDER BY ${utmKeys}`,
       `SELECT profile_id, is_bot, is_internal, toDate(timestamp) AS day, utm_source, utm_medium, utm_campaign, link_id, ${TRAFFIC_MEASURES.raw} FROM ${EVENTS_PER_LINK_AND_ALL}
        WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${utmKeys} ORDER BY ${utmKeys}`,
@@ -312,39 +312,39 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     const range = { from: new Date(Math.floor(Math.min(...times) / 86_400_000) * 86_400_000), to: new Date(Math.ceil((Math.max(...times) + 1) / 86_400_000) * 86_400_000), profiles };
     const tables = await listAggregateTables(clickhouse);
     expect(tables.map((table) => [table.table, table.period, table.counts])).toEqual([
-      ['dimension_stats_daily', 'day', ['views', 'clicks']],
-      ['geo_stats_daily', 'day', ['views', 'clicks']],
+      ['dimension_daily', 'day', ['views', 'clicks']],
+      ['geo_daily', 'day', ['views', 'clicks']],
       ['heatmap_daily', 'day', ['clicks']],
-      ['link_stats_daily', 'day', ['views', 'clicks', 'timed_clicks']],
-      ['link_stats_hourly', 'hour', ['views', 'clicks', 'timed_clicks']],
-      ['utm_stats_daily', 'day', ['views', 'clicks']],
+      ['traffic_daily', 'day', ['views', 'clicks', 'timed_clicks']],
+      ['traffic_hourly', 'hour', ['views', 'clicks', 'timed_clicks']],
+      ['utm_daily', 'day', ['views', 'clicks']],
     ]);
     expect(await verifyAggregates(clickhouse, range, tables)).toEqual([]);
 
-    // Damage: one profile's hour gone from link_stats_hourly, a day of the heatmap gone, and a block of
-    // click positions that reached `events` but not link_stats_daily (its view detached), so only
+    // Damage: one profile's hour gone from traffic_hourly, a day of the heatmap gone, and a block of
+    // click positions that reached `events` but not traffic_daily (its view detached), so only
     // timed_clicks can tell.
     const [profile] = profiles;
-    const [hour] = await clickhouse.query<{ hour: string }>('SELECT min(hour) AS hour FROM link_stats_hourly WHERE profile_id = {p:UUID}', { p: profile! });
-    await clickhouse.command('DELETE FROM link_stats_hourly WHERE profile_id = {p:UUID} AND hour = {h:DateTime}', { p: profile!, h: hour!.hour });
+    const [hour] = await clickhouse.query<{ hour: string }>('SELECT min(hour) AS hour FROM traffic_hourly WHERE profile_id = {p:UUID}', { p: profile! });
+    await clickhouse.command('DELETE FROM traffic_hourly WHERE profile_id = {p:UUID} AND hour = {h:DateTime}', { p: profile!, h: hour!.hour });
     await clickhouse.command('DELETE FROM heatmap_daily WHERE profile_id IN {profiles:Array(UUID)} AND day = {d:Date}', {
       profiles,
       d: new Date(range.from.getTime() + 86_400_000).toISOString().slice(0, 10),
     });
     const positions = rows.filter((row) => row.event_type === 'click_position' && row.time_to_click_ms > 0).slice(0, 5);
-    await clickhouse.command('DETACH TABLE link_stats_daily_mv');
+    await clickhouse.command('DETACH TABLE traffic_daily_mv');
     try {
       await clickhouse.insert('events', positions.map((row) => ({ ...row, event_id: crypto.randomUUID() })), { deduplicationToken: uniqueName('positions') });
     } finally {
-      await clickhouse.command('ATTACH TABLE link_stats_daily_mv');
+      await clickhouse.command('ATTACH TABLE traffic_daily_mv');
     }
 
     const found = await verifyAggregates(clickhouse, range, tables);
-    expect(new Set(found.map((mismatch) => mismatch.table))).toEqual(new Set(['link_stats_hourly', 'heatmap_daily', 'link_stats_daily']));
-    const hourly = found.find((mismatch) => mismatch.table === 'link_stats_hourly')!;
+    expect(new Set(found.map((mismatch) => mismatch.table))).toEqual(new Set(['traffic_hourly', 'heatmap_daily', 'traffic_daily']));
+    const hourly = found.find((mismatch) => mismatch.table === 'traffic_hourly')!;
     expect(hourly).toMatchObject({ profileId: profile, period: 'hour', stored: { views: 0, clicks: 0, timed_clicks: 0 } });
     expect(Object.values(hourly.expected).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
-    const daily = found.filter((mismatch) => mismatch.table === 'link_stats_daily');
+    const daily = found.filter((mismatch) => mismatch.table === 'traffic_daily');
     expect(daily.every((mismatch) => mismatch.expected.views === mismatch.stored.views && mismatch.expected.timed_clicks! > mismatch.stored.timed_clicks!)).toBe(true);
 
     // Rebuilding is idempotent: twice over the same slices, and once more over the whole range.
@@ -355,7 +355,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     // The rebuilt states merge like the views' own: unique visitors and time to click as before.
     const merged = await clickhouse.query(
       `SELECT length(groupUniqArrayMerge(1000)(visitor_set)) AS visitors, uniqCombined64Merge(12)(visitor_sketch) AS estimate, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed
-         FROM link_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
+         FROM traffic_daily WHERE profile_id IN {profiles:Array(UUID)}`,
       params,
     );
     const raw = await clickhouse.query(
@@ -378,7 +378,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     await clickhouse.insert('events', rows, { deduplicationToken: 'events_v1:0:1000-2499' });
     const once = await totals();
     expect(once.events).toEqual([{ events: String(rows.length) }]);
-    expect(once.dimension_stats_daily).toHaveLength(DIMENSIONS.length);
+    expect(once.dimension_daily).toHaveLength(DIMENSIONS.length);
     expect(Number(once.heatmap_daily![0]!.clicks)).toBeGreaterThan(0);
 
     await clickhouse.insert('events', rows, { deduplicationToken: 'events_v1:0:1000-2499' });
@@ -398,14 +398,14 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
 const BATCH_TOTALS: Readonly<Record<string, string>> = {
   events: 'SELECT count() AS events FROM events WHERE profile_id IN {profiles:Array(UUID)}',
   ...Object.fromEntries(
-    ['link_stats_hourly', 'link_stats_daily', 'geo_stats_daily'].map((table) => [
+    ['traffic_hourly', 'traffic_daily', 'geo_daily'].map((table) => [
       table,
       `SELECT ${TRAFFIC_MEASURES.aggregate} FROM ${table} WHERE profile_id IN {profiles:Array(UUID)}`,
     ]),
   ),
-  dimension_stats_daily: `SELECT dimension, ${TRAFFIC_MEASURES.aggregate} FROM dimension_stats_daily
+  dimension_daily: `SELECT dimension, ${TRAFFIC_MEASURES.aggregate} FROM dimension_daily
     WHERE profile_id IN {profiles:Array(UUID)} GROUP BY dimension ORDER BY dimension`,
-  utm_stats_daily: `SELECT ${TRAFFIC_MEASURES.aggregate} FROM utm_stats_daily WHERE profile_id IN {profiles:Array(UUID)}`,
+  utm_daily: `SELECT ${TRAFFIC_MEASURES.aggregate} FROM utm_daily WHERE profile_id IN {profiles:Array(UUID)}`,
   heatmap_daily: 'SELECT sum(clicks) AS clicks FROM heatmap_daily WHERE profile_id IN {profiles:Array(UUID)}',
 };
 

@@ -43,7 +43,7 @@ describe('rewriteForCluster over every migration in clickhouse/', () => {
       }
       expect(statement).toMatch(/^(CREATE|ALTER|DROP)\b/);
       expect(statement).toMatch(
-        /^(?:CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) \w+ ON CLUSTER linkpulse\b/,
+        /^(?:CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE|DROP (?:TABLE|VIEW) IF EXISTS) \w+ ON CLUSTER linkpulse\b/,
       );
       expect(statement.match(/ON CLUSTER/g)).toHaveLength(1);
     }
@@ -52,7 +52,7 @@ describe('rewriteForCluster over every migration in clickhouse/', () => {
   it('turns every MergeTree table into a replicated local table with a Distributed table of the same name over it', async () => {
     const statements = (await rewrittenMigrations()).flatMap((migration) => migration.statements).map(squash);
     const storage = await singleNodeStorageTables();
-    expect(storage).toEqual(expect.arrayContaining(['events', 'link_stats_hourly', 'link_stats_daily', 'geo_stats_daily', 'dimension_stats_daily', 'heatmap_daily', 'insert_ledger']));
+    expect(storage).toEqual(expect.arrayContaining(['events', 'traffic_hourly', 'traffic_daily', 'geo_daily', 'dimension_daily', 'utm_daily', 'heatmap_daily', 'insert_ledger']));
     for (const table of storage) {
       const local = statements.find((statement) => statement.startsWith(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER linkpulse (`));
       expect(local, table).toBeDefined();
@@ -79,6 +79,11 @@ describe('rewriteForCluster over every migration in clickhouse/', () => {
     );
     const view = statements.find((statement) => statement.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS link_stats_hourly_mv'));
     expect(view).toMatch(/^CREATE MATERIALIZED VIEW IF NOT EXISTS link_stats_hourly_mv ON CLUSTER linkpulse TO link_stats_hourly_local AS SELECT .* FROM events_local GROUP BY /);
+    const replacement = statements.find((statement) => statement.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS traffic_hourly_mv'));
+    expect(replacement).toMatch(/^CREATE MATERIALIZED VIEW IF NOT EXISTS traffic_hourly_mv ON CLUSTER linkpulse TO traffic_hourly_local AS SELECT .* FROM events_local ARRAY JOIN .* GROUP BY /);
+    // 0007 drops the tables it replaces: both the Distributed table and the shards' tables.
+    expect(statements).toContain('DROP TABLE IF EXISTS link_stats_hourly ON CLUSTER linkpulse SYNC');
+    expect(statements).toContain('DROP TABLE IF EXISTS link_stats_hourly_local ON CLUSTER linkpulse SYNC');
     // 0006: the column on both tables (shards first), the backfill through the Distributed tables, the view's new query on local tables.
     const sixth = (await rewrittenMigrations()).find((migration) => migration.version === 6)!.statements.map(squash);
     expect(sixth.slice(0, 2)).toEqual([
@@ -122,7 +127,7 @@ describe('rewriteForCluster over every migration in clickhouse/', () => {
       expect(source, file).not.toMatch(/_local\b/);
       for (const table of storage) if (new RegExp(`\\b${table}\\b`).test(source)) used.add(table);
     }
-    expect([...used].sort()).toEqual(['dimension_stats_daily', 'events', 'geo_stats_daily', 'heatmap_daily', 'insert_ledger', 'link_stats_daily', 'link_stats_hourly', 'utm_stats_daily']);
+    expect([...used].sort()).toEqual(['dimension_daily', 'events', 'geo_daily', 'heatmap_daily', 'insert_ledger', 'traffic_daily', 'traffic_hourly', 'utm_daily']);
     for (const table of used) expect(distributed).toContain(table);
   });
 });
@@ -131,30 +136,30 @@ describe('rewriteForCluster: statements a later migration may hold', () => {
   // What clickhouse/0007 (being written elsewhere) does: new state columns, a new view query, a
   // backfill, then the old column dropped.
   const seventh = `
-    ALTER TABLE link_stats_daily ADD COLUMN IF NOT EXISTS visitors_exact AggregateFunction(uniqExact, UInt64) AFTER clickers,
+    ALTER TABLE traffic_daily ADD COLUMN IF NOT EXISTS visitors_exact AggregateFunction(uniqExact, UInt64) AFTER clickers,
       ADD COLUMN IF NOT EXISTS referrers AggregateFunction(groupUniqArray(10), String);
-    ALTER TABLE link_stats_daily_mv MODIFY QUERY
+    ALTER TABLE traffic_daily_mv MODIFY QUERY
     SELECT profile_id, is_bot, is_internal, toDate(timestamp, 'UTC') AS day, link_id,
            countIf(event_type = 'view') AS views, uniqExactStateIf(visitor_id, event_type IN ('view', 'click')) AS visitors_exact
     FROM events GROUP BY profile_id, is_bot, is_internal, day, link_id;
-    INSERT INTO link_stats_daily (profile_id, is_bot, is_internal, day, link_id, visitors_exact)
+    INSERT INTO traffic_daily (profile_id, is_bot, is_internal, day, link_id, visitors_exact)
     SELECT profile_id, is_bot, is_internal, toDate(timestamp, 'UTC') AS day, link_id, uniqExactStateIf(visitor_id, event_type IN ('view', 'click'))
     FROM events WHERE event_type IN ('view', 'click') GROUP BY profile_id, is_bot, is_internal, day, link_id
     SETTINGS insert_deduplicate = 0;
-    ALTER TABLE link_stats_daily DROP COLUMN IF EXISTS time_to_click;
+    ALTER TABLE traffic_daily DROP COLUMN IF EXISTS time_to_click;
   `;
 
   it('adds and drops AggregateFunction columns on both tables, in the order reads survive, and keeps the backfill cross-shard', async () => {
     const schema = await schemaAfterMigrations();
     const rewritten = splitStatements(seventh).flatMap((statement) => rewriteForCluster(statement, OPTIONS, schema)).map(squash);
     expect(rewritten).toEqual([
-      'ALTER TABLE link_stats_daily_local ON CLUSTER linkpulse ADD COLUMN IF NOT EXISTS visitors_exact AggregateFunction(uniqExact, UInt64) AFTER clickers, ADD COLUMN IF NOT EXISTS referrers AggregateFunction(groupUniqArray(10), String)',
-      'ALTER TABLE link_stats_daily ON CLUSTER linkpulse ADD COLUMN IF NOT EXISTS visitors_exact AggregateFunction(uniqExact, UInt64) AFTER clickers, ADD COLUMN IF NOT EXISTS referrers AggregateFunction(groupUniqArray(10), String)',
-      expect.stringMatching(/^ALTER TABLE link_stats_daily_mv ON CLUSTER linkpulse MODIFY QUERY SELECT .* FROM events_local GROUP BY/),
+      'ALTER TABLE traffic_daily_local ON CLUSTER linkpulse ADD COLUMN IF NOT EXISTS visitors_exact AggregateFunction(uniqExact, UInt64) AFTER clickers, ADD COLUMN IF NOT EXISTS referrers AggregateFunction(groupUniqArray(10), String)',
+      'ALTER TABLE traffic_daily ON CLUSTER linkpulse ADD COLUMN IF NOT EXISTS visitors_exact AggregateFunction(uniqExact, UInt64) AFTER clickers, ADD COLUMN IF NOT EXISTS referrers AggregateFunction(groupUniqArray(10), String)',
+      expect.stringMatching(/^ALTER TABLE traffic_daily_mv ON CLUSTER linkpulse MODIFY QUERY SELECT .* FROM events_local GROUP BY/),
       squash(splitStatements(seventh)[2]!),
       // Dropped from the Distributed table first, so no read through it names a column a shard lost.
-      'ALTER TABLE link_stats_daily ON CLUSTER linkpulse DROP COLUMN IF EXISTS time_to_click',
-      'ALTER TABLE link_stats_daily_local ON CLUSTER linkpulse DROP COLUMN IF EXISTS time_to_click',
+      'ALTER TABLE traffic_daily ON CLUSTER linkpulse DROP COLUMN IF EXISTS time_to_click',
+      'ALTER TABLE traffic_daily_local ON CLUSTER linkpulse DROP COLUMN IF EXISTS time_to_click',
     ]);
   });
 
@@ -169,8 +174,8 @@ describe('rewriteForCluster: statements a later migration may hold', () => {
       'ALTER TABLE events ON CLUSTER linkpulse MODIFY COLUMN city LowCardinality(String)',
     ]);
     expect(rewrite("DELETE FROM heatmap_daily WHERE day < '2020-01-01'")).toEqual(["DELETE FROM heatmap_daily_local ON CLUSTER linkpulse WHERE day < '2020-01-01'"]);
-    expect(rewrite('OPTIMIZE TABLE link_stats_daily FINAL')).toEqual(['OPTIMIZE TABLE link_stats_daily_local ON CLUSTER linkpulse FINAL']);
-    expect(rewrite('TRUNCATE TABLE IF EXISTS geo_stats_daily')).toEqual(['TRUNCATE TABLE IF EXISTS geo_stats_daily_local ON CLUSTER linkpulse']);
+    expect(rewrite('OPTIMIZE TABLE traffic_daily FINAL')).toEqual(['OPTIMIZE TABLE traffic_daily_local ON CLUSTER linkpulse FINAL']);
+    expect(rewrite('TRUNCATE TABLE IF EXISTS geo_daily')).toEqual(['TRUNCATE TABLE IF EXISTS geo_daily_local ON CLUSTER linkpulse']);
   });
 
   it('drops both tables of a sharded table, and forgets it', async () => {

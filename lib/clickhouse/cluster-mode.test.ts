@@ -46,8 +46,8 @@ describe('the table mapping', () => {
     expect(mutationTarget(cluster, 'events')).toBe('events_local ON CLUSTER linkpulse');
     expect(mutationTargetOfStored(cluster, 'heatmap_daily_local')).toBe('heatmap_daily_local ON CLUSTER linkpulse');
     expect(storedTableName(cluster, 'events')).toBe('events_local');
-    expect(readableTableName(cluster, 'link_stats_daily_local')).toBe('link_stats_daily');
-    expect(readableTableName(single, 'link_stats_daily')).toBe('link_stats_daily');
+    expect(readableTableName(cluster, 'traffic_daily_local')).toBe('traffic_daily');
+    expect(readableTableName(single, 'traffic_daily')).toBe('traffic_daily');
     expect(onCluster(single)).toBe('');
     expect(() => onCluster({ cluster: 'x; DROP' })).toThrow(/invalid ClickHouse cluster name/);
   });
@@ -107,21 +107,21 @@ describe('the reconciler on a cluster', () => {
     if (sql.includes("engine = 'MaterializedView'")) {
       return [
         {
-          name: 'link_stats_daily_mv',
+          name: 'traffic_daily_mv',
           as_select:
             "SELECT profile_id, toDate(timestamp, 'UTC') AS day, countIf(event_type = 'view') AS views FROM analytics.events_local GROUP BY profile_id, day",
-          create_table_query: 'CREATE MATERIALIZED VIEW analytics.link_stats_daily_mv TO analytics.link_stats_daily_local (…) AS SELECT …',
+          create_table_query: 'CREATE MATERIALIZED VIEW analytics.traffic_daily_mv TO analytics.traffic_daily_local (…) AS SELECT …',
         },
       ];
     }
     if (sql.includes('system.columns')) {
       return [
-        { table: 'link_stats_daily_mv', name: 'profile_id', type: 'UUID' },
-        { table: 'link_stats_daily_mv', name: 'day', type: 'Date' },
-        { table: 'link_stats_daily_mv', name: 'views', type: 'UInt64' },
-        { table: 'link_stats_daily_local', name: 'profile_id', type: 'UUID' },
-        { table: 'link_stats_daily_local', name: 'day', type: 'Date' },
-        { table: 'link_stats_daily_local', name: 'views', type: 'SimpleAggregateFunction(sum, UInt64)' },
+        { table: 'traffic_daily_mv', name: 'profile_id', type: 'UUID' },
+        { table: 'traffic_daily_mv', name: 'day', type: 'Date' },
+        { table: 'traffic_daily_mv', name: 'views', type: 'UInt64' },
+        { table: 'traffic_daily_local', name: 'profile_id', type: 'UUID' },
+        { table: 'traffic_daily_local', name: 'day', type: 'Date' },
+        { table: 'traffic_daily_local', name: 'views', type: 'SimpleAggregateFunction(sum, UInt64)' },
       ];
     }
     return [];
@@ -130,11 +130,11 @@ describe('the reconciler on a cluster', () => {
   it('finds the views over the local events, deletes a slice from the local table ON CLUSTER and inserts it through the Distributed one from every shard', async () => {
     const clickhouse = recordingClickHouse('linkpulse', catalogue);
     const [aggregate] = await listAggregateTables(clickhouse);
-    expect(aggregate).toMatchObject({ view: 'link_stats_daily_mv', table: 'link_stats_daily', storedTable: 'link_stats_daily_local', period: 'day', counts: ['views'] });
+    expect(aggregate).toMatchObject({ view: 'traffic_daily_mv', table: 'traffic_daily', storedTable: 'traffic_daily_local', period: 'day', counts: ['views'] });
     await rebuildAggregateTable(clickhouse, aggregate!, { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-02T00:00:00Z'), profiles: ['p'] });
     const [remove, insert] = clickhouse.commands;
-    expect(remove).toMatch(/^DELETE FROM link_stats_daily_local ON CLUSTER linkpulse WHERE day >= /);
-    expect(insert).toMatch(/^INSERT INTO link_stats_daily \(profile_id, day, views\) SELECT profile_id, day, views FROM \(SELECT .* FROM \(SELECT \* FROM analytics\.events WHERE timestamp >= /);
+    expect(remove).toMatch(/^DELETE FROM traffic_daily_local ON CLUSTER linkpulse WHERE day >= /);
+    expect(insert).toMatch(/^INSERT INTO traffic_daily \(profile_id, day, views\) SELECT profile_id, day, views FROM \(SELECT .* FROM \(SELECT \* FROM analytics\.events WHERE timestamp >= /);
     expect(insert).not.toMatch(/events_local/);
   });
 
