@@ -177,7 +177,7 @@ it(
       (
         await clickhouse.query<{ views: string; visitors: string; cells: string }>(
           `SELECT (SELECT sum(views) FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}) AS views,
-                  (SELECT length(groupUniqArrayMerge(1000)(visitor_set)) FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}) AS visitors,
+                  (SELECT length(groupUniqArrayMerge(256)(visitor_set)) FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}) AS visitors,
                   (SELECT sum(clicks) FROM heatmap_daily WHERE profile_id = {p:UUID}) AS cells`,
           { p: profileId, all: ALL_LINKS },
         )
@@ -186,7 +186,7 @@ it(
       () => undefined,
     );
     const [uniques] = await clickhouse.query<{ visitors: string }>(
-      "SELECT least(uniqExactIf(visitor_id, event_type = 'view'), 1000) AS visitors FROM events WHERE profile_id = {p:UUID}",
+      "SELECT least(uniqExactIf(visitor_id, event_type = 'view'), 256) AS visitors FROM events WHERE profile_id = {p:UUID}",
       { p: profileId },
     );
     expect(await aggregateFigures()).toEqual({ views: raw!.views, visitors: uniques!.visitors, cells: raw!.positions });

@@ -50,15 +50,18 @@ function generate(count: number): AnalyticsRow[] {
     const eventType = roll < 0.6 ? 'view' : roll < 0.85 ? 'click' : 'click_position';
     const bot = next() < 0.05;
     const channel = pick(CHANNELS);
+    const timestamp = NOW - Math.floor(next() * 10 * DAY);
     return {
       event_id: randomUUID(),
       event_type: eventType,
       source: eventType === 'click' ? 'redirect' : 'beacon',
-      timestamp: NOW - Math.floor(next() * 10 * DAY),
+      timestamp,
       profile_id: profileId,
       link_id: eventType === 'view' ? NO_LINK : pick(linkIds),
       click_id: NO_LINK,
-      visitor_id: String(1 + Math.floor(next() * 120)),
+      // Up to 120 visitors a day, their ids hashed with the UTC day as ingest's daily salt makes them:
+      // no id is seen on two days (the aggregates count each day's visitors and sum the days).
+      visitor_id: String(Math.floor(timestamp / DAY) * 1000 + 1 + Math.floor(next() * 120)),
       is_bot: bot ? 1 : 0,
       bot_kind: bot ? 'crawler' : '',
       is_internal: next() < 0.03 ? 1 : 0,

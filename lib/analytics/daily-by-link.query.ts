@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { MERGE, statsQuery, toCount, type AnalyticsScope } from './query-plan.js';
+import { dailyTotals, statsQuery, toCount, type AnalyticsScope } from './query-plan.js';
 
 export interface DailyLinkRow {
   day: string;
@@ -13,10 +13,9 @@ export interface DailyLinkRow {
 export async function queryDailyByLink(clickhouse: ClickHouse, scope: AnalyticsScope, timeZone: string): Promise<DailyLinkRow[]> {
   const { union, params } = statsQuery(scope, { keys: ['link_id'], bucket: { interval: 'day', timeZone } });
   const rows = await clickhouse.query<{ day: string; link: string; views: string; visitors: string; clicks: string }>(
-    `SELECT toString(toDate(toTimeZone(bucket, {tz:String}))) AS day, toString(link_id) AS link,
-            ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.clicks} AS clicks
-       FROM (${union})
-      GROUP BY day, link ORDER BY day, link`,
+    `SELECT toString(toDate(toTimeZone(bucket, {tz:String}))) AS day, toString(link_id) AS link, views, visitors, clicks
+       FROM (${dailyTotals(union, ['bucket', 'link_id'])})
+      ORDER BY day, link`,
     params,
   );
   return rows.map((row) => ({ day: row.day, link_id: row.link, views: toCount(row.views), visitors: toCount(row.visitors), clicks: toCount(row.clicks) }));

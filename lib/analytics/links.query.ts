@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { MERGE, statsQuery, toCount, toFlag, type AnalyticsScope } from './query-plan.js';
+import { dailyTotals, statsQuery, toCount, toFlag, type AnalyticsScope } from './query-plan.js';
 
 export interface LinkStats {
   linkId: string;
@@ -13,9 +13,9 @@ export interface LinkStats {
 export async function queryLinks(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<LinkStats[]> {
   const { union, params } = statsQuery(scope, { keys: ['link_id'], uniqueClicks: true });
   const rows = await clickhouse.query<{ link: string; clicks: string; unique_clicks: string; unique_clicks_approximate: number }>(
-    `SELECT toString(link_id) AS link, ${MERGE.clicks} AS clicks, ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.uniqueClicksApproximate} AS unique_clicks_approximate
-       FROM (${union})
-      GROUP BY link_id HAVING clicks > 0 ORDER BY clicks DESC, link`,
+    `SELECT toString(link_id) AS link, clicks, unique_clicks, unique_clicks_approximate
+       FROM (${dailyTotals(union, ['link_id'], { uniqueClicks: true })})
+      WHERE clicks > 0 ORDER BY clicks DESC, link`,
     params,
   );
   return rows.map((row) => ({

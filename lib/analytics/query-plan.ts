@@ -9,7 +9,8 @@
 //
 // Distinct visitors are two states per part (clickhouse/0007): a set of up to VISITOR_SET_LIMIT ids,
 // exact while it is not full, and a fixed-size HyperLogLog sketch, read only once the set is full.
-// MERGE turns them into a count and a flag saying whether that count is an estimate.
+// dailyTotals turns them into a count per UTC day and a flag saying whether it is an estimate, and
+// sums the days (visitor ids never repeat across UTC days).
 import type { QueryParams } from '../clickhouse/clickhouse.js';
 import type { Interval } from './analytics-params.js';
 import { NO_LINK } from '../events/analytics-row.js';
@@ -238,12 +239,15 @@ export interface StatsRequest {
   timeToClick?: boolean;
 }
 
+const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the traffic tables' states were created with
+
 /**
- * Distinct visitors: a set of at most this many ids is kept beside each sketch. A merged set that is
- * not full holds every id, so its size is exact; a full one means the count is at least this, and the
- * sketch (uniqCombined64 with 2^SKETCH_PRECISION registers) estimates it.
+ * Distinct visitors: a set of at most this many ids is kept beside each sketch (clickhouse/0007). A
+ * merged set that is not full holds every id, so its size is exact; a full one means the count is at
+ * least this, and the sketch (uniqCombined64 with 2^SKETCH_PRECISION registers) estimates it. Each UTC
+ * day is counted on its own (dailyTotals), so the limit applies to a day's visitors, not a range's.
  */
-export const VISITOR_SET_LIMIT = 1000;
+export const VISITOR_SET_LIMIT = 256;
 export const SKETCH_PRECISION = 12;
 /** The sketch's relative standard error, 1.04 / sqrt(2^SKETCH_PRECISION): about 1.6%. */
 export const SKETCH_STANDARD_ERROR = 1.04 / Math.sqrt(2 ** SKETCH_PRECISION);
@@ -255,32 +259,55 @@ const distinctCount = (set: string, sketch: string) =>
 const isEstimate = (set: string) => `${setSize(set)} >= ${VISITOR_SET_LIMIT}`;
 
 /**
- * Merges the union's parts (use in the outer SELECT): views, visitors (view and click rows),
- * clicks, unique clicks, median time to click (null without tracked clicks); *Approximate: whether
- * the distinct count beside it is an estimate (1) or exact (0).
+ * Distinct counts are additive across UTC days: a visitor id is a keyed hash with a salt of its UTC
+ * day (lib/visitors/identity.ts), so ids of two days never match, and the visitors of a range are the
+ * sum of each UTC day's. Reads therefore merge states within a day only, finalize each day's count
+ * (exact below VISITOR_SET_LIMIT, flagged as an estimate above) and sum the days. A creator with fewer
+ * than VISITOR_SET_LIMIT visitors a day sees exact figures over any range.
  */
-export const MERGE = {
-  views: 'sum(n_views)',
-  visitors: distinctCount('s_visitor_set', 's_visitor_sketch'),
-  visitorsApproximate: isEstimate('s_visitor_set'),
-  clicks: 'sum(n_clicks)',
-  uniqueClicks: distinctCount('s_clicker_set', 's_clicker_sketch'),
-  uniqueClicksApproximate: isEstimate('s_clicker_set'),
-  medianTimeToClick: 'quantilesTDigestMerge(0.5)(s_ttc)[1]',
-} as const;
+export interface DailyTotalsOptions {
+  /** unique_clicks and unique_clicks_approximate (the union needs the clicker states: StatsRequest.uniqueClicks). */
+  uniqueClicks?: boolean;
+  /** median_ttc, the median time to click in ms (NaN without tracked clicks; the union needs s_ttc). */
+  timeToClick?: boolean;
+}
 
 /**
- * Two-level merges: an inner GROUP BY over the union re-states the visitor states (`states`, named
- * r_*: an alias may not shadow the column it reads), and an outer GROUP BY merges those again.
+ * A subquery over a union (statsQuery) with one row per group of `keys` (columns of the union) and
+ * views, clicks, visitors, visitors_approximate [, unique_clicks, unique_clicks_approximate]
+ * [, median_ttc]: each UTC day's figures, summed.
  */
-export const REMERGE = {
-  states: [
-    `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(s_visitor_set) AS r_visitor_set`,
-    `uniqCombined64MergeState(${SKETCH_PRECISION})(s_visitor_sketch) AS r_visitor_sketch`,
-  ].join(', '),
-  visitors: distinctCount('r_visitor_set', 'r_visitor_sketch'),
-  visitorsApproximate: isEstimate('r_visitor_set'),
-} as const;
+export function dailyTotals(union: string, keys: readonly string[], options: DailyTotalsOptions = {}): string {
+  const groupKeys = keys.join(', ');
+  const perDay = [
+    'sum(n_views) AS d_views',
+    'sum(n_clicks) AS d_clicks',
+    `${distinctCount('s_visitor_set', 's_visitor_sketch')} AS d_visitors`,
+    `${isEstimate('s_visitor_set')} AS d_visitors_estimated`,
+    ...(options.uniqueClicks ? [`${distinctCount('s_clicker_set', 's_clicker_sketch')} AS d_clickers`, `${isEstimate('s_clicker_set')} AS d_clickers_estimated`] : []),
+    ...(options.timeToClick ? [`quantilesTDigestMergeState(${TTC_LEVELS})(s_ttc) AS d_ttc`] : []),
+  ];
+  const totals = [
+    'sum(d_views) AS views',
+    'sum(d_clicks) AS clicks',
+    'sum(d_visitors) AS visitors',
+    'max(d_visitors_estimated) AS visitors_approximate',
+    ...(options.uniqueClicks ? ['sum(d_clickers) AS unique_clicks', 'max(d_clickers_estimated) AS unique_clicks_approximate'] : []),
+    ...(options.timeToClick ? ['quantilesTDigestMerge(0.5)(d_ttc)[1] AS median_ttc'] : []),
+  ];
+  return `SELECT ${[...keys, ...totals].join(', ')}
+    FROM (SELECT ${['utc_day', ...keys, ...perDay].join(', ')} FROM (${union}) GROUP BY ${['utc_day', ...keys].join(', ')})
+    ${groupKeys ? `GROUP BY ${groupKeys}` : ''}`;
+}
+
+/** The distinct count of a day's set and sketch states (for queries that merge them in steps of their own, as breakdowns do). */
+export const DISTINCT = { count: distinctCount, isEstimate } as const;
+
+/** Re-states the union's visitor states within a group (`r_visitor_set`, `r_visitor_sketch`: an alias may not shadow the column it reads). */
+export const RESTATE_VISITORS = [
+  `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(s_visitor_set) AS r_visitor_set`,
+  `uniqCombined64MergeState(${SKETCH_PRECISION})(s_visitor_sketch) AS r_visitor_sketch`,
+].join(', ');
 
 /** A 0/1 flag from ClickHouse (UInt8 arrives as a number, Bool as true/false) as a boolean. */
 export const toFlag = (value: string | number | boolean | null | undefined) => value === true || value === 1 || value === '1';
@@ -289,14 +316,13 @@ export const toFlag = (value: string | number | boolean | null | undefined) => v
 export const toCount = (value: string | number | null | undefined) => (value === null || value === undefined ? 0 : Number(value));
 
 export interface StatsQuery {
-  /** A subquery: one row per part and group with [bucket,] the keys, n_views, n_clicks, the visitor set and sketch states [, the clicker ones] [, s_ttc]. */
+  /** A subquery: one row per part, UTC day and group with utc_day [, bucket], the keys, n_views, n_clicks, the visitor set and sketch states [, the clicker ones] [, s_ttc]. */
   union: string;
   params: QueryParams;
   /** Which tables answered: for logs and tests. */
   tables: string[];
 }
 
-const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the traffic tables' states were created with
 
 /** The union of parts that answers `request` over `scope` (bots and the creator's own traffic excluded). */
 export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQuery {
@@ -317,8 +343,8 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
   const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), grains);
 
   const bucketColumn = (time: string) => (request.bucket ? [`toDateTime(${bucketOf(request.bucket.interval, time)}, 'UTC') AS bucket`] : []);
-  const groupBy = [...(request.bucket ? ['bucket'] : []), ...request.keys].join(', ');
-  const groupClause = groupBy ? `GROUP BY ${groupBy}` : '';
+  // Every part is also grouped by UTC day (utc_day): distinct counts are finalized per day (dailyTotals).
+  const groupClause = `GROUP BY ${['utc_day', ...(request.bucket ? ['bucket'] : []), ...request.keys].join(', ')}`;
   const tables: string[] = [];
   const selects: string[] = [];
 
@@ -337,10 +363,11 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
     else conditions.push(request.keys.includes('link_id') ? 'link_id != {allLinks:UUID}' : 'link_id = {allLinks:UUID}');
     const keyColumns = request.keys.map((key) => (key === source.dimension ? `value AS ${key}` : key));
     const ttc = request.timeToClick ? [source.timeToClick ? `quantilesTDigestMergeState(${TTC_LEVELS})(time_to_click) AS s_ttc` : `quantilesTDigestStateIf(${TTC_LEVELS})(toUInt32(0), 0) AS s_ttc`] : [];
-    const aggregatePart = (table: string, time: string, timeCondition: string) => {
+    const aggregatePart = (table: string, time: string, utcDay: string, timeCondition: string) => {
       tables.push(table);
       selects.push(
         `SELECT ${[
+          `${utcDay} AS utc_day`,
           ...bucketColumn(time),
           ...keyColumns,
           'sum(views) AS n_views',
@@ -355,8 +382,8 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
            FROM ${table} WHERE ${[...conditions, timeCondition].join(' AND ')} ${groupClause}`,
       );
     };
-    if (parts.days.length > 0) aggregatePart(source.daily, "toDateTime(day, 'UTC')", spanCondition(parts.days, 'day', params));
-    if (parts.hours.length > 0 && source.hourly) aggregatePart(source.hourly, 'hour', spanCondition(parts.hours, 'hour', params));
+    if (parts.days.length > 0) aggregatePart(source.daily, "toDateTime(day, 'UTC')", 'day', spanCondition(parts.days, 'day', params));
+    if (parts.hours.length > 0 && source.hourly) aggregatePart(source.hourly, 'hour', 'toDate(hour)', spanCondition(parts.hours, 'hour', params));
   }
 
   // Raw parts: the rest of the range; and, when time to click is wanted from a source without it,
@@ -366,6 +393,7 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
     const ttc = request.timeToClick ? [`quantilesTDigestStateIf(${TTC_LEVELS})(time_to_click_ms, event_type = 'click_position' AND time_to_click_ms > 0) AS s_ttc`] : [];
     selects.push(
       `SELECT ${[
+        'toDate(timestamp) AS utc_day',
         ...bucketColumn('timestamp'),
         ...request.keys,
         "countIf(event_type = 'view') AS n_views",

@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { MERGE, statsQuery, toCount, toFlag, type AnalyticsScope } from './query-plan.js';
+import { dailyTotals, statsQuery, toCount, toFlag, type AnalyticsScope } from './query-plan.js';
 
 export interface Summary {
   views: number;
@@ -18,10 +18,8 @@ export interface Summary {
 /** Views, visitors, clicks, CTR and median time to click over a scope. */
 export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<Summary> {
   const { union, params } = statsQuery(scope, { keys: [], uniqueClicks: true, timeToClick: true });
-  const [row] = await clickhouse.query<{ views: string; visitors: string; visitors_approximate: number; clicks: string; unique_clicks: string; unique_clicks_approximate: number; ttc: number | null }>(
-    `SELECT ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.visitorsApproximate} AS visitors_approximate, ${MERGE.clicks} AS clicks,
-            ${MERGE.uniqueClicks} AS unique_clicks, ${MERGE.uniqueClicksApproximate} AS unique_clicks_approximate, ${MERGE.medianTimeToClick} AS ttc
-       FROM (${union})`,
+  const [row] = await clickhouse.query<{ views: string; visitors: string; visitors_approximate: number; clicks: string; unique_clicks: string; unique_clicks_approximate: number; median_ttc: number | null }>(
+    dailyTotals(union, [], { uniqueClicks: true, timeToClick: true }),
     params,
   );
   const views = toCount(row?.views);
@@ -35,6 +33,6 @@ export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope
     uniqueClicksApproximate: toFlag(row?.unique_clicks_approximate),
     ctr: views > 0 ? clicks / views : null,
     // An empty t-digest's median is NaN, which arrives as null.
-    medianTimeToClickMs: row?.ttc === null || row?.ttc === undefined ? null : Math.round(Number(row.ttc)),
+    medianTimeToClickMs: row?.median_ttc === null || row?.median_ttc === undefined ? null : Math.round(Number(row.median_ttc)),
   };
 }

@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
-import { bucketOf, MERGE, statsQuery, toCount, toFlag, type AnalyticsScope, type Interval } from './query-plan.js';
+import { bucketOf, dailyTotals, statsQuery, toCount, toFlag, type AnalyticsScope, type Interval } from './query-plan.js';
 
 export interface TimeseriesPoint {
   /** Start of the bucket, ISO 8601 in UTC. */
@@ -21,10 +21,8 @@ export async function queryTimeseries(clickhouse: ClickHouse, scope: AnalyticsSc
   const { union, params } = statsQuery(scope, { keys: [], bucket: { interval, timeZone } });
   const rows = await clickhouse.query<{ start: string; views: string; visitors: string; visitors_approximate: number; clicks: string }>(
     `SELECT toUnixTimestamp(local_start) * 1000 AS start, views, visitors, visitors_approximate, clicks FROM (
-       SELECT toTimeZone(bucket, {tz:String}) AS local_start,
-              ${MERGE.views} AS views, ${MERGE.visitors} AS visitors, ${MERGE.visitorsApproximate} AS visitors_approximate, ${MERGE.clicks} AS clicks
-         FROM (${union})
-        GROUP BY local_start
+       SELECT toTimeZone(bucket, {tz:String}) AS local_start, views, visitors, visitors_approximate, clicks
+         FROM (${dailyTotals(union, ['bucket'])})
         ORDER BY local_start WITH FILL
           FROM ${bucketOf(interval, 'fromUnixTimestamp64Milli({from:Int64})')}
           TO toDateTime(fromUnixTimestamp64Milli({to:Int64}), {tz:String})

@@ -38,15 +38,15 @@ const STATE_CHECKS = {
 async function statesMatchRaw(table: keyof typeof STATE_CHECKS): Promise<void> {
   const { keys, raw, rawWhere } = STATE_CHECKS[table];
   const stored = await clickhouse.query(
-    `SELECT ${keys}, sum(views) AS views, sum(clicks) AS clicks, length(groupUniqArrayMerge(1000)(visitor_set)) AS visitors,
-            uniqCombined64Merge(12)(visitor_sketch) AS estimate, length(groupUniqArrayMerge(1000)(clicker_set)) AS clickers
+    `SELECT ${keys}, sum(views) AS views, sum(clicks) AS clicks, length(groupUniqArrayMerge(256)(visitor_set)) AS visitors,
+            uniqCombined64Merge(12)(visitor_sketch) AS estimate, length(groupUniqArrayMerge(256)(clicker_set)) AS clickers
        FROM ${table} WHERE ${table === 'dimension_daily' ? "dimension = 'browser'" : '1'} GROUP BY ${keys} ORDER BY ${keys}`,
   );
   const expected = await clickhouse.query(
     `SELECT profile_id, is_bot, is_internal, ${raw}, countIf(event_type = 'view') AS views, countIf(event_type = 'click') AS clicks,
-            least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 1000) AS visitors,
+            least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 256) AS visitors,
             uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS estimate,
-            least(uniqExactIf(visitor_id, event_type = 'click'), 1000) AS clickers
+            least(uniqExactIf(visitor_id, event_type = 'click'), 256) AS clickers
        FROM (SELECT * REPLACE (link AS link_id) FROM events ARRAY JOIN [link_id, toUUID('${ALL_LINKS}')] AS link)
       WHERE ${rawWhere} GROUP BY ${keys} ORDER BY ${keys}`,
   );

@@ -133,11 +133,11 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
 /** The merged states of link_stats_* and the same measures over raw events, per key. */
 const TRAFFIC_MEASURES = {
   aggregate: `sum(views) AS views, sum(clicks) AS clicks,
-              length(groupUniqArrayMerge(1000)(visitor_set)) AS visitor_set, uniqCombined64Merge(12)(visitor_sketch) AS visitor_sketch,
-              length(groupUniqArrayMerge(1000)(clicker_set)) AS clicker_set, uniqCombined64Merge(12)(clicker_sketch) AS clicker_sketch`,
+              length(groupUniqArrayMerge(256)(visitor_set)) AS visitor_set, uniqCombined64Merge(12)(visitor_sketch) AS visitor_sketch,
+              length(groupUniqArrayMerge(256)(clicker_set)) AS clicker_set, uniqCombined64Merge(12)(clicker_sketch) AS clicker_sketch`,
   raw: `countIf(event_type = 'view') AS views, countIf(event_type = 'click') AS clicks,
-        least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 1000) AS visitor_set, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS visitor_sketch,
-        least(uniqExactIf(visitor_id, event_type = 'click'), 1000) AS clicker_set, uniqCombined64If(12)(visitor_id, event_type = 'click') AS clicker_sketch`,
+        least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 256) AS visitor_set, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS visitor_sketch,
+        least(uniqExactIf(visitor_id, event_type = 'click'), 256) AS clicker_set, uniqCombined64If(12)(visitor_id, event_type = 'click') AS clicker_sketch`,
 };
 
 /**
@@ -354,12 +354,12 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     }
     // The rebuilt states merge like the views' own: unique visitors and time to click as before.
     const merged = await clickhouse.query(
-      `SELECT length(groupUniqArrayMerge(1000)(visitor_set)) AS visitors, uniqCombined64Merge(12)(visitor_sketch) AS estimate, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed
+      `SELECT length(groupUniqArrayMerge(256)(visitor_set)) AS visitors, uniqCombined64Merge(12)(visitor_sketch) AS estimate, quantilesTDigestMerge(0.5)(time_to_click)[1] > 0 AS timed
          FROM traffic_daily WHERE profile_id IN {profiles:Array(UUID)}`,
       params,
     );
     const raw = await clickhouse.query(
-      `SELECT least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 1000) AS visitors, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS estimate, 1 AS timed
+      `SELECT least(uniqExactIf(visitor_id, event_type IN ('view', 'click')), 256) AS visitors, uniqCombined64If(12)(visitor_id, event_type IN ('view', 'click')) AS estimate, 1 AS timed
          FROM events WHERE profile_id IN {profiles:Array(UUID)}`,
       params,
     );
