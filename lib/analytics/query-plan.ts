@@ -300,14 +300,8 @@ export function dailyTotals(union: string, keys: readonly string[], options: Dai
     ${groupKeys ? `GROUP BY ${groupKeys}` : ''}`;
 }
 
-/** The distinct count of a day's set and sketch states (for queries that merge them in steps of their own, as breakdowns do). */
+/** The distinct count of a day's set and sketch states, and whether it is an estimate (for reads that group days themselves, as breakdowns do). */
 export const DISTINCT = { count: distinctCount, isEstimate } as const;
-
-/** Re-states the union's visitor states within a group (`r_visitor_set`, `r_visitor_sketch`: an alias may not shadow the column it reads). */
-export const RESTATE_VISITORS = [
-  `groupUniqArrayMergeState(${VISITOR_SET_LIMIT})(s_visitor_set) AS r_visitor_set`,
-  `uniqCombined64MergeState(${SKETCH_PRECISION})(s_visitor_sketch) AS r_visitor_sketch`,
-].join(', ');
 
 /** A 0/1 flag from ClickHouse (UInt8 arrives as a number, Bool as true/false) as a boolean. */
 export const toFlag = (value: string | number | boolean | null | undefined) => value === true || value === 1 || value === '1';
