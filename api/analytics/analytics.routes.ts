@@ -81,7 +81,7 @@ const toRangeInput = (query: { range: TimeRange; compare?: 'previous' | undefine
 });
 
 const Range = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
-const ESTIMATE = `true when the count beside it is an estimate: exact below ${VISITOR_SET_LIMIT.toLocaleString('en-US')} distinct visitors, above within ±${(SKETCH_STANDARD_ERROR * 100).toFixed(1)}% (one standard error)`;
+const ESTIMATE = `true when the count beside it is an estimate: each UTC day is counted on its own and the days summed, exactly for a day under ${VISITOR_SET_LIMIT.toLocaleString('en-US')} distinct visitors, within ±${(SKETCH_STANDARD_ERROR * 100).toFixed(1)}% (one standard error) for a busier one`;
 const Approximate = z.boolean().describe(ESTIMATE);
 const SummaryFigures = z.object({
   views: z.number().int(),

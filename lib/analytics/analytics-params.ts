@@ -7,6 +7,17 @@ import { DEVICE_CLASSES, type DeviceClass } from '../events/analytics-row.js';
 
 export { DEVICE_CLASSES, type DeviceClass };
 
+/**
+ * Distinct visitors: a set of at most this many ids is kept beside each sketch (clickhouse/0007). A
+ * merged set that is not full holds every id, so its size is exact; a full one means the count is at
+ * least this, and the sketch (uniqCombined64 with 2^SKETCH_PRECISION registers) estimates it. Each UTC
+ * day is counted on its own (query-plan.ts, dailyTotals), so the limit applies to a day's visitors, not a range's.
+ */
+export const VISITOR_SET_LIMIT = 256;
+export const SKETCH_PRECISION = 12;
+/** The sketch's relative standard error, 1.04 / sqrt(2^SKETCH_PRECISION): about 1.6%. */
+export const SKETCH_STANDARD_ERROR = 1.04 / Math.sqrt(2 ** SKETCH_PRECISION);
+
 /** Buckets of a time series. */
 export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type Interval = (typeof INTERVALS)[number];

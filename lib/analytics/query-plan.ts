@@ -12,7 +12,7 @@
 // dailyTotals turns them into a count per UTC day and a flag saying whether it is an estimate, and
 // sums the days (visitor ids never repeat across UTC days).
 import type { QueryParams } from '../clickhouse/clickhouse.js';
-import type { Interval } from './analytics-params.js';
+import { SKETCH_PRECISION, SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT, type Interval } from './analytics-params.js';
 import { NO_LINK } from '../events/analytics-row.js';
 
 /**
@@ -241,16 +241,7 @@ export interface StatsRequest {
 
 const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the traffic tables' states were created with
 
-/**
- * Distinct visitors: a set of at most this many ids is kept beside each sketch (clickhouse/0007). A
- * merged set that is not full holds every id, so its size is exact; a full one means the count is at
- * least this, and the sketch (uniqCombined64 with 2^SKETCH_PRECISION registers) estimates it. Each UTC
- * day is counted on its own (dailyTotals), so the limit applies to a day's visitors, not a range's.
- */
-export const VISITOR_SET_LIMIT = 256;
-export const SKETCH_PRECISION = 12;
-/** The sketch's relative standard error, 1.04 / sqrt(2^SKETCH_PRECISION): about 1.6%. */
-export const SKETCH_STANDARD_ERROR = 1.04 / Math.sqrt(2 ** SKETCH_PRECISION);
+export { SKETCH_PRECISION, SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT };
 
 const setSize = (set: string) => `length(groupUniqArrayMerge(${VISITOR_SET_LIMIT})(${set}))`;
 /** The count of a set and sketch pair of states: exact below the limit, an estimate (never below the limit) above. */

@@ -1,5 +1,6 @@
 // How the analytics page writes figures: counts, shares, durations, changes against the previous
 // period, and the labels of dimension values (countries, devices, channels).
+import { SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT } from '../../../../lib/analytics/analytics-params.js';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
@@ -137,7 +138,7 @@ export function valueOrUnknown(value: string | undefined, unknown = 'Unknown'): 
 
 /** The mark before an estimated count, and what it means (a tooltip, and for screen readers). */
 export const APPROXIMATE_MARK = '≈';
-export const APPROXIMATE_TITLE = 'Estimated: counts of more than 1,000 distinct visitors are within about ±1.6% (one standard error)';
+export const APPROXIMATE_TITLE = `Estimated: a day with ${VISITOR_SET_LIMIT} or more distinct visitors is counted within about ±${(SKETCH_STANDARD_ERROR * 100).toFixed(1)}% (one standard error); quieter days are exact`;
 
 /** A count as shown, marked when it is an estimate: "≈12,345". */
 export function formatApproximateCount(value: number, approximate: boolean): string {
