@@ -13,6 +13,8 @@
 // sums the days (visitor ids never repeat across UTC days).
 import type { QueryParams } from '../clickhouse/clickhouse.js';
 import { SKETCH_PRECISION, SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT, type Interval } from './analytics-params.js';
+
+export { SKETCH_PRECISION, SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT };
 import { NO_LINK } from '../events/analytics-row.js';
 
 /**
@@ -233,7 +235,7 @@ export interface StatsRequest {
   keys: readonly StatsKey[];
   /** Also grouped by time bucket (column `bucket`, the bucket's start as DateTime('UTC')). */
   bucket?: { interval: Interval; timeZone: string } | undefined;
-  /** Adds s_clicker_set and s_clicker_sketch, for unique clicks (MERGE.uniqueClicks): only when read, as each state costs its merge. */
+  /** Adds s_clicker_set and s_clicker_sketch, for unique clicks (dailyTotals' unique_clicks): only when read, as each state costs its merge. */
   uniqueClicks?: boolean;
   /** Adds s_ttc, a time-to-click t-digest state (click_position rows). */
   timeToClick?: boolean;
@@ -241,21 +243,13 @@ export interface StatsRequest {
 
 const TTC_LEVELS = '0.5, 0.75, 0.9, 0.99'; // the levels the traffic tables' states were created with
 
-export { SKETCH_PRECISION, SKETCH_STANDARD_ERROR, VISITOR_SET_LIMIT };
-
 const setSize = (set: string) => `length(groupUniqArrayMerge(${VISITOR_SET_LIMIT})(${set}))`;
 /** The count of a set and sketch pair of states: exact below the limit, an estimate (never below the limit) above. */
 const distinctCount = (set: string, sketch: string) =>
   `if(${setSize(set)} < ${VISITOR_SET_LIMIT}, ${setSize(set)}, greatest(uniqCombined64Merge(${SKETCH_PRECISION})(${sketch}), ${VISITOR_SET_LIMIT}))`;
 const isEstimate = (set: string) => `${setSize(set)} >= ${VISITOR_SET_LIMIT}`;
 
-/**
- * Distinct counts are additive across UTC days: a visitor id is a keyed hash with a salt of its UTC
- * day (lib/visitors/identity.ts), so ids of two days never match, and the visitors of a range are the
- * sum of each UTC day's. Reads therefore merge states within a day only, finalize each day's count
- * (exact below VISITOR_SET_LIMIT, flagged as an estimate above) and sum the days. A creator with fewer
- * than VISITOR_SET_LIMIT visitors a day sees exact figures over any range.
- */
+/** What dailyTotals adds to views, clicks and visitors. */
 export interface DailyTotalsOptions {
   /** unique_clicks and unique_clicks_approximate (the union needs the clicker states: StatsRequest.uniqueClicks). */
   uniqueClicks?: boolean;
@@ -267,6 +261,12 @@ export interface DailyTotalsOptions {
  * A subquery over a union (statsQuery) with one row per group of `keys` (columns of the union) and
  * views, clicks, visitors, visitors_approximate [, unique_clicks, unique_clicks_approximate]
  * [, median_ttc]: each UTC day's figures, summed.
+ *
+ * Distinct counts are additive across UTC days: a visitor id is a keyed hash with a salt of its UTC
+ * day (lib/visitors/identity.ts), so ids of two days never match, and the visitors of a range are the
+ * sum of each UTC day's. So states are merged within a day only, each day's count is finalized (exact
+ * below VISITOR_SET_LIMIT, flagged as an estimate above), and the days are summed: a creator with
+ * fewer than VISITOR_SET_LIMIT visitors a day sees exact figures over any range.
  */
 export function dailyTotals(union: string, keys: readonly string[], options: DailyTotalsOptions = {}): string {
   const groupKeys = keys.join(', ');
