@@ -11,12 +11,12 @@ export interface LinkStats {
 
 /** Clicks per link, links with clicks only, the most clicked first. */
 export async function queryLinks(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<LinkStats[]> {
-  const { union, params } = statsQuery(scope, { keys: ['link_id'], uniqueClicks: true });
+  const query = statsQuery(scope, { keys: ['link_id'], uniqueClicks: true });
   const rows = await clickhouse.query<{ link: string; clicks: string; unique_clicks: string; unique_clicks_approximate: number }>(
     `SELECT toString(link_id) AS link, clicks, unique_clicks, unique_clicks_approximate
-       FROM (${dailyTotals(union, ['link_id'], { uniqueClicks: true })})
+       FROM (${dailyTotals(query, ['link_id'])})
       WHERE clicks > 0 ORDER BY clicks DESC, link`,
-    params,
+    query.params,
   );
   return rows.map((row) => ({
     linkId: row.link,

@@ -249,18 +249,11 @@ const distinctCount = (set: string, sketch: string) =>
   `if(${setSize(set)} < ${VISITOR_SET_LIMIT}, ${setSize(set)}, greatest(uniqCombined64Merge(${SKETCH_PRECISION})(${sketch}), ${VISITOR_SET_LIMIT}))`;
 const isEstimate = (set: string) => `${setSize(set)} >= ${VISITOR_SET_LIMIT}`;
 
-/** What dailyTotals adds to views, clicks and visitors. */
-export interface DailyTotalsOptions {
-  /** unique_clicks and unique_clicks_approximate (the union needs the clicker states: StatsRequest.uniqueClicks). */
-  uniqueClicks?: boolean;
-  /** median_ttc, the median time to click in ms (NaN without tracked clicks; the union needs s_ttc). */
-  timeToClick?: boolean;
-}
-
 /**
- * A subquery over a union (statsQuery) with one row per group of `keys` (columns of the union) and
- * views, clicks, visitors, visitors_approximate [, unique_clicks, unique_clicks_approximate]
- * [, median_ttc]: each UTC day's figures, summed.
+ * A subquery over a statsQuery with one row per group of `keys` (columns of its union) and views,
+ * clicks, visitors, visitors_approximate, and what its request asked for: unique_clicks and
+ * unique_clicks_approximate (uniqueClicks), median_ttc in ms, NaN without tracked clicks (timeToClick).
+ * Each UTC day's figures, summed.
  *
  * Distinct counts are additive across UTC days: a visitor id is a keyed hash with a salt of its UTC
  * day (lib/visitors/identity.ts), so ids of two days never match, and the visitors of a range are the
@@ -268,7 +261,8 @@ export interface DailyTotalsOptions {
  * below VISITOR_SET_LIMIT, flagged as an estimate above), and the days are summed: a creator with
  * fewer than VISITOR_SET_LIMIT visitors a day sees exact figures over any range.
  */
-export function dailyTotals(union: string, keys: readonly string[], options: DailyTotalsOptions = {}): string {
+export function dailyTotals(query: Pick<StatsQuery, 'union' | 'measures'>, keys: readonly string[]): string {
+  const { union, measures: options } = query;
   const groupKeys = keys.join(', ');
   const perDay = [
     'sum(n_views) AS d_views',
@@ -306,6 +300,8 @@ export interface StatsQuery {
   params: QueryParams;
   /** Which tables answered: for logs and tests. */
   tables: string[];
+  /** The optional states the union holds (dailyTotals reads them). */
+  measures: Pick<StatsRequest, 'uniqueClicks' | 'timeToClick'>;
 }
 
 
@@ -403,66 +399,70 @@ export function statsQuery(scope: AnalyticsScope, request: StatsRequest): StatsQ
   const aggregated = [...parts.days, ...parts.hours];
   if (request.timeToClick && source && !source.timeToClick && aggregated.length > 0) rawPart(aggregated, ['click_position']);
 
-  return { union: selects.join('\nUNION ALL\n'), params, tables };
+  return { union: selects.join('\nUNION ALL\n'), params, tables, measures: { uniqueClicks: request.uniqueClicks, timeToClick: request.timeToClick } };
 }
 
 // ---------------------------------------------------------------------------------------------
-// The heatmap: heatmap_daily (device class and link in its key) for whole days, raw rows otherwise
+// The heatmap (heatmap_daily) and bot kinds (dimension_daily): one daily table for whole days, raw rows otherwise
 
-/** The union of parts with x_bucket, y_bucket and n_clicks per cell. */
-export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
-  const { where: rawWhere, params: rawParams } = scopeCondition(scope);
-  const params: Record<string, string | number> = { ...rawParams };
-  const servable = FILTER_NAMES.every((name) => name === 'device' || scope.filters[name] === undefined);
-  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), { day: servable, hour: false });
-  const selects: string[] = [];
-  const tables: string[] = [];
-  if (parts.days.length > 0) {
-    const conditions = ['profile_id = {profile:UUID}', 'is_bot = 0', 'is_internal = 0', spanCondition(parts.days, 'day', params)];
-    if (scope.filters.device !== undefined) conditions.push('device = {device:String}');
-    if (scope.filters.link !== undefined) conditions.push('link_id = {link:UUID}');
-    tables.push('heatmap_daily');
-    selects.push(`SELECT x_bucket, y_bucket, sum(clicks) AS n_clicks FROM heatmap_daily WHERE ${conditions.join(' AND ')} GROUP BY x_bucket, y_bucket`);
-  }
-  if (parts.raw.length > 0 || selects.length === 0) {
-    tables.push('events');
-    // The same cells as heatmap_daily_mv (clickhouse/0004).
-    selects.push(
-      `SELECT toUInt8(least(floor(click_x * 100), 100)) AS x_bucket, toUInt16(least(intDiv(click_y, 16), 65535)) AS y_bucket, count() AS n_clicks
-         FROM events WHERE ${rawWhere} AND event_type = 'click_position' AND ${spanCondition(parts.raw, 'timestamp', params)}
-        GROUP BY x_bucket, y_bucket`,
-    );
-  }
-  return { union: selects.join('\nUNION ALL\n'), params, tables };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Bot kinds: dimension_daily's bot_kind rows (bots and people alike) for whole days, raw rows otherwise
-
-/** The union of parts with `kind` (bot_kind, '' for people) and `n_events` (views and clicks), the creator's own visits excluded. */
-export function botsQuery(scope: AnalyticsScope): StatsQuery {
-  const { where: rawWhere, params: rawParams } = scopeCondition(scope, { includeBots: true });
+/**
+ * A read one daily table answers for whole UTC days (when `servable`: no filter it cannot apply), and
+ * the raw rows for the rest: the union of at most two parts, each given its time condition.
+ */
+function dayOrRawUnion(
+  scope: AnalyticsScope,
+  read: { includeBots?: boolean; servable: boolean; table: string; daily: (days: string) => string; raw: (where: string) => string },
+): StatsQuery {
+  const { where: rawWhere, params: rawParams } = scopeCondition(scope, { includeBots: read.includeBots });
   const params: Record<string, string | number> = { ...rawParams, noLink: NO_LINK, allLinks: ALL_LINKS };
-  const servable = FILTER_NAMES.every((name) => scope.filters[name] === undefined);
-  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), { day: servable, hour: false });
+  const parts = splitRange(scope.from.getTime(), planEnd(scope.to.getTime()), { day: read.servable, hour: false });
   const selects: string[] = [];
   const tables: string[] = [];
   if (parts.days.length > 0) {
-    const link = scope.filters.link === undefined ? 'link_id = {allLinks:UUID}' : 'link_id IN ({noLink:UUID}, {link:UUID})';
-    tables.push('dimension_daily');
-    selects.push(
-      `SELECT value AS kind, sum(views) + sum(clicks) AS n_events FROM dimension_daily
-        WHERE profile_id = {profile:UUID} AND is_internal = 0 AND dimension = 'bot_kind' AND ${link} AND ${spanCondition(parts.days, 'day', params)}
-        GROUP BY kind`,
-    );
+    tables.push(read.table);
+    selects.push(read.daily(spanCondition(parts.days, 'day', params)));
   }
+  // An empty range still needs a part, one that finds nothing.
   if (parts.raw.length > 0 || selects.length === 0) {
     tables.push('events');
-    selects.push(
-      `SELECT toString(bot_kind) AS kind, count() AS n_events FROM events
-        WHERE ${rawWhere} AND event_type IN ('view', 'click') AND ${spanCondition(parts.raw, 'timestamp', params)}
-        GROUP BY kind`,
-    );
+    selects.push(read.raw(`${rawWhere} AND ${spanCondition(parts.raw, 'timestamp', params)}`));
   }
-  return { union: selects.join('\nUNION ALL\n'), params, tables };
+  return { union: selects.join('\nUNION ALL\n'), params, tables, measures: {} };
+}
+
+/** The union of parts with x_bucket, y_bucket and n_clicks per cell: heatmap_daily (device class and link in its key) for whole days. */
+export function heatmapQuery(scope: AnalyticsScope): StatsQuery {
+  const { device, link } = scope.filters;
+  return dayOrRawUnion(scope, {
+    servable: FILTER_NAMES.every((name) => name === 'device' || scope.filters[name] === undefined),
+    table: 'heatmap_daily',
+    daily: (days) =>
+      `SELECT x_bucket, y_bucket, sum(clicks) AS n_clicks FROM heatmap_daily
+        WHERE profile_id = {profile:UUID} AND is_bot = 0 AND is_internal = 0 AND ${days}
+          ${device === undefined ? '' : 'AND device = {device:String}'} ${link === undefined ? '' : 'AND link_id = {link:UUID}'}
+        GROUP BY x_bucket, y_bucket`,
+    // The same cells as heatmap_daily_mv (clickhouse/0004).
+    raw: (where) =>
+      `SELECT toUInt8(least(floor(click_x * 100), 100)) AS x_bucket, toUInt16(least(intDiv(click_y, 16), 65535)) AS y_bucket, count() AS n_clicks
+         FROM events WHERE ${where} AND event_type = 'click_position'
+        GROUP BY x_bucket, y_bucket`,
+  });
+}
+
+/**
+ * The union of parts with `kind` (bot_kind, '' for people) and `n_events` (views and clicks), the
+ * creator's own visits excluded: dimension_daily's bot_kind rows (bots and people alike) for whole days.
+ */
+export function botsQuery(scope: AnalyticsScope): StatsQuery {
+  return dayOrRawUnion(scope, {
+    includeBots: true,
+    servable: FILTER_NAMES.every((name) => scope.filters[name] === undefined),
+    table: 'dimension_daily',
+    daily: (days) =>
+      `SELECT value AS kind, sum(views) + sum(clicks) AS n_events FROM dimension_daily
+        WHERE profile_id = {profile:UUID} AND is_internal = 0 AND dimension = 'bot_kind'
+          AND ${scope.filters.link === undefined ? 'link_id = {allLinks:UUID}' : 'link_id IN ({noLink:UUID}, {link:UUID})'} AND ${days}
+        GROUP BY kind`,
+    raw: (where) => `SELECT toString(bot_kind) AS kind, count() AS n_events FROM events WHERE ${where} AND event_type IN ('view', 'click') GROUP BY kind`,
+  });
 }

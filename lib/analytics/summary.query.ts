@@ -17,10 +17,10 @@ export interface Summary {
 
 /** Views, visitors, clicks, CTR and median time to click over a scope. */
 export async function querySummary(clickhouse: ClickHouse, scope: AnalyticsScope): Promise<Summary> {
-  const { union, params } = statsQuery(scope, { keys: [], uniqueClicks: true, timeToClick: true });
+  const query = statsQuery(scope, { keys: [], uniqueClicks: true, timeToClick: true });
   const [row] = await clickhouse.query<{ views: string; visitors: string; visitors_approximate: number; clicks: string; unique_clicks: string; unique_clicks_approximate: number; median_ttc: number | null }>(
-    dailyTotals(union, [], { uniqueClicks: true, timeToClick: true }),
-    params,
+    dailyTotals(query, []),
+    query.params,
   );
   const views = toCount(row?.views);
   const clicks = toCount(row?.clicks);

@@ -18,17 +18,17 @@ const STEP: Record<Interval, string> = { hour: 'HOUR', day: 'DAY', week: 'WEEK',
  * over the local bucket starts, so a day is a calendar day across DST changes).
  */
 export async function queryTimeseries(clickhouse: ClickHouse, scope: AnalyticsScope, interval: Interval, timeZone: string): Promise<TimeseriesPoint[]> {
-  const { union, params } = statsQuery(scope, { keys: [], bucket: { interval, timeZone } });
+  const query = statsQuery(scope, { keys: [], bucket: { interval, timeZone } });
   const rows = await clickhouse.query<{ start: string; views: string; visitors: string; visitors_approximate: number; clicks: string }>(
     `SELECT toUnixTimestamp(local_start) * 1000 AS start, views, visitors, visitors_approximate, clicks FROM (
        SELECT toTimeZone(bucket, {tz:String}) AS local_start, views, visitors, visitors_approximate, clicks
-         FROM (${dailyTotals(union, ['bucket'])})
+         FROM (${dailyTotals(query, ['bucket'])})
         ORDER BY local_start WITH FILL
           FROM ${bucketOf(interval, 'fromUnixTimestamp64Milli({from:Int64})')}
           TO toDateTime(fromUnixTimestamp64Milli({to:Int64}), {tz:String})
           STEP INTERVAL 1 ${STEP[interval]}
      ) ORDER BY start`,
-    params,
+    query.params,
   );
   return rows.map((row) => ({
     start: new Date(Number(row.start)).toISOString(),
