@@ -14,6 +14,7 @@ import { ingestBenchmark } from './ingest.bench.js';
 import { lighthouseBenchmark } from './lighthouse.bench.js';
 import { loadingBenchmark } from './loading.bench.js';
 import { passwordsBenchmark } from './passwords.bench.js';
+import { visitorsBenchmark } from './visitors.bench.js';
 import { formatSize, parseSizes, type Benchmark } from './support/measure.js';
 
 /** In the order `npm run bench` runs them, whatever the order of the arguments. */
@@ -21,6 +22,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   busBenchmark,
   clickhouseBenchmark,
   httpBenchmark,
+  visitorsBenchmark,
   ingestBenchmark,
   loadingBenchmark,
   analyticsBenchmark,

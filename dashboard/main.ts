@@ -1,8 +1,10 @@
 // Composition root of the dashboard role: mounts the SvelteKit build (dashboard/build, written by
-// dashboard/adapter.js) in the process's HTTP server. Static assets are served from build/client
-// (hashed files under /_app/immutable are cached for a year); everything else goes to SvelteKit, with
-// the request URL built from PUBLIC_URL and our services passed as `event.platform`.
+// dashboard/adapter.js) in the process's HTTP server. Public pages (/@handle) are answered from their
+// prepared copy (prepared-pages.ts); static assets from build/client, listed once at start (hashed
+// files under /_app/immutable are cached for a year); everything else goes to SvelteKit, with the
+// request URL built from PUBLIC_URL and our services passed as `event.platform`.
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,8 +15,12 @@ import type { Config } from '../lib/config.js';
 import { AppError } from '../lib/errors.js';
 import { createClientAddressResolver } from '../lib/http/request-context.js';
 import { DASHBOARD_BUILD_DIR } from '../lib/paths.js';
+import { acceptedEncodings } from '../lib/http/negotiation.js';
+import type { Logger } from '../lib/logger.js';
 import type { Role } from '../lib/runtime/role.js';
+import { publicPageCacheControl } from '../lib/public-profile.js';
 import type { DashboardPlatform } from './platform.js';
+import { createPreparedPages, publicPageHandle, sendPreparedPage } from './prepared-pages.js';
 
 const BODY_SIZE_LIMIT = 1024 * 1024;
 
@@ -75,12 +81,7 @@ function servePrecompressed(root: string) {
     const url = request.url ?? '/';
     const pathname = url.split('?')[0] ?? '/';
     if (!pathname.startsWith('/_app/immutable/') || COMPRESSED_TYPES[path.extname(pathname)] === undefined) return false;
-    // "gzip, deflate, br;q=1.0": the codings offered, without those refused with q=0.
-    const accepted = String(request.headers['accept-encoding'] ?? '')
-      .split(',')
-      .map((part) => part.trim().toLowerCase().split(';'))
-      .filter(([, q]) => !/^\s*q=0(\.0*)?\s*$/.test(q ?? ''))
-      .map(([coding]) => coding);
+    const accepted = acceptedEncodings(request);
     for (const [encoding, suffix, serve] of servers) {
       if (!accepted.includes(encoding)) continue;
       request.url = `${pathname}${suffix}`;
@@ -94,6 +95,32 @@ function servePrecompressed(root: string) {
   };
 }
 
+/**
+ * The URL paths of the files under `root` (with `/name` for each `name.html` when `htmlExtension`),
+ * listed once at start: the build never changes while the process runs, so a request for anything
+ * else (a page) goes to SvelteKit without a lookup on disk.
+ */
+async function listFilePaths(root: string, options: { htmlExtension?: boolean } = {}): Promise<Set<string>> {
+  const paths = new Set<string>();
+  if (!existsSync(root)) return paths;
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const urlPath = `/${path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')}`;
+    paths.add(urlPath);
+    if (options.htmlExtension && urlPath.endsWith('.html')) paths.add(urlPath.slice(0, -'.html'.length));
+  }
+  return paths;
+}
+
+/** The decoded path of a request URL, as serve-static resolves it; undefined when it does not decode. */
+function decodedPathname(url: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent((url ?? '/').split('?')[0] ?? '/');
+  } catch {
+    return undefined;
+  }
+}
+
 function runMiddleware(middleware: ReturnType<typeof serveStatic>, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
   return new Promise((resolve, reject) => {
     middleware(request, response, (error?: unknown) => (error ? reject(error instanceof Error ? error : new Error('static file middleware failed')) : resolve(false)));
@@ -101,7 +128,7 @@ function runMiddleware(middleware: ReturnType<typeof serveStatic>, request: Inco
   });
 }
 
-export async function createDashboardRole(config: Config, platform: DashboardPlatform): Promise<Role> {
+export async function createDashboardRole(config: Config, platform: DashboardPlatform, logger: Logger): Promise<Role> {
   const serverEntry = path.join(DASHBOARD_BUILD_DIR, 'server', 'index.js');
   if (!existsSync(serverEntry)) {
     throw new Error(`the dashboard is not built (${serverEntry} is missing): run \`npm run build\``);
@@ -113,16 +140,39 @@ export async function createDashboardRole(config: Config, platform: DashboardPla
   const server = new Server(manifest);
   // No environment reaches the app through $env: configuration comes from config.ts via the platform.
   await server.init({ env: {} });
-  const clientAssets = serveDirectory(path.join(DASHBOARD_BUILD_DIR, 'client'));
-  const compressedAssets = servePrecompressed(path.join(DASHBOARD_BUILD_DIR, 'client'));
-  const prerendered = serveStatic(path.join(DASHBOARD_BUILD_DIR, 'prerendered'), { index: false, extensions: ['html'], fallthrough: true });
+  const clientDir = path.join(DASHBOARD_BUILD_DIR, 'client');
+  const prerenderedDir = path.join(DASHBOARD_BUILD_DIR, 'prerendered');
+  const [clientFiles, prerenderedFiles] = await Promise.all([listFilePaths(clientDir), listFilePaths(prerenderedDir, { htmlExtension: true })]);
+  const clientAssets = serveDirectory(clientDir);
+  const compressedAssets = servePrecompressed(clientDir);
+  const prerendered = serveStatic(prerenderedDir, { index: false, extensions: ['html'], fallthrough: true });
   const clientAddress = createClientAddressResolver(config.trustProxy);
+  const preparedPages = createPreparedPages({
+    render: (handle) =>
+      server.respond(new Request(new URL(`/@${handle}`, config.publicUrl), { headers: { accept: 'text/html' } }), {
+        platform,
+        getClientAddress: () => {
+          throw new Error('a page shared by every visitor cannot depend on one visitor’s address');
+        },
+      }),
+    onUnshareable: (reason) => logger.child({ module: 'dashboard' }).warn({ reason }, 'public pages cannot be prepared; rendering each request'),
+  });
 
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method === 'GET' || request.method === 'HEAD') {
-      if (await compressedAssets(request, response)) return;
-      if (await runMiddleware(clientAssets, request, response)) return;
-      if (await runMiddleware(prerendered, request, response)) return;
+      const pathname = decodedPathname(request.url);
+      // The fast path of the most requested page: a published profile, prepared once per version.
+      const handle = pathname === undefined ? undefined : publicPageHandle(pathname);
+      if (handle !== undefined) {
+        const page = await platform.publicProfiles.get(handle);
+        const prepared = page.body ? await preparedPages.get(handle, page.etag) : undefined;
+        if (prepared) return sendPreparedPage(request, response, prepared, publicPageCacheControl(page.freshness));
+      }
+      if (pathname !== undefined && clientFiles.has(pathname)) {
+        if (await compressedAssets(request, response)) return;
+        if (await runMiddleware(clientAssets, request, response)) return;
+      }
+      if (pathname !== undefined && prerenderedFiles.has(pathname) && (await runMiddleware(prerendered, request, response))) return;
     }
     let webRequest: Request;
     try {

@@ -101,6 +101,30 @@ describe('the public profile page', () => {
     }
   });
 
+  it('serves the page prepared once per version: the same page in every encoding, HEAD without a body, and the next version right after an edit', async () => {
+    const url = `${site.origin}/@${profile.handle}`;
+    const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+    const html = await plain.text();
+    for (const encoding of ['br', 'gzip']) {
+      const compressed = await fetch(url, { headers: { 'accept-encoding': encoding } });
+      expect(compressed.headers.get('content-encoding')).toBe(encoding);
+      expect(compressed.headers.get('vary')).toBe('Accept-Encoding');
+      expect(compressed.headers.get('content-security-policy')).toBe(plain.headers.get('content-security-policy'));
+      expect(await compressed.text()).toBe(html);
+    }
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('etag')).toBe(plain.headers.get('etag'));
+    expect(await head.text()).toBe('');
+
+    expect((await creator.patch(`/api/v1/profiles/${profile.id}`, { displayName: 'Renamed at once' })).status).toBe(200);
+    const edited = await fetch(url);
+    expect(edited.headers.get('etag')).not.toBe(plain.headers.get('etag'));
+    expect(await edited.text()).toContain('Renamed at once');
+    const held = await fetch(url, { headers: { 'If-None-Match': plain.headers.get('etag')! } });
+    expect(held.status).toBe(200);
+  });
+
   it('answers 404 for unknown and unpublished handles, and redirects the short and the mixed-case forms', async () => {
     expect((await fetch(`${site.origin}/@no-such-handle`)).status).toBe(404);
     const hidden = await creator.newProfile({ published: false });

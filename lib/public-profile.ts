@@ -34,6 +34,10 @@ export interface Freshness {
   staleWhileRevalidateSeconds: number;
 }
 
+/** The Cache-Control of a public page (and of its JSON), from its freshness. */
+export const publicPageCacheControl = (freshness: Freshness) =>
+  `public, max-age=0, s-maxage=${freshness.maxAgeSeconds}, stale-while-revalidate=${freshness.staleWhileRevalidateSeconds}`;
+
 export interface PublicProfiles {
   get(handle: string): Promise<PublicProfilePage & { freshness: Freshness }>;
   /** Call after the commit of any change to these handles' profiles or links. */

@@ -69,7 +69,7 @@ async function createRoles(
             readiness,
             publicProfiles: sharedPublicProfiles(),
             trackerUrl: trackerScript().url,
-          }),
+          }, logger),
         );
         break;
     }

@@ -6,7 +6,8 @@ import { notFound } from '../../lib/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
 import { Profile } from '../profiles/profiles.routes.js';
-import type { PublicProfiles } from '../../lib/public-profile.js';
+import { publicPageCacheControl, type PublicProfiles } from '../../lib/public-profile.js';
+import { matchesEtag } from '../../lib/http/negotiation.js';
 
 const PublicProfile = z
   .object({
@@ -18,14 +19,6 @@ const PublicProfile = z
   .meta({ id: 'PublicProfile' });
 
 /** Does an If-None-Match header list this ETag (or *)? Weak validators compare equal (RFC 9110). */
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((candidate) => {
-    const value = candidate.trim().replace(/^W\//, '');
-    return value === '*' || value === etag;
-  });
-}
-
 export function publicProfileRoutes(profiles: PublicProfiles): RouteSpec[] {
   return [
     defineRoute({
@@ -45,10 +38,8 @@ export function publicProfileRoutes(profiles: PublicProfiles): RouteSpec[] {
         if (!HANDLE_PATTERN.test(params.handle.toLowerCase())) throw notFound('No published profile has this handle');
         const page = await profiles.get(params.handle);
         if (!page.body) throw notFound('No published profile has this handle');
-        const { maxAgeSeconds, staleWhileRevalidateSeconds } = page.freshness;
         // Browsers always revalidate (cheap with the ETag); shared caches follow the server's freshness.
-        const cacheControl = `public, max-age=0, s-maxage=${maxAgeSeconds}, stale-while-revalidate=${staleWhileRevalidateSeconds}`;
-        const headers = { ETag: page.etag, 'Cache-Control': cacheControl };
+        const headers = { ETag: page.etag, 'Cache-Control': publicPageCacheControl(page.freshness) };
         if (matchesEtag(request.headers['if-none-match'], page.etag)) return { status: 304, headers };
         // The service's type (lib/public-profile.ts) must match the documented schema.
         return { status: 200, body: page.body satisfies z.output<typeof PublicProfile>, headers };

@@ -19,6 +19,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { asVisitor } from '../../lib/postgres/tenant.js';
 import { toGitHubCard } from '../../lib/github/github-card.js';
+import { LruMap } from '../../lib/lru-map.js';
 import type { PublicProfile, PublicProfilePage, PublicProfiles } from '../../lib/public-profile.js';
 import { findPublishedProfile, listLiveLinks } from './public-profile.repository.js';
 
@@ -28,6 +29,8 @@ const STORED_SECONDS = 5 * 60;
 const MISSING_SECONDS = 30;
 const PENDING_CARD_SECONDS = 3;
 const GENERATION_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+/** Parsed entries kept per process (see `parsed` below). */
+const PARSED_ENTRIES = 5_000;
 
 interface Entry {
   page: PublicProfilePage;
@@ -43,6 +46,17 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
   const logger = deps.logger.child({ module: 'public-profiles' });
   const now = deps.now ?? Date.now;
   const rebuilding = new Map<string, Promise<Entry>>();
+  // The last entry parsed per key, with the text it came from. The cache hands back the same text
+  // until the entry changes, so a hit costs a comparison instead of a parse of the whole profile
+  // (the public page's hottest line after the socket write).
+  const parsed = new LruMap<string, { text: string; entry: Entry }>(PARSED_ENTRIES);
+  const parseEntry = (key: string, text: string): Entry => {
+    const memo = parsed.get(key);
+    if (memo?.text === text) return memo.entry;
+    const entry = JSON.parse(text) as Entry;
+    parsed.set(key, { text, entry });
+    return entry;
+  };
 
   const build = async (handle: string): Promise<Entry> => {
     const { body, endsAt } = await asVisitor(deps.db, async (tx) => {
@@ -110,7 +124,7 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
       // Without a readable generation the cache cannot be trusted to be current: go to PostgreSQL.
       const key = generation.ok ? `pp:${handle}:${generation.value ?? '0'}` : undefined;
       const cached = key ? await tryCache('read', () => deps.cache.get(key)) : undefined;
-      let entry = cached?.ok && cached.value !== undefined ? (JSON.parse(cached.value) as Entry) : undefined;
+      let entry = key && cached?.ok && cached.value !== undefined ? parseEntry(key, cached.value) : undefined;
       if (entry && entry.freshUntil <= now()) {
         if (entry.staleAllowed) {
           rebuild(handle, key).catch((error: unknown) => logger.warn({ err: error }, 'background rebuild of a public profile failed'));

@@ -2,6 +2,7 @@
 // database on a cache hit), with Cache-Control a CDN can follow. No client-side JavaScript: the page
 // works without it, and the only script is the tracker (served by ingest under script-src 'self').
 import { error, redirect } from '@sveltejs/kit';
+import { publicPageCacheControl } from '../../../../lib/public-profile.js';
 import type { PageServerLoad } from './$types';
 
 export const csr = false;
@@ -11,10 +12,7 @@ export const load: PageServerLoad = async ({ params, platform, setHeaders, url }
   const handle = params.handle.toLowerCase();
   if (handle !== params.handle) redirect(301, `/@${handle}`);
   const { body, etag, freshness } = await platform.publicProfiles.get(handle);
-  setHeaders({
-    'cache-control': `public, max-age=0, s-maxage=${freshness.maxAgeSeconds}, stale-while-revalidate=${freshness.staleWhileRevalidateSeconds}`,
-    etag,
-  });
+  setHeaders({ 'cache-control': publicPageCacheControl(freshness), etag });
   if (!body) error(404, 'No published profile has this handle');
   return { page: body, trackerUrl: platform.trackerUrl, canonical: new URL(`/@${handle}`, url.origin).href, origin: url.origin };
 };
