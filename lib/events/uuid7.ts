@@ -2,9 +2,21 @@
 // events table's inserts stay append-friendly and an id alone says roughly when it was made.
 import { randomBytes } from 'node:crypto';
 
+const RANDOM_BYTES = 10;
+/** Random bytes for this many ids are drawn at once: one call to the CSPRNG per 256 events, not per event. */
+const POOL_IDS = 256;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
 export function uuidv7(now = Date.now()): string {
-  const bytes = randomBytes(16);
+  if (poolOffset + RANDOM_BYTES > pool.length) {
+    pool = randomBytes(RANDOM_BYTES * POOL_IDS);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.allocUnsafe(16);
   bytes.writeUIntBE(now, 0, 6);
+  pool.copy(bytes, 6, poolOffset, poolOffset + RANDOM_BYTES);
+  poolOffset += RANDOM_BYTES;
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

@@ -13,9 +13,17 @@ export function allowList(methods: Iterable<string>): string[] {
   return [...allowed].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+/** Each route's allowed methods as a set, made on its first request rather than on every one. */
+const allowedSets = new WeakMap<readonly string[], Set<string>>();
+
 /** Whether a request method is one of a resource's methods (HEAD counts as GET). */
 export function isAllowed(method: string | undefined, methods: readonly string[]): boolean {
-  return allowList(methods).includes((method ?? 'GET').toUpperCase());
+  let allowed = allowedSets.get(methods);
+  if (!allowed) {
+    allowed = new Set(allowList(methods));
+    allowedSets.set(methods, allowed);
+  }
+  return allowed.has((method ?? 'GET').toUpperCase());
 }
 
 export function methodNotAllowed(method: string | undefined, methods: readonly string[]): AppError {
