@@ -147,6 +147,7 @@ export async function createDashboardRole(config: Config, platform: DashboardPla
   const compressedAssets = servePrecompressed(clientDir);
   const prerendered = serveStatic(prerenderedDir, { index: false, extensions: ['html'], fallthrough: true });
   const clientAddress = createClientAddressResolver(config.trustProxy);
+  const dashboardLogger = logger.child({ module: 'dashboard' });
   const preparedPages = createPreparedPages({
     render: (handle) =>
       server.respond(new Request(new URL(`/@${handle}`, config.publicUrl), { headers: { accept: 'text/html' } }), {
@@ -155,19 +156,25 @@ export async function createDashboardRole(config: Config, platform: DashboardPla
           throw new Error('a page shared by every visitor cannot depend on one visitor’s address');
         },
       }),
-    onUnshareable: (reason) => logger.child({ module: 'dashboard' }).warn({ reason }, 'public pages cannot be prepared; rendering each request'),
+    onUnshareable: (reason) => dashboardLogger.warn({ reason }, 'public pages cannot be prepared; rendering each request'),
   });
 
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method === 'GET' || request.method === 'HEAD') {
-      const pathname = decodedPathname(request.url);
-      // The fast path of the most requested page: a published profile, prepared once per version.
-      const handle = pathname === undefined ? undefined : publicPageHandle(pathname);
+      // The fast path of the most requested page: a published profile, prepared once per version. On
+      // the path as sent (a handle needs no decoding; SvelteKit does not decode %40 into @ either).
+      const handle = publicPageHandle((request.url ?? '/').split('?')[0] ?? '/');
       if (handle !== undefined) {
-        const page = await platform.publicProfiles.get(handle);
-        const prepared = page.body ? await preparedPages.get(handle, page.etag) : undefined;
-        if (prepared) return sendPreparedPage(request, response, prepared, publicPageCacheControl(page.freshness));
+        try {
+          const page = await platform.publicProfiles.get(handle);
+          const prepared = page.body ? await preparedPages.get(handle, page.etag) : undefined;
+          if (prepared) return sendPreparedPage(request, response, prepared, publicPageCacheControl(page.freshness));
+        } catch (error) {
+          // SvelteKit renders the page, or its error page, as it would without the fast path.
+          dashboardLogger.warn({ err: error }, 'a public page could not be prepared; rendering it');
+        }
       }
+      const pathname = decodedPathname(request.url);
       if (pathname !== undefined && clientFiles.has(pathname)) {
         if (await compressedAssets(request, response)) return;
         if (await runMiddleware(clientAssets, request, response)) return;

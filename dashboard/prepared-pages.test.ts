@@ -17,7 +17,7 @@ function rendered(etag: string, headers: Record<string, string> = {}, status = 2
 describe('publicPageHandle', () => {
   it('takes /@handle in lower case and nothing else', () => {
     expect(publicPageHandle('/@ada-dev')).toBe('ada-dev');
-    for (const other of ['/@Ada', '/@ada/', '/@ada/theme.css', '/ada', '/@a', '/@', '/login', '/@ada%20x']) expect(publicPageHandle(other), other).toBeUndefined();
+    for (const other of ['/@Ada', '/@ada/', '/@ada/theme.css', '/ada', '/@a', '/@', '/login', '/@ada%20x', '/%40ada']) expect(publicPageHandle(other), other).toBeUndefined();
   });
 });
 
@@ -52,6 +52,27 @@ describe('prepared pages', () => {
     expect(reasons).toEqual(['status 404', 'it sets a cookie', 'its policy carries a nonce', 'no ETag']);
     const raced = createPreparedPages({ render: async () => rendered('"newer"'), onUnshareable: () => undefined });
     expect(await raced.get('ada', '"older"')).toBeUndefined();
+    // ...and not kept over the version asked for: the next request for "newer" renders its own.
+    expect((await raced.get('ada', '"newer"'))?.etag).toBe('"newer"');
+  });
+
+  it('remembers a version it may not share, so that version is not rendered again', async () => {
+    let renders = 0;
+    const pages = createPreparedPages({ render: async () => (renders++, rendered('"v1"', { 'set-cookie': 'a=1' })), onUnshareable: () => undefined });
+    expect(await pages.get('ada', '"v1"')).toBeUndefined();
+    expect(await pages.get('ada', '"v1"')).toBeUndefined();
+    expect(renders).toBe(1);
+  });
+
+  it('keeps its copies within a byte budget', async () => {
+    const pages = createPreparedPages({ render: async () => rendered('"v"'), onUnshareable: () => undefined, maxBytes: 1 });
+    // Heavier than the whole budget: served, not kept.
+    expect((await pages.get('ada', '"v"'))?.etag).toBe('"v"');
+    let renders = 0;
+    const counted = createPreparedPages({ render: async () => (renders++, rendered('"v"')), onUnshareable: () => undefined, maxBytes: 1 });
+    await counted.get('ada', '"v"');
+    await counted.get('ada', '"v"');
+    expect(renders).toBe(2);
   });
 
   it('keeps the most recently served pages up to its limit', async () => {
@@ -114,7 +135,8 @@ describe('sendPreparedPage', () => {
       expect(response.headers).toMatchObject({
         'content-type': 'text/html',
         'content-security-policy': POLICY,
-        etag: '"v1"',
+        // A strong tag names one representation's bytes: the compressed copies carry the weak form.
+        etag: encoding === 'identity' ? '"v1"' : 'W/"v1"',
         'cache-control': 'public, max-age=0, s-maxage=42, stale-while-revalidate=60',
         vary: 'Accept-Encoding',
       });
@@ -130,7 +152,7 @@ describe('sendPreparedPage', () => {
       const response = await fetchRaw(url, { 'if-none-match': held });
       expect(response.status, held).toBe(304);
       expect(response.headers['content-security-policy']).toBeUndefined();
-      expect(response.headers.etag).toBe('"v1"');
+      expect(response.headers.etag).toBe('"v1"'); // no accept-encoding: the identity copy's tag
       expect(response.body.length).toBe(0);
     }
     expect((await fetchRaw(url, { 'if-none-match': '"v0"' })).status).toBe(200);

@@ -14,13 +14,17 @@ import { acceptedEncodings, matchesEtag } from '../lib/http/negotiation.js';
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
-/** Pages kept per process: a few KB each, three copies; the least recently served goes first. */
+/** Pages kept per process, and the bytes of their three copies together; the least recently served goes first. */
 const DEFAULT_MAX_PAGES = 5_000;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** Brotli's quality for the kept copy: 9 is within a few percent of 11's size at a fraction of its time, paid on a miss. */
+const BROTLI_QUALITY = 9;
 
 /** Headers each response sets itself: freshness, validator, length and encoding. */
 const PER_RESPONSE = new Set(['cache-control', 'etag', 'content-length', 'content-encoding', 'vary', 'date', 'connection', 'transfer-encoding']);
 
 export interface PreparedPage {
+  /** The page's ETag, strong: the identity copy's. */
   etag: string;
   /** SvelteKit's headers for the page, less the per-response ones. */
   headers: readonly (readonly [string, string])[];
@@ -43,14 +47,21 @@ function unshareable(response: Response): string | undefined {
   if (!response.headers.get('etag')) return 'no ETag';
   if (!/^text\/html/.test(response.headers.get('content-type') ?? '')) return 'not HTML';
   if (response.headers.has('set-cookie')) return 'it sets a cookie';
-  if (/'nonce-/.test(response.headers.get('content-security-policy') ?? '')) return 'its policy carries a nonce';
+  const policies = `${response.headers.get('content-security-policy') ?? ''} ${response.headers.get('content-security-policy-report-only') ?? ''}`;
+  if (/'nonce-/.test(policies)) return 'its policy carries a nonce';
   return undefined;
 }
 
 export interface PreparedPages {
-  /** The prepared page of `handle` at version `etag`, rendered now if it is not kept; undefined when it cannot be shared. */
+  /**
+   * The prepared page of `handle` at version `etag`, rendered now if it is not kept; undefined when it
+   * cannot be shared (remembered per version, so such a page costs one render per request, not two).
+   */
   get(handle: string, etag: string): Promise<PreparedPage | undefined>;
 }
+
+/** What is kept per handle: the prepared page of a version, or the version that could not be shared. */
+type Kept = PreparedPage | { etag: string; refused: true };
 
 export function createPreparedPages(options: {
   /** SvelteKit's response to a plain GET of /@handle. */
@@ -58,16 +69,20 @@ export function createPreparedPages(options: {
   /** Told once per reason a page could not be prepared (it is then rendered per request, as before). */
   onUnshareable(reason: string): void;
   maxPages?: number;
+  maxBytes?: number;
 }): PreparedPages {
-  const pages = new LruMap<string, PreparedPage>(options.maxPages ?? DEFAULT_MAX_PAGES);
+  const weigh = (kept: Kept) => ('refused' in kept ? 0 : kept.bodies.identity.length + kept.bodies.gzip.length + kept.bodies.br.length);
+  const pages = new LruMap<string, Kept>(options.maxPages ?? DEFAULT_MAX_PAGES, { maxWeight: options.maxBytes ?? DEFAULT_MAX_BYTES, weigh });
   const preparing = new Map<string, Promise<PreparedPage | undefined>>();
   const reported = new Set<string>();
 
-  const prepare = async (handle: string): Promise<PreparedPage | undefined> => {
+  const prepare = async (handle: string, etag: string): Promise<PreparedPage | undefined> => {
     const response = await options.render(handle);
+    const renderedEtag = response.headers.get('etag');
     const reason = unshareable(response);
     if (reason) {
       await response.body?.cancel();
+      if (renderedEtag === etag) pages.set(handle, { etag, refused: true });
       if (!reported.has(reason)) {
         reported.add(reason);
         options.onUnshareable(reason);
@@ -77,23 +92,24 @@ export function createPreparedPages(options: {
     const identity = Buffer.from(await response.arrayBuffer());
     const [gzipped, brotli] = await Promise.all([
       gzipAsync(identity, { level: 9 }),
-      brotliAsync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
+      brotliAsync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
     ]);
     const headers = [...response.headers].filter(([name]) => !PER_RESPONSE.has(name));
-    const page: PreparedPage = { etag: response.headers.get('etag')!, headers, bodies: { identity, gzip: gzipped, br: brotli } };
-    pages.set(handle, page);
+    const page: PreparedPage = { etag: renderedEtag!, headers, bodies: { identity, gzip: gzipped, br: brotli } };
+    // A render newer than the version asked for (an edit in between) is not kept over it.
+    if (page.etag === etag) pages.set(handle, page);
     return page;
   };
 
   return {
     async get(handle, etag) {
       const kept = pages.get(handle);
-      if (kept?.etag === etag) return kept;
+      if (kept?.etag === etag) return 'refused' in kept ? undefined : kept;
       // Concurrent first visits share one render.
       const flightKey = `${handle} ${etag}`;
       let flight = preparing.get(flightKey);
       if (!flight) {
-        flight = prepare(handle).finally(() => preparing.delete(flightKey));
+        flight = prepare(handle, etag).finally(() => preparing.delete(flightKey));
         preparing.set(flightKey, flight);
       }
       const page = await flight;
@@ -108,7 +124,12 @@ export function createPreparedPages(options: {
  * A 304 carries no policy (dashboard/main.ts explains why), like the rendered path.
  */
 export function sendPreparedPage(request: IncomingMessage, response: ServerResponse, page: PreparedPage, cacheControl: string): void {
-  response.setHeader('ETag', page.etag);
+  const accepted = acceptedEncodings(request);
+  const encoding = accepted.includes('br') ? 'br' : accepted.includes('gzip') ? 'gzip' : 'identity';
+  // A strong ETag names one representation's bytes (RFC 9110 §8.8.3): the compressed copies get the
+  // weak form of the same tag, which If-None-Match still matches (it compares weakly).
+  const etag = encoding === 'identity' ? page.etag : `W/${page.etag}`;
+  response.setHeader('ETag', etag);
   response.setHeader('Cache-Control', cacheControl);
   response.setHeader('Vary', 'Accept-Encoding');
   if (matchesEtag(request.headers['if-none-match'], page.etag)) {
@@ -117,8 +138,6 @@ export function sendPreparedPage(request: IncomingMessage, response: ServerRespo
     return;
   }
   for (const [name, value] of page.headers) response.setHeader(name, value);
-  const accepted = acceptedEncodings(request);
-  const encoding = accepted.includes('br') ? 'br' : accepted.includes('gzip') ? 'gzip' : 'identity';
   const body = page.bodies[encoding];
   if (encoding !== 'identity') response.setHeader('Content-Encoding', encoding);
   response.setHeader('Content-Length', body.length);

@@ -12,6 +12,20 @@ describe('LruMap', () => {
     expect([map.get('a'), map.size]).toEqual([10, 2]);
   });
 
+  it('keeps its entries within a total weight, and refuses one that alone weighs more', () => {
+    const map = new LruMap<string, string>(100, { maxWeight: 10, weigh: (value) => value.length });
+    map.set('a', 'xxxx').set('b', 'yyyy');
+    expect(map.weight).toBe(8);
+    map.set('c', 'zzzz'); // 12 > 10: a goes
+    expect([map.get('a'), map.get('b'), map.get('c'), map.weight]).toEqual([undefined, 'yyyy', 'zzzz', 8]);
+    map.set('b', 'y'); // replacing adjusts the weight
+    expect(map.weight).toBe(5);
+    map.set('huge', 'h'.repeat(11));
+    expect([map.get('huge'), map.weight, map.size]).toEqual([undefined, 5, 2]);
+    expect(map.delete('c')).toBe(true);
+    expect([map.weight, map.size]).toEqual([1, 1]);
+  });
+
   it('refuses a limit below one', () => {
     expect(() => new LruMap(0)).toThrow(/at least one/);
   });

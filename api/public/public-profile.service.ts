@@ -29,8 +29,9 @@ const STORED_SECONDS = 5 * 60;
 const MISSING_SECONDS = 30;
 const PENDING_CARD_SECONDS = 3;
 const GENERATION_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
-/** Parsed entries kept per process (see `parsed` below). */
+/** Parsed entries kept per process (see `parsed` below), and the characters of their texts together. */
 const PARSED_ENTRIES = 5_000;
+const PARSED_CHARACTERS = 32 * 1024 * 1024;
 
 interface Entry {
   page: PublicProfilePage;
@@ -48,8 +49,9 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
   const rebuilding = new Map<string, Promise<Entry>>();
   // The last entry parsed per key, with the text it came from. The cache hands back the same text
   // until the entry changes, so a hit costs a comparison instead of a parse of the whole profile
-  // (the public page's hottest line after the socket write).
-  const parsed = new LruMap<string, { text: string; entry: Entry }>(PARSED_ENTRIES);
+  // (the public page's hottest line after the socket write). An entry is shared by every request
+  // that reads it: callers read it and never change it.
+  const parsed = new LruMap<string, { text: string; entry: Entry }>(PARSED_ENTRIES, { maxWeight: PARSED_CHARACTERS, weigh: (memo) => memo.text.length });
   const parseEntry = (key: string, text: string): Entry => {
     const memo = parsed.get(key);
     if (memo?.text === text) return memo.entry;
