@@ -62,6 +62,12 @@ describe('prepared pages', () => {
     expect(await pages.get('ada', '"v1"')).toBeUndefined();
     expect(await pages.get('ada', '"v1"')).toBeUndefined();
     expect(renders).toBe(1);
+    // A failed render is not remembered: the next request tries again.
+    let failures = 0;
+    const failing = createPreparedPages({ render: async () => (failures++, rendered('"v1"', {}, 500)), onUnshareable: () => undefined });
+    await failing.get('ada', '"v1"');
+    await failing.get('ada', '"v1"');
+    expect(failures).toBe(2);
   });
 
   it('keeps its copies within a byte budget', async () => {

@@ -82,7 +82,8 @@ export function createPreparedPages(options: {
     const reason = unshareable(response);
     if (reason) {
       await response.body?.cancel();
-      if (renderedEtag === etag) pages.set(handle, { etag, refused: true });
+      // Remembered only when the page itself is why (a cookie, a nonce): a failed render may succeed next time.
+      if (renderedEtag === etag && response.status === 200) pages.set(handle, { etag, refused: true });
       if (!reported.has(reason)) {
         reported.add(reason);
         options.onUnshareable(reason);
