@@ -31,7 +31,8 @@ interface LoadResult {
   loopDelayP99?: number;
 }
 
-const AutocannonOutput = (value: unknown) => {
+/** autocannon's --json result, checked for the fields read here. */
+const parseAutocannon = (value: unknown) => {
   const output = value as { requests: { average: number }; latency: { p50: number; p99: number; max: number }; errors: number; timeouts: number; non2xx: number };
   if (typeof output?.requests?.average !== 'number') throw new Error(`autocannon printed no result: ${JSON.stringify(value).slice(0, 200)}`);
   return output;
@@ -48,7 +49,7 @@ async function autocannon(url: string, connections: number, headers: Record<stri
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`autocannon exited ${code}: ${stderr.slice(-500)}`);
-  const output = AutocannonOutput(JSON.parse(stdout));
+  const output = parseAutocannon(JSON.parse(stdout));
   return {
     requestsPerSecond: output.requests.average,
     p50: output.latency.p50,
@@ -158,7 +159,6 @@ export const visitorsBenchmark: Benchmark = {
           await bare.close();
         }
       }
-
     } finally {
       await site.stop();
     }

@@ -17,8 +17,11 @@ const brotliAsync = promisify(brotliCompress);
 /** Pages kept per process, and the bytes of their three copies together; the least recently served goes first. */
 const DEFAULT_MAX_PAGES = 5_000;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
-/** Brotli's quality for the kept copy: 9 is within a few percent of 11's size at a fraction of its time, paid on a miss. */
-const BROTLI_QUALITY = 9;
+/**
+ * Brotli's quality for the kept copy, paid once per version: on a 2.6 KB page, 11 makes 722 B in
+ * 2.2 ms where 9 makes 817 B in 1.7 ms, so the smallest is worth its time.
+ */
+const BROTLI_QUALITY = 11;
 
 /** Headers each response sets itself: freshness, validator, length and encoding. */
 const PER_RESPONSE = new Set(['cache-control', 'etag', 'content-length', 'content-encoding', 'vary', 'date', 'connection', 'transfer-encoding']);
