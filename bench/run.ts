@@ -10,10 +10,10 @@ import { busBenchmark } from './bus.bench.js';
 import { clickhouseBenchmark } from './clickhouse.bench.js';
 import { dashboardBenchmark } from './dashboard.bench.js';
 import { httpBenchmark } from './http.bench.js';
-import { ingestBenchmark } from './ingest.bench.js';
 import { lighthouseBenchmark } from './lighthouse.bench.js';
 import { loadingBenchmark } from './loading.bench.js';
 import { passwordsBenchmark } from './passwords.bench.js';
+import { pipelineBenchmark } from './pipeline.bench.js';
 import { visitorsBenchmark } from './visitors.bench.js';
 import { formatSize, parseSizes, type Benchmark } from './support/measure.js';
 
@@ -23,7 +23,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   clickhouseBenchmark,
   httpBenchmark,
   visitorsBenchmark,
-  ingestBenchmark,
+  pipelineBenchmark,
   loadingBenchmark,
   analyticsBenchmark,
   passwordsBenchmark,

@@ -19,6 +19,7 @@ import type { TrackedEvent } from '../lib/events/tracked-event.js';
 import { describeError } from '../lib/health.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import { mapInSlices } from '../lib/runtime/slices.js';
 import type { Enricher } from './steps/enrich.step.js';
 import { parseTrackedEvent } from './steps/parse-event.step.js';
 import type { StepFailure } from './steps/step.js';
@@ -49,11 +50,12 @@ interface ParsedBatch {
   failures: { message: BusMessage; failure: StepFailure }[];
 }
 
-/** Parses every record of a batch; never throws for bad input. */
-function parseBatch(messages: readonly BusMessage[]): ParsedBatch {
+/** Parses every record of a batch, in slices (lib/runtime/slices.ts); never throws for bad input. */
+async function parseBatch(messages: readonly BusMessage[]): Promise<ParsedBatch> {
   const parsed: ParsedBatch = { events: [], failures: [] };
-  for (const message of messages) {
-    const result = parseTrackedEvent(message);
+  const results = await mapInSlices(messages, parseTrackedEvent);
+  for (const [index, result] of results.entries()) {
+    const message = messages[index]!;
     if (result.ok) parsed.events.push({ offset: BigInt(message.offset), event: result.value });
     else parsed.failures.push({ message, failure: result });
   }
@@ -90,11 +92,11 @@ export function createEventsConsumer(deps: EventsConsumerDeps): EventsConsumer {
   const handleBatch = async (messages: readonly BusMessage[]) => {
     const first = messages[0];
     if (!first) return;
-    const { events, failures } = parseBatch(messages);
+    const { events, failures } = await parseBatch(messages);
     await dropFailures(failures);
     // Enrichment is deterministic for given records: a replay after a redelivery inserts the rows the
     // interrupted insert had, under its token.
-    const records: EnrichedRecord[] = events.map(({ offset, event }) => ({ offset, row: enricher.enrich(event) }));
+    const records: EnrichedRecord[] = await mapInSlices(events, ({ offset, event }) => ({ offset, row: enricher.enrich(event) }));
     await writer.writeBatch({ topic: first.topic, partition: first.partition, offsets: messages.map((message) => BigInt(message.offset)), records });
     // Commit: resolving lets the bus commit this batch's offsets, now that every table holds its events.
   };

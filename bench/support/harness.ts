@@ -3,7 +3,6 @@
 // traffic loaded into it, an HTTP load generator, and Chromium with a DevTools port for Lighthouse.
 // A whole process is server/testing/site.ts's startSite: the same one the browser tests use.
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -194,56 +193,6 @@ export function describeLoad(loaded: LoadedEvents): Record<string, string> {
     'aggregates merged (OPTIMIZE FINAL)': `${(loaded.mergeMs / 1000).toFixed(1)} s, then background merges finished in ${(loaded.settleMs / 1000).toFixed(1)} s`,
     'on disk (MB)': [...loaded.tableBytes].map(([table, bytes]) => `${table} ${megabytes(bytes)}`).join(', '),
   };
-}
-
-export interface LoadTestResult {
-  ms: number;
-  /** Per request, in milliseconds, in the order they finished. */
-  latencies: number[];
-  /** Responses per HTTP status. */
-  statuses: Map<number, number>;
-  /** performance.now() of each 202 answer: when the server accepted that body. */
-  acceptedAt: number[];
-}
-
-/** POSTs `total` bodies to url over `connections` keep-alive sockets; each from one of many proxied client addresses. */
-export async function loadTest(url: string, total: number, connections: number, body: (index: number) => string): Promise<LoadTestResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const latencies: number[] = [];
-  const acceptedAt: number[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const post = (index: number) =>
-    new Promise<number>((resolve, reject) => {
-      const request = http.request(url, {
-        method: 'POST',
-        agent,
-        // Many visitors, not one: ingest limits each address (TRUST_PROXY=loopback in this run).
-        headers: { 'content-type': 'text/plain', 'x-forwarded-for': `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`, 'user-agent': 'Mozilla/5.0 (bench) Firefox/140.0' },
-      });
-      request.on('response', (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      });
-      request.on('error', reject);
-      request.end(body(index));
-    });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next < total) {
-        const index = next++;
-        const t = performance.now();
-        const status = await post(index);
-        latencies.push(performance.now() - t);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status === 202) acceptedAt.push(performance.now());
-      }
-    }),
-  );
-  const ms = performance.now() - started;
-  agent.destroy();
-  return { ms, latencies, statuses, acceptedAt };
 }
 
 export interface DevToolsChromium {

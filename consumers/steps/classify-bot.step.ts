@@ -46,7 +46,8 @@ export function classifyUserAgent(userAgent: string): BotKind {
   return '';
 }
 
-export function classifyBot(event: Pick<TrackedEvent, 'method' | 'userAgent'>): BotKind {
+/** userAgentKind: classifyUserAgent's answer for the event's agent, when the caller already has it. */
+export function classifyBot(event: Pick<TrackedEvent, 'method' | 'userAgent'>, userAgentKind?: BotKind): BotKind {
   if (event.method === 'HEAD') return 'head_request';
-  return classifyUserAgent(event.userAgent);
+  return userAgentKind ?? classifyUserAgent(event.userAgent);
 }

@@ -2,11 +2,26 @@
 // (classifyBot → resolveGeo → parseUserAgent → classifyReferrer). ip_prefix is consumed by geo and
 // then left behind: AnalyticsRow has no column for it, and the row is built field by field (never
 // spread from the event) so no other event field can leak into ClickHouse either.
-import { NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
+import { NO_LINK, type AnalyticsRow, type BotKind } from '../../lib/events/analytics-row.js';
 import type { TrackedEvent } from '../../lib/events/tracked-event.js';
-import { classifyBot } from './classify-bot.step.js';
+import { LruMap } from '../../lib/lru-map.js';
+import { classifyBot, classifyUserAgent } from './classify-bot.step.js';
 import { classifyReferrer } from './classify-referrer.step.js';
-import { parseUserAgent } from './parse-user-agent.step.js';
+import { parseUserAgent, type UserAgentInfo } from './parse-user-agent.step.js';
+
+/**
+ * User agents remembered with what they say. Visitors' agents repeat heavily (a handful of browser
+ * versions make most traffic), and parsing one is most of the enrichment's cost: ua-parser-js runs
+ * dozens of regular expressions per agent (bench/README.md, "Where the time goes").
+ */
+const USER_AGENTS_REMEMBERED = 10_000;
+
+interface DescribedAgent {
+  /** What the agent alone says (classifyUserAgent). */
+  botKind: BotKind;
+  /** As parsed for a person; the device becomes 'bot' when the event is a bot's. */
+  info: UserAgentInfo;
+}
 import type { GeoResolver } from './resolve-geo.step.js';
 
 export interface EnricherDeps {
@@ -20,11 +35,21 @@ export interface Enricher {
 
 export function createEnricher(deps: EnricherDeps): Enricher {
   const { geo } = deps;
+  const agents = new LruMap<string, DescribedAgent>(USER_AGENTS_REMEMBERED);
+  const describe = (userAgent: string): DescribedAgent => {
+    let described = agents.get(userAgent);
+    if (described === undefined) {
+      described = { botKind: classifyUserAgent(userAgent), info: parseUserAgent(userAgent, { isBot: false }) };
+      agents.set(userAgent, described);
+    }
+    return described;
+  };
   return {
     enrich(event) {
-      const botKind = classifyBot(event);
+      const described = describe(event.userAgent);
+      const botKind = classifyBot(event, described.botKind);
       const location = geo.resolve(event.ipPrefix);
-      const agent = parseUserAgent(event.userAgent, { isBot: botKind !== '' });
+      const agent = botKind === '' ? described.info : { ...described.info, device: 'bot' as const };
       const source = classifyReferrer(event.referrer, event.utm);
       return {
         event_id: event.eventId,

@@ -63,7 +63,7 @@ export async function createChdbAdapter(options: ChdbOptions): Promise<ClickHous
       await track(
         session.insert({
           table,
-          values: Buffer.from(toJsonEachRow(rows)),
+          values: Buffer.from(await toJsonEachRow(rows)),
           format: 'JSONEachRow',
           settings: insertSettings(insertOptions),
         }),

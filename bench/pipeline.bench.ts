@@ -1,0 +1,217 @@
+// The pipeline behind ingest: events on the bus (as ingest publishes them, acknowledged) → consumers
+// (parse, enrich, exactly-once write) → queryable in ClickHouse's aggregates. Measured in one process
+// with the dashboard, API and ingest roles, on embedded defaults (the PostgreSQL queue) and on Kafka
+// too when KAFKA_BROKERS is set:
+// - the first event on a fresh consumer group: from the consumers' start, and from its publication;
+// - throughput: a backlog of BACKLOG events drained, timed from the first row queryable to the last;
+// - the public page's event-loop delay and req/s (autocannon, 100 connections) while the consumers
+//   drain another backlog in the same process, next to the same page with the pipeline idle;
+// - freshness: events published at FRESHNESS_RATE/s for FRESHNESS_SECONDS, each timed from the bus's
+//   acknowledgement to the aggregate that counts it (polled every 100 ms).
+import { randomBytes } from 'node:crypto';
+import { createConsumersRole } from '../consumers/main.js';
+import { ALL_LINKS } from '../lib/analytics/query-plan.js';
+import type { OutgoingMessage } from '../lib/bus/event-bus.js';
+import { TOPICS } from '../lib/bus/topics.js';
+import { toEventMessage } from '../lib/events/tracked-event.js';
+import { createMetrics } from '../lib/metrics.js';
+import type { Role } from '../lib/runtime/role.js';
+import { toTrackedEvent } from '../ingest/events.js';
+import { startSite } from '../server/testing/site.js';
+import { benchConfig, benchLogger, seedCreator } from './support/harness.js';
+import { underLoad, type LoadResult } from './support/load.js';
+import { latencies, rate, report, type Benchmark } from './support/measure.js';
+
+const BACKLOG = 200_000;
+const FRESHNESS_RATE = 10_000;
+const FRESHNESS_SECONDS = 20;
+/** What ingest's batching publisher sends at most in one publish. */
+const PUBLISH_BATCH = 500;
+
+/** Agents as visitors send them: a few browsers make most traffic, with a tail of others and bots. */
+const USER_AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Mobile Safari/537.36',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Safari/605.1.15',
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36 Edg/142.0.0.0',
+  'Mozilla/5.0 (iPad; CPU OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+  'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)',
+];
+const REFERRERS = ['https://github.com', 'https://news.ycombinator.com', 'https://www.google.com', 'https://t.co', null, null];
+
+/** `count` events as ingest would publish them: 4 views to 1 redirected click, from 50,000 visitors. */
+function syntheticEvents(profileId: string, linkIds: readonly string[], count: number): OutgoingMessage[] {
+  const now = Date.now();
+  return Array.from({ length: count }, (_, i) => {
+    const visitor = (i * 7919) % 50_000;
+    const click = i % 5 === 0;
+    return toEventMessage(
+      toTrackedEvent({
+        type: click ? 'click' : 'view',
+        source: click ? 'redirect' : 'beacon',
+        method: click ? 'GET' : 'POST',
+        profileId,
+        linkId: click ? linkIds[i % linkIds.length]! : null,
+        clickId: null,
+        ip: `${1 + (visitor % 223)}.${(visitor >> 3) & 255}.${(visitor >> 7) & 255}.${visitor & 255}`,
+        userAgent: USER_AGENTS[visitor % USER_AGENTS.length]!,
+        referrer: REFERRERS[visitor % REFERRERS.length]!,
+        utm: { source: i % 7 === 0 ? 'newsletter' : null, medium: null, campaign: null, term: null, content: null },
+        click: null,
+        internal: false,
+        visitorId: String(1_000_000_007 * (visitor + 1)),
+        now,
+      }),
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const pipelineBenchmark: Benchmark = {
+  name: 'pipeline',
+  description: `accepted → queryable: the first event on a fresh consumer group, a ${BACKLOG.toLocaleString('en-US')}-event backlog drained, the page's event-loop delay meanwhile, freshness at ${FRESHNESS_RATE.toLocaleString('en-US')} events/s`,
+  async run() {
+    for (const kafka of benchConfig.kafka ? [false, true] : [false]) {
+      const site = await startSite('bench-pipeline', ['dashboard', 'api', 'ingest'], {
+        LOG_LEVEL: 'warn',
+        ...(kafka ? { KAFKA_BROKERS: benchConfig.kafka!.brokers.join(',') } : {}),
+      });
+      const { platform } = site.running;
+      const bus = platform.bus!;
+      const clickhouse = platform.clickhouse!;
+      const group = `bench-${randomBytes(4).toString('hex')}`;
+      let consumers: Role | undefined;
+      const startConsumers = async () => {
+        consumers = createConsumersRole({ geoipCityDb: undefined, eventsConsumerGroup: group }, { bus, clickhouse, metrics: createMetrics(), logger: benchLogger });
+        await consumers.start!();
+      };
+      const stopConsumers = async () => {
+        await consumers?.stop!();
+        consumers = undefined;
+      };
+      try {
+        const creator = await seedCreator(site.running.url, site.origin);
+        const { body: listed } = await creator.client.get<{ links: { id: string }[] }>(`/api/v1/profiles/${creator.profileId}/links`);
+        const linkIds = listed.links.map((link) => link.id);
+        const pageUrl = `${site.running.url}/@${creator.handle}`;
+        /** Views and clicks the aggregates count for the profile. */
+        const queryable = async () =>
+          Number(
+            (
+              await clickhouse.query<{ n: string }>('SELECT sum(views) + sum(clicks) AS n FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}', {
+                p: creator.profileId,
+                all: ALL_LINKS,
+              })
+            )[0]?.n ?? 0,
+          );
+        /** Polls every 100 ms until `count` are queryable; the time of each poll and its count. */
+        const pollUntil = async (count: number, timeoutMs = 600_000) => {
+          const polls: { at: number; count: number }[] = [];
+          const deadline = performance.now() + timeoutMs;
+          for (;;) {
+            const now = await queryable();
+            polls.push({ at: performance.now(), count: now });
+            if (now >= count) return polls;
+            if (performance.now() > deadline) throw new Error(`only ${now} of ${count} events queryable after ${timeoutMs} ms`);
+            await sleep(100);
+          }
+        };
+        const publishAll = async (messages: readonly OutgoingMessage[], publishers = 4) => {
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: publishers }, async () => {
+              while (next < messages.length) {
+                const start = next;
+                next += PUBLISH_BATCH;
+                await bus.publish(TOPICS.events.name, messages.slice(start, start + PUBLISH_BATCH));
+              }
+            }),
+          );
+        };
+
+        // 1. The first event on a fresh consumer group.
+        const started = performance.now();
+        await startConsumers();
+        const published = performance.now();
+        await publishAll(syntheticEvents(creator.profileId, linkIds, 1));
+        const firstPolls = await pollUntil(1, 120_000);
+        const firstAt = firstPolls[firstPolls.length - 1]!.at;
+        let expected = 1;
+
+        // 2. A backlog drained, the consumers started after it was published.
+        await stopConsumers();
+        let backlog = syntheticEvents(creator.profileId, linkIds, BACKLOG);
+        const publishStarted = performance.now();
+        await publishAll(backlog);
+        const publishMs = performance.now() - publishStarted;
+        expected += BACKLOG;
+        await startConsumers();
+        const drainPolls = await pollUntil(expected);
+        const firstRow = drainPolls.find((poll) => poll.count > expected - BACKLOG)!;
+        const lastRow = drainPolls[drainPolls.length - 1]!;
+
+        // 3. The page with the pipeline idle, then while the consumers drain another backlog.
+        const idlePage = await underLoad(pageUrl, { connections: 100 });
+        await stopConsumers();
+        backlog = syntheticEvents(creator.profileId, linkIds, BACKLOG);
+        await publishAll(backlog);
+        backlog = [];
+        expected += BACKLOG;
+        await startConsumers();
+        // Once the consumers are draining (on this 2-core machine a Kafka broker starved of CPU by the load
+        // would otherwise delay their first fetch by seconds): then the page is loaded while they go on.
+        await pollUntil(expected - BACKLOG + 1);
+        const storedBefore = await queryable();
+        const draining = await underLoad(pageUrl, { connections: 100 });
+        const drainedDuringLoad = (await queryable()) - storedBefore;
+        await pollUntil(expected);
+
+        // 4. Freshness at FRESHNESS_RATE/s, in batches every 10 ms, each timed from its acknowledgement
+        // to the first poll (every 100 ms, running meanwhile) that counts it.
+        const perTick = FRESHNESS_RATE / 100;
+        const paced = syntheticEvents(creator.profileId, linkIds, FRESHNESS_SECONDS * FRESHNESS_RATE);
+        const base = expected;
+        expected += paced.length;
+        const freshPolling = pollUntil(expected);
+        const acknowledged: number[] = [];
+        const sends: Promise<void>[] = [];
+        const freshnessStart = performance.now();
+        for (let tick = 0; tick < FRESHNESS_SECONDS * 100; tick++) {
+          const batch = paced.slice(tick * perTick, (tick + 1) * perTick);
+          sends.push(bus.publish(TOPICS.events.name, batch).then(() => void acknowledged.push(...batch.map(() => performance.now()))));
+          const wait = freshnessStart + (tick + 1) * 10 - performance.now();
+          if (wait > 0) await sleep(wait);
+        }
+        await Promise.all(sends);
+        const offered = paced.length / ((performance.now() - freshnessStart) / 1000);
+        const freshPolls = await freshPolling;
+        acknowledged.sort((a, b) => a - b);
+        const lags: number[] = [];
+        let poll = 0;
+        for (const [index, at] of acknowledged.entries()) {
+          while (poll < freshPolls.length && (freshPolls[poll]!.count - base <= index || freshPolls[poll]!.at < at)) poll += 1;
+          if (poll < freshPolls.length) lags.push(freshPolls[poll]!.at - at);
+        }
+
+        const pageLine = (result: LoadResult) =>
+          `${Math.round(result.requestsPerSecond).toLocaleString('en-US')} req/s, p99 ${result.p99} ms, event-loop delay p99 ${result.loopDelayP99!.toFixed(1)} ms, errors ${result.errors + result.timeouts}`;
+        report(`pipeline: bus (${bus.kind}) → consumers → ClickHouse aggregates, one process with the dashboard, API and ingest`, {
+          'first event, fresh consumer group': `queryable ${((firstAt - started) / 1000).toFixed(2)} s after the consumers started, ${((firstAt - published) / 1000).toFixed(2)} s after it was published`,
+          [`backlog of ${BACKLOG.toLocaleString('en-US')} published`]: `${rate(BACKLOG, publishMs)} (batches of ${PUBLISH_BATCH}, 4 publishers, acknowledged)`,
+          'backlog drained (first row queryable → last)': `${rate(lastRow.count - firstRow.count, lastRow.at - firstRow.at)}; ${((firstRow.at - drainPolls[0]!.at) / 1000).toFixed(1)} s from the consumers' start to the first row`,
+          'public page, 100 conn., pipeline idle': pageLine(idlePage),
+          'public page, 100 conn., consumers draining': `${pageLine(draining)}; ${drainedDuringLoad.toLocaleString('en-US')} events stored meanwhile (${rate(drainedDuringLoad, 10_000)})`,
+          [`freshness at ${FRESHNESS_RATE.toLocaleString('en-US')} events/s offered (${Math.round(offered).toLocaleString('en-US')}/s sent)`]: `${latencies(lags)} from the bus's acknowledgement to the aggregates (polled every 100 ms)`,
+        });
+      } finally {
+        await stopConsumers();
+        await site.stop();
+      }
+    }
+  },
+};
