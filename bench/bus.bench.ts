@@ -1,9 +1,10 @@
 // The event bus ingest publishes to and the consumers drain: the PostgreSQL queue on embedded
-// PostgreSQL always, Kafka too when KAFKA_BROKERS is set.
+// PostgreSQL always, Kafka too when KAFKA_BROKERS is set (with each KAFKA_COMPRESSION).
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import { createKafkaBus } from '../lib/bus/kafka-bus.js';
+import { KAFKA_COMPRESSIONS } from '../lib/config.js';
 import { createPostgresBus } from '../lib/bus/postgres-bus.js';
 import { createMetrics } from '../lib/metrics.js';
 import { createDatabase } from '../lib/postgres/database.js';
@@ -72,9 +73,11 @@ export const busBenchmark: Benchmark = {
       await rm(dataDir, { recursive: true, force: true });
     }
     if (benchConfig.kafka) {
-      const bus = createKafkaBus({ ...benchConfig.kafka, logger, metrics: createMetrics() });
-      await measureBus(`Kafka (${benchConfig.kafka.brokers.join(',')})`, bus);
-      await bus.close();
+      for (const compression of KAFKA_COMPRESSIONS) {
+        const bus = createKafkaBus({ ...benchConfig.kafka, compression, logger, metrics: createMetrics() });
+        await measureBus(`Kafka (${benchConfig.kafka.brokers.join(',')}), KAFKA_COMPRESSION=${compression}`, bus);
+        await bus.close();
+      }
     }
   },
 };

@@ -12,6 +12,13 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Express-compatible trust proxy setting: off, trust all, a hop count, or a list of addresses/subnets. */
+/**
+ * KAFKA_COMPRESSION: how the producer compresses batches. none by default: on a local network the
+ * CPU gzip costs ingest is worth more than the bytes it saves (bench/README.md, "Event bus").
+ */
+export const KAFKA_COMPRESSIONS = ['none', 'gzip'] as const;
+export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
+
 export type TrustProxy = false | true | number | string[];
 
 export interface S3Config {
@@ -74,7 +81,7 @@ export interface Config {
   clickhouseDatabase: string;
   /** The embedded engine's ClickHouse HTTP endpoint; undefined when not enabled. */
   clickhouseHttp: ClickHouseHttpConfig | undefined;
-  kafka: { brokers: string[]; clientId: string } | undefined;
+  kafka: { brokers: string[]; clientId: string; compression: KafkaCompression } | undefined;
   /** The bus consumer group that writes events to ClickHouse (one per ClickHouse database). */
   eventsConsumerGroup: string;
   redisUrl: string | undefined;
@@ -336,6 +343,7 @@ const schema = z
         .optional()
         .transform((value) => value ?? 'linkpulse'),
     ),
+    KAFKA_COMPRESSION: optionalText.pipe(z.enum(KAFKA_COMPRESSIONS).optional().transform((value) => value ?? 'none')),
     EVENTS_CONSUMER_GROUP: optionalText.pipe(
       z
         .string()
@@ -506,7 +514,7 @@ export function parseConfig(env: Env): Config {
             writerUser: e.CLICKHOUSE_HTTP_WRITER_USER,
             writerPassword: e.CLICKHOUSE_HTTP_WRITER_PASSWORD,
           },
-    kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : undefined,
+    kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, compression: e.KAFKA_COMPRESSION } : undefined,
     eventsConsumerGroup: e.EVENTS_CONSUMER_GROUP,
     redisUrl: e.REDIS_URL,
     s3: e.S3_BUCKET

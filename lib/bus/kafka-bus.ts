@@ -1,6 +1,6 @@
 // The event bus on Apache Kafka (kafkajs).
 //
-// Producer: acks=all, gzip, bounded retries. Not kafkajs's idempotent mode: that retries forever,
+// Producer: acks=all, batches compressed as KAFKA_COMPRESSION says (none by default), bounded retries. Not kafkajs's idempotent mode: that retries forever,
 // and ingest must answer 503 promptly when Kafka cannot take an event; the rare duplicate a retry can
 // create is removed downstream by the event id (the pipeline deduplicates on insert).
 //
@@ -8,6 +8,7 @@
 // handler resolves, its offset is committed right away. A handler that throws leaves the offset where
 // it was, so kafkajs fetches the same messages again (after its retry backoff).
 import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type LogEntry } from 'kafkajs';
+import type { KafkaCompression } from '../config.js';
 import { describeError } from '../health.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -31,6 +32,8 @@ export interface KafkaBusOptions {
   clientId: string;
   logger: Logger;
   metrics: Metrics;
+  /** KAFKA_COMPRESSION (default none). */
+  compression?: KafkaCompression;
   /** Group session timeout: how long a dead consumer keeps its partitions (default 10 s, broker minimum 6 s). */
   sessionTimeoutMs?: number;
 }
@@ -133,7 +136,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
           topic,
           acks: -1,
           timeout: PUBLISH_TIMEOUT_MS,
-          compression: CompressionTypes.GZIP,
+          compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
           messages: messages.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
         });
         metrics.busPublished.inc({ topic }, messages.length);

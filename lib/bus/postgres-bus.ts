@@ -1,7 +1,7 @@
 // The embedded event bus: a partitioned, durable log in PostgreSQL (tables in
 // migrations/0002_event_bus.sql) with Kafka's semantics, for running without Kafka.
 //
-// publish: one transaction per call. For each partition touched it first bumps
+// publish: one statement per call (one round trip). For each partition touched it bumps
 // bus_partitions.next_offset (that row lock orders concurrent publishers, so offsets become visible in
 // order), inserts the messages, and NOTIFYs consumers. It resolves after COMMIT: durable.
 //
@@ -263,40 +263,41 @@ export function createPostgresBus(options: PostgresBusOptions): EventBus {
       assertKeys(messages);
       try {
         const partitions = await partitionsOf(topic);
-        const byPartition = new Map<number, OutgoingMessage[]>();
-        for (const message of messages) {
-          const partition = partitionForKey(message.key, partitions);
-          const list = byPartition.get(partition) ?? [];
-          list.push(message);
-          byPartition.set(partition, list);
-        }
-        await db.transaction(async (client) => {
-          // Ascending partition order: two publishers never wait on each other's locks in a cycle.
-          for (const [partition, list] of [...byPartition].sort(([a], [b]) => a - b)) {
-            const reserved = await client.query<{ base: string }>(
-              `UPDATE bus_partitions SET next_offset = next_offset + $3
-                WHERE topic = $1 AND partition = $2
-            RETURNING next_offset - $3 AS base`,
-              [topic, partition, list.length],
-            );
-            const base = reserved.rows[0]?.base;
-            if (base === undefined) throw new Error(`partition ${partition} of topic ${topic} does not exist`);
-            await client.query(
-              `INSERT INTO bus_messages (topic, partition, message_offset, key, value, headers)
-               SELECT $1, $2, $3::bigint + m.ord - 1, m.key, m.value, m.headers
-                 FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, ord)`,
-              [
-                topic,
-                partition,
-                base,
-                list.map((m) => m.key),
-                list.map((m) => (typeof m.value === 'string' ? Buffer.from(m.value) : m.value)),
-                list.map((m) => JSON.stringify(m.headers ?? {})),
-              ],
-            );
-          }
-          await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
-        });
+        // One statement, so one round trip however many partitions the messages touch: lock the
+        // partitions' rows in ascending order (two publishers never wait on each other in a cycle),
+        // reserve each one's offsets, insert the messages, notify the consumers. The row locks are
+        // held until it commits, so offsets become visible in order.
+        await db.query(
+          `WITH input AS (
+             SELECT * FROM unnest($2::integer[], $3::text[], $4::bytea[], $5::jsonb[]) WITH ORDINALITY AS m(partition, key, value, headers, ord)
+           ), counts AS (
+             SELECT partition, count(*) AS n FROM input GROUP BY partition
+           ), locked AS (
+             SELECT partition FROM bus_partitions
+              WHERE topic = $1 AND partition IN (SELECT partition FROM counts)
+              ORDER BY partition
+                FOR UPDATE
+           ), reserved AS (
+             UPDATE bus_partitions p SET next_offset = p.next_offset + c.n
+               FROM counts c JOIN locked l USING (partition)
+              WHERE p.topic = $1 AND p.partition = c.partition
+          RETURNING p.partition, p.next_offset - c.n AS base
+           ), inserted AS (
+             INSERT INTO bus_messages (topic, partition, message_offset, key, value, headers)
+             SELECT $1, i.partition, r.base + row_number() OVER (PARTITION BY i.partition ORDER BY i.ord) - 1, i.key, i.value, i.headers
+               FROM input i JOIN reserved r USING (partition)
+             RETURNING 1
+           )
+           SELECT pg_notify($6, $1), (SELECT count(*) FROM inserted) AS inserted`,
+          [
+            topic,
+            messages.map((message) => partitionForKey(message.key, partitions)),
+            messages.map((message) => message.key),
+            messages.map((message) => (typeof message.value === 'string' ? Buffer.from(message.value) : message.value)),
+            messages.map((message) => JSON.stringify(message.headers ?? {})),
+            NOTIFY_CHANNEL,
+          ],
+        );
         metrics.busPublished.inc({ topic }, messages.length);
       } catch (error) {
         metrics.busPublishFailures.inc({ topic });
