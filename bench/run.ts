@@ -14,6 +14,7 @@ import { lighthouseBenchmark } from './lighthouse.bench.js';
 import { loadingBenchmark } from './loading.bench.js';
 import { passwordsBenchmark } from './passwords.bench.js';
 import { pipelineBenchmark } from './pipeline.bench.js';
+import { scaleOutBenchmark } from './scale-out.bench.js';
 import { visitorsBenchmark } from './visitors.bench.js';
 import { formatSize, parseSizes, type Benchmark } from './support/measure.js';
 
@@ -24,6 +25,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   httpBenchmark,
   visitorsBenchmark,
   pipelineBenchmark,
+  scaleOutBenchmark,
   loadingBenchmark,
   analyticsBenchmark,
   passwordsBenchmark,
