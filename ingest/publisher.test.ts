@@ -48,6 +48,22 @@ describe('the batching publisher', () => {
     await Promise.all([second, ...waiting]);
   });
 
+  it('sends a full batch even while two publishes are in flight, so the queue never outgrows one batch', async () => {
+    const { bus, calls } = manualBus();
+    const publisher = createBatchingPublisher(bus, 'events_v1');
+    const first = [publisher.publish(message(0)), publisher.publish(message(1))];
+    await turn();
+    const queued = Array.from({ length: 1200 }, (_, n) => publisher.publish(message(n + 2)));
+    await turn();
+    // Two in flight (the first message, then the next), then full batches of 500 at once; the rest waits.
+    expect(calls.map((call) => call.messages.length)).toEqual([2, 500, 500]);
+    calls.forEach((call) => call.acknowledge());
+    await turn();
+    expect(calls.slice(3).map((call) => call.messages.length)).toEqual([200]);
+    calls[3]!.acknowledge();
+    await Promise.all([...first, ...queued]);
+  });
+
   it('rejects every message of a batch the bus refused, and only those', async () => {
     const { bus, calls } = manualBus();
     const publisher = createBatchingPublisher(bus, 'events_v1');

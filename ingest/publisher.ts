@@ -1,6 +1,6 @@
 // Batches events from concurrent requests into bus publishes, as a database batches commits: a message
 // goes out at once when fewer than MAX_IN_FLIGHT publishes are waiting for the bus, and otherwise joins
-// the next batch, sent as soon as one of them is acknowledged. A lone request waits for nothing but
+// the next batch, sent as soon as one of them is acknowledged or as soon as it is full (MAX_BATCH). A lone request waits for nothing but
 // its own round trip, and under load each round trip carries everything that arrived during the
 // previous one (up to MAX_BATCH), so the batch size follows the load without a fixed linger (the 5 ms
 // linger before this capped 100 connections at ~10,000 beacons/s: bench/README.md). Every waiting
@@ -42,9 +42,11 @@ export function createBatchingPublisher(bus: EventBus, topic: string, breaker?: 
 
   const send = (): void => {
     scheduled = false;
-    while (waiting.length > 0 && inFlight.size < MAX_IN_FLIGHT) {
-      const batch = waiting.slice(0, MAX_BATCH);
-      waiting = waiting.slice(batch.length);
+    // A full batch goes out whatever is in flight: under more load than two round trips carry, the
+    // publishes in flight grow instead of the queue (a redirect does not wait for its click's).
+    while (waiting.length > 0 && (inFlight.size < MAX_IN_FLIGHT || waiting.length >= MAX_BATCH)) {
+      const batch = waiting.length <= MAX_BATCH ? waiting : waiting.splice(0, MAX_BATCH);
+      if (batch === waiting) waiting = [];
       if (breaker?.isOpen()) {
         breaker.countRejected(batch.length);
         const refused = new BusUnavailableError();
@@ -71,7 +73,8 @@ export function createBatchingPublisher(bus: EventBus, topic: string, breaker?: 
     publish(message) {
       return new Promise<void>((resolve, reject) => {
         waiting.push({ message, resolve, reject });
-        if (!scheduled && inFlight.size < MAX_IN_FLIGHT) {
+        if (waiting.length >= MAX_BATCH) send();
+        else if (!scheduled && inFlight.size < MAX_IN_FLIGHT) {
           scheduled = true;
           setImmediate(send);
         }
