@@ -267,7 +267,7 @@ export function createPostgresBus(options: PostgresBusOptions): EventBus {
         // partitions' rows in ascending order (two publishers never wait on each other in a cycle),
         // reserve each one's offsets, insert the messages, notify the consumers. The row locks are
         // held until it commits, so offsets become visible in order.
-        await db.query(
+        const { rows } = await db.query<{ inserted: string }>(
           `WITH input AS (
              SELECT * FROM unnest($2::integer[], $3::text[], $4::bytea[], $5::jsonb[]) WITH ORDINALITY AS m(partition, key, value, headers, ord)
            ), counts AS (
@@ -298,6 +298,9 @@ export function createPostgresBus(options: PostgresBusOptions): EventBus {
             NOTIFY_CHANNEL,
           ],
         );
+        // Partitions are never removed (ensureTopics only adds), so every message has its row; were
+        // one missing, its messages would be left out of the join: say so rather than acknowledge.
+        if (Number(rows[0]?.inserted) !== messages.length) throw new Error(`topic ${topic}: stored ${rows[0]?.inserted ?? 0} of ${messages.length} messages`);
         metrics.busPublished.inc({ topic }, messages.length);
       } catch (error) {
         metrics.busPublishFailures.inc({ topic });
