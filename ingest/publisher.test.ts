@@ -64,6 +64,21 @@ describe('the batching publisher', () => {
     await Promise.all([...first, ...queued]);
   });
 
+  it('keeps at most eight publishes in flight however much waits; the rest goes as they are acknowledged', async () => {
+    const { bus, calls } = manualBus();
+    const publisher = createBatchingPublisher(bus, 'events_v1');
+    const all = Array.from({ length: 6000 }, (_, n) => publisher.publish(message(n)));
+    await turn();
+    expect(calls).toHaveLength(8);
+    for (let round = 0; round < 20; round += 1) {
+      calls.forEach((call) => call.acknowledge());
+      await turn();
+    }
+    await Promise.all(all);
+    expect(calls.reduce((sum, call) => sum + call.messages.length, 0)).toBe(6000);
+    expect(Math.max(...calls.map((call) => call.messages.length))).toBeLessThanOrEqual(500);
+  });
+
   it('rejects every message of a batch the bus refused, and only those', async () => {
     const { bus, calls } = manualBus();
     const publisher = createBatchingPublisher(bus, 'events_v1');

@@ -12,6 +12,11 @@ import type { BusBreaker } from './bus-breaker.js';
 /** Publishes waiting for the bus at once: the next batch fills while they are. */
 const MAX_IN_FLIGHT = 2;
 const MAX_BATCH = 500;
+/**
+ * Full batches may add publishes in flight up to this many: under overload more would only queue
+ * for the bus (on the PostgreSQL bus, for the pool's connections the consumers need too).
+ */
+const MAX_IN_FLIGHT_FULL = 8;
 
 export interface BatchingPublisher {
   /** Resolves when the bus acknowledged (durably stored) the message; rejects if it could not. */
@@ -44,7 +49,7 @@ export function createBatchingPublisher(bus: EventBus, topic: string, breaker?: 
     scheduled = false;
     // A full batch goes out whatever is in flight: under more load than two round trips carry, the
     // publishes in flight grow instead of the queue (a redirect does not wait for its click's).
-    while (waiting.length > 0 && (inFlight.size < MAX_IN_FLIGHT || waiting.length >= MAX_BATCH)) {
+    while (waiting.length > 0 && (inFlight.size < MAX_IN_FLIGHT || (waiting.length >= MAX_BATCH && inFlight.size < MAX_IN_FLIGHT_FULL))) {
       const batch = waiting.length <= MAX_BATCH ? waiting : waiting.splice(0, MAX_BATCH);
       if (batch === waiting) waiting = [];
       if (breaker?.isOpen()) {
@@ -73,7 +78,7 @@ export function createBatchingPublisher(bus: EventBus, topic: string, breaker?: 
     publish(message) {
       return new Promise<void>((resolve, reject) => {
         waiting.push({ message, resolve, reject });
-        if (waiting.length >= MAX_BATCH) send();
+        if (waiting.length >= MAX_BATCH && inFlight.size < MAX_IN_FLIGHT_FULL) send();
         else if (!scheduled && inFlight.size < MAX_IN_FLIGHT) {
           scheduled = true;
           setImmediate(send);

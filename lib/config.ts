@@ -11,14 +11,14 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Express-compatible trust proxy setting: off, trust all, a hop count, or a list of addresses/subnets. */
 /**
  * KAFKA_COMPRESSION: how the producer compresses batches. none by default: on a local network the
- * CPU gzip costs ingest is worth more than the bytes it saves (bench/README.md, "Event bus").
+ * CPU gzip costs ingest is worth more than the bytes it saves (bench/README.md, "Ingest: POST /e").
  */
 export const KAFKA_COMPRESSIONS = ['none', 'gzip'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 
+/** Express-compatible trust proxy setting: off, trust all, a hop count, or a list of addresses/subnets. */
 export type TrustProxy = false | true | number | string[];
 
 export interface S3Config {

@@ -8,11 +8,12 @@ import { LruMap } from '../../lib/lru-map.js';
 import { classifyBot, classifyUserAgent } from './classify-bot.step.js';
 import { classifyReferrer } from './classify-referrer.step.js';
 import { parseUserAgent, type UserAgentInfo } from './parse-user-agent.step.js';
+import type { GeoResolver } from './resolve-geo.step.js';
 
 /**
  * User agents remembered with what they say. Visitors' agents repeat heavily (a handful of browser
  * versions make most traffic), and parsing one is most of the enrichment's cost: ua-parser-js runs
- * dozens of regular expressions per agent (bench/README.md, "Where the time goes").
+ * dozens of regular expressions per agent (bench/README.md, "The pipeline").
  */
 const USER_AGENTS_REMEMBERED = 10_000;
 
@@ -22,7 +23,6 @@ interface DescribedAgent {
   /** As parsed for a person; the device becomes 'bot' when the event is a bot's. */
   info: UserAgentInfo;
 }
-import type { GeoResolver } from './resolve-geo.step.js';
 
 export interface EnricherDeps {
   geo: Pick<GeoResolver, 'resolve'>;

@@ -60,13 +60,15 @@ export async function createChdbAdapter(options: ChdbOptions): Promise<ClickHous
     async insert(table, rows, insertOptions = {}) {
       assertTableName(table);
       if (rows.length === 0) return;
+      // Encoding yields to the event loop, so it is tracked too: close() waits for it and its insert.
       await track(
-        session.insert({
-          table,
-          values: Buffer.from(await toJsonEachRow(rows)),
-          format: 'JSONEachRow',
-          settings: insertSettings(insertOptions),
-        }),
+        (async () =>
+          session.insert({
+            table,
+            values: Buffer.from(await toJsonEachRow(rows)),
+            format: 'JSONEachRow',
+            settings: insertSettings(insertOptions),
+          }))(),
       );
     },
     async command(sql, params = {}) {
