@@ -1,11 +1,12 @@
 // What visitors meet, under many connections at once: the cached public page, the redirect every link
 // goes through and the tracker's beacon (POST /e, answered 202 once the bus acknowledged it), each next
-// to a bare node:http server sending the same bytes in the same run (the ratio is what Linkpulse costs
-// over the network stack itself). The load comes from autocannon in a child process (support/load.ts),
-// so the generator never shares the served process's event loop; that process runs every role, on
-// // embedded defaults as `npm start` does, and on Kafka when KAFKA_BROKERS is set. Also reported: the
-// served process's event-loop delay during each run, and its RSS after each of three runs of the page
-// at 1000 connections (taken first, before the redirects' clicks reach the consumers).
+// to a bare node:http server sending the same status, headers and body in the same run (the ratio is
+// what Linkpulse costs over the network stack itself). The load comes from autocannon in a child
+// process (support/load.ts), so the generator never shares the served process's event loop; that
+// process runs every role, on embedded defaults as `npm start` does, and on Kafka when KAFKA_BROKERS
+// is set. Also reported: the served process's event-loop delay during each run, and its RSS after each
+// of three runs of the page at 1000 connections (taken first, before the redirects' clicks reach the
+// consumers).
 import { startSite } from '../server/testing/site.js';
 import { benchConfig, seedCreator } from './support/harness.js';
 import { autocannon, bareServer, BROWSER_HEADERS, capture, LOAD_SECONDS, underLoad, type LoadOptions, type LoadResult } from './support/load.js';
@@ -23,6 +24,10 @@ const row = (label: string, result: LoadResult, bare: LoadResult | undefined) =>
   String(result.non2xx),
   result.loopDelayP99 === undefined ? '' : result.loopDelayP99.toFixed(1),
 ];
+
+/** The bytes of a response's headers as written (name: value CRLF each). */
+const headerBytes = (headers: Readonly<Record<string, string | string[]>>) =>
+  Object.entries(headers).reduce((sum, [name, value]) => sum + [value].flat().reduce((bytes, one) => bytes + name.length + one.length + 4, 0), 0);
 
 /** One measured path: what autocannon sends there, at which connection counts. */
 interface Path {
@@ -79,7 +84,8 @@ export const visitorsBenchmark: Benchmark = {
             const bareResult = await autocannon(bare.url, { ...path.load, connections });
             const result = await underLoad(path.url, { ...path.load, connections });
             rows.push(row(`bare node:http, ${path.label} bytes, ${connections} conn.`, bareResult, undefined));
-            rows.push(row(`Linkpulse ${path.label} (${sample.status}, ${sample.body.length} B${sample.headers['content-encoding'] ? ` ${sample.headers['content-encoding']}` : ''}), ${connections} conn.`, result, bareResult));
+            const encoding = sample.headers['content-encoding'] ? ` ${String(sample.headers['content-encoding'])}` : '';
+            rows.push(row(`Linkpulse ${path.label} (${sample.status}, ${sample.body.length} B${encoding}, headers ${headerBytes(sample.headers)} B), ${connections} conn.`, result, bareResult));
           }
         } finally {
           await bare.close();

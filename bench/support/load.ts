@@ -83,7 +83,7 @@ export async function underLoad(url: string, options: LoadOptions): Promise<Load
 }
 
 /** A node:http server answering every request with one fixed response, after reading its body. */
-export async function bareServer(status: number, headers: Readonly<Record<string, string>>, body: Buffer): Promise<{ url: string; close(): Promise<void> }> {
+export async function bareServer(status: number, headers: Readonly<Record<string, string | string[]>>, body: Buffer): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
     request.resume();
     request.on('end', () => response.writeHead(status, { ...headers, 'content-length': String(body.length) }).end(body));
@@ -95,21 +95,25 @@ export async function bareServer(status: number, headers: Readonly<Record<string
   };
 }
 
-/** The response a browser gets for a request, byte for byte (compressed as sent), with the headers a bare server needs to send the same. */
+/** Headers node:http sets per response: the bare server writes its own. */
+const PER_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+/** The response a browser gets for a request, byte for byte (compressed as sent), with every header a bare server needs to send the same. */
 export async function capture(
   url: string,
   request: { method?: string; headers?: Readonly<Record<string, string>>; body?: string } = {},
-): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     http
       .request(url, { method: request.method ?? 'GET', headers: { ...BROWSER_HEADERS, ...request.headers } }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
-          const headers: Record<string, string> = {};
-          for (const name of ['content-type', 'content-encoding', 'location', 'cache-control', 'etag', 'vary']) {
-            const value = response.headers[name];
-            if (typeof value === 'string') headers[name] = value;
+          // Every header as sent (the security headers are most of a redirect's bytes), but those
+          // node:http writes itself for each response.
+          const headers: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined && !PER_RESPONSE_HEADERS.has(name)) headers[name] = value;
           }
           resolve({ status: response.statusCode!, headers, body: Buffer.concat(chunks) });
         });
