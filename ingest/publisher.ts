@@ -1,11 +1,10 @@
 // Batches events from concurrent requests into bus publishes, as a database batches commits: a message
-// goes out at once when fewer than MAX_IN_FLIGHT publishes are waiting for the bus, and otherwise joins
-// the next batch, sent as soon as one of them is acknowledged or as soon as it is full (MAX_BATCH). A lone request waits for nothing but
-// its own round trip, and under load each round trip carries everything that arrived during the
-// previous one (up to MAX_BATCH), so the batch size follows the load without a fixed linger (the 5 ms
-// linger before this capped 100 connections at ~10,000 beacons/s: bench/README.md). Every waiting
-// request gets its batch's acknowledgement. While the breaker holds the bus for down
-// (bus-breaker.ts), a batch is refused at once instead of tried.
+// goes out at once while fewer than MAX_IN_FLIGHT publishes wait for the bus, and otherwise joins the
+// next batch, sent as soon as one of them is acknowledged, or at once when it is full (MAX_BATCH; up
+// to MAX_IN_FLIGHT_FULL in flight). A lone beacon waits for nothing but its own round trip (before,
+// a 5 ms linger), and under load each round trip carries what arrived during the previous one, so the
+// batch size follows the load. Every waiting request gets its batch's acknowledgement. While the
+// breaker holds the bus for down (bus-breaker.ts), a batch is refused at once instead of tried.
 import type { EventBus, OutgoingMessage } from '../lib/bus/event-bus.js';
 import type { BusBreaker } from './bus-breaker.js';
 
@@ -47,8 +46,9 @@ export function createBatchingPublisher(bus: EventBus, topic: string, breaker?: 
 
   const send = (): void => {
     scheduled = false;
-    // A full batch goes out whatever is in flight: under more load than two round trips carry, the
-    // publishes in flight grow instead of the queue (a redirect does not wait for its click's).
+    // A full batch goes out even with MAX_IN_FLIGHT publishes in flight: under more load than two
+    // round trips carry, the publishes in flight grow (to MAX_IN_FLIGHT_FULL) instead of the queue (a
+    // redirect does not wait for its click's).
     while (waiting.length > 0 && (inFlight.size < MAX_IN_FLIGHT || (waiting.length >= MAX_BATCH && inFlight.size < MAX_IN_FLIGHT_FULL))) {
       const batch = waiting.length <= MAX_BATCH ? waiting : waiting.splice(0, MAX_BATCH);
       if (batch === waiting) waiting = [];
