@@ -10,13 +10,12 @@
 //   acknowledgement to the aggregate that counts it (polled every 100 ms).
 import { randomBytes } from 'node:crypto';
 import { createConsumersRole } from '../consumers/main.js';
-import { ALL_LINKS } from '../lib/analytics/query-plan.js';
 import type { OutgoingMessage } from '../lib/bus/event-bus.js';
 import { TOPICS } from '../lib/bus/topics.js';
 import { createMetrics } from '../lib/metrics.js';
 import type { Role } from '../lib/runtime/role.js';
 import { startSite } from '../server/testing/site.js';
-import { syntheticEvents } from './support/events.js';
+import { pollQueryable, syntheticEvents } from './support/events.js';
 import { benchConfig, benchLogger, seedCreator } from './support/harness.js';
 import { underLoad, type LoadResult } from './support/load.js';
 import { latencies, rate, report, type Benchmark } from './support/measure.js';
@@ -56,28 +55,9 @@ export const pipelineBenchmark: Benchmark = {
         const { body: listed } = await creator.client.get<{ links: { id: string }[] }>(`/api/v1/profiles/${creator.profileId}/links`);
         const linkIds = listed.links.map((link) => link.id);
         const pageUrl = `${site.running.url}/@${creator.handle}`;
-        /** Views and clicks the aggregates count for the profile. */
-        const queryable = async () =>
-          Number(
-            (
-              await clickhouse.query<{ n: string }>('SELECT sum(views) + sum(clicks) AS n FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}', {
-                p: creator.profileId,
-                all: ALL_LINKS,
-              })
-            )[0]?.n ?? 0,
-          );
-        /** Polls every 100 ms until `count` are queryable; the time of each poll and its count. */
-        const pollUntil = async (count: number, timeoutMs = 600_000) => {
-          const polls: { at: number; count: number }[] = [];
-          const deadline = performance.now() + timeoutMs;
-          for (;;) {
-            const now = await queryable();
-            polls.push({ at: performance.now(), count: now });
-            if (now >= count) return polls;
-            if (performance.now() > deadline) throw new Error(`only ${now} of ${count} events queryable after ${timeoutMs} ms`);
-            await sleep(100);
-          }
-        };
+        const pollUntil = (count: number, timeoutMs?: number) => pollQueryable(clickhouse, creator.profileId, count, timeoutMs);
+        /** The latest count: the last poll of one that is already reached. */
+        const queryable = async () => (await pollUntil(0)).at(-1)!.count;
         const publishAll = async (messages: readonly OutgoingMessage[], publishers = 4) => {
           let next = 0;
           await Promise.all(

@@ -10,7 +10,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka } from 'kafkajs';
-import { ALL_LINKS } from '../lib/analytics/query-plan.js';
 import { createKafkaBus } from '../lib/bus/kafka-bus.js';
 import { TOPICS } from '../lib/bus/topics.js';
 import { createClickHouseServerAdapter } from '../lib/clickhouse/client-adapter.js';
@@ -20,7 +19,7 @@ import { createMetrics } from '../lib/metrics.js';
 import { linkpulse, runningUrl, type CliProcess } from '../server/testing/cli-process.js';
 import { benchConfig, benchLogger as logger } from './support/harness.js';
 import { rate, report, type Benchmark } from './support/measure.js';
-import { syntheticEvents } from './support/events.js';
+import { pollQueryable, syntheticEvents } from './support/events.js';
 
 const BACKLOG = 300_000;
 const PUBLISH_BATCH = 500;
@@ -81,13 +80,7 @@ export const scaleOutBenchmark: Benchmark = {
         const profileId = randomUUID();
         const events = syntheticEvents(profileId, [randomUUID(), randomUUID()], BACKLOG);
         for (let start = 0; start < events.length; start += PUBLISH_BATCH) await bus.publish(TOPICS.events.name, events.slice(start, start + PUBLISH_BATCH));
-        const polls: { at: number; count: number }[] = [];
-        for (;;) {
-          const [row] = await clickhouse.query<{ n: string }>('SELECT sum(views) + sum(clicks) AS n FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}', { p: profileId, all: ALL_LINKS });
-          polls.push({ at: performance.now(), count: Number(row?.n ?? 0) });
-          if (polls[polls.length - 1]!.count >= BACKLOG) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        const polls = await pollQueryable(clickhouse, profileId, BACKLOG);
         const first = polls.find((poll) => poll.count > 0)!;
         const last = polls[polls.length - 1]!;
         rates.push(((last.count - first.count) / (last.at - first.at)) * 1000);

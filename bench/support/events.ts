@@ -1,7 +1,10 @@
 // Events as ingest publishes them on the bus (events_v1), for the benchmarks of the pipeline: a mix
 // of views and redirected clicks from many visitors with the agents, addresses and referrers traffic
-// has, so the consumers' enrichment does the work it does in production (caches included).
+// has, so the consumers' enrichment does the work it does in production (caches included); and the
+// poll that times them until the aggregates count them.
+import { ALL_LINKS } from '../../lib/analytics/query-plan.js';
 import type { OutgoingMessage } from '../../lib/bus/event-bus.js';
+import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { toEventMessage } from '../../lib/events/tracked-event.js';
 import { toTrackedEvent } from '../../ingest/events.js';
 
@@ -47,3 +50,29 @@ export function syntheticEvents(profileId: string, linkIds: readonly string[], c
   });
 }
 
+
+export interface Poll {
+  /** performance.now() when the count came back. */
+  at: number;
+  count: number;
+}
+
+/**
+ * Polls the profile's views and clicks in the aggregates (traffic_daily, all links) every 100 ms
+ * until they reach `count`; every poll's time and count.
+ */
+export async function pollQueryable(clickhouse: ClickHouse, profileId: string, count: number, timeoutMs = 600_000): Promise<Poll[]> {
+  const polls: Poll[] = [];
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const [row] = await clickhouse.query<{ n: string }>('SELECT sum(views) + sum(clicks) AS n FROM traffic_daily WHERE profile_id = {p:UUID} AND link_id = {all:UUID}', {
+      p: profileId,
+      all: ALL_LINKS,
+    });
+    const now = Number(row?.n ?? 0);
+    polls.push({ at: performance.now(), count: now });
+    if (now >= count) return polls;
+    if (performance.now() > deadline) throw new Error(`only ${now} of ${count} events queryable after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,8 +1,9 @@
 // The event bus on Apache Kafka (kafkajs).
 //
-// Producer: acks=all, batches compressed as KAFKA_COMPRESSION says (none by default), bounded retries. Not kafkajs's idempotent mode: that retries forever,
-// and ingest must answer 503 promptly when Kafka cannot take an event; the rare duplicate a retry can
-// create is removed downstream by the event id (the pipeline deduplicates on insert).
+// Producer: acks=all, batches compressed as KAFKA_COMPRESSION says (none by default), bounded
+// retries. Not kafkajs's idempotent mode: that retries forever, and ingest must answer 503 promptly
+// when Kafka cannot take an event; the rare duplicate a retry can create is removed downstream by the
+// event id (the pipeline deduplicates on insert).
 //
 // Consumer: auto-commit off. Each partition batch is handed to the handler in chunks; after a chunk's
 // handler resolves, its offset is committed right away. A handler that throws leaves the offset where
