@@ -53,7 +53,7 @@ describe('configuration', () => {
     ['KAFKA_BROKERS', ':::', /^KAFKA_BROKERS: expected comma-separated host:port pairs.*\(got ":::"\)$/],
     ['KAFKA_BROKERS', 'kafka:0', /^KAFKA_BROKERS: /],
     ['KAFKA_BROKERS', 'kafka', /^KAFKA_BROKERS: /],
-    ['KAFKA_COMPRESSION', 'lz4', /^KAFKA_COMPRESSION: /],
+    ['KAFKA_COMPRESSION', 'snappy', /^KAFKA_COMPRESSION: /],
     ['PORT', 'abc', /^PORT: expected an integer port 0-65535 \(got "abc"\)$/],
     ['PORT', '70000', /^PORT: expected an integer port/],
     ['LOG_LEVEL', 'loud', /^LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent/],

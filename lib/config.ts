@@ -12,10 +12,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * KAFKA_COMPRESSION: how the producer compresses batches. none by default: on a local network the
- * CPU gzip costs ingest is worth more than the bytes it saves (bench/README.md, "Ingest: POST /e").
+ * KAFKA_COMPRESSION: how the producer compresses batches. none by default, the fastest on loopback;
+ * zstd and lz4 save most of the bytes for little of ingest's throughput, gzip costs a quarter or more
+ * of it (bench/README.md, "Ingest: POST /e").
  */
-export const KAFKA_COMPRESSIONS = ['none', 'gzip'] as const;
+export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 
 /** Express-compatible trust proxy setting: off, trust all, a hop count, or a list of addresses/subnets. */

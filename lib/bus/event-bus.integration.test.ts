@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KAFKA_COMPRESSIONS, type KafkaCompression } from '../config.js';
 import { createMetrics } from '../metrics.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
@@ -339,5 +340,34 @@ describeWithService('event bus contract: Kafka', realServices.kafka, () => {
       childOptions: { bus: 'kafka', brokers },
       cleanup: () => bus.close(),
     };
+  });
+});
+
+describeWithService('Kafka: every KAFKA_COMPRESSION', realServices.kafka, () => {
+  const brokers = testConfig.kafka?.brokers ?? [];
+  const buses: EventBus[] = [];
+  const subscriptions: Subscription[] = [];
+  afterAll(async () => {
+    await Promise.all(subscriptions.map((s) => s.stop()));
+    await Promise.all(buses.map((bus) => bus.close()));
+  });
+  const kafkaBus = (compression: KafkaCompression) => {
+    const bus = createKafkaBus({ brokers, clientId: 'linkpulse-test', logger: testLogger, metrics: createMetrics(), sessionTimeoutMs: 6_000, compression });
+    buses.push(bus);
+    return bus;
+  };
+
+  it.each(KAFKA_COMPRESSIONS)('publishes with %s and a consumer without compression of its own reads every message intact', async (compression) => {
+    const producer = kafkaBus(compression);
+    const topic = uniqueName(`test-${compression}`).toLowerCase();
+    await producer.ensureTopics([{ name: topic, partitions: 2 }]);
+    // Compressible like beacons, and large enough for several LZ4 blocks (64 KiB each).
+    const sent = Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 5}`, value: JSON.stringify({ i, profile: 'a'.repeat(200), referrer: `https://example.com/${i}` }), headers: { 'event-id': `e${i}` } }));
+    await producer.publish(topic, sent);
+    const { received, subscription } = await collect(kafkaBus('none'), topic, uniqueName('g'));
+    subscriptions.push(subscription);
+    await waitFor(() => received.length >= sent.length, { what: `${sent.length} messages` });
+    expect(values(received).sort()).toEqual(sent.map((m) => m.value).sort());
+    expect(new Set(received.map((m) => m.headers['event-id'])).size).toBe(sent.length);
   });
 });

@@ -10,6 +10,7 @@
 // it was, so kafkajs fetches the same messages again (after its retry backoff).
 import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { KafkaCompression } from '../config.js';
+import { registerKafkaCodecs } from './kafka-codecs.js';
 import { describeError } from '../health.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -96,8 +97,17 @@ function toHeaders(headers: Record<string, Buffer | string | (Buffer | string)[]
   return result;
 }
 
+const COMPRESSION_TYPES: Readonly<Record<KafkaCompression, CompressionTypes>> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
+
 export function createKafkaBus(options: KafkaBusOptions): EventBus {
+  registerKafkaCodecs();
   const { metrics } = options;
+  const compression = COMPRESSION_TYPES[options.compression ?? 'none'];
   const logger = options.logger.child({ module: 'kafka-bus' });
   const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
   const kafka = new Kafka({
@@ -145,7 +155,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
           topic,
           acks: -1,
           timeout: PUBLISH_TIMEOUT_MS,
-          compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          compression,
           messages: messages.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
         });
         metrics.busPublished.inc({ topic }, messages.length);
