@@ -10,6 +10,7 @@ import { busBenchmark } from './bus.bench.js';
 import { clickhouseBenchmark } from './clickhouse.bench.js';
 import { dashboardBenchmark } from './dashboard.bench.js';
 import { httpBenchmark } from './http.bench.js';
+import { ingestScaleOutBenchmark } from './ingest-scale-out.bench.js';
 import { lighthouseBenchmark } from './lighthouse.bench.js';
 import { loadingBenchmark } from './loading.bench.js';
 import { passwordsBenchmark } from './passwords.bench.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   visitorsBenchmark,
   pipelineBenchmark,
   scaleOutBenchmark,
+  ingestScaleOutBenchmark,
   loadingBenchmark,
   analyticsBenchmark,
   passwordsBenchmark,

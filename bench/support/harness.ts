@@ -36,12 +36,13 @@ export interface BenchCreator {
 }
 
 /**
- * Signs up, logs in and publishes the profile @bench with five links, through the process's API.
+ * Signs up, logs in and publishes the profile @<handle> with five links, through the process's API.
  * origin: the process's PUBLIC_URL origin, which the CSRF check compares with the Origin header.
+ * handle: another than the default where the database outlives the run (a PostgreSQL server).
  */
-export async function seedCreator(baseUrl: string, origin: string): Promise<BenchCreator> {
-  const client = await new ApiClient(baseUrl, origin).signUpAndLogIn('bench@example.com', 'quiet harbour lanterns at dusk');
-  const profile = await client.newProfile({ handle: 'bench', displayName: 'Bench', published: true });
+export async function seedCreator(baseUrl: string, origin: string, handle = 'bench'): Promise<BenchCreator> {
+  const client = await new ApiClient(baseUrl, origin).signUpAndLogIn(`${handle}@example.com`, 'quiet harbour lanterns at dusk');
+  const profile = await client.newProfile({ handle, displayName: 'Bench', published: true });
   for (let i = 0; i < 5; i++) await client.newLink(profile.id, { title: `Link ${i}`, url: `https://example.com/${i}` });
   return { client, cookie: client.cookie!, handle: profile.handle, profileId: profile.id };
 }
