@@ -16,18 +16,18 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
 const ZSTD_LEVEL = 3;
 
 /** kafkajs's codec contract: it passes its encoder (the batch's bytes in `.buffer`) to compress. */
-interface Codec {
+export interface KafkaCodec {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>;
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
-const lz4: Codec = {
+const lz4: KafkaCodec = {
   compress: (encoder) => compressFrame(encoder.buffer),
   decompress: (buffer) => decompressFrame(buffer),
 };
 
 let zstdReady: Promise<void> | undefined;
-const zstd: Codec = {
+const zstd: KafkaCodec = {
   async compress(encoder) {
     await (zstdReady ??= initZstd());
     return Buffer.from(zstdCompress(encoder.buffer, ZSTD_LEVEL));
