@@ -12,4 +12,9 @@ export interface DashboardPlatform {
   publicProfiles: Pick<PublicProfiles, 'get'>;
   /** Where profile pages load the tracker from (served by the ingest role). */
   trackerUrl: string;
+  /**
+   * The demo creator's log-in (`npm run demo`), offered on the landing and log-in pages while its page
+   * @demo is published; undefined in production, where no demo is seeded.
+   */
+  demoAccount: { email: string; password: string } | undefined;
 }

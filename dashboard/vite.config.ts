@@ -1,3 +1,4 @@
+import tailwindcss from '@tailwindcss/vite';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -16,5 +17,8 @@ const mergeSmallClientChunks: Plugin = {
 };
 
 export default defineConfig({
-  plugins: [sveltekit(), mergeSmallClientChunks],
+  plugins: [tailwindcss(), sveltekit(), mergeSmallClientChunks],
+  // Svelte component libraries ship .svelte files: the server's build compiles them in, as Node
+  // cannot import them at run time.
+  ssr: { noExternal: ['@lucide/svelte'] },
 });

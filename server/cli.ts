@@ -9,7 +9,8 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
-import { DEMO_CREDENTIALS, seedDemo } from './demo/seed-demo.js';
+import { DEMO_CREDENTIALS } from '../lib/demo-account.js';
+import { seedDemo } from './demo/seed-demo.js';
 import { AnalyticsDataError, AnalyticsUsageError, rebuildCommand, verifyCommand } from './analytics-command.js';
 import { createLogger } from '../lib/logger.js';
 import { createMetrics } from '../lib/metrics.js';

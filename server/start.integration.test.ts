@@ -129,7 +129,7 @@ describe('a process with every role on embedded defaults', () => {
   });
 
   it('serves the dashboard with a nonce-based CSP and immutable assets', async () => {
-    const page = await get('/');
+    const page = await get('/status');
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('Platform status');

@@ -5,6 +5,7 @@ import { createConsumersRole } from '../consumers/main.js';
 import { createDashboardRole } from '../dashboard/main.js';
 import { createIngestRole } from '../ingest/main.js';
 import { trackerScript } from '../ingest/tracker/tracker-script.js';
+import { DEMO_CREDENTIALS } from '../lib/demo-account.js';
 import { createPublicProfiles } from '../api/public/public-profile.service.js';
 import { createSchedulerRole } from '../scheduler/main.js';
 import type { Config } from '../lib/config.js';
@@ -69,6 +70,7 @@ async function createRoles(
             readiness,
             publicProfiles: sharedPublicProfiles(),
             trackerUrl: trackerScript().url,
+            demoAccount: config.isProduction ? undefined : DEMO_CREDENTIALS,
           }, logger),
         );
         break;

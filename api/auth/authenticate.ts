@@ -1,7 +1,7 @@
 // Resolves the caller of every API request, before rate limiting (signed-in callers have their own
 // budget) and before routing. A bearer token (personal access token) wins over the cookie; a bad
 // bearer token fails the request (after the per-IP limiter has counted it, so guessing tokens is
-// rate limited too), a stale cookie just leaves the caller anonymous.
+// rate limited too), a stale cookie just leaves the caller anonymous, and the response clears it.
 // Then, per route, authorize() applies the route's access level, token scopes and CSRF rules.
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../../lib/errors.js';
@@ -23,7 +23,7 @@ export interface AuthenticatorDeps {
 
 export function createAuthenticator(deps: AuthenticatorDeps): RequestHandler {
   const { db, credentials, cookie } = deps;
-  return (request, _response, next) => {
+  return (request, response, next) => {
     (async () => {
       const authorization = request.headers.authorization;
       if (authorization !== undefined) {
@@ -41,12 +41,16 @@ export function createAuthenticator(deps: AuthenticatorDeps): RequestHandler {
         return;
       }
       const token = cookie.read(request);
-      const hash = token ? credentials.sessionTokenHash(token) : undefined;
-      if (!hash) return;
-      const { rows } = await db.query<{ session_id: string; user_id: string; role: UserRole }>('SELECT * FROM auth_session($1)', [hash]);
+      if (!token) return;
+      const hash = credentials.sessionTokenHash(token);
+      const { rows } = hash ? await db.query<{ session_id: string; user_id: string; role: UserRole }>('SELECT * FROM auth_session($1)', [hash]) : { rows: [] };
       const row = rows[0];
       if (row) {
         request.auth = { via: 'session', userId: row.user_id, role: row.role, sessionId: row.session_id, csrfToken: credentials.csrfTokenFor(row.session_id) };
+      } else {
+        // Expired, revoked or made up: the browser forgets it, so pages that go by the cookie's
+        // presence (the landing page sends it to the dashboard) stop believing it at once.
+        cookie.clear(response);
       }
     })().then(() => next(), next);
   };

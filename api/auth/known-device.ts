@@ -11,7 +11,8 @@
 // __Secure-) unless PUBLIC_URL is plain-http localhost, like the session cookie.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { isLocalPlainHttp, readCookie } from './session-cookie.js';
+import { isLocalPlainHttp } from '../../lib/http/session-cookie-name.js';
+import { readCookie } from './session-cookie.js';
 
 export const KNOWN_DEVICE_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 const MAX_ACCOUNTS = 5;

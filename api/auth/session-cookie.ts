@@ -1,8 +1,8 @@
-// The session cookie: __Host-lp_session (HttpOnly, Secure, SameSite=Lax, Path=/, no Domain), so it
-// cannot be set by a sibling subdomain or read by scripts. Only when PUBLIC_URL is plain-http
-// localhost (local development) is it sent without Secure, under a name without the __Host- prefix
-// (browsers refuse __Host- cookies that are not Secure).
+// The session cookie (named by lib/http/session-cookie-name.ts): HttpOnly, Secure, SameSite=Lax, Path=/,
+// no Domain, so it cannot be set by a sibling subdomain or read by scripts; without Secure only for
+// local development on plain-http localhost.
 import type { Request, Response } from 'express';
+import { isLocalPlainHttp, sessionCookieName } from '../../lib/http/session-cookie-name.js';
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -11,14 +11,6 @@ export interface SessionCookie {
   read(request: Request): string | undefined;
   set(response: Response, token: string): void;
   clear(response: Response): void;
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Local development (plain-http PUBLIC_URL on a loopback host): the one case cookies go without Secure. */
-export function isLocalPlainHttp(publicUrl: string): boolean {
-  const url = new URL(publicUrl);
-  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
 }
 
 /** The raw value of one cookie of the request. */
@@ -32,7 +24,7 @@ export function readCookie(request: Request, name: string): string | undefined {
 
 export function createSessionCookie(publicUrl: string): SessionCookie {
   const secure = !isLocalPlainHttp(publicUrl);
-  const name = secure ? '__Host-lp_session' : 'lp_session';
+  const name = sessionCookieName(publicUrl);
   const options = { httpOnly: true, secure, sameSite: 'lax', path: '/' } as const;
   return {
     name,

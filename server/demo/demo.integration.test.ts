@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '../../api/auth/password.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { startSite, type Site } from '../testing/site.js';
-import { DEMO_CREDENTIALS, DEMO_HANDLE, LEGACY_DEMO_PASSWORD, seedDemo, type SeedDemoOptions } from './seed-demo.js';
+import { DEMO_CREDENTIALS, DEMO_HANDLE } from '../../lib/demo-account.js';
+import { LEGACY_DEMO_PASSWORD, seedDemo, type SeedDemoOptions } from './seed-demo.js';
 
 describe('the demo seeding (linkpulse demo)', () => {
   let site: Site;

@@ -11,15 +11,10 @@
 // profile) to start over.
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { generateTraffic, type TrafficLink } from './traffic.js';
+import { DEMO_CREDENTIALS, DEMO_HANDLE } from '../../lib/demo-account.js';
 
-/**
- * Known on purpose: the demo is for a machine you run locally (refused with NODE_ENV=production). The
- * password still has to pass the password rule (lib/passwords) like anyone's.
- */
-export const DEMO_CREDENTIALS = { email: 'demo@linkpulse.dev', password: 'watch-the-pulse-grow' } as const;
 /** The demo's password before the password rule refused it (it contains the "demo" of the address): changed on the next run. */
 export const LEGACY_DEMO_PASSWORD = 'linkpulse-demo';
-export const DEMO_HANDLE = 'demo';
 
 const DEMO_PROFILE = {
   displayName: 'Dana Okafor',

@@ -2,14 +2,20 @@
 // ever hold the CSRF token that GET auth/me returns.
 import { api, call } from './client';
 
-/** Signs in; the error message when that failed. */
-export async function logIn(email: string, password: string): Promise<string | undefined> {
-  const result = await call(api.POST('/api/v1/auth/login', { body: { email, password } }));
-  return result.ok ? undefined : result.message;
+/** Why signing in or up failed: the message for the whole form, and each refused field's own. */
+export interface AuthRefusal {
+  message: string;
+  fields: Readonly<Record<string, string>>;
 }
 
-/** Creates the account and signs in; the error message when either failed. */
-export async function signUp(email: string, password: string): Promise<string | undefined> {
+/** Signs in; why not, when that failed. */
+export async function logIn(email: string, password: string): Promise<AuthRefusal | undefined> {
+  const result = await call(api.POST('/api/v1/auth/login', { body: { email, password } }));
+  return result.ok ? undefined : { message: result.message, fields: result.fields };
+}
+
+/** Creates the account and signs in; why not, when either failed. */
+export async function signUp(email: string, password: string): Promise<AuthRefusal | undefined> {
   const result = await call(api.POST('/api/v1/auth/signup', { body: { email, password } }));
-  return result.ok ? logIn(email, password) : result.message;
+  return result.ok ? logIn(email, password) : { message: result.message, fields: result.fields };
 }

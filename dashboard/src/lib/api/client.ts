@@ -37,8 +37,28 @@ const csrf: Middleware = {
 export const api = createClient<paths>();
 api.use(csrf);
 
-/** An answer as pages use it: the data, or the message to show (status 0: no answer at all). */
-export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; message: string };
+/**
+ * An answer as pages use it: the data, or the message to show (status 0: no answer at all) and, for
+ * a refused input, each field's own message keyed by the field's name (`password`), to show next to it.
+ */
+export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; message: string; fields: Readonly<Record<string, string>> };
+
+/** details.fields of the error envelope ([{ field: 'body.password', message }]) by the field's last name. */
+export function fieldErrors(body: unknown): Record<string, string> {
+  const error = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
+  const details = typeof error === 'object' && error !== null && 'details' in error ? error.details : undefined;
+  const fields = typeof details === 'object' && details !== null && 'fields' in details ? details.fields : undefined;
+  const byName: Record<string, string> = {};
+  if (!Array.isArray(fields)) return byName;
+  for (const entry of fields as unknown[]) {
+    if (typeof entry !== 'object' || entry === null || !('field' in entry) || !('message' in entry)) continue;
+    const { field, message } = entry;
+    if (typeof field !== 'string' || typeof message !== 'string') continue;
+    const name = field.split('.').pop()!;
+    byName[name] ??= message;
+  }
+  return byName;
+}
 
 /** The API's own words for a refusal (the error envelope's message), or a plain description. */
 export function errorMessage(status: number, body: unknown): string {
@@ -60,10 +80,10 @@ export async function call<T>(pending: Promise<{ data?: T; error?: unknown; resp
     answer = await pending;
   } catch (error) {
     if (isAbort(error)) throw error;
-    return { ok: false, status: 0, message: UNREACHABLE };
+    return { ok: false, status: 0, message: UNREACHABLE, fields: {} };
   }
   const { response } = answer;
-  if (!response.ok) return { ok: false, status: response.status, message: errorMessage(response.status, answer.error) };
+  if (!response.ok) return { ok: false, status: response.status, message: errorMessage(response.status, answer.error), fields: fieldErrors(answer.error) };
   // openapi-fetch leaves data out of a bodiless answer (204); such a call's T is never read.
   return { ok: true, status: response.status, data: answer.data as T };
 }

@@ -22,9 +22,9 @@ describe('optimistic changes', () => {
         value = 'new';
         return () => (value = 'old');
       },
-      async () => ({ ok: false as const, status: 409, message: 'This handle is taken' }),
+      async () => ({ ok: false as const, status: 409, message: 'This handle is taken', fields: {} }),
     );
-    expect(outcome).toEqual({ ok: false, status: 409, message: 'This handle is taken' });
+    expect(outcome).toEqual({ ok: false, status: 409, message: 'This handle is taken', fields: {} });
     expect(value).toBe('old');
   });
 
