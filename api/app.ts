@@ -29,6 +29,7 @@ import { createAnalyticsService, type AnalyticsService } from './analytics/analy
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService, type AuthService } from './auth/auth.service.js';
+import type { Mailer } from '../lib/mail/mailer.js';
 import { createAuthenticator, createRouteGuards, rejectFailedAuthentication } from './auth/authenticate.js';
 import { createCredentials } from './auth/credentials.js';
 import { createKnownDevices, type KnownDevices } from './auth/known-device.js';
@@ -62,6 +63,8 @@ export interface ApiDeps {
   passwordHasher?: PasswordHasher;
   /** Waits out a login slow-down: a timer unless a test records the delays instead. */
   loginDelay?: (ms: number) => Promise<void>;
+  /** Mail to account holders (password reset links). */
+  mailer: Mailer;
 }
 
 export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets'>;
@@ -223,6 +226,8 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       onSlowdown: (ms) => deps.metrics.loginSlowdowns.observe(ms / 1000),
     }),
     knownDevices,
+    mailer: deps.mailer,
+    publicUrl: config.publicUrl,
     invalidateProfiles,
   });
 

@@ -7,6 +7,8 @@ export function createApiRole(config: Config, deps: ApiDeps): Role {
   const { app, assetHandler } = createApiApp(config, deps);
   return {
     name: 'api',
+    // Background mail (reset links) finishes or is given up before the process exits.
+    stop: () => deps.mailer.close(),
     routes: [
       { name: '/api', prefix: '/api', handler: app },
       { name: '/assets', prefix: '/assets', methods: ['GET'], handler: assetHandler },

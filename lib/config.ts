@@ -86,6 +86,7 @@ export interface Config {
   /** The bus consumer group that writes events to ClickHouse (one per ClickHouse database). */
   eventsConsumerGroup: string;
   redisUrl: string | undefined;
+  mail: MailConfig;
   s3: S3Config | undefined;
   geoipCityDb: string | undefined;
   sessionSecret: string | undefined;
@@ -101,6 +102,17 @@ export interface Config {
   github: GitHubConfig;
   /** Tests only: a test that needs a missing service fails instead of skipping. */
   requireServices: boolean;
+  /** Tests only: Mailpit's HTTP API (scripts/services.sh), where the end-to-end tests read mails sent to SMTP_URL. */
+  mailpitUrl: string | undefined;
+}
+
+export interface MailConfig {
+  /** SMTP_URL (smtp:// or smtps://, credentials in it); undefined: mails go to outboxDir as .eml files. */
+  smtpUrl: string | undefined;
+  /** MAIL_FROM: the sender, `Name <address>` (default Linkpulse <no-reply@PUBLIC_URL's host>). */
+  from: string;
+  /** DATA_DIR/outbox: where mails go without SMTP_URL, so every flow works on `npm start`. */
+  outboxDir: string;
 }
 
 export interface AssetConfig {
@@ -353,6 +365,15 @@ const schema = z
         .transform((value) => value ?? 'consumers-clickhouse'),
     ),
     REDIS_URL: urlText(['redis:', 'rediss:'], 'redis://redis:6379/0'),
+    SMTP_URL: urlText(['smtp:', 'smtps:'], 'smtps://user:password@smtp.example.com:465'),
+    MAIL_FROM: optionalText.pipe(
+      z
+        .string()
+        .max(200)
+        .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'expected an address, or Name <address>')
+        .optional(),
+    ),
+    MAILPIT_URL: urlText(['http:', 'https:'], 'http://127.0.0.1:58025'),
     S3_ENDPOINT: urlText(['http:', 'https:'], 'http://minio:9000'),
     S3_BUCKET: optionalText.pipe(
       z
@@ -518,6 +539,12 @@ export function parseConfig(env: Env): Config {
     kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, compression: e.KAFKA_COMPRESSION } : undefined,
     eventsConsumerGroup: e.EVENTS_CONSUMER_GROUP,
     redisUrl: e.REDIS_URL,
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM ?? `Linkpulse <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>`,
+      outboxDir: path.join(e.DATA_DIR, 'outbox'),
+    },
+    mailpitUrl: e.MAILPIT_URL,
     s3: e.S3_BUCKET
       ? {
           endpoint: e.S3_ENDPOINT,

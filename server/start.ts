@@ -6,6 +6,7 @@ import { createDashboardRole } from '../dashboard/main.js';
 import { createIngestRole } from '../ingest/main.js';
 import { trackerScript } from '../ingest/tracker/tracker-script.js';
 import { DEMO_CREDENTIALS } from '../lib/demo-account.js';
+import { createMailer } from '../lib/mail/mailer.js';
 import { createPublicProfiles } from '../api/public/public-profile.service.js';
 import { createSchedulerRole } from '../scheduler/main.js';
 import type { Config } from '../lib/config.js';
@@ -44,7 +45,18 @@ async function createRoles(
         roles.push(createIngestRole(config, { db: platform.db!, bus: platform.bus!, cache: platform.cache!, logger, metrics }));
         break;
       case 'api':
-        roles.push(createApiRole(config, { db: platform.db!, clickhouse: platform.clickhouse!, cache: platform.cache!, storage: platform.storage!, publicProfiles: sharedPublicProfiles(), logger, metrics }));
+        roles.push(
+          createApiRole(config, {
+            db: platform.db!,
+            clickhouse: platform.clickhouse!,
+            cache: platform.cache!,
+            storage: platform.storage!,
+            publicProfiles: sharedPublicProfiles(),
+            mailer: createMailer(config.mail, logger),
+            logger,
+            metrics,
+          }),
+        );
         break;
       case 'consumers':
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));

@@ -13,6 +13,8 @@ export type AuditAction =
   | 'auth.login'
   | 'auth.logout'
   | 'auth.password_change'
+  | 'auth.password_reset_request'
+  | 'auth.password_reset'
   | 'auth.account_delete'
   | 'token.create'
   | 'token.revoke'

@@ -59,3 +59,23 @@ export async function revokeSession(tx: Tx, sessionId: string): Promise<void> {
 export async function revokeAllSessions(tx: Tx): Promise<void> {
   await tx.query('UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL');
 }
+
+/** A new password reset link for the account with this address: its id and address, or undefined (no such account, or 5 links in the last hour). */
+export async function requestPasswordReset(db: Database, email: string, tokenHash: Buffer, ttlSeconds: number): Promise<{ userId: string; email: string } | undefined> {
+  const { rows } = await db.query<{ user_id: string; email: string }>('SELECT * FROM auth_request_password_reset($1, $2, $3)', [email, tokenHash, ttlSeconds]);
+  const row = rows[0];
+  return row && { userId: row.user_id, email: row.email };
+}
+
+/** The account a live password reset link belongs to. */
+export async function findPasswordResetAccount(db: Database, tokenHash: Buffer): Promise<{ userId: string; email: string } | undefined> {
+  const { rows } = await db.query<{ user_id: string; email: string }>('SELECT * FROM auth_password_reset_account($1)', [tokenHash]);
+  const row = rows[0];
+  return row && { userId: row.user_id, email: row.email };
+}
+
+/** Uses a live link (and ends the account's others): the account's id, or undefined if it was not live. */
+export async function usePasswordReset(tx: Tx, tokenHash: Buffer): Promise<string | undefined> {
+  const { rows } = await tx.query<{ user_id: string | null }>('SELECT auth_use_password_reset($1) AS user_id', [tokenHash]);
+  return rows[0]?.user_id ?? undefined;
+}

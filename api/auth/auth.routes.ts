@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/passwords/password-strength.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { SCOPES } from './auth-context.js';
-import type { AuthService, NewSession } from './auth.service.js';
+import { PASSWORD_RESET_TTL_MINUTES, type AuthService, type NewSession } from './auth.service.js';
 import type { KnownDevices } from './known-device.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -88,6 +88,39 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
         const reply = sessionReply(response, loggedIn);
         knownDevices.set(response, loggedIn.knownDevice);
         return reply;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/password-reset',
+      operationId: 'requestPasswordReset',
+      summary:
+        `Ask for a password reset link, mailed to the address if an account has it (valid ${PASSWORD_RESET_TTL_MINUTES} minutes, once; at most 5 an hour per account). ` +
+        'Answers the same, at once, for any address.',
+      tag: 'auth',
+      access: 'public',
+      credentialRoute: true,
+      body: z.strictObject({ email: Email }),
+      responses: { 202: { description: 'Accepted', schema: z.object({ message: z.string() }) } },
+      async handler({ request, body }) {
+        await service.requestPasswordReset(request, body);
+        return { status: 202, body: { message: `If an account uses ${body.email}, a link to choose a new password is on its way. It works for ${PASSWORD_RESET_TTL_MINUTES} minutes.` } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/password-reset/confirm',
+      operationId: 'resetPassword',
+      summary:
+        'Choose a new password with the token of a reset link: every session of the account ends, and a new one starts here (the session cookie is set). ' +
+        'A token that is unknown, expired or used answers 400 INVALID_INPUT naming body.token.',
+      tag: 'auth',
+      access: 'public',
+      credentialRoute: true,
+      body: z.strictObject({ token: z.string().min(1).max(100), newPassword: NewPassword }),
+      responses: { 200: { description: 'Password changed and signed in', schema: SessionResponse } },
+      async handler({ request, response, body }) {
+        return sessionReply(response, await service.resetPassword(request, body));
       },
     }),
     defineRoute({

@@ -1,9 +1,10 @@
-// The rules of accounts: sign-up, login, logout, password change, account deletion.
+// The rules of accounts: sign-up, login, logout, password change and reset, account deletion.
 // Enumeration: sign-up answers the same whether or not the address is taken (a weak password is
 // refused before anything is looked up), and login fails with one message whether the address is
 // unknown or the password wrong. Both paths run the KDF exactly once (against a dummy hash for unknown
 // addresses), and the login throttle counts per email address, not per account, so their timing and
-// throttling match too.
+// throttling match too. A password reset request answers the same, at once, for any address; the
+// mail (if the address has an account) goes out after the answer.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import type pg from 'pg';
@@ -13,7 +14,21 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { SessionAuth, UserRole } from './auth-context.js';
-import { deleteCurrentUser, findLoginCandidate, getCurrentUser, insertSession, insertUser, revokeAllSessions, revokeSession, updatePassword } from './auth.repository.js';
+import type { Mailer } from '../../lib/mail/mailer.js';
+import { passwordResetMail } from './account-mail.js';
+import {
+  deleteCurrentUser,
+  findLoginCandidate,
+  findPasswordResetAccount,
+  getCurrentUser,
+  insertSession,
+  insertUser,
+  requestPasswordReset,
+  revokeAllSessions,
+  revokeSession,
+  updatePassword,
+  usePasswordReset,
+} from './auth.repository.js';
 import type { Credentials } from './credentials.js';
 import type { KnownDevices } from './known-device.js';
 import { LoginBackoffError, type LoginAttempt, type LoginThrottle } from './login-throttle.js';
@@ -46,11 +61,20 @@ export interface AuthServiceDeps {
   audit: AuditLog;
   throttle: LoginThrottle;
   knownDevices: KnownDevices;
+  mailer: Mailer;
+  /** PUBLIC_URL: links in mails point here. */
+  publicUrl: string;
   /** Drops cached public pages of these handles (their profiles are gone). */
   invalidateProfiles(handles: string[]): Promise<void>;
 }
 
 const LOGIN_FAILED = 'The email address or password is incorrect';
+/** How long a password reset link works. */
+export const PASSWORD_RESET_TTL_MINUTES = 60;
+const RESET_LINK_DEAD = 'This reset link has expired or was already used. Ask for a new one below.';
+
+/** INVALID_INPUT about one field, with the message to show next to it. */
+const invalidField = (field: string, message: string) => new AppError('INVALID_INPUT', message, { details: { fields: [{ field, message }] } });
 
 const isUniqueViolation = (error: unknown, constraint: string) =>
   (error as pg.DatabaseError | undefined)?.code === '23505' && (error as pg.DatabaseError).constraint === constraint;
@@ -165,6 +189,35 @@ export function createAuthService(deps: AuthServiceDeps) {
       });
       await audit.record(request, { action: 'auth.password_change', outcome: 'success', target: userId });
       return startSession(request, userId);
+    },
+
+    /** Mails a reset link if an account has this address; the caller answers the same either way. */
+    async requestPasswordReset(request: Request, input: { email: string }): Promise<void> {
+      const { token, hash } = credentials.newPasswordResetToken();
+      const account = await requestPasswordReset(db, input.email, hash, PASSWORD_RESET_TTL_MINUTES * 60);
+      if (!account) return;
+      await audit.record(request, { action: 'auth.password_reset_request', outcome: 'success', target: account.userId });
+      const url = `${deps.publicUrl}/reset-password#token=${token}`;
+      deps.mailer.deliverLater(passwordResetMail(account.email, url, PASSWORD_RESET_TTL_MINUTES));
+    },
+
+    /** Sets a new password with a live reset link, ends every session of the account, and starts a new one. */
+    async resetPassword(request: Request, input: { token: string; newPassword: string }): Promise<NewSession> {
+      const hash = credentials.passwordResetTokenHash(input.token);
+      const account = hash && (await findPasswordResetAccount(db, hash));
+      if (!hash || !account) throw invalidField('body.token', RESET_LINK_DEAD);
+      await requireStrongPassword(input.newPassword, account.email, 'body.newPassword');
+      const passwordHash = await hasher.hash(input.newPassword);
+      const changed = await withUser(db, account.userId, async (tx) => {
+        // Used inside the change's transaction: a second request with the same link finds it used.
+        if ((await usePasswordReset(tx, hash)) !== account.userId) return false;
+        await updatePassword(tx, passwordHash);
+        await revokeAllSessions(tx);
+        return true;
+      });
+      if (!changed) throw invalidField('body.token', RESET_LINK_DEAD);
+      await audit.record(request, { action: 'auth.password_reset', outcome: 'success', target: account.userId });
+      return startSession(request, account.userId);
     },
 
     /**

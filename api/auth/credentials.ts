@@ -1,4 +1,4 @@
-// Secrets we hand out (session cookies, personal access tokens) and what we keep of them: only an
+// Secrets we hand out (session cookies, personal access tokens, password reset links) and what we keep of them: only an
 // HMAC keyed with SESSION_SECRET, so a copy of the database yields no usable credential. CSRF tokens
 // are derived from the session, so there is nothing extra to store and they die with it.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -14,6 +14,8 @@ export interface Credentials {
   /** The stored hash of a presented session token, or undefined if it cannot be one of ours. */
   sessionTokenHash(token: string): Buffer | undefined;
   apiTokenHash(token: string): Buffer | undefined;
+  newPasswordResetToken(): { token: string; hash: Buffer };
+  passwordResetTokenHash(token: string): Buffer | undefined;
   csrfTokenFor(sessionId: string): string;
   isValidCsrfToken(sessionId: string, presented: string): boolean;
 }
@@ -33,6 +35,11 @@ export function createCredentials(sessionSecret: string): Credentials {
     },
     sessionTokenHash: (token) => (SECRET_PATTERN.test(token) ? mac('session', token) : undefined),
     apiTokenHash: (token) => (token.startsWith(TOKEN_PREFIX) && SECRET_PATTERN.test(token.slice(TOKEN_PREFIX.length)) ? mac('api-token', token) : undefined),
+    newPasswordResetToken() {
+      const token = randomBytes(32).toString('base64url');
+      return { token, hash: mac('password-reset', token) };
+    },
+    passwordResetTokenHash: (token) => (SECRET_PATTERN.test(token) ? mac('password-reset', token) : undefined),
     csrfTokenFor,
     isValidCsrfToken(sessionId, presented) {
       const expected = Buffer.from(csrfTokenFor(sessionId));

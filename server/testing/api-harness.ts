@@ -22,6 +22,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLocalStorage } from '../../lib/storage/local-storage.js';
 import type { ObjectStorage } from '../../lib/storage/object-storage.js';
+import type { Mailer } from '../../lib/mail/mailer.js';
+import { createRecordingMailer } from '../../lib/testing/mail.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
 export const TEST_ORIGIN = new URL(TEST_PUBLIC_URL).origin;
@@ -48,6 +50,8 @@ export interface ApiHarness {
   api: ApiApp;
   config: ApiConfig;
   metrics: Metrics;
+  /** Mail the API sent: recorded unless a test brings a real mailer (SMTP to Mailpit). */
+  mailer: Mailer;
   /** A client; `address`, sent as X-Forwarded-For, is its client address when the harness trusts the proxy (config.trustProxy: ['loopback']). */
   client(address?: string): ApiClient;
   /** A signed-up, logged-in creator (from `address`, as client() takes it). */
@@ -69,6 +73,8 @@ export interface HarnessOptions {
   readiness?: () => Promise<ReadinessReport>;
   /** Waits out login slow-downs; a real timer unless given (a test can record the delays instead). */
   loginDelay?: (ms: number) => Promise<void>;
+  /** Where mail goes; a RecordingMailer unless given. */
+  mailer?: Mailer;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -211,6 +217,7 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
   const storageDir = options.storage ? undefined : await mkdtemp(path.join(tmpdir(), `linkpulse-${label}-assets-`));
   const storage = options.storage ?? createLocalStorage(storageDir!);
   const metrics = createMetrics();
+  const mailer = options.mailer ?? createRecordingMailer();
   const api = createApiApp(config, {
     db: database.db,
     clickhouse: options.clickhouse ?? noAnalyticsStore,
@@ -220,6 +227,7 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
     metrics,
     publicProfiles: createPublicProfiles({ db: database.db, cache, logger: testLogger }),
     passwordHasher: testPasswordHasher,
+    mailer,
     ...(options.loginDelay ? { loginDelay: options.loginDelay } : {}),
   });
   const server = await startApiServer(api, config, options.readiness);
@@ -232,10 +240,12 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
     api,
     config,
     metrics,
+    mailer,
     client,
     newUser: (address?: string) => client(address).signUpAndLogIn(),
     async close() {
       await server.close(1_000);
+      await mailer.close();
       metrics.stop();
       if (!options.cache) await cache.close();
       if (ownsDatabase) await database.drop();

@@ -1,0 +1,31 @@
+// The mails accounts receive, as text and as simple HTML (inline styles: mail clients ignore style
+// sheets). They name what happened, what to do, and what to do if it was not you; they never contain
+// a password, and a link's secret travels in its fragment (#…), which browsers never send to a server.
+import type { Mail } from '../../lib/mail/mailer.js';
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A short mail with one call to action, as text and HTML. */
+function compose(kind: string, to: string, subject: string, paragraphs: readonly string[], action: { label: string; url: string }, footer: string): Mail {
+  const text = [...paragraphs, `${action.label}: ${action.url}`, footer, '— Linkpulse'].join('\n\n');
+  const html = `<!doctype html><html><body style="margin:0;padding:24px;background:#f6f5fb;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328">
+<div style="max-width:480px;margin:0 auto;background:#ffffff;border:1px solid #d0d7de;border-radius:12px;padding:28px">
+<p style="margin:0 0 20px;font-weight:700;font-size:18px;color:#5b21b6">Linkpulse</p>
+${paragraphs.map((paragraph) => `<p style="margin:0 0 16px;line-height:1.5">${escapeHtml(paragraph)}</p>`).join('\n')}
+<p style="margin:24px 0"><a href="${escapeHtml(action.url)}" style="display:inline-block;background:#5b21b6;color:#ffffff;text-decoration:none;font-weight:600;padding:12px 20px;border-radius:8px">${escapeHtml(action.label)}</a></p>
+<p style="margin:0 0 16px;font-size:13px;color:#59636e;line-height:1.5">If the button does not work, copy this address into your browser: ${escapeHtml(action.url)}</p>
+<p style="margin:0;font-size:13px;color:#59636e;line-height:1.5">${escapeHtml(footer)}</p>
+</div></body></html>`;
+  return { kind, to, subject, text, html };
+}
+
+export function passwordResetMail(to: string, url: string, ttlMinutes: number): Mail {
+  return compose(
+    'password-reset',
+    to,
+    'Reset your Linkpulse password',
+    [`Someone asked to reset the password of the Linkpulse account for ${to}. If it was you, choose a new password within ${ttlMinutes} minutes with the link below. It works once.`],
+    { label: 'Choose a new password', url },
+    'If you did not ask for this, ignore this mail: your password stays as it is, and nobody can use the link without access to your mailbox.',
+  );
+}
