@@ -1,7 +1,7 @@
 // Structured JSON logs (pino). One root logger per process; every module takes a child with
 // `module` set. Redaction is a second line of defence: secrets, credentials and client addresses
 // must never be logged in the first place.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
 export type { Logger } from 'pino';
@@ -24,12 +24,14 @@ const REDACT_PATHS = [
   '*.remoteAddress',
 ];
 
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
-  return pino({
+/** destination: stdout unless given (a test reads the lines). */
+export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'linkpulse', ...base },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Real backing services for Linkpulse on this machine, without Docker, on loopback only:
 #   PostgreSQL and Redis (Debian packages), Apache Kafka 4.x in KRaft mode (jars from Maven Central,
-#   run on the installed JDK), MinIO (built with `go install`), and ClickHouse over HTTP served by
-#   Linkpulse's embedded engine (`linkpulse clickhouse-http`).
+#   run on the installed JDK), MinIO and Mailpit (an SMTP server with an HTTP API to read what it
+#   received; both built with `go install`), and ClickHouse over HTTP served by Linkpulse's embedded
+#   engine (`linkpulse clickhouse-http`).
 #
 #   scripts/services.sh up       start whatever is not running (idempotent)
 #   scripts/services.sh down     stop everything
-#   (up and down also take service names: postgres redis kafka minio clickhouse)
+#   (up and down also take service names: postgres redis kafka minio mailpit clickhouse)
 #   scripts/services.sh status   one line per service
 #   scripts/services.sh env      print the variables that point Linkpulse at them
 #                                (eval "$(scripts/services.sh env)")
@@ -22,12 +23,15 @@ STATE="${LINKPULSE_SERVICES_DIR:-/tmp/linkpulse-services}"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")"
 # Pinned so every machine builds the same MinIO (the module has no semver tags; this is its latest).
 MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+MAILPIT_MODULE="github.com/axllent/mailpit@v1.33.1"
 
 PG_PORT=55432
 REDIS_PORT=56379
 KAFKA_PORT=59092
 KAFKA_CONTROLLER_PORT=59093
 MINIO_PORT=59000
+MAILPIT_SMTP_PORT=51025
+MAILPIT_HTTP_PORT=58025
 CLICKHOUSE_PORT=58123
 S3_BUCKET_NAME=linkpulse
 
@@ -254,6 +258,36 @@ ensure_bucket() {
 
 down_minio() { stop_pidfile "$STATE/minio/minio.pid" 10; }
 
+ensure_mailpit() {
+  local binary="$CACHE/bin/mailpit"
+  if [[ ! -x "$binary" ]]; then
+    command -v go >/dev/null || die "go not found (needed to build Mailpit)"
+    log "building Mailpit from the Go module proxy (a minute or two, once)"
+    mkdir -p "$CACHE/bin"
+    (cd /tmp && GOBIN="$CACHE/bin" GOFLAGS=-mod=mod go install "$MAILPIT_MODULE") >&2
+  fi
+  echo "$binary"
+}
+
+# Mail for the tests: SMTP on one port, and the HTTP API the tests read received mails from on another.
+up_mailpit() {
+  local data="$STATE/mailpit" binary
+  if pid_alive "$data/mailpit.pid" && port_open "$MAILPIT_SMTP_PORT"; then
+    log "mailpit already running on $MAILPIT_SMTP_PORT"
+    return
+  fi
+  binary="$(ensure_mailpit)"
+  mkdir -p "$data"
+  nohup "$binary" --quiet --disable-version-check --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" \
+    --listen "127.0.0.1:$MAILPIT_HTTP_PORT" --database "$data/mailpit.db" --max 5000 >"$data/mailpit.log" 2>&1 &
+  echo $! >"$data/mailpit.pid"
+  wait_for_port "$MAILPIT_SMTP_PORT" mailpit 30 "$data/mailpit.log"
+  wait_for_port "$MAILPIT_HTTP_PORT" mailpit 30 "$data/mailpit.log"
+  log "mailpit up: SMTP on $MAILPIT_SMTP_PORT, API on $MAILPIT_HTTP_PORT"
+}
+
+down_mailpit() { stop_pidfile "$STATE/mailpit/mailpit.pid" 10; }
+
 # The current sources when tsx is installed (development, CI), else the compiled build.
 linkpulse_cli() {
   if [[ -x "$ROOT/node_modules/.bin/tsx" ]]; then echo "$ROOT/node_modules/.bin/tsx $ROOT/server/cli.ts"
@@ -296,6 +330,8 @@ export S3_FORCE_PATH_STYLE='true'
 export CLICKHOUSE_URL='http://127.0.0.1:$CLICKHOUSE_PORT'
 export CLICKHOUSE_USER='linkpulse'
 export CLICKHOUSE_PASSWORD='$CLICKHOUSE_WRITER_PASSWORD'
+export SMTP_URL='smtp://127.0.0.1:$MAILPIT_SMTP_PORT'
+export MAILPIT_URL='http://127.0.0.1:$MAILPIT_HTTP_PORT'
 EOF
 }
 
@@ -303,7 +339,7 @@ status_line() { # name port
   if port_open "$2"; then printf '%-16s up   (127.0.0.1:%s)\n' "$1" "$2"; else printf '%-16s down\n' "$1"; fi
 }
 
-SERVICES=(postgres redis kafka minio clickhouse)
+SERVICES=(postgres redis kafka minio mailpit clickhouse)
 
 main() {
   local command="${1:-}"
@@ -328,6 +364,7 @@ main() {
       status_line redis "$REDIS_PORT"
       status_line kafka "$KAFKA_PORT"
       status_line minio "$MINIO_PORT"
+      status_line mailpit "$MAILPIT_SMTP_PORT"
       status_line clickhouse-http "$CLICKHOUSE_PORT"
       ;;
     env) print_env ;;

@@ -36,7 +36,8 @@ export interface Mailer {
 /** Waits between background attempts: about a minute in all before a mail is given up. */
 const RETRY_DELAYS_MS = [2_000, 10_000, 45_000];
 
-export function createMailer(config: MailConfig, logger: Logger): Mailer {
+export function createMailer(config: MailConfig, logger: Logger, options: { retryDelaysMs?: readonly number[] } = {}): Mailer {
+  const retryDelays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
   const log = logger.child({ module: 'mailer' });
   const smtp: Transporter | undefined = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : undefined;
   // Builds the raw message without sending it, for the outbox.
@@ -65,7 +66,7 @@ export function createMailer(config: MailConfig, logger: Logger): Mailer {
           await send(mail);
           return;
         } catch (error) {
-          const delay = RETRY_DELAYS_MS[attempt];
+          const delay = retryDelays[attempt];
           if (delay === undefined) {
             log.error({ kind: mail.kind, err: describe(error), attempts: attempt + 1 }, 'mail could not be sent; given up');
             return;

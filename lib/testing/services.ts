@@ -28,4 +28,6 @@ export const realServices = {
   redis: { configured: testConfig.redisUrl !== undefined, variable: 'REDIS_URL' },
   s3: { configured: testConfig.s3 !== undefined, variable: 'S3_BUCKET (and S3_ENDPOINT, credentials)' },
   clickhouse: { configured: testConfig.clickhouse !== undefined, variable: 'CLICKHOUSE_URL' },
+  /** A real SMTP server whose mails the tests can read: Mailpit (scripts/services.sh). */
+  smtp: { configured: testConfig.mail.smtpUrl !== undefined && testConfig.mailpitUrl !== undefined, variable: 'SMTP_URL and MAILPIT_URL (Mailpit)' },
 };
