@@ -1,12 +1,16 @@
 // The pages around the app in headless Chromium, on a whole process with embedded defaults: the landing
-// page (what Linkpulse is, the way in, the live demo once it exists), the status page, log-in and sign-up.
+// page (what Linkpulse is, the way in, the live demo once it exists), the status page, log-in, sign-up
+// and password reset (its mail read from Mailpit when SMTP_URL and MAILPIT_URL are set, else from the
+// process's outbox).
 // Each at 1440 and 390 px, light and dark, with no console error, CSP violation or failed request, and
 // no serious or critical axe-core violation; screenshots go to artifacts/. Also: a signed-in creator
 // going to / lands on their pages, and a refusal shows next to its field with what was typed kept.
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithService } from '../lib/testing/services.js';
+import { mailpitMessageFor, outboxMailFor } from '../lib/testing/mail.js';
+import { describeWithService, realServices, testConfig } from '../lib/testing/services.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
 import { DEMO_CREDENTIALS, DEMO_HANDLE } from '../lib/demo-account.js';
 import { ApiClient } from '../server/testing/api-harness.js';
@@ -18,7 +22,10 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
   let browser: Browser;
 
   beforeAll(async () => {
-    site = await startSite('site-pages', ['api', 'ingest', 'dashboard'], { AUTH_RATE_LIMIT_PER_MINUTE: '100' });
+    site = await startSite('site-pages', ['api', 'ingest', 'dashboard'], {
+      AUTH_RATE_LIMIT_PER_MINUTE: '100',
+      ...(realServices.smtp.configured ? { SMTP_URL: testConfig.mail.smtpUrl! } : {}),
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   }, 120_000);
   afterAll(async () => {
@@ -51,6 +58,8 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
       ['status', '/status'],
       ['login', '/login'],
       ['signup', '/signup'],
+      ['forgot-password', '/forgot-password'],
+      ['reset-password', '/reset-password'],
     ] as const) {
       it(`${name}: no console error, CSP violation or failed request, and no serious axe violation`, async () => {
         for (const width of SCREEN_WIDTHS) {
@@ -146,6 +155,50 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     expect(await plain.page.getByRole('button', { name: 'Use the demo account' }).count()).toBe(0);
     expect([...screen.problems, ...plain.problems]).toEqual([]);
     await plain.close();
+    await screen.close();
+  });
+
+  /** The text of the newest mail to `to`, wherever this site's mail goes. */
+  const mailTo = async (to: string) =>
+    realServices.smtp.configured ? (await mailpitMessageFor(testConfig.mailpitUrl!, to)).Text : outboxMailFor(path.join(site.dataDir, 'outbox'), to);
+
+  it('resets a forgotten password from the mailed link, which then works no more', async () => {
+    const email = `${uniqueName('forgot')}@example.com`;
+    await new ApiClient(site.running.url, site.origin).signUpAndLogIn(email, 'an old and quiet passphrase');
+    const screen = await openScreen(browser, 390, 'light', { expectedStatuses: [400] });
+    const { page } = screen;
+    await page.goto(`${site.origin}/login`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.waitForURL(`${site.origin}/forgot-password`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByRole('status').filter({ hasText: `If an account uses ${email}` }).waitFor();
+    expect(await page.getByLabel('Email').inputValue()).toBe(email);
+    await screenshot(page, 'site-forgot-password-sent', 390, 'light');
+
+    const link = /http:\/\/localhost:\d+\/reset-password#token=[A-Za-z0-9_-]{43}/.exec(await mailTo(email))?.[0];
+    expect(link).toBeDefined();
+    await page.goto(link!);
+    // The token leaves the address bar once read.
+    await page.getByLabel('New password').waitFor();
+    expect(new URL(page.url()).hash).toBe('');
+    await page.getByLabel('New password').fill('password1234');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.locator('#new-password-error').waitFor();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'site-reset-password-refused', 390, 'light');
+    await page.getByLabel('New password').fill('seven new lanterns by the harbour');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.waitForURL(`${site.origin}/dashboard`);
+    expect((await new ApiClient(site.running.url, site.origin).logIn(email, 'seven new lanterns by the harbour')).status).toBe(200);
+
+    // The same link again: it says so, and how to get a new one.
+    await page.goto(link!);
+    await page.getByLabel('New password').fill('another long quiet passphrase');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByText(/expired or was already used/).waitFor();
+    await page.getByRole('link', { name: 'Ask for a new link' }).waitFor();
+    expect(screen.problems).toEqual([]);
     await screen.close();
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
-import { mailpitMessageFor } from '../testing/mail.js';
+import { decodeQuotedPrintable, mailpitMessageFor } from '../testing/mail.js';
 import { describeWithService, realServices, testConfig, testLogger } from '../testing/services.js';
 import { uniqueName } from '../testing/wait-for.js';
 import { createMailer, type Mail } from './mailer.js';
@@ -19,9 +19,6 @@ const mail = (to: string): Mail => ({
   text: 'Choose a new password: https://links.example.com/reset-password#token=abc_DEF-123',
   html: '<p><a href="https://links.example.com/reset-password#token=abc_DEF-123">Choose a new password</a></p>',
 });
-
-/** A quoted-printable body as text (soft line breaks joined, =XX decoded). */
-const decodeQuotedPrintable = (body: string) => body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 describe('the outbox (no SMTP_URL)', () => {
   let dir: string;

@@ -1,5 +1,8 @@
-// Mail in tests: a mailer that keeps what it is given (the API's tests read reset links from it), and a
-// reader of Mailpit's HTTP API for the tests that send through a real SMTP server.
+// Mail in tests: a mailer that keeps what it is given (the API's tests read reset links from it), a
+// reader of a process's outbox (no SMTP_URL), and one of Mailpit's HTTP API for the tests that send
+// through a real SMTP server.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Mail, Mailer } from '../mail/mailer.js';
 import { waitFor } from './wait-for.js';
 
@@ -43,4 +46,22 @@ export async function mailpitMessageFor(mailpitUrl: string, to: string, options:
   );
   const response = await fetch(`${mailpitUrl}/api/v1/message/${message.ID}`);
   return (await response.json()) as MailpitMessage & { Text: string; HTML: string };
+}
+
+/** A quoted-printable body as text (soft line breaks joined, =XX decoded). */
+export const decodeQuotedPrintable = (body: string) => body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
+/** The newest .eml in `outboxDir` addressed to `to` (waiting for it), decoded enough to read its text and links. */
+export async function outboxMailFor(outboxDir: string, to: string, options: { timeoutMs?: number } = {}): Promise<string> {
+  return waitFor(
+    async () => {
+      const files = (await readdir(outboxDir).catch(() => [] as string[])).filter((file) => file.endsWith('.eml')).sort().reverse();
+      for (const file of files) {
+        const raw = await readFile(path.join(outboxDir, file), 'utf8');
+        if (new RegExp(`^To: ${to.replace(/[.+]/g, '\\$&')}$`, 'mi').test(raw)) return decodeQuotedPrintable(raw);
+      }
+      return undefined;
+    },
+    { what: `a mail to ${to} in ${outboxDir}`, timeoutMs: options.timeoutMs ?? 15_000, intervalMs: 100 },
+  );
 }

@@ -17,6 +17,8 @@ export interface Site {
   /** http://localhost:<port>, the process's PUBLIC_URL. */
   origin: string;
   running: RunningProcess;
+  /** Its DATA_DIR (mails without SMTP_URL land in outbox/ there). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startSite(label: string, roles: readonly RoleName[], env: 
   return {
     origin,
     running,
+    dataDir,
     async stop() {
       await running.stop('test finished');
       await rm(dataDir, { recursive: true, force: true });

@@ -19,3 +19,15 @@ export async function signUp(email: string, password: string): Promise<AuthRefus
   const result = await call(api.POST('/api/v1/auth/signup', { body: { email, password } }));
   return result.ok ? logIn(email, password) : { message: result.message, fields: result.fields };
 }
+
+/** Asks for a reset link: the API's answer (the same for any address), or why not. */
+export async function requestPasswordReset(email: string): Promise<{ ok: true; message: string } | ({ ok: false } & AuthRefusal)> {
+  const result = await call(api.POST('/api/v1/auth/password-reset', { body: { email } }));
+  return result.ok ? { ok: true, message: result.data.message } : { ok: false, message: result.message, fields: result.fields };
+}
+
+/** Sets a new password with a reset link's token, which also signs in; why not, when it failed. */
+export async function resetPassword(token: string, newPassword: string): Promise<AuthRefusal | undefined> {
+  const result = await call(api.POST('/api/v1/auth/password-reset/confirm', { body: { token, newPassword } }));
+  return result.ok ? undefined : { message: result.message, fields: result.fields };
+}
