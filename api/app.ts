@@ -227,6 +227,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     }),
     knownDevices,
     mailer: deps.mailer,
+    cache,
     publicUrl: config.publicUrl,
     invalidateProfiles,
   });

@@ -15,6 +15,7 @@ export type AuditAction =
   | 'auth.password_change'
   | 'auth.password_reset_request'
   | 'auth.password_reset'
+  | 'auth.email_verify'
   | 'auth.account_delete'
   | 'token.create'
   | 'token.revoke'

@@ -29,3 +29,29 @@ export function passwordResetMail(to: string, url: string, ttlMinutes: number): 
     'If you did not ask for this, ignore this mail: your password stays as it is, and nobody can use the link without access to your mailbox.',
   );
 }
+
+export function emailVerificationMail(to: string, url: string, ttlHours: number): Mail {
+  return compose(
+    'email-verification',
+    to,
+    'Confirm your Linkpulse address',
+    [`Welcome to Linkpulse. Confirm that ${to} is your address with the link below (it works once, for ${ttlHours} hours); it also signs you in.`],
+    { label: 'Confirm my address', url },
+    'If you did not sign up for Linkpulse, ignore this mail: without the link, nobody can confirm the address.',
+  );
+}
+
+/** To the owner of an address someone tried to sign up with again: what to do if it was them. */
+export function signupWithExistingAccountMail(to: string, loginUrl: string): Mail {
+  return compose(
+    'signup-existing-account',
+    to,
+    'Someone tried to sign up with your address',
+    [
+      `Someone just tried to create a Linkpulse account for ${to}, which already has one.`,
+      'If it was you: log in with your password, or, if you forgot it, choose a new one from the log-in page ("Forgot your password?").',
+    ],
+    { label: 'Log in to Linkpulse', url: loginUrl },
+    'If it was not you, nothing changed: your account and password are as they were.',
+  );
+}

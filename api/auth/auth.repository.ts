@@ -10,6 +10,7 @@ export interface UserRow {
   email: string;
   role: UserRole;
   created_at: Date;
+  email_verified_at: Date | null;
   password_hash: string;
 }
 
@@ -24,7 +25,7 @@ export async function insertUser(tx: Tx, user: { id: string; email: string; pass
 }
 
 export async function getCurrentUser(tx: Tx): Promise<UserRow | undefined> {
-  const { rows } = await tx.query<UserRow>('SELECT id, email, role, created_at, password_hash FROM users');
+  const { rows } = await tx.query<UserRow>('SELECT id, email, role, created_at, email_verified_at, password_hash FROM users');
   return rows[0];
 }
 
@@ -77,5 +78,22 @@ export async function findPasswordResetAccount(db: Database, tokenHash: Buffer):
 /** Uses a live link (and ends the account's others): the account's id, or undefined if it was not live. */
 export async function usePasswordReset(tx: Tx, tokenHash: Buffer): Promise<string | undefined> {
   const { rows } = await tx.query<{ user_id: string | null }>('SELECT auth_use_password_reset($1) AS user_id', [tokenHash]);
+  return rows[0]?.user_id ?? undefined;
+}
+
+/** A confirmation link for the signed-in account's current address (as the account, through RLS). */
+export async function insertEmailVerification(tx: Tx, token: { userId: string; email: string; tokenHash: Buffer; expiresAt: Date }): Promise<void> {
+  await tx.query('INSERT INTO email_verification_tokens (user_id, email, token_hash, expires_at) VALUES ($1, $2, $3, $4)', [token.userId, token.email, token.tokenHash, token.expiresAt]);
+}
+
+/** Confirmation links the signed-in account was sent since `since`. */
+export async function countEmailVerificationsSince(tx: Tx, since: Date): Promise<number> {
+  const { rows } = await tx.query<{ count: string }>('SELECT count(*) FROM email_verification_tokens WHERE created_at > $1', [since]);
+  return Number(rows[0]!.count);
+}
+
+/** Uses a live confirmation link: the account's id, or undefined if the link is not live. */
+export async function useEmailVerification(db: Database, tokenHash: Buffer): Promise<string | undefined> {
+  const { rows } = await db.query<{ user_id: string | null }>('SELECT auth_use_email_verification($1) AS user_id', [tokenHash]);
   return rows[0]?.user_id ?? undefined;
 }

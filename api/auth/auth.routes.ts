@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/passwords/password-strength.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { SCOPES } from './auth-context.js';
-import { PASSWORD_RESET_TTL_MINUTES, type AuthService, type NewSession } from './auth.service.js';
+import { AppError } from '../../lib/errors.js';
+import { EMAIL_VERIFICATION_TTL_HOURS, PASSWORD_RESET_TTL_MINUTES, type AuthService, type NewSession } from './auth.service.js';
 import type { KnownDevices } from './known-device.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -33,6 +34,7 @@ export const User = z
     email: z.string(),
     role: z.enum(['creator', 'admin']),
     createdAt: z.iso.datetime(),
+    emailVerifiedAt: z.iso.datetime().nullable().describe('When the address was confirmed by a mailed link; null until then'),
   })
   .meta({ id: 'User' });
 
@@ -60,7 +62,9 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       method: 'post',
       path: '/auth/signup',
       operationId: 'signUp',
-      summary: 'Create an account. Answers the same whether or not the address is already registered; log in next.',
+      summary:
+        'Create an account and mail it a link to confirm its address (which also signs in). Answers the same whether or not the address is ' +
+        'already registered; the owner of a registered address is mailed what to do instead (at most once an hour).',
       tag: 'auth',
       access: 'public',
       credentialRoute: true,
@@ -68,7 +72,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       responses: { 202: { description: 'Accepted', schema: z.object({ message: z.string() }) } },
       async handler({ request, body }) {
         await service.signUp(request, body);
-        return { status: 202, body: { message: 'If this address was not registered yet, the account now exists. Log in to continue.' } };
+        return { status: 202, body: { message: `Check your inbox: we sent a mail to ${body.email.toLowerCase()} with what to do next.` } };
       },
     }),
     defineRoute({
@@ -88,6 +92,35 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
         const reply = sessionReply(response, loggedIn);
         knownDevices.set(response, loggedIn.knownDevice);
         return reply;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/email-verification',
+      operationId: 'requestEmailVerification',
+      summary: `Mail the signed-in account a new link to confirm its address (valid ${EMAIL_VERIFICATION_TTL_HOURS} hours; at most 5 an hour, then 429). 409 when it is confirmed already.`,
+      tag: 'auth',
+      access: 'session',
+      responses: { 202: { description: 'Accepted', schema: z.object({ message: z.string() }) } },
+      async handler({ request, auth }) {
+        if (!(await service.requestEmailVerification(request, auth.userId))) throw new AppError('CONFLICT', 'Your address is confirmed already.');
+        return { status: 202, body: { message: 'A new confirmation link is on its way to your address.' } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/email-verification/confirm',
+      operationId: 'verifyEmail',
+      summary:
+        'Confirm an address with the token of a mailed link, and sign in (the session cookie is set). A token that is unknown, expired, used, ' +
+        'or for an address the account no longer has answers 400 INVALID_INPUT naming body.token.',
+      tag: 'auth',
+      access: 'public',
+      credentialRoute: true,
+      body: z.strictObject({ token: z.string().min(1).max(100) }),
+      responses: { 200: { description: 'Confirmed and signed in', schema: SessionResponse } },
+      async handler({ request, response, body }) {
+        return sessionReply(response, await service.verifyEmail(request, body));
       },
     }),
     defineRoute({

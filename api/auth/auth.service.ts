@@ -14,19 +14,24 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { SessionAuth, UserRole } from './auth-context.js';
+import type { Cache } from '../../lib/cache/cache.js';
 import type { Mailer } from '../../lib/mail/mailer.js';
-import { passwordResetMail } from './account-mail.js';
+import { emailVerificationMail, passwordResetMail, signupWithExistingAccountMail } from './account-mail.js';
 import {
+  countEmailVerificationsSince,
   deleteCurrentUser,
   findLoginCandidate,
   findPasswordResetAccount,
   getCurrentUser,
+  insertEmailVerification,
   insertSession,
+  lockCurrentUser,
   insertUser,
   requestPasswordReset,
   revokeAllSessions,
   revokeSession,
   updatePassword,
+  useEmailVerification,
   usePasswordReset,
 } from './auth.repository.js';
 import type { Credentials } from './credentials.js';
@@ -41,6 +46,8 @@ export interface User {
   email: string;
   role: UserRole;
   createdAt: string;
+  /** When the address was confirmed by a mailed link; null until then. */
+  emailVerifiedAt: string | null;
 }
 
 export interface NewSession {
@@ -62,6 +69,8 @@ export interface AuthServiceDeps {
   throttle: LoginThrottle;
   knownDevices: KnownDevices;
   mailer: Mailer;
+  /** Remembers, for an hour, that an address's owner was told of a sign-up attempt (one such mail an hour). */
+  cache: Cache;
   /** PUBLIC_URL: links in mails point here. */
   publicUrl: string;
   /** Drops cached public pages of these handles (their profiles are gone). */
@@ -72,6 +81,10 @@ const LOGIN_FAILED = 'The email address or password is incorrect';
 /** How long a password reset link works. */
 export const PASSWORD_RESET_TTL_MINUTES = 60;
 const RESET_LINK_DEAD = 'This reset link has expired or was already used. Ask for a new one below.';
+/** How long an address confirmation link works, and how many an account may be sent an hour. */
+export const EMAIL_VERIFICATION_TTL_HOURS = 48;
+const EMAIL_VERIFICATIONS_PER_HOUR = 5;
+const VERIFICATION_LINK_DEAD = 'This confirmation link has expired, was already used, or is for an address the account no longer has. Log in and ask for a new one in the settings.';
 
 /** INVALID_INPUT about one field, with the message to show next to it. */
 const invalidField = (field: string, message: string) => new AppError('INVALID_INPUT', message, { details: { fields: [{ field, message }] } });
@@ -124,12 +137,19 @@ export function createAuthService(deps: AuthServiceDeps) {
       await requireStrongPassword(input.password, input.email, 'body.password');
       const passwordHash = await hasher.hash(input.password);
       const id = randomUUID();
+      const { token, hash } = credentials.newLinkToken('email-verification');
       try {
-        await withUser(db, id, (tx) => insertUser(tx, { id, email: input.email, passwordHash }));
+        await withUser(db, id, async (tx) => {
+          await insertUser(tx, { id, email: input.email, passwordHash });
+          await insertEmailVerification(tx, { userId: id, email: input.email, tokenHash: hash, expiresAt: new Date(Date.now() + EMAIL_VERIFICATION_TTL_HOURS * 3_600_000) });
+        });
         await audit.record(request, { action: 'auth.signup', outcome: 'success', actorUserId: id, target: id });
+        deps.mailer.deliverLater(emailVerificationMail(input.email, `${deps.publicUrl}/verify-email#token=${token}`, EMAIL_VERIFICATION_TTL_HOURS));
       } catch (error) {
         if (!isUniqueViolation(error, 'users_email_key')) throw error;
         await audit.record(request, { action: 'auth.signup', outcome: 'failure', details: { reason: 'email-taken' } });
+        // The owner hears of it, at most once an hour (a mailbox cannot be flooded through this form).
+        if (await deps.cache.add(`signup-taken:${credentials.opaqueKey(input.email.toLowerCase())}`, '1', 3_600)) deps.mailer.deliverLater(signupWithExistingAccountMail(input.email, `${deps.publicUrl}/login`));
       }
     },
 
@@ -191,9 +211,39 @@ export function createAuthService(deps: AuthServiceDeps) {
       return startSession(request, userId);
     },
 
+    /**
+     * Mails the signed-in account a new link to confirm its address (at most 5 an hour): false when the
+     * address is confirmed already.
+     */
+    async requestEmailVerification(request: Request, userId: string): Promise<boolean> {
+      const { token, hash } = credentials.newLinkToken('email-verification');
+      const address = await withUser(db, userId, async (tx) => {
+        await lockCurrentUser(tx);
+        const user = await getCurrentUser(tx);
+        if (!user || user.email_verified_at) return undefined;
+        if ((await countEmailVerificationsSince(tx, new Date(Date.now() - 3_600_000))) >= EMAIL_VERIFICATIONS_PER_HOUR) {
+          throw new AppError('RATE_LIMIT', `${EMAIL_VERIFICATIONS_PER_HOUR} confirmation mails were sent in the last hour. Use the newest one, or try again later.`, { retryAfterSeconds: 3_600 });
+        }
+        await insertEmailVerification(tx, { userId, email: user.email, tokenHash: hash, expiresAt: new Date(Date.now() + EMAIL_VERIFICATION_TTL_HOURS * 3_600_000) });
+        return user.email;
+      });
+      if (!address) return false;
+      deps.mailer.deliverLater(emailVerificationMail(address, `${deps.publicUrl}/verify-email#token=${token}`, EMAIL_VERIFICATION_TTL_HOURS));
+      return true;
+    },
+
+    /** Confirms the address a live link was sent to, and signs in. */
+    async verifyEmail(request: Request, input: { token: string }): Promise<NewSession> {
+      const hash = credentials.linkTokenHash('email-verification', input.token);
+      const userId = hash && (await useEmailVerification(db, hash));
+      if (!userId) throw invalidField('body.token', VERIFICATION_LINK_DEAD);
+      await audit.record(request, { action: 'auth.email_verify', outcome: 'success', target: userId });
+      return startSession(request, userId);
+    },
+
     /** Mails a reset link if an account has this address; the caller answers the same either way. */
     async requestPasswordReset(request: Request, input: { email: string }): Promise<void> {
-      const { token, hash } = credentials.newPasswordResetToken();
+      const { token, hash } = credentials.newLinkToken('password-reset');
       const account = await requestPasswordReset(db, input.email, hash, PASSWORD_RESET_TTL_MINUTES * 60);
       if (!account) return;
       await audit.record(request, { action: 'auth.password_reset_request', outcome: 'success', target: account.userId });
@@ -203,7 +253,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** Sets a new password with a live reset link, ends every session of the account, and starts a new one. */
     async resetPassword(request: Request, input: { token: string; newPassword: string }): Promise<NewSession> {
-      const hash = credentials.passwordResetTokenHash(input.token);
+      const hash = credentials.linkTokenHash('password-reset', input.token);
       const account = hash && (await findPasswordResetAccount(db, hash));
       if (!hash || !account) throw invalidField('body.token', RESET_LINK_DEAD);
       await requireStrongPassword(input.newPassword, account.email, 'body.newPassword');
@@ -235,6 +285,6 @@ export function createAuthService(deps: AuthServiceDeps) {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-function toUser(row: { id: string; email: string; role: UserRole; created_at: Date }): User {
-  return { id: row.id, email: row.email, role: row.role, createdAt: row.created_at.toISOString() };
+function toUser(row: { id: string; email: string; role: UserRole; created_at: Date; email_verified_at: Date | null }): User {
+  return { id: row.id, email: row.email, role: row.role, createdAt: row.created_at.toISOString(), emailVerifiedAt: row.email_verified_at?.toISOString() ?? null };
 }

@@ -7,6 +7,9 @@ export const TOKEN_PREFIX = 'lp_pat_';
 /** 32 random bytes in base64url. */
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
+/** What a mailed link is for: each purpose hashes apart, so one kind of link can never act as another. */
+export type LinkPurpose = 'password-reset' | 'email-verification';
+
 export interface Credentials {
   /** A new random secret and the hash to store for it. */
   newSessionToken(): { token: string; hash: Buffer };
@@ -14,8 +17,11 @@ export interface Credentials {
   /** The stored hash of a presented session token, or undefined if it cannot be one of ours. */
   sessionTokenHash(token: string): Buffer | undefined;
   apiTokenHash(token: string): Buffer | undefined;
-  newPasswordResetToken(): { token: string; hash: Buffer };
-  passwordResetTokenHash(token: string): Buffer | undefined;
+  /** Password reset and email confirmation links: a random secret, and its hash for that purpose. */
+  newLinkToken(purpose: LinkPurpose): { token: string; hash: Buffer };
+  linkTokenHash(purpose: LinkPurpose, token: string): Buffer | undefined;
+  /** A key for a value that must not be stored as it is (an address in the cache): its HMAC. */
+  opaqueKey(value: string): string;
   csrfTokenFor(sessionId: string): string;
   isValidCsrfToken(sessionId: string, presented: string): boolean;
 }
@@ -35,11 +41,12 @@ export function createCredentials(sessionSecret: string): Credentials {
     },
     sessionTokenHash: (token) => (SECRET_PATTERN.test(token) ? mac('session', token) : undefined),
     apiTokenHash: (token) => (token.startsWith(TOKEN_PREFIX) && SECRET_PATTERN.test(token.slice(TOKEN_PREFIX.length)) ? mac('api-token', token) : undefined),
-    newPasswordResetToken() {
+    newLinkToken(purpose) {
       const token = randomBytes(32).toString('base64url');
-      return { token, hash: mac('password-reset', token) };
+      return { token, hash: mac(purpose, token) };
     },
-    passwordResetTokenHash: (token) => (SECRET_PATTERN.test(token) ? mac('password-reset', token) : undefined),
+    linkTokenHash: (purpose, token) => (SECRET_PATTERN.test(token) ? mac(purpose, token) : undefined),
+    opaqueKey: (value) => mac('opaque-key', value).toString('base64url'),
     csrfTokenFor,
     isValidCsrfToken(sessionId, presented) {
       const expected = Buffer.from(csrfTokenFor(sessionId));

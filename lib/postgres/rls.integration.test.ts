@@ -58,17 +58,24 @@ async function seedTenant(owner: pg.Client, label: string): Promise<Tenant> {
        ($3, $2, 0, 'Draft link', 'https://example.com/x', 'url', true, NULL, NULL)`,
     [profileId, userId, draftProfileId],
   );
+  await owner.query("INSERT INTO email_verification_tokens (user_id, email, token_hash, expires_at) VALUES ($1, 'x@example.com', $2, now() + interval '1 day')", [userId, randomBytes(32)]);
+  await owner.query("INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now() + interval '1 hour')", [userId, randomBytes(32)]);
   return { userId, profileId, draftProfileId, linkId, sessionId, tokenId };
 }
 
-/** Per tenant table: the owner column, a column the app may update, and an insert claiming another owner. */
+/** Per tenant table: the owner column, a column the app may update (none: it may not update any), and an insert claiming another owner. */
 const TENANT_TABLES = {
   users: { owner: 'id', update: 'password_changed_at = password_changed_at', insert: (victim: string) => [`INSERT INTO users (id, email, password_hash) VALUES ($1, 'x-${randomUUID()}@example.com', '${HASH}')`, [victim]] },
   sessions: { owner: 'user_id', update: 'revoked_at = revoked_at', insert: (victim: string) => ["INSERT INTO sessions (user_id, token_hash, expires_at) VALUES ($1, $2, now())", [victim, randomBytes(32)]] },
   api_tokens: { owner: 'user_id', update: 'revoked_at = revoked_at', insert: (victim: string) => ["INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, scopes) VALUES ($1, 'x', $2, 'x', '{profiles:read}')", [victim, randomBytes(32)]] },
   profiles: { owner: 'user_id', update: 'bio = bio', insert: (victim: string) => [`INSERT INTO profiles (user_id, handle, display_name) VALUES ($1, 'h${randomBytes(4).toString('hex')}', 'x')`, [victim]] },
   links: { owner: 'user_id', update: 'title = title', insert: (victim: string, profileId: string) => ["INSERT INTO links (profile_id, user_id, position, title, url, kind) VALUES ($2, $1, 99, 'x', 'https://x.example/', 'url')", [victim, profileId]] },
-} as const satisfies Record<string, { owner: string; update: string; insert: (victim: string, profileId: string) => [string, unknown[]] }>;
+  email_verification_tokens: {
+    owner: 'user_id',
+    update: undefined,
+    insert: (victim: string) => ["INSERT INTO email_verification_tokens (user_id, email, token_hash, expires_at) VALUES ($1, 'x@example.com', $2, now())", [victim, randomBytes(32)]],
+  },
+} as const satisfies Record<string, { owner: string; update: string | undefined; insert: (victim: string, profileId: string) => [string, unknown[]] }>;
 
 /** Runs fn as user, then rolls back whatever it changed. */
 async function asUserRolledBack<T>(db: Database, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -110,7 +117,11 @@ function rlsContract(which: 'embedded' | 'real'): void {
       expect(new Set(rows.map((row) => row.owner))).toEqual(new Set([b.userId]));
     });
 
-    it('UPDATE with no WHERE changes only the caller’s rows', async () => {
+    it('UPDATE with no WHERE changes only the caller’s rows (or is refused where the app may update nothing)', async () => {
+      if (spec.update === undefined) {
+        await expect(asUserRolledBack(database.db, b.userId, (tx) => tx.query(`UPDATE ${table} SET ${spec.owner} = ${spec.owner}`))).rejects.toThrow(/permission denied/);
+        return;
+      }
       const mine = await ownerCount(table, spec.owner, b.userId);
       const { rowCount } = await asUserRolledBack(database.db, b.userId, (tx) => tx.query(`UPDATE ${table} SET ${spec.update}`));
       expect(rowCount).toBe(mine);
@@ -187,10 +198,21 @@ function rlsContract(which: 'embedded' | 'real'): void {
     expect(new Set(profiles)).toEqual(new Set([a.profileId, b.profileId]));
     expect(links).toEqual(['Live', 'Live']);
     await expect(asVisitor(database.db, (tx) => tx.query('SELECT user_id FROM profiles'))).rejects.toThrow(/permission denied/);
-    for (const table of ['users', 'sessions', 'api_tokens', 'security_audit_log']) {
+    for (const table of ['users', 'sessions', 'api_tokens', 'security_audit_log', 'email_verification_tokens', 'password_reset_tokens']) {
       await expect(asVisitor(database.db, (tx) => tx.query(`SELECT 1 FROM ${table}`)), table).rejects.toThrow(/permission denied/);
     }
     await expect(asVisitor(database.db, (tx) => tx.query("UPDATE profiles SET bio = 'x'"))).rejects.toThrow(/read-only transaction|permission denied/);
+  });
+
+  it('keeps password reset tokens from the app role entirely, even a creator’s own: only the reset functions reach them', async () => {
+    for (const sql of ['SELECT 1 FROM password_reset_tokens', 'UPDATE password_reset_tokens SET used_at = now()', 'DELETE FROM password_reset_tokens']) {
+      await expect(asUserRolledBack(database.db, b.userId, (tx) => tx.query(sql)), sql).rejects.toThrow(/permission denied/);
+    }
+    await expect(
+      asUserRolledBack(database.db, b.userId, (tx) => tx.query("INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now())", [b.userId, randomBytes(32)])),
+    ).rejects.toThrow(/permission denied/);
+    // The token hashes of confirmation links are not readable either, only their existence and age.
+    await expect(asUserRolledBack(database.db, b.userId, (tx) => tx.query('SELECT token_hash FROM email_verification_tokens'))).rejects.toThrow(/permission denied/);
   });
 
   it('does not apply the visitor policies to a signed-in creator', async () => {
