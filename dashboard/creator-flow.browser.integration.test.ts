@@ -1,12 +1,12 @@
 // The creator's first steps in headless Chromium, on a whole process with embedded defaults: sign up,
-// land on the dashboard, create a page (the handle check says it is free), open it, log out, log
+// confirm the address from the mail (which signs in) and land on the dashboard, create a page (the handle check says it is free), open it, log out, log
 // back in, manage a token, change the password, delete the account; no console error and no CSP
 // violation on any page.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
+import { CHROMIUM, linkIn, startSite, type Site } from '../server/testing/site.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
 
 describeWithService('the creator’s first steps in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
@@ -41,6 +41,9 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
     await page.getByLabel('Email').fill(email);
     await page.getByLabel(/^Password/).fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
+    // The mailed link confirms the address and signs in.
+    await page.getByText('Check your inbox').waitFor();
+    await page.goto(linkIn(await site.mailTo(email), site.origin, '/verify-email'));
     await page.waitForURL(`${site.origin}/dashboard`);
     await page.getByText('No page yet').waitFor();
 

@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../lib/paths.js';
 import { describeWithService } from '../lib/testing/services.js';
-import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
+import { CHROMIUM, linkIn, startSite, type Site } from '../server/testing/site.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'artifacts');
@@ -98,6 +98,8 @@ describeWithService('the password strength meter in Chromium', { configured: exi
       await verdictOf(page, 'password-extra', /Password strength: Strong\./);
       await page.screenshot({ path: path.join(ARTIFACTS, `password-meter-signup-strong-${name}.png`), fullPage: true, animations: 'disabled' });
       await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByText('Check your inbox').waitFor();
+      await page.goto(linkIn(await site.mailTo(email), site.origin, '/verify-email'));
       await page.waitForURL(`${site.origin}/dashboard`);
 
       await page.goto(`${site.origin}/dashboard/settings`);

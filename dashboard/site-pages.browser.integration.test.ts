@@ -6,16 +6,14 @@
 // no serious or critical axe-core violation; screenshots go to artifacts/. Also: a signed-in creator
 // going to / lands on their pages, and a refusal shows next to its field with what was typed kept.
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mailpitMessageFor, outboxMailFor } from '../lib/testing/mail.js';
 import { describeWithService, realServices, testConfig } from '../lib/testing/services.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
 import { DEMO_CREDENTIALS, DEMO_HANDLE } from '../lib/demo-account.js';
 import { ApiClient } from '../server/testing/api-harness.js';
 import { COLOR_SCHEMES, openScreen, SCREEN_WIDTHS, screenshot, seriousAccessibilityViolations } from '../server/testing/screens.js';
-import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
+import { CHROMIUM, linkIn, startSite, type Site } from '../server/testing/site.js';
 
 describeWithService('the landing, status, log-in and sign-up pages in Chromium', { configured: existsSync(CHROMIUM), variable: 'chromium (apt-get install chromium)' }, () => {
   let site: Site;
@@ -60,6 +58,7 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
       ['signup', '/signup'],
       ['forgot-password', '/forgot-password'],
       ['reset-password', '/reset-password'],
+      ['verify-email', '/verify-email'],
     ] as const) {
       it(`${name}: no console error, CSP violation or failed request, and no serious axe violation`, async () => {
         for (const width of SCREEN_WIDTHS) {
@@ -158,10 +157,6 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     await screen.close();
   });
 
-  /** The text of the newest mail to `to`, wherever this site's mail goes. */
-  const mailTo = async (to: string) =>
-    realServices.smtp.configured ? (await mailpitMessageFor(testConfig.mailpitUrl!, to)).Text : outboxMailFor(path.join(site.dataDir, 'outbox'), to);
-
   it('resets a forgotten password from the mailed link, which then works no more', async () => {
     const email = `${uniqueName('forgot')}@example.com`;
     await new ApiClient(site.running.url, site.origin).signUpAndLogIn(email, 'an old and quiet passphrase');
@@ -176,9 +171,8 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     expect(await page.getByLabel('Email').inputValue()).toBe(email);
     await screenshot(page, 'site-forgot-password-sent', 390, 'light');
 
-    const link = /http:\/\/localhost:\d+\/reset-password#token=[A-Za-z0-9_-]{43}/.exec(await mailTo(email))?.[0];
-    expect(link).toBeDefined();
-    await page.goto(link!);
+    const link = linkIn(await site.mailTo(email), site.origin, '/reset-password');
+    await page.goto(link);
     // The token leaves the address bar once read.
     await page.getByLabel('New password').waitFor();
     expect(new URL(page.url()).hash).toBe('');
@@ -193,12 +187,39 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     expect((await new ApiClient(site.running.url, site.origin).logIn(email, 'seven new lanterns by the harbour')).status).toBe(200);
 
     // The same link again: it says so, and how to get a new one.
-    await page.goto(link!);
+    await page.goto(link);
     await page.getByLabel('New password').fill('another long quiet passphrase');
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await page.getByText(/expired or was already used/).waitFor();
     await page.getByRole('link', { name: 'Ask for a new link' }).waitFor();
     expect(screen.problems).toEqual([]);
+    await screen.close();
+  });
+
+  it('signs up, says to check the inbox, and the mailed link confirms the address and signs in', async () => {
+    const email = `${uniqueName('signup')}@example.com`;
+    const screen = await openScreen(browser, 1440, 'dark');
+    const { page } = screen;
+    await page.goto(`${site.origin}/signup`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('a calm granite lantern orchard');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('status').filter({ hasText: `Check your inbox: we sent a mail to ${email}` }).waitFor();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'site-signup-check-inbox', 1440, 'dark');
+
+    const mail = await site.mailTo(email);
+    expect(mail).toContain('Confirm');
+    await page.goto(linkIn(mail, site.origin, '/verify-email'));
+    await page.waitForURL(`${site.origin}/dashboard`);
+    await page.goto(`${site.origin}/dashboard/settings`);
+    await page.getByText(`${email}: confirmed`).waitFor();
+
+    // The link again (after the confirmation, or from a mail scanner's copy): it says what to do.
+    await page.goto(linkIn(mail, site.origin, '/verify-email'));
+    await page.getByText(/expired, was already used/).waitFor();
+    await page.getByRole('link', { name: 'Log in' }).last().waitFor();
+    expect(screen.problems.filter((problem) => !/400/.test(problem))).toEqual([]);
     await screen.close();
   });
 });

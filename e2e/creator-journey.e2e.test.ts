@@ -1,6 +1,6 @@
 // The whole product in a real browser (Debian's Chromium, headless), on one Linkpulse process with
 // every role: embedded defaults locally, the real services in CI (REQUIRE_SERVICES=1). A creator signs
-// up, creates a page, adds links (one a GitHub repository, served by the fake GitHub), moves the card
+// up, confirms the address from the mail, creates a page, adds links (one a GitHub repository, served by the fake GitHub), moves the card
 // first with the keyboard only, and publishes; visitors open the page in fresh browser contexts and
 // click links at known positions; the creator's own visit is not counted; the dashboard then shows
 // those views and clicks (through ingest, the bus, the consumers and ClickHouse), the top link, the
@@ -17,7 +17,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../lib/paths.js';
 import { allRealServices, realServicesEnv, type RealServicesEnv } from '../lib/testing/real-services.js';
 import { describeWithService, testConfig } from '../lib/testing/services.js';
-import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
+import { CHROMIUM, linkIn, startSite, type Site } from '../server/testing/site.js';
 import { uniqueName, waitFor } from '../lib/testing/wait-for.js';
 import { startFakeGitHub, type FakeGitHub } from '../lib/testing/fake-github.js';
 
@@ -95,6 +95,9 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await creator.getByLabel('Email').fill(email);
     await creator.getByLabel(/^Password/).fill('a long enough passphrase');
     await creator.getByRole('button', { name: 'Create account' }).click();
+    // The confirmation mail (read from Mailpit on the real services, else the outbox) signs in.
+    await creator.getByText('Check your inbox').waitFor();
+    await creator.goto(linkIn(await site.mailTo(email), origin, '/verify-email'));
     await creator.waitForURL(`${origin}/dashboard`);
     await creator.getByLabel(/^Handle/).fill(handle);
     await creator.getByText(`@${handle} is free.`).waitFor();

@@ -1,6 +1,7 @@
 // A whole Linkpulse process's environment against the real services (CI: REQUIRE_SERVICES=1 with
 // scripts/services.sh env): its own PostgreSQL database (migrated, with the app and scheduler
-// logins), its own ClickHouse database and consumer group, the shared Kafka, Redis and bucket.
+// logins), its own ClickHouse database and consumer group, the shared Kafka, Redis, bucket and SMTP
+// server (Mailpit, whose API the tests read the mails from).
 import type { Env } from '../config.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { realServices, testConfig } from './services.js';
@@ -45,6 +46,7 @@ export async function realServicesEnv(label: string): Promise<RealServicesEnv> {
       S3_ACCESS_KEY_ID: s3.accessKeyId ?? '',
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey ?? '',
       S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
+      SMTP_URL: testConfig.mail.smtpUrl!,
     },
     drop: () => database.drop(),
   };

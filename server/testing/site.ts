@@ -10,6 +10,8 @@ import { parseConfig, type Env } from '../../lib/config.js';
 import type { RoleName } from '../../lib/runtime/role.js';
 import { startProcess, type RunningProcess } from '../start.js';
 import { freePort } from '../../lib/testing/ports.js';
+import { mailpitMessageFor, outboxMailFor } from '../../lib/testing/mail.js';
+import { testConfig } from '../../lib/testing/services.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -19,7 +21,16 @@ export interface Site {
   running: RunningProcess;
   /** Its DATA_DIR (mails without SMTP_URL land in outbox/ there). */
   dataDir: string;
+  /** The text of the newest mail it sent to `to`: read from Mailpit when it sends through SMTP_URL, else from its outbox. */
+  mailTo(to: string): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** The first link in a mail's text to `path` on the site (with its #token=… fragment). */
+export function linkIn(text: string, origin: string, path: string): string {
+  const link = new RegExp(`${origin.replace(/[.:/]/g, (c) => `\\${c}`)}${path}#token=[A-Za-z0-9_-]{43}`).exec(text)?.[0];
+  if (!link) throw new Error(`no ${path} link in the mail: ${text.slice(0, 300)}`);
+  return link;
 }
 
 export async function startSite(label: string, roles: readonly RoleName[], env: Env = {}): Promise<Site> {
@@ -35,6 +46,10 @@ export async function startSite(label: string, roles: readonly RoleName[], env: 
     origin,
     running,
     dataDir,
+    async mailTo(to) {
+      if (env.SMTP_URL) return (await mailpitMessageFor(testConfig.mailpitUrl!, to)).Text;
+      return outboxMailFor(path.join(dataDir, 'outbox'), to);
+    },
     async stop() {
       await running.stop('test finished');
       await rm(dataDir, { recursive: true, force: true });

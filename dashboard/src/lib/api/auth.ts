@@ -14,10 +14,25 @@ export async function logIn(email: string, password: string): Promise<AuthRefusa
   return result.ok ? undefined : { message: result.message, fields: result.fields };
 }
 
-/** Creates the account and signs in; why not, when either failed. */
-export async function signUp(email: string, password: string): Promise<AuthRefusal | undefined> {
+/**
+ * Creates the account, whose confirmation link (mailed) signs in: what to tell the user (the same for a
+ * taken address, whose owner is mailed instead), or why not.
+ */
+export async function signUp(email: string, password: string): Promise<{ ok: true; message: string } | ({ ok: false } & AuthRefusal)> {
   const result = await call(api.POST('/api/v1/auth/signup', { body: { email, password } }));
-  return result.ok ? logIn(email, password) : { message: result.message, fields: result.fields };
+  return result.ok ? { ok: true, message: result.data.message } : { ok: false, message: result.message, fields: result.fields };
+}
+
+/** Confirms an address with a mailed link's token, which also signs in; why not, when it failed. */
+export async function verifyEmail(token: string): Promise<AuthRefusal | undefined> {
+  const result = await call(api.POST('/api/v1/auth/email-verification/confirm', { body: { token } }));
+  return result.ok ? undefined : { message: result.message, fields: result.fields };
+}
+
+/** Mails the signed-in account a new confirmation link: the answer to show, and whether it went out. */
+export async function requestEmailVerification(): Promise<{ ok: boolean; message: string }> {
+  const result = await call(api.POST('/api/v1/auth/email-verification'));
+  return { ok: result.ok, message: result.ok ? result.data.message : result.message };
 }
 
 /** Asks for a reset link: the API's answer (the same for any address), or why not. */

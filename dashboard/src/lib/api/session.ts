@@ -8,7 +8,7 @@ export type Session =
   | { state: 'loading' }
   | { state: 'signed-out' }
   | { state: 'failed'; message: string }
-  | { state: 'ready'; email: string; profiles: Profile[] };
+  | { state: 'ready'; email: string; emailVerified: boolean; profiles: Profile[] };
 
 /** A session a page can work with. */
 export type ReadySession = Extract<Session, { state: 'ready' }>;
@@ -22,7 +22,7 @@ export async function loadSession(): Promise<Session> {
   if (!profiles.ok) return failure(profiles.status);
   setCsrfToken(me.data.csrfToken);
   markOwnBrowser(profiles.data.profiles.map((profile) => profile.id));
-  return { state: 'ready', email: me.data.user.email, profiles: profiles.data.profiles };
+  return { state: 'ready', email: me.data.user.email, emailVerified: me.data.user.emailVerifiedAt !== null, profiles: profiles.data.profiles };
 }
 
 /**
