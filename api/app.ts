@@ -29,6 +29,7 @@ import { createAnalyticsService, type AnalyticsService } from './analytics/analy
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService, type AuthService } from './auth/auth.service.js';
+import { createTwoFactor } from './auth/two-factor.js';
 import type { Mailer } from '../lib/mail/mailer.js';
 import { createAuthenticator, createRouteGuards, rejectFailedAuthentication } from './auth/authenticate.js';
 import { createCredentials } from './auth/credentials.js';
@@ -226,6 +227,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       onSlowdown: (ms) => deps.metrics.loginSlowdowns.observe(ms / 1000),
     }),
     knownDevices,
+    twoFactor: createTwoFactor({ db, credentials, issuer: 'Linkpulse' }),
     mailer: deps.mailer,
     cache,
     publicUrl: config.publicUrl,

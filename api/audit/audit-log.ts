@@ -16,6 +16,7 @@ export type AuditAction =
   | 'auth.password_reset_request'
   | 'auth.password_reset'
   | 'auth.email_verify'
+  | 'auth.two_factor'
   | 'auth.account_delete'
   | 'token.create'
   | 'token.revoke'

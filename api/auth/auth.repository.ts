@@ -12,6 +12,7 @@ export interface UserRow {
   created_at: Date;
   email_verified_at: Date | null;
   password_hash: string;
+  two_factor_enabled: boolean;
 }
 
 export async function findLoginCandidate(db: Database, email: string): Promise<{ userId: string; passwordHash: string } | undefined> {
@@ -25,7 +26,7 @@ export async function insertUser(tx: Tx, user: { id: string; email: string; pass
 }
 
 export async function getCurrentUser(tx: Tx): Promise<UserRow | undefined> {
-  const { rows } = await tx.query<UserRow>('SELECT id, email, role, created_at, email_verified_at, password_hash FROM users');
+  const { rows } = await tx.query<UserRow>('SELECT id, email, role, created_at, email_verified_at, password_hash, EXISTS (SELECT 1 FROM user_totp t WHERE t.confirmed_at IS NOT NULL) AS two_factor_enabled FROM users');
   return rows[0];
 }
 
@@ -59,6 +60,33 @@ export async function revokeSession(tx: Tx, sessionId: string): Promise<void> {
 
 export async function revokeAllSessions(tx: Tx): Promise<void> {
   await tx.query('UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL');
+}
+
+/** Ends every session but one: how many ended. */
+export async function revokeOtherSessions(tx: Tx, keptSessionId: string): Promise<number> {
+  const { rowCount } = await tx.query('UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND id <> $1', [keptSessionId]);
+  return rowCount ?? 0;
+}
+
+export interface SessionRow {
+  id: string;
+  user_agent: string | null;
+  created_at: Date;
+  last_seen_at: Date | null;
+}
+
+/** The account's live sessions, most recently used first. */
+export async function listLiveSessions(tx: Tx): Promise<SessionRow[]> {
+  const { rows } = await tx.query<SessionRow>(
+    'SELECT id, user_agent, created_at, last_seen_at FROM sessions WHERE revoked_at IS NULL AND expires_at > now() ORDER BY coalesce(last_seen_at, created_at) DESC',
+  );
+  return rows;
+}
+
+/** Ends one live session of the account: false when there is none with this id. */
+export async function revokeLiveSession(tx: Tx, sessionId: string): Promise<boolean> {
+  const { rowCount } = await tx.query('UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()', [sessionId]);
+  return rowCount === 1;
 }
 
 /** A new password reset link for the account with this address: its id and address, or undefined (no such account, or 5 links in the last hour). */

@@ -35,6 +35,7 @@ export const User = z
     role: z.enum(['creator', 'admin']),
     createdAt: z.iso.datetime(),
     emailVerifiedAt: z.iso.datetime().nullable().describe('When the address was confirmed by a mailed link; null until then'),
+    twoFactorEnabled: z.boolean(),
   })
   .meta({ id: 'User' });
 
@@ -44,6 +45,27 @@ const SessionResponse = z
     csrfToken: z.string().describe('Send in X-CSRF-Token with every state-changing request made with the session cookie'),
   })
   .meta({ id: 'Session' });
+
+const SecondFactorChallenge = z
+  .object({
+    twoFactorRequired: z.literal(true),
+    challenge: z.string().describe('Send it with the code to POST /auth/login/two-factor'),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: 'SecondFactorChallenge' });
+
+const TwoFactorStatus = z.object({ enabled: z.boolean(), recoveryCodesLeft: z.number().int() }).meta({ id: 'TwoFactorStatus' });
+const RecoveryCodes = z.object({ recoveryCodes: z.array(z.string()).describe('Each works once in place of a code; shown only now') });
+
+const SessionSummary = z
+  .object({
+    id: z.uuid(),
+    device: z.string().describe('The browser and system, as "Firefox on Linux"'),
+    createdAt: z.iso.datetime(),
+    lastSeenAt: z.iso.datetime().describe('Within 5 minutes'),
+    current: z.boolean(),
+  })
+  .meta({ id: 'SessionSummary' });
 
 const MeResponse = z.object({
   user: User,
@@ -86,12 +108,142 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       access: 'public',
       credentialRoute: true,
       body: z.strictObject({ email: Email, password: AnyPassword }),
-      responses: { 200: { description: 'Signed in', schema: SessionResponse } },
+      responses: { 200: { description: 'Signed in, or (two-factor on) the challenge for the second step', schema: z.union([SessionResponse, SecondFactorChallenge]) } },
       async handler({ request, response, body }) {
         const loggedIn = await service.logIn(request, body);
+        if ('twoFactorRequired' in loggedIn) return { status: 200, body: loggedIn };
         const reply = sessionReply(response, loggedIn);
         knownDevices.set(response, loggedIn.knownDevice);
         return reply;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/login/two-factor',
+      operationId: 'logInSecondFactor',
+      summary:
+        'The second step of a login with two-factor on: the challenge from POST /auth/login (valid 5 minutes) and a current 6-digit code from ' +
+        'the authenticator app, or an unused recovery code (then used up). A wrong code answers 401 naming body.code; more than 10 wrong codes ' +
+        'for an account in 15 minutes answer 429.',
+      tag: 'auth',
+      access: 'public',
+      credentialRoute: true,
+      body: z.strictObject({ challenge: z.string().min(1).max(300), code: z.string().trim().min(1).max(20) }),
+      responses: { 200: { description: 'Signed in', schema: SessionResponse } },
+      async handler({ request, response, body }) {
+        const loggedIn = await service.logInSecondFactor(request, body);
+        const reply = sessionReply(response, loggedIn);
+        knownDevices.set(response, loggedIn.knownDevice);
+        return reply;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/two-factor',
+      operationId: 'getTwoFactor',
+      summary: 'Whether two-factor authentication is on, and how many recovery codes are left',
+      tag: 'auth',
+      access: 'session',
+      responses: { 200: { description: 'The state', schema: TwoFactorStatus } },
+      async handler({ auth }) {
+        return { status: 200, body: await service.twoFactorStatus(auth.userId) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/two-factor/setup',
+      operationId: 'setUpTwoFactor',
+      summary:
+        'Start turning two-factor on: a new secret for the authenticator app (and its otpauth:// address, for a QR code). Nothing changes at ' +
+        'login until a code from it turns two-factor on. 409 when it is on already.',
+      tag: 'auth',
+      access: 'session',
+      credentialRoute: true,
+      responses: { 200: { description: 'The pending secret', schema: z.object({ secret: z.string(), otpauthUrl: z.string() }) } },
+      async handler({ auth }) {
+        return { status: 200, body: await service.setUpTwoFactor(auth.userId) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/two-factor/enable',
+      operationId: 'enableTwoFactor',
+      summary: 'Turn two-factor on with the account password and a current code from the new secret: the ten recovery codes, shown this once',
+      tag: 'auth',
+      access: 'session',
+      credentialRoute: true,
+      body: z.strictObject({ password: AnyPassword, code: z.string().trim().min(1).max(20) }),
+      responses: { 200: { description: 'On', schema: RecoveryCodes } },
+      async handler({ request, auth, body }) {
+        return { status: 200, body: { recoveryCodes: await service.enableTwoFactor(request, auth.userId, body) } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/two-factor/disable',
+      operationId: 'disableTwoFactor',
+      summary: 'Turn two-factor off (with the account password); its recovery codes stop working',
+      tag: 'auth',
+      access: 'session',
+      credentialRoute: true,
+      body: z.strictObject({ password: AnyPassword }),
+      responses: { 204: { description: 'Off' } },
+      async handler({ request, auth, body }) {
+        await service.disableTwoFactor(request, auth.userId, body);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/two-factor/recovery-codes',
+      operationId: 'renewRecoveryCodes',
+      summary: 'New recovery codes (with the account password); the old ones stop working. 409 when two-factor is off.',
+      tag: 'auth',
+      access: 'session',
+      credentialRoute: true,
+      body: z.strictObject({ password: AnyPassword }),
+      responses: { 200: { description: 'The new codes, shown this once', schema: RecoveryCodes } },
+      async handler({ request, auth, body }) {
+        return { status: 200, body: { recoveryCodes: await service.renewRecoveryCodes(request, auth.userId, body) } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/sessions',
+      operationId: 'listSessions',
+      summary: 'The account’s live sessions (browsers signed in), most recently used first; `current` is this one',
+      tag: 'auth',
+      access: 'session',
+      responses: { 200: { description: 'The sessions', schema: z.object({ sessions: z.array(SessionSummary) }) } },
+      async handler({ auth }) {
+        return { status: 200, body: { sessions: await service.listSessions(auth) } };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/auth/sessions/:sessionId',
+      operationId: 'revokeSession',
+      summary: 'Log one session out (this one too: then the cookie is cleared). 404 when the account has no such live session.',
+      tag: 'auth',
+      access: 'session',
+      params: z.strictObject({ sessionId: z.uuid() }),
+      responses: { 204: { description: 'Logged out' } },
+      async handler({ request, response, auth, params }) {
+        if (!(await service.revokeSession(request, auth, params.sessionId))) throw new AppError('NOT_FOUND', 'No such session: it may have ended already.');
+        if (params.sessionId === auth.sessionId) cookie.clear(response);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/sessions/revoke-others',
+      operationId: 'revokeOtherSessions',
+      summary: 'Log out everywhere else: every session of the account but this one ends',
+      tag: 'auth',
+      access: 'session',
+      responses: { 200: { description: 'How many sessions ended', schema: z.object({ revoked: z.number().int() }) } },
+      async handler({ request, auth }) {
+        return { status: 200, body: { revoked: await service.revokeOtherSessions(request, auth) } };
       },
     }),
     defineRoute({
@@ -113,7 +265,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       operationId: 'verifyEmail',
       summary:
         'Confirm an address with the token of a mailed link, and sign in (the session cookie is set). A token that is unknown, expired, used, ' +
-        'or for an address the account no longer has answers 400 INVALID_INPUT naming body.token.',
+        'or for an address the account no longer has answers 404.',
       tag: 'auth',
       access: 'public',
       credentialRoute: true,
@@ -146,7 +298,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       operationId: 'resetPassword',
       summary:
         'Choose a new password with the token of a reset link: every session of the account ends, and a new one starts here (the session cookie is set). ' +
-        'A token that is unknown, expired or used answers 400 INVALID_INPUT naming body.token.',
+        'A token that is unknown, expired or used answers 404; a new password the rule refuses, 400 naming body.newPassword.',
       tag: 'auth',
       access: 'public',
       credentialRoute: true,

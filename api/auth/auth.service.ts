@@ -28,14 +28,19 @@ import {
   lockCurrentUser,
   insertUser,
   requestPasswordReset,
+  listLiveSessions,
   revokeAllSessions,
+  revokeLiveSession,
+  revokeOtherSessions,
   revokeSession,
+  type UserRow,
   updatePassword,
   useEmailVerification,
   usePasswordReset,
 } from './auth.repository.js';
 import type { Credentials } from './credentials.js';
 import type { KnownDevices } from './known-device.js';
+import type { TwoFactor } from './two-factor.js';
 import { LoginBackoffError, type LoginAttempt, type LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password.js';
 import { SESSION_TTL_MS } from './session-cookie.js';
@@ -48,6 +53,7 @@ export interface User {
   createdAt: string;
   /** When the address was confirmed by a mailed link; null until then. */
   emailVerifiedAt: string | null;
+  twoFactorEnabled: boolean;
 }
 
 export interface NewSession {
@@ -61,6 +67,13 @@ export interface LoggedIn extends NewSession {
   knownDevice: string;
 }
 
+/** The password was right and the account has two-factor on: the code comes next, with this challenge. */
+export interface SecondFactorNeeded {
+  twoFactorRequired: true;
+  challenge: string;
+  expiresAt: string;
+}
+
 export interface AuthServiceDeps {
   db: Database;
   hasher: PasswordHasher;
@@ -68,6 +81,7 @@ export interface AuthServiceDeps {
   audit: AuditLog;
   throttle: LoginThrottle;
   knownDevices: KnownDevices;
+  twoFactor: TwoFactor;
   mailer: Mailer;
   /** Remembers, for an hour, that an address's owner was told of a sign-up attempt (one such mail an hour). */
   cache: Cache;
@@ -78,6 +92,9 @@ export interface AuthServiceDeps {
 }
 
 const LOGIN_FAILED = 'The email address or password is incorrect';
+/** How long the second step of a two-factor login may take, and how many wrong codes an account may send in 15 minutes. */
+const SECOND_FACTOR_TTL_MS = 5 * 60_000;
+const SECOND_FACTOR_FAILURES = 10;
 /** How long a password reset link works. */
 export const PASSWORD_RESET_TTL_MINUTES = 60;
 const RESET_LINK_DEAD = 'This reset link has expired or was already used. Ask for a new one below.';
@@ -86,8 +103,8 @@ export const EMAIL_VERIFICATION_TTL_HOURS = 48;
 const EMAIL_VERIFICATIONS_PER_HOUR = 5;
 const VERIFICATION_LINK_DEAD = 'This confirmation link has expired, was already used, or is for an address the account no longer has. Log in and ask for a new one in the settings.';
 
-/** INVALID_INPUT about one field, with the message to show next to it. */
-const invalidField = (field: string, message: string) => new AppError('INVALID_INPUT', message, { details: { fields: [{ field, message }] } });
+/** A mailed link whose token is not live (unknown, expired, used): there is nothing at that address any more. */
+const deadLink = (message: string) => new AppError('NOT_FOUND', message);
 
 const isUniqueViolation = (error: unknown, constraint: string) =>
   (error as pg.DatabaseError | undefined)?.code === '23505' && (error as pg.DatabaseError).constraint === constraint;
@@ -113,7 +130,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     });
   };
 
-  const verifyCurrentPassword = async (request: Request, userId: string, password: string, action: 'auth.password_change' | 'auth.account_delete') => {
+  const verifyCurrentPassword = async (request: Request, userId: string, password: string, action: 'auth.password_change' | 'auth.account_delete' | 'auth.two_factor') => {
     const user = await withUser(db, userId, getCurrentUser);
     if (!user || !(await hasher.verify(password, user.password_hash))) {
       await audit.record(request, { action, outcome: 'failure', target: userId, details: { reason: 'wrong-password' } });
@@ -153,7 +170,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
     },
 
-    async logIn(request: Request, input: { email: string; password: string }): Promise<LoggedIn> {
+    async logIn(request: Request, input: { email: string; password: string }): Promise<LoggedIn | SecondFactorNeeded> {
       // Looked up first: a known-device cookie is checked against the account's id.
       const candidate = await findLoginCandidate(db, input.email);
       const deviceCookie = knownDevices.read(request);
@@ -182,9 +199,86 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw new AppError('AUTH_FAILED', LOGIN_FAILED);
       }
       await throttle.recordSuccess(attempt);
+      if (await deps.twoFactor.isEnabled(candidate.userId)) {
+        const expiresAt = Date.now() + SECOND_FACTOR_TTL_MS;
+        return { twoFactorRequired: true, challenge: credentials.twoFactorChallenge(candidate.userId, expiresAt), expiresAt: new Date(expiresAt).toISOString() };
+      }
       const session = await startSession(request, candidate.userId);
       await audit.record(request, { action: 'auth.login', outcome: 'success', actorUserId: candidate.userId, target: candidate.userId });
       return { ...session, knownDevice: knownDevices.renew(deviceCookie, candidate.userId) };
+    },
+
+    /** The second step of a two-factor login: a current code from the app, or a recovery code. */
+    async logInSecondFactor(request: Request, input: { challenge: string; code: string }): Promise<LoggedIn> {
+      const userId = credentials.readTwoFactorChallenge(input.challenge, Date.now());
+      if (!userId) throw new AppError('AUTH_FAILED', 'This sign-in took too long or was not started here. Log in again.');
+      const failures = await deps.cache.increment(`2fa-failures:${credentials.opaqueKey(userId)}`, 15 * 60_000);
+      if (failures.count > SECOND_FACTOR_FAILURES) {
+        await audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: 'POST /auth/login/two-factor', details: { reason: 'second-factor-failures' } });
+        throw new AppError('RATE_LIMIT', 'Too many wrong codes. Wait 15 minutes, or use a recovery code after that.', { retryAfterSeconds: 15 * 60 });
+      }
+      const method = await deps.twoFactor.verifyLogin(userId, input.code);
+      if (!method) {
+        await audit.record(request, { action: 'auth.login', outcome: 'failure', target: userId, details: { reason: 'wrong-second-factor' } });
+        const message = 'That code is not right. Enter the 6 digits your app shows now, or one of your recovery codes.';
+        throw new AppError('AUTH_FAILED', message, { details: { fields: [{ field: 'body.code', message }] } });
+      }
+      const session = await startSession(request, userId);
+      await audit.record(request, { action: 'auth.login', outcome: 'success', actorUserId: userId, target: userId, details: { secondFactor: method } });
+      return { ...session, knownDevice: knownDevices.renew(knownDevices.read(request), userId) };
+    },
+
+    async listSessions(auth: SessionAuth): Promise<SessionSummary[]> {
+      const rows = await withUser(db, auth.userId, listLiveSessions);
+      return rows.map((row) => ({
+        id: row.id,
+        device: row.user_agent ?? 'Unknown device',
+        createdAt: row.created_at.toISOString(),
+        lastSeenAt: (row.last_seen_at ?? row.created_at).toISOString(),
+        current: row.id === auth.sessionId,
+      }));
+    },
+
+    /** Ends one of the account's sessions (this one too, if named): false when it has no such live session. */
+    async revokeSession(request: Request, auth: SessionAuth, sessionId: string): Promise<boolean> {
+      const revoked = await withUser(db, auth.userId, (tx) => revokeLiveSession(tx, sessionId));
+      if (revoked) await audit.record(request, { action: 'auth.logout', outcome: 'success', target: auth.userId, details: { scope: sessionId === auth.sessionId ? 'this' : 'one' } });
+      return revoked;
+    },
+
+    /** "Log out everywhere else": every session but this one ends. */
+    async revokeOtherSessions(request: Request, auth: SessionAuth): Promise<number> {
+      const count = await withUser(db, auth.userId, (tx) => revokeOtherSessions(tx, auth.sessionId));
+      await audit.record(request, { action: 'auth.logout', outcome: 'success', target: auth.userId, details: { scope: 'others', sessions: count } });
+      return count;
+    },
+
+    twoFactorStatus: (userId: string) => deps.twoFactor.status(userId),
+
+    async setUpTwoFactor(userId: string): Promise<{ secret: string; otpauthUrl: string }> {
+      const user = await withUser(db, userId, getCurrentUser);
+      return deps.twoFactor.setUp(userId, user!.email);
+    },
+
+    /** Two-factor on (the password and a code from the pending secret): the recovery codes, shown once. */
+    async enableTwoFactor(request: Request, userId: string, input: { password: string; code: string }): Promise<string[]> {
+      await verifyCurrentPassword(request, userId, input.password, 'auth.two_factor');
+      const codes = await deps.twoFactor.enable(userId, input.code);
+      await audit.record(request, { action: 'auth.two_factor', outcome: 'success', target: userId, details: { change: 'enable' } });
+      return codes;
+    },
+
+    async disableTwoFactor(request: Request, userId: string, input: { password: string }): Promise<void> {
+      await verifyCurrentPassword(request, userId, input.password, 'auth.two_factor');
+      await deps.twoFactor.disable(userId);
+      await audit.record(request, { action: 'auth.two_factor', outcome: 'success', target: userId, details: { change: 'disable' } });
+    },
+
+    async renewRecoveryCodes(request: Request, userId: string, input: { password: string }): Promise<string[]> {
+      await verifyCurrentPassword(request, userId, input.password, 'auth.two_factor');
+      const codes = await deps.twoFactor.renewRecoveryCodes(userId);
+      await audit.record(request, { action: 'auth.two_factor', outcome: 'success', target: userId, details: { change: 'recovery-codes' } });
+      return codes;
     },
 
     async logOut(request: Request, session: SessionAuth): Promise<void> {
@@ -236,7 +330,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async verifyEmail(request: Request, input: { token: string }): Promise<NewSession> {
       const hash = credentials.linkTokenHash('email-verification', input.token);
       const userId = hash && (await useEmailVerification(db, hash));
-      if (!userId) throw invalidField('body.token', VERIFICATION_LINK_DEAD);
+      if (!userId) throw deadLink(VERIFICATION_LINK_DEAD);
       await audit.record(request, { action: 'auth.email_verify', outcome: 'success', target: userId });
       return startSession(request, userId);
     },
@@ -255,7 +349,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async resetPassword(request: Request, input: { token: string; newPassword: string }): Promise<NewSession> {
       const hash = credentials.linkTokenHash('password-reset', input.token);
       const account = hash && (await findPasswordResetAccount(db, hash));
-      if (!hash || !account) throw invalidField('body.token', RESET_LINK_DEAD);
+      if (!hash || !account) throw deadLink(RESET_LINK_DEAD);
       await requireStrongPassword(input.newPassword, account.email, 'body.newPassword');
       const passwordHash = await hasher.hash(input.newPassword);
       const changed = await withUser(db, account.userId, async (tx) => {
@@ -265,7 +359,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         await revokeAllSessions(tx);
         return true;
       });
-      if (!changed) throw invalidField('body.token', RESET_LINK_DEAD);
+      if (!changed) throw deadLink(RESET_LINK_DEAD);
       await audit.record(request, { action: 'auth.password_reset', outcome: 'success', target: account.userId });
       return startSession(request, account.userId);
     },
@@ -285,6 +379,22 @@ export function createAuthService(deps: AuthServiceDeps) {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-function toUser(row: { id: string; email: string; role: UserRole; created_at: Date; email_verified_at: Date | null }): User {
-  return { id: row.id, email: row.email, role: row.role, createdAt: row.created_at.toISOString(), emailVerifiedAt: row.email_verified_at?.toISOString() ?? null };
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    createdAt: row.created_at.toISOString(),
+    emailVerifiedAt: row.email_verified_at?.toISOString() ?? null,
+    twoFactorEnabled: row.two_factor_enabled,
+  };
+}
+
+/** A session as its owner sees it in the list. */
+export interface SessionSummary {
+  id: string;
+  device: string;
+  createdAt: string;
+  lastSeenAt: string;
+  current: boolean;
 }

@@ -1,7 +1,7 @@
 // Secrets we hand out (session cookies, personal access tokens, password reset links) and what we keep of them: only an
 // HMAC keyed with SESSION_SECRET, so a copy of the database yields no usable credential. CSRF tokens
 // are derived from the session, so there is nothing extra to store and they die with it.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const TOKEN_PREFIX = 'lp_pat_';
 /** 32 random bytes in base64url. */
@@ -20,6 +20,15 @@ export interface Credentials {
   /** Password reset and email confirmation links: a random secret, and its hash for that purpose. */
   newLinkToken(purpose: LinkPurpose): { token: string; hash: Buffer };
   linkTokenHash(purpose: LinkPurpose, token: string): Buffer | undefined;
+  /** A TOTP secret encrypted for storage (AES-256-GCM, key derived from SESSION_SECRET), and back. */
+  sealSecret(secret: string): Buffer;
+  openSecret(sealed: Buffer): string;
+  /** What is stored of a recovery code (case and dashes ignored). */
+  recoveryCodeHash(code: string): Buffer;
+  /** A short-lived proof that the password was right, for the second step of a two-factor login. */
+  twoFactorChallenge(userId: string, expiresAt: number): string;
+  /** The user a live challenge is for, or undefined (forged, expired). */
+  readTwoFactorChallenge(challenge: string, now: number): string | undefined;
   /** A key for a value that must not be stored as it is (an address in the cache): its HMAC. */
   opaqueKey(value: string): string;
   csrfTokenFor(sessionId: string): string;
@@ -29,6 +38,7 @@ export interface Credentials {
 export function createCredentials(sessionSecret: string): Credentials {
   const mac = (purpose: string, value: string) => createHmac('sha256', sessionSecret).update(`${purpose}:${value}`).digest();
   const csrfTokenFor = (sessionId: string) => mac('csrf', sessionId).toString('base64url');
+  const sealKey = mac('totp-secret-key', 'v1');
   return {
     newSessionToken() {
       const token = randomBytes(32).toString('base64url');
@@ -46,6 +56,32 @@ export function createCredentials(sessionSecret: string): Credentials {
       return { token, hash: mac(purpose, token) };
     },
     linkTokenHash: (purpose, token) => (SECRET_PATTERN.test(token) ? mac(purpose, token) : undefined),
+    sealSecret(secret) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', sealKey, iv);
+      const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), body]);
+    },
+    openSecret(sealed) {
+      const decipher = createDecipheriv('aes-256-gcm', sealKey, sealed.subarray(0, 12));
+      decipher.setAuthTag(sealed.subarray(12, 28));
+      return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8');
+    },
+    recoveryCodeHash: (code) => mac('recovery-code', code.toLowerCase().replace(/[^a-z0-9]/g, '')),
+    twoFactorChallenge(userId, expiresAt) {
+      const payload = `${userId}.${expiresAt}`;
+      return `${Buffer.from(payload).toString('base64url')}.${mac('2fa-challenge', payload).toString('base64url')}`;
+    },
+    readTwoFactorChallenge(challenge, now) {
+      const [encoded, signature] = challenge.split('.');
+      if (!encoded || !signature) return undefined;
+      const payload = Buffer.from(encoded, 'base64url').toString('utf8');
+      const expected = mac('2fa-challenge', payload);
+      const presented = Buffer.from(signature, 'base64url');
+      if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return undefined;
+      const [userId, expiresAt] = payload.split('.');
+      return userId && Number(expiresAt) > now ? userId : undefined;
+    },
     opaqueKey: (value) => mac('opaque-key', value).toString('base64url'),
     csrfTokenFor,
     isValidCsrfToken(sessionId, presented) {

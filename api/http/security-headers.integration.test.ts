@@ -10,6 +10,8 @@ import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { uniqueName } from '../../lib/testing/wait-for.js';
 import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '../../server/testing/api-harness.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
+import { generate } from 'otplib';
+import type { RecordingMailer } from '../../lib/testing/mail.js';
 
 interface Parameter {
   name: string;
@@ -184,6 +186,47 @@ const recipes: Record<string, () => Promise<Call>> = {
     const user = await harness.newUser();
     return { client: user, params: { assetId: (await user.upload<{ id: string }>('/api/v1/assets', await png(9, 9))).body.id }, status: 204 };
   },
+  requestPasswordReset: async () => ({ client: harness.client(), body: { email: (await harness.newUser()).email }, status: 202 }),
+  resetPassword: async () => {
+    const user = await harness.newUser();
+    await harness.client().post('/api/v1/auth/password-reset', { email: user.email });
+    return { client: harness.client(), body: { token: mailedToken(user.email!, 'password-reset'), newPassword: 'a brand new password' }, status: 200 };
+  },
+  requestEmailVerification: async () => ({ client: await harness.newUser(), status: 202 }),
+  verifyEmail: async () => {
+    const user = await harness.newUser();
+    return { client: harness.client(), body: { token: mailedToken(user.email!, 'email-verification') }, status: 200 };
+  },
+  getTwoFactor: async () => ({ client: owner, status: 200 }),
+  setUpTwoFactor: async () => ({ client: await harness.newUser(), status: 200 }),
+  enableTwoFactor: async () => {
+    const user = await harness.newUser();
+    const setup = await user.post<{ secret: string }>('/api/v1/auth/two-factor/setup');
+    return { client: user, body: { password: user.password, code: await generate({ secret: setup.body.secret }) }, status: 200 };
+  },
+  disableTwoFactor: async () => {
+    const { user } = await userWithTwoFactor();
+    return { client: user, body: { password: user.password }, status: 204 };
+  },
+  renewRecoveryCodes: async () => {
+    const { user } = await userWithTwoFactor();
+    return { client: user, body: { password: user.password }, status: 200 };
+  },
+  logInSecondFactor: async () => {
+    const { user, secret } = await userWithTwoFactor();
+    const challenge = await harness.client().post<{ challenge: string }>('/api/v1/auth/login', { email: user.email, password: user.password });
+    // The enabling code used this time step: the next one's signs in.
+    return { client: harness.client(), body: { challenge: challenge.body.challenge, code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }, status: 200 };
+  },
+  listSessions: async () => ({ client: owner, status: 200 }),
+  revokeSession: async () => {
+    const user = await harness.newUser();
+    const other = harness.client();
+    await other.logIn(user.email!, user.password!);
+    const listed = await other.get<{ sessions: { id: string; current: boolean }[] }>('/api/v1/auth/sessions');
+    return { client: user, params: { sessionId: listed.body.sessions.find((session) => session.current)!.id }, status: 204 };
+  },
+  revokeOtherSessions: async () => ({ client: await harness.newUser(), status: 200 }),
   listGitHubSyncRuns: async () => {
     const admin = await harness.newUser();
     await grantAdmin(harness, admin.email!);
@@ -195,6 +238,19 @@ const recipes: Record<string, () => Promise<Call>> = {
     return { client: admin, query: '?limit=5', status: 200 };
   },
 };
+
+/** The token of the newest mailed link of a kind to `email` (the harness records the API's mail). */
+function mailedToken(email: string, kind: string): string {
+  const mail = (harness.mailer as RecordingMailer).sent.filter((sent) => sent.to === email && sent.kind === kind).at(-1);
+  return /#token=([A-Za-z0-9_-]{43})/.exec(mail!.text)![1]!;
+}
+
+async function userWithTwoFactor(): Promise<{ user: ApiClient; secret: string }> {
+  const user = await harness.newUser();
+  const setup = await user.post<{ secret: string }>('/api/v1/auth/two-factor/setup');
+  await user.post('/api/v1/auth/two-factor/enable', { password: user.password, code: await generate({ secret: setup.body.secret }) });
+  return { user, secret: setup.body.secret };
+}
 
 const isUpload = (endpoint: Endpoint) => JSON.stringify(endpoint.operation.requestBody ?? {}).includes('multipart/form-data');
 

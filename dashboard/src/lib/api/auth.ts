@@ -14,6 +14,10 @@ export async function logIn(email: string, password: string): Promise<AuthRefusa
   return result.ok ? undefined : { message: result.message, fields: result.fields };
 }
 
+/** Why a mailed link's form failed: a link that is not live (404) is about the token, shown in its place. */
+const linkRefusal = (result: { status: number; message: string; fields: Readonly<Record<string, string>> }): AuthRefusal =>
+  result.status === 404 ? { message: result.message, fields: { token: result.message } } : { message: result.message, fields: result.fields };
+
 /**
  * Creates the account, whose confirmation link (mailed) signs in: what to tell the user (the same for a
  * taken address, whose owner is mailed instead), or why not.
@@ -26,7 +30,7 @@ export async function signUp(email: string, password: string): Promise<{ ok: tru
 /** Confirms an address with a mailed link's token, which also signs in; why not, when it failed. */
 export async function verifyEmail(token: string): Promise<AuthRefusal | undefined> {
   const result = await call(api.POST('/api/v1/auth/email-verification/confirm', { body: { token } }));
-  return result.ok ? undefined : { message: result.message, fields: result.fields };
+  return result.ok ? undefined : linkRefusal(result);
 }
 
 /** Mails the signed-in account a new confirmation link: the answer to show, and whether it went out. */
@@ -44,5 +48,5 @@ export async function requestPasswordReset(email: string): Promise<{ ok: true; m
 /** Sets a new password with a reset link's token, which also signs in; why not, when it failed. */
 export async function resetPassword(token: string, newPassword: string): Promise<AuthRefusal | undefined> {
   const result = await call(api.POST('/api/v1/auth/password-reset/confirm', { body: { token, newPassword } }));
-  return result.ok ? undefined : { message: result.message, fields: result.fields };
+  return result.ok ? undefined : linkRefusal(result);
 }
