@@ -8,9 +8,16 @@ export interface AuthRefusal {
   fields: Readonly<Record<string, string>>;
 }
 
-/** Signs in; why not, when that failed. */
-export async function logIn(email: string, password: string): Promise<AuthRefusal | undefined> {
+/** Signs in: done, the second step (two-factor on: a code with this challenge), or why not. */
+export async function logIn(email: string, password: string): Promise<{ ok: true; challenge?: string } | ({ ok: false } & AuthRefusal)> {
   const result = await call(api.POST('/api/v1/auth/login', { body: { email, password } }));
+  if (!result.ok) return { ok: false, message: result.message, fields: result.fields };
+  return 'challenge' in result.data ? { ok: true, challenge: result.data.challenge } : { ok: true };
+}
+
+/** The second step of a two-factor login: a code from the app or a recovery code; why not, when it failed. */
+export async function logInSecondFactor(challenge: string, code: string): Promise<AuthRefusal | undefined> {
+  const result = await call(api.POST('/api/v1/auth/login/two-factor', { body: { challenge, code } }));
   return result.ok ? undefined : { message: result.message, fields: result.fields };
 }
 
