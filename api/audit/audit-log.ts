@@ -17,6 +17,7 @@ export type AuditAction =
   | 'auth.password_reset'
   | 'auth.email_verify'
   | 'auth.two_factor'
+  | 'auth.email_change'
   | 'auth.account_delete'
   | 'token.create'
   | 'token.revoke'

@@ -55,3 +55,42 @@ export function signupWithExistingAccountMail(to: string, loginUrl: string): Mai
     'If it was not you, nothing changed: your account and password are as they were.',
   );
 }
+
+/** To the current address: the owner agrees to move the account to `newEmail`. */
+export function emailChangeFromMail(to: string, newEmail: string, url: string, ttlHours: number): Mail {
+  return compose(
+    'email-change-old',
+    to,
+    'Confirm moving your Linkpulse account to a new address',
+    [
+      `Someone signed in to your Linkpulse account asked to change its address from ${to} to ${newEmail}.`,
+      `If it was you, confirm with the link below within ${ttlHours} hours. The new address gets a link of its own: the change happens once both are confirmed.`,
+    ],
+    { label: 'Confirm the change', url },
+    'If it was not you, do not confirm, and change your password: someone else may know it.',
+  );
+}
+
+/** To the new address: it belongs to the person moving the account there. */
+export function emailChangeToMail(to: string, url: string, ttlHours: number): Mail {
+  return compose(
+    'email-change-new',
+    to,
+    'Confirm your new Linkpulse address',
+    [`A Linkpulse account is moving to ${to}. If it is yours, confirm this address with the link below within ${ttlHours} hours; the current address confirms too.`],
+    { label: 'Confirm this address', url },
+    'If you do not know what this is about, ignore this mail: nothing moves without this link.',
+  );
+}
+
+/** To the old address once the change is done: a record, and what to do if it was not them. */
+export function emailChangedMail(to: string, newEmail: string, resetUrl: string): Mail {
+  return compose(
+    'email-changed',
+    to,
+    'Your Linkpulse address was changed',
+    [`The address of your Linkpulse account is now ${newEmail}; mail goes there from now on.`],
+    { label: 'Not you? Reset the password', url: resetUrl },
+    'Both addresses confirmed the change. If you did not, reset the password with the new address, or reply to this mail.',
+  );
+}

@@ -4,7 +4,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/passwords/pa
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { SCOPES } from './auth-context.js';
 import { AppError } from '../../lib/errors.js';
-import { EMAIL_VERIFICATION_TTL_HOURS, PASSWORD_RESET_TTL_MINUTES, type AuthService, type NewSession } from './auth.service.js';
+import { EMAIL_CHANGE_TTL_HOURS, EMAIL_VERIFICATION_TTL_HOURS, PASSWORD_RESET_TTL_MINUTES, type AuthService, type NewSession } from './auth.service.js';
 import type { KnownDevices } from './known-device.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -53,6 +53,17 @@ const SecondFactorChallenge = z
     expiresAt: z.iso.datetime(),
   })
   .meta({ id: 'SecondFactorChallenge' });
+
+const PendingEmailChange = z
+  .object({ newEmail: z.string(), currentConfirmed: z.boolean(), newConfirmed: z.boolean(), expiresAt: z.iso.datetime() })
+  .meta({ id: 'PendingEmailChange' });
+const EmailChangeOutcome = z
+  .object({
+    applied: z.boolean().describe('The address is now the new one'),
+    confirmed: z.enum(['current', 'new']).describe('Which address this link was mailed to'),
+    newEmail: z.string(),
+  })
+  .meta({ id: 'EmailChangeOutcome' });
 
 const TwoFactorStatus = z.object({ enabled: z.boolean(), recoveryCodesLeft: z.number().int() }).meta({ id: 'TwoFactorStatus' });
 const RecoveryCodes = z.object({ recoveryCodes: z.array(z.string()).describe('Each works once in place of a code; shown only now') });
@@ -135,6 +146,64 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
         const reply = sessionReply(response, loggedIn);
         knownDevices.set(response, loggedIn.knownDevice);
         return reply;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/email-change',
+      operationId: 'requestEmailChange',
+      summary:
+        `Start moving the account to another address (with the password): a link goes to each address, and the change applies when both are ` +
+        `used, within ${EMAIL_CHANGE_TTL_HOURS} hours. Replaces a pending change. 400 naming body.newEmail when it is the current address.`,
+      tag: 'auth',
+      access: 'session',
+      credentialRoute: true,
+      body: z.strictObject({ newEmail: Email, password: AnyPassword }),
+      responses: { 202: { description: 'Links sent', schema: z.object({ message: z.string() }) } },
+      async handler({ request, auth, body }) {
+        await service.requestEmailChange(request, auth.userId, body);
+        return { status: 202, body: { message: `Check both inboxes: your current address and ${body.newEmail.toLowerCase()} each received a link. The change happens once both are confirmed.` } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/email-change',
+      operationId: 'getEmailChange',
+      summary: 'The pending address change, if any, and which of its two addresses confirmed it',
+      tag: 'auth',
+      access: 'session',
+      responses: { 200: { description: 'The pending change, or null', schema: z.object({ pending: PendingEmailChange.nullable() }) } },
+      async handler({ auth }) {
+        return { status: 200, body: { pending: await service.pendingEmailChange(auth.userId) } };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/auth/email-change',
+      operationId: 'cancelEmailChange',
+      summary: 'Cancel the pending address change: its links stop working. 404 when there is none.',
+      tag: 'auth',
+      access: 'session',
+      responses: { 204: { description: 'Cancelled' } },
+      async handler({ request, auth }) {
+        if (!(await service.cancelEmailChange(request, auth.userId))) throw new AppError('NOT_FOUND', 'There is no pending address change.');
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/email-change/confirm',
+      operationId: 'confirmEmailChange',
+      summary:
+        'Confirm an address change with the token of one of its two links (no session needed). `applied` once both are confirmed. 404 for a ' +
+        'link that is not live; 409 when another account took the new address meanwhile (nothing changes).',
+      tag: 'auth',
+      access: 'public',
+      credentialRoute: true,
+      body: z.strictObject({ token: z.string().min(1).max(100) }),
+      responses: { 200: { description: 'Confirmed', schema: EmailChangeOutcome } },
+      async handler({ request, body }) {
+        return { status: 200, body: await service.confirmEmailChange(request, body) };
       },
     }),
     defineRoute({

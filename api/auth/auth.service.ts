@@ -16,7 +16,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { SessionAuth, UserRole } from './auth-context.js';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { Mailer } from '../../lib/mail/mailer.js';
-import { emailVerificationMail, passwordResetMail, signupWithExistingAccountMail } from './account-mail.js';
+import { emailChangedMail, emailChangeFromMail, emailChangeToMail, emailVerificationMail, passwordResetMail, signupWithExistingAccountMail } from './account-mail.js';
 import {
   countEmailVerificationsSince,
   deleteCurrentUser,
@@ -92,6 +92,26 @@ export interface AuthServiceDeps {
 }
 
 const LOGIN_FAILED = 'The email address or password is incorrect';
+/** How long an address change waits for its two confirmations. */
+export const EMAIL_CHANGE_TTL_HOURS = 48;
+const EMAIL_CHANGE_LINK_DEAD = 'This link has expired, was already used, or the change was cancelled. Ask for the change again in the settings.';
+
+/** A pending address change as its owner sees it. */
+export interface PendingEmailChange {
+  newEmail: string;
+  currentConfirmed: boolean;
+  newConfirmed: boolean;
+  expiresAt: string;
+}
+
+/** How the use of an address change link ended: the change done, or waiting for the other address. */
+export interface EmailChangeOutcome {
+  applied: boolean;
+  /** Which address this link was mailed to. */
+  confirmed: 'current' | 'new';
+  newEmail: string;
+}
+
 /** How long the second step of a two-factor login may take, and how many wrong codes an account may send in 15 minutes. */
 const SECOND_FACTOR_TTL_MS = 5 * 60_000;
 const SECOND_FACTOR_FAILURES = 10;
@@ -130,7 +150,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     });
   };
 
-  const verifyCurrentPassword = async (request: Request, userId: string, password: string, action: 'auth.password_change' | 'auth.account_delete' | 'auth.two_factor') => {
+  const verifyCurrentPassword = async (request: Request, userId: string, password: string, action: 'auth.password_change' | 'auth.account_delete' | 'auth.two_factor' | 'auth.email_change') => {
     const user = await withUser(db, userId, getCurrentUser);
     if (!user || !(await hasher.verify(password, user.password_hash))) {
       await audit.record(request, { action, outcome: 'failure', target: userId, details: { reason: 'wrong-password' } });
@@ -251,6 +271,67 @@ export function createAuthService(deps: AuthServiceDeps) {
       const count = await withUser(db, auth.userId, (tx) => revokeOtherSessions(tx, auth.sessionId));
       await audit.record(request, { action: 'auth.logout', outcome: 'success', target: auth.userId, details: { scope: 'others', sessions: count } });
       return count;
+    },
+
+    /**
+     * Starts moving the account to another address (with the password): a link to each address; the
+     * change applies when both are used. Replaces a pending change.
+     */
+    async requestEmailChange(request: Request, userId: string, input: { newEmail: string; password: string }): Promise<void> {
+      const user = await verifyCurrentPassword(request, userId, input.password, 'auth.email_change');
+      if (user.email.toLowerCase() === input.newEmail.toLowerCase()) {
+        const message = 'That is the address of your account already.';
+        throw new AppError('INVALID_INPUT', message, { details: { fields: [{ field: 'body.newEmail', message }] } });
+      }
+      const current = credentials.newLinkToken('email-change');
+      const next = credentials.newLinkToken('email-change');
+      await withUser(db, userId, async (tx) => {
+        await tx.query('DELETE FROM email_changes');
+        await tx.query(
+          "INSERT INTO email_changes (user_id, old_email, new_email, old_token_hash, new_token_hash, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))",
+          [userId, user.email, input.newEmail, current.hash, next.hash, EMAIL_CHANGE_TTL_HOURS],
+        );
+      });
+      await audit.record(request, { action: 'auth.email_change', outcome: 'success', target: userId, details: { step: 'requested' } });
+      const link = (token: string) => `${deps.publicUrl}/confirm-email-change#token=${token}`;
+      deps.mailer.deliverLater(emailChangeFromMail(user.email, input.newEmail, link(current.token), EMAIL_CHANGE_TTL_HOURS));
+      deps.mailer.deliverLater(emailChangeToMail(input.newEmail, link(next.token), EMAIL_CHANGE_TTL_HOURS));
+    },
+
+    async pendingEmailChange(userId: string): Promise<PendingEmailChange | null> {
+      return withUser(db, userId, async (tx) => {
+        const { rows } = await tx.query<{ new_email: string; old_confirmed_at: Date | null; new_confirmed_at: Date | null; expires_at: Date }>(
+          'SELECT new_email, old_confirmed_at, new_confirmed_at, expires_at FROM email_changes WHERE expires_at > now()',
+        );
+        const row = rows[0];
+        return row ? { newEmail: row.new_email, currentConfirmed: row.old_confirmed_at !== null, newConfirmed: row.new_confirmed_at !== null, expiresAt: row.expires_at.toISOString() } : null;
+      });
+    },
+
+    async cancelEmailChange(request: Request, userId: string): Promise<boolean> {
+      const { rowCount } = await withUser(db, userId, (tx) => tx.query('DELETE FROM email_changes'));
+      if (rowCount) await audit.record(request, { action: 'auth.email_change', outcome: 'success', target: userId, details: { step: 'cancelled' } });
+      return Boolean(rowCount);
+    },
+
+    /** Uses one of an address change's links: done when the other was used already. */
+    async confirmEmailChange(request: Request, input: { token: string }): Promise<EmailChangeOutcome> {
+      const hash = credentials.linkTokenHash('email-change', input.token);
+      if (!hash) throw deadLink(EMAIL_CHANGE_LINK_DEAD);
+      type Row = { user_id: string; side: 'old' | 'new'; applied: boolean; old_email: string; new_email: string };
+      let row: Row | undefined;
+      try {
+        row = (await db.query<Row>('SELECT * FROM auth_confirm_email_change($1)', [hash])).rows[0];
+      } catch (error) {
+        if (!isUniqueViolation(error, 'users_email_key')) throw error;
+        throw new AppError('CONFLICT', 'Another account took this address in the meantime, so the address stays as it was.');
+      }
+      if (!row) throw deadLink(EMAIL_CHANGE_LINK_DEAD);
+      if (row.applied) {
+        await audit.record(request, { action: 'auth.email_change', outcome: 'success', target: row.user_id, details: { step: 'applied' } });
+        deps.mailer.deliverLater(emailChangedMail(row.old_email, row.new_email, `${deps.publicUrl}/forgot-password`));
+      }
+      return { applied: row.applied, confirmed: row.side === 'old' ? 'current' : 'new', newEmail: row.new_email };
     },
 
     twoFactorStatus: (userId: string) => deps.twoFactor.status(userId),

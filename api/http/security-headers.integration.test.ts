@@ -197,6 +197,21 @@ const recipes: Record<string, () => Promise<Call>> = {
     const user = await harness.newUser();
     return { client: harness.client(), body: { token: mailedToken(user.email!, 'email-verification') }, status: 200 };
   },
+  requestEmailChange: async () => {
+    const user = await harness.newUser();
+    return { client: user, body: { newEmail: `${uniqueName('moved')}@example.com`, password: user.password }, status: 202 };
+  },
+  getEmailChange: async () => ({ client: owner, status: 200 }),
+  cancelEmailChange: async () => {
+    const user = await harness.newUser();
+    await user.post('/api/v1/auth/email-change', { newEmail: `${uniqueName('moved')}@example.com`, password: user.password });
+    return { client: user, status: 204 };
+  },
+  confirmEmailChange: async () => {
+    const user = await harness.newUser();
+    await user.post('/api/v1/auth/email-change', { newEmail: `${uniqueName('moved')}@example.com`, password: user.password });
+    return { client: harness.client(), body: { token: mailedToken(user.email!, 'email-change-old') }, status: 200 };
+  },
   getTwoFactor: async () => ({ client: owner, status: 200 }),
   setUpTwoFactor: async () => ({ client: await harness.newUser(), status: 200 }),
   enableTwoFactor: async () => {

@@ -60,6 +60,11 @@ async function seedTenant(owner: pg.Client, label: string): Promise<Tenant> {
   );
   await owner.query("INSERT INTO email_verification_tokens (user_id, email, token_hash, expires_at) VALUES ($1, 'x@example.com', $2, now() + interval '1 day')", [userId, randomBytes(32)]);
   await owner.query("INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, now() + interval '1 hour')", [userId, randomBytes(32)]);
+  await owner.query("INSERT INTO email_changes (user_id, old_email, new_email, old_token_hash, new_token_hash, expires_at) VALUES ($1, 'a@example.com', 'b@example.com', $2, $3, now() + interval '1 day')", [
+    userId,
+    randomBytes(32),
+    randomBytes(32),
+  ]);
   return { userId, profileId, draftProfileId, linkId, sessionId, tokenId };
 }
 
@@ -70,6 +75,14 @@ const TENANT_TABLES = {
   api_tokens: { owner: 'user_id', update: 'revoked_at = revoked_at', insert: (victim: string) => ["INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, scopes) VALUES ($1, 'x', $2, 'x', '{profiles:read}')", [victim, randomBytes(32)]] },
   profiles: { owner: 'user_id', update: 'bio = bio', insert: (victim: string) => [`INSERT INTO profiles (user_id, handle, display_name) VALUES ($1, 'h${randomBytes(4).toString('hex')}', 'x')`, [victim]] },
   links: { owner: 'user_id', update: 'title = title', insert: (victim: string, profileId: string) => ["INSERT INTO links (profile_id, user_id, position, title, url, kind) VALUES ($2, $1, 99, 'x', 'https://x.example/', 'url')", [victim, profileId]] },
+  email_changes: {
+    owner: 'user_id',
+    update: undefined,
+    insert: (victim: string) => [
+      "INSERT INTO email_changes (user_id, old_email, new_email, old_token_hash, new_token_hash, expires_at) VALUES ($1, 'a@example.com', 'c@example.com', $2, $3, now())",
+      [victim, randomBytes(32), randomBytes(32)],
+    ],
+  },
   email_verification_tokens: {
     owner: 'user_id',
     update: undefined,
@@ -198,7 +211,7 @@ function rlsContract(which: 'embedded' | 'real'): void {
     expect(new Set(profiles)).toEqual(new Set([a.profileId, b.profileId]));
     expect(links).toEqual(['Live', 'Live']);
     await expect(asVisitor(database.db, (tx) => tx.query('SELECT user_id FROM profiles'))).rejects.toThrow(/permission denied/);
-    for (const table of ['users', 'sessions', 'api_tokens', 'security_audit_log', 'email_verification_tokens', 'password_reset_tokens']) {
+    for (const table of ['users', 'sessions', 'api_tokens', 'security_audit_log', 'email_verification_tokens', 'password_reset_tokens', 'email_changes']) {
       await expect(asVisitor(database.db, (tx) => tx.query(`SELECT 1 FROM ${table}`)), table).rejects.toThrow(/permission denied/);
     }
     await expect(asVisitor(database.db, (tx) => tx.query("UPDATE profiles SET bio = 'x'"))).rejects.toThrow(/read-only transaction|permission denied/);
