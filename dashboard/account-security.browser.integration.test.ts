@@ -10,7 +10,7 @@ import { describeWithService } from '../lib/testing/services.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
 import { ApiClient } from '../server/testing/api-harness.js';
 import { openScreen, screenshot, seriousAccessibilityViolations } from '../server/testing/screens.js';
-import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
+import { CHROMIUM, linkIn, startSite, type Site } from '../server/testing/site.js';
 
 const PASSWORD = 'a calm granite lantern orchard';
 
@@ -80,7 +80,7 @@ describeWithService('account security in Chromium', { configured: existsSync(CHR
     expect(await sessions.getByText('Chrome on Linux').count()).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Log out everywhere else' }).click();
     await page.getByText('2 other sessions are logged out.').waitFor();
-    expect(await sessions.getByRole('listitem').count()).toBe(1);
+    await expect.poll(() => sessions.getByRole('listitem').count()).toBe(1);
     await screenshot(page, 'settings-sessions', 1440, 'light');
     await phone.page.goto(`${site.origin}/dashboard/settings`);
     await phone.page.getByRole('link', { name: 'Log in' }).first().waitFor();
@@ -88,5 +88,37 @@ describeWithService('account security in Chromium', { configured: existsSync(CHR
     expect([...laptop.problems, ...phone.problems]).toEqual([]);
     await phone.close();
     await laptop.close();
+  });
+
+  it('moves the account to another address once both addresses confirm', async () => {
+    const email = `${uniqueName('moving')}@example.com`;
+    const next = `${uniqueName('moved')}@example.com`;
+    await new ApiClient(site.running.url, site.origin).signUpAndLogIn(email, PASSWORD);
+    const screen = await openScreen(browser, 390, 'light');
+    const { page } = screen;
+    await page.goto(`${site.origin}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${site.origin}/dashboard`);
+    await page.goto(`${site.origin}/dashboard/settings`);
+    await page.getByText('Change the address').click();
+    await page.getByLabel('New address').fill(next);
+    await page.locator('#email-change-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Send the confirmation links' }).click();
+    await page.getByText(`Moving to ${next}`).waitFor();
+
+    await page.goto(linkIn(await site.mailTo(next), site.origin, '/confirm-email-change'));
+    await page.getByText(/Confirmed from your new address/).waitFor();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'site-confirm-email-change-waiting', 390, 'light');
+    // The other link, opened as from another mail: a new document (not a jump within this one).
+    await page.goto('about:blank');
+    await page.goto(linkIn(await site.mailTo(email), site.origin, '/confirm-email-change'));
+    await page.getByText(`Done: your address is now ${next}`).waitFor();
+    await page.getByRole('link', { name: 'Go to your settings' }).click();
+    await page.getByText(`${next}: confirmed`).waitFor();
+    expect(screen.problems).toEqual([]);
+    await screen.close();
   });
 });

@@ -59,6 +59,7 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
       ['forgot-password', '/forgot-password'],
       ['reset-password', '/reset-password'],
       ['verify-email', '/verify-email'],
+      ['confirm-email-change', '/confirm-email-change'],
     ] as const) {
       it(`${name}: no console error, CSP violation or failed request, and no serious axe violation`, async () => {
         for (const width of SCREEN_WIDTHS) {

@@ -184,6 +184,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       summary: 'Cancel the pending address change: its links stop working. 404 when there is none.',
       tag: 'auth',
       access: 'session',
+      errors: ['NOT_FOUND'],
       responses: { 204: { description: 'Cancelled' } },
       async handler({ request, auth }) {
         if (!(await service.cancelEmailChange(request, auth.userId))) throw new AppError('NOT_FOUND', 'There is no pending address change.');
@@ -201,6 +202,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       access: 'public',
       credentialRoute: true,
       body: z.strictObject({ token: z.string().min(1).max(100) }),
+      errors: ['NOT_FOUND'],
       responses: { 200: { description: 'Confirmed', schema: EmailChangeOutcome } },
       async handler({ request, body }) {
         return { status: 200, body: await service.confirmEmailChange(request, body) };
@@ -228,6 +230,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       tag: 'auth',
       access: 'session',
       credentialRoute: true,
+      errors: ['CONFLICT'],
       responses: { 200: { description: 'The pending secret', schema: z.object({ secret: z.string(), otpauthUrl: z.string() }) } },
       async handler({ auth }) {
         return { status: 200, body: await service.setUpTwoFactor(auth.userId) };
@@ -322,6 +325,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       summary: `Mail the signed-in account a new link to confirm its address (valid ${EMAIL_VERIFICATION_TTL_HOURS} hours; at most 5 an hour, then 429). 409 when it is confirmed already.`,
       tag: 'auth',
       access: 'session',
+      errors: ['CONFLICT'],
       responses: { 202: { description: 'Accepted', schema: z.object({ message: z.string() }) } },
       async handler({ request, auth }) {
         if (!(await service.requestEmailVerification(request, auth.userId))) throw new AppError('CONFLICT', 'Your address is confirmed already.');
@@ -339,6 +343,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       access: 'public',
       credentialRoute: true,
       body: z.strictObject({ token: z.string().min(1).max(100) }),
+      errors: ['NOT_FOUND'],
       responses: { 200: { description: 'Confirmed and signed in', schema: SessionResponse } },
       async handler({ request, response, body }) {
         return sessionReply(response, await service.verifyEmail(request, body));
@@ -372,6 +377,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       access: 'public',
       credentialRoute: true,
       body: z.strictObject({ token: z.string().min(1).max(100), newPassword: NewPassword }),
+      errors: ['NOT_FOUND'],
       responses: { 200: { description: 'Password changed and signed in', schema: SessionResponse } },
       async handler({ request, response, body }) {
         return sessionReply(response, await service.resetPassword(request, body));

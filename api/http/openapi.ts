@@ -129,6 +129,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
     if (route.access !== 'public' || route.method !== 'get') errors.push(['FORBIDDEN']);
     if (route.params || route.path.includes(':')) errors.push(['NOT_FOUND']);
     if (route.body || route.upload) errors.push(['PAYLOAD_TOO_LARGE'], ['UNSUPPORTED_MEDIA_TYPE'], ['CONFLICT']);
+    for (const code of route.errors ?? []) errors.push([code]);
     for (const codes of errors) responses[String(ERROR_STATUS[codes[0]!])] ??= errorResponse(codes);
 
     const security =

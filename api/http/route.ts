@@ -3,7 +3,7 @@
 // document (api/http/openapi.ts), so the documentation cannot drift from what the code accepts.
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
-import { AppError } from '../../lib/errors.js';
+import { AppError, type ErrorCode } from '../../lib/errors.js';
 import { allowList, methodNotAllowed } from '../../lib/http/methods.js';
 import type { AuthContext, Scope, SessionAuth } from '../auth/auth-context.js';
 import { readJsonBody } from './json-body.js';
@@ -77,6 +77,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
     contentTypes: readonly string[];
   };
   responses: Record<number, RouteResponse>;
+  /** Refusals the document must name beyond the ones every route of its kind has (a 404 of a route without an id in its path). */
+  errors?: readonly ErrorCode[];
   handler(input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>, A>): Promise<Reply>;
 }
 
