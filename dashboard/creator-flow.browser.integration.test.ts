@@ -43,7 +43,7 @@ describeWithService('the creator’s first steps in Chromium', { configured: exi
     await page.getByRole('button', { name: 'Create account' }).click();
     // The mailed link confirms the address and signs in.
     await page.getByText('Check your inbox').waitFor();
-    await page.goto(linkIn(await site.mailTo(email), site.origin, '/verify-email'));
+    await page.goto(linkIn(await site.mailTo(email, /Confirm your Linkpulse address/), site.origin, '/verify-email'));
     await page.waitForURL(`${site.origin}/dashboard`);
     await page.getByText('No page yet').waitFor();
 

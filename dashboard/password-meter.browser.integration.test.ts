@@ -99,7 +99,7 @@ describeWithService('the password strength meter in Chromium', { configured: exi
       await page.screenshot({ path: path.join(ARTIFACTS, `password-meter-signup-strong-${name}.png`), fullPage: true, animations: 'disabled' });
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.getByText('Check your inbox').waitFor();
-      await page.goto(linkIn(await site.mailTo(email), site.origin, '/verify-email'));
+      await page.goto(linkIn(await site.mailTo(email, /Confirm your Linkpulse address/), site.origin, '/verify-email'));
       await page.waitForURL(`${site.origin}/dashboard`);
 
       await page.goto(`${site.origin}/dashboard/settings`);

@@ -172,7 +172,7 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     expect(await page.getByLabel('Email').inputValue()).toBe(email);
     await screenshot(page, 'site-forgot-password-sent', 390, 'light');
 
-    const link = linkIn(await site.mailTo(email), site.origin, '/reset-password');
+    const link = linkIn(await site.mailTo(email, /Reset your Linkpulse password/), site.origin, '/reset-password');
     await page.goto(link);
     // The token leaves the address bar once read.
     await page.getByLabel('New password').waitFor();
@@ -209,7 +209,7 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'site-signup-check-inbox', 1440, 'dark');
 
-    const mail = await site.mailTo(email);
+    const mail = await site.mailTo(email, /Confirm your Linkpulse address/);
     expect(mail).toContain('Confirm');
     await page.goto(linkIn(mail, site.origin, '/verify-email'));
     await page.waitForURL(`${site.origin}/dashboard`);

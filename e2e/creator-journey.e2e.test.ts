@@ -5,13 +5,16 @@
 // click links at known positions; the creator's own visit is not counted; the dashboard then shows
 // those views and clicks (through ingest, the bus, the consumers and ClickHouse), the top link, the
 // device class and heatmap cells over the clicked link; the CSV exports contain them. The public page
-// also works with JavaScript off. No page logs a console error or a CSP violation. Screenshots go to
-// artifacts/ (not committed) for a reviewer.
+// also works with JavaScript off. Then an account that recovers: confirmed by mail, a forgotten
+// password reset from the mail, two-factor on, a log-in with a code (mail read from Mailpit on the real
+// services). No page logs a console error or a CSP violation. Screenshots go to artifacts/ (not
+// committed) for a reviewer.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { generate } from 'otplib';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../lib/paths.js';
@@ -97,7 +100,7 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await creator.getByRole('button', { name: 'Create account' }).click();
     // The confirmation mail (read from Mailpit on the real services, else the outbox) signs in.
     await creator.getByText('Check your inbox').waitFor();
-    await creator.goto(linkIn(await site.mailTo(email), origin, '/verify-email'));
+    await creator.goto(linkIn(await site.mailTo(email, /Confirm your Linkpulse address/), origin, '/verify-email'));
     await creator.waitForURL(`${origin}/dashboard`);
     await creator.getByLabel(/^Handle/).fill(handle);
     await creator.getByText(`@${handle} is free.`).waitFor();
@@ -260,4 +263,53 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
 
     expect(problems).toEqual([]);
   }, 300_000);
+
+  it('an account that recovers: sign up and confirm by mail → forget the password → reset it from the mail → two-factor on → log in with a code', async () => {
+    const { origin } = site;
+    const email = `${uniqueName('recover')}@example.com`;
+    const context = await newContext(DESKTOP);
+    const page = await context.newPage();
+    await page.goto(`${origin}/signup`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel(/^Password/).fill('a long enough passphrase');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Check your inbox').waitFor();
+    await page.goto(linkIn(await site.mailTo(email, /Confirm your Linkpulse address/), origin, '/verify-email'));
+    await page.waitForURL(`${origin}/dashboard`);
+    // Loaded (signed in) before the cookies go, so its own requests are not the ones refused.
+    await page.getByText('No page yet').waitFor();
+    await context.clearCookies();
+
+    // Forgotten: the reset link comes by mail and signs in with the new password.
+    await page.goto(`${origin}/login`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByText(`If an account uses ${email}`).waitFor();
+    await page.goto(linkIn(await site.mailTo(email, /Reset your Linkpulse password/), origin, '/reset-password'));
+    await page.getByLabel('New password').fill('seven new lanterns by the harbour');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.waitForURL(`${origin}/dashboard`);
+
+    // Two-factor on, from the settings, with a code from the key the page shows.
+    await page.goto(`${origin}/dashboard/settings`);
+    await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+    const key = (await page.locator('.key code').textContent())!.replace(/\s/g, '');
+    await page.getByLabel('Code from the app').fill(await generate({ secret: key }));
+    await page.locator('#two-factor-enable-password').fill('seven new lanterns by the harbour');
+    await page.getByRole('button', { name: 'Turn on two-factor' }).click();
+    await page.getByRole('list', { name: 'Recovery codes' }).waitFor();
+    await context.clearCookies();
+
+    // The next log-in asks for the code (the next time step's: each code works once).
+    await page.goto(`${origin}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('seven new lanterns by the harbour');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('Code from your authenticator app').fill(await generate({ secret: key, epoch: Math.floor(Date.now() / 1000) + 30 }));
+    await page.getByRole('button', { name: 'Verify and log in' }).click();
+    await page.waitForURL(`${origin}/dashboard`);
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
 });

@@ -51,14 +51,16 @@ export async function mailpitMessageFor(mailpitUrl: string, to: string, options:
 /** A quoted-printable body as text (soft line breaks joined, =XX decoded). */
 export const decodeQuotedPrintable = (body: string) => body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
-/** The newest .eml in `outboxDir` addressed to `to` (waiting for it), decoded enough to read its text and links. */
-export async function outboxMailFor(outboxDir: string, to: string, options: { timeoutMs?: number } = {}): Promise<string> {
+/** The newest .eml in `outboxDir` addressed to `to` (with a subject matching `subject`; waiting for it), decoded enough to read its text and links. */
+export async function outboxMailFor(outboxDir: string, to: string, options: { subject?: RegExp; timeoutMs?: number } = {}): Promise<string> {
   return waitFor(
     async () => {
       const files = (await readdir(outboxDir).catch(() => [] as string[])).filter((file) => file.endsWith('.eml')).sort().reverse();
       for (const file of files) {
         const raw = await readFile(path.join(outboxDir, file), 'utf8');
-        if (new RegExp(`^To: ${to.replace(/[.+]/g, '\\$&')}$`, 'mi').test(raw)) return decodeQuotedPrintable(raw);
+        if (!new RegExp(`^To: ${to.replace(/[.+]/g, '\\$&')}$`, 'mi').test(raw)) continue;
+        const subject = /^Subject: (.*)$/m.exec(raw)?.[1] ?? '';
+        if (!options.subject || options.subject.test(subject)) return decodeQuotedPrintable(raw);
       }
       return undefined;
     },

@@ -21,8 +21,8 @@ export interface Site {
   running: RunningProcess;
   /** Its DATA_DIR (mails without SMTP_URL land in outbox/ there). */
   dataDir: string;
-  /** The text of the newest mail it sent to `to`: read from Mailpit when it sends through SMTP_URL, else from its outbox. */
-  mailTo(to: string): Promise<string>;
+  /** The text of the newest mail it sent to `to` (whose subject matches, waiting for it): from Mailpit when it sends through SMTP_URL, else from its outbox. */
+  mailTo(to: string, subject: RegExp): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -46,9 +46,9 @@ export async function startSite(label: string, roles: readonly RoleName[], env: 
     origin,
     running,
     dataDir,
-    async mailTo(to) {
-      if (env.SMTP_URL) return (await mailpitMessageFor(testConfig.mailpitUrl!, to)).Text;
-      return outboxMailFor(path.join(dataDir, 'outbox'), to);
+    async mailTo(to, subject) {
+      if (env.SMTP_URL) return (await mailpitMessageFor(testConfig.mailpitUrl!, to, { subject })).Text;
+      return outboxMailFor(path.join(dataDir, 'outbox'), to, { subject });
     },
     async stop() {
       await running.stop('test finished');
