@@ -37,6 +37,10 @@ describe('changes against the previous period', () => {
     expect(countDelta(5, 0)).toMatchObject({ direction: 'new', label: 'new' });
     expect(countDelta(0, 0)).toMatchObject({ direction: 'flat', label: '±0%' });
     expect(countDelta(5, undefined)).toMatchObject({ direction: 'none', label: '' });
+    // From almost nothing a percentage is noise ("+68569 %"): no percentage, and why.
+    expect(countDelta(687, 1)).toEqual({ direction: 'few', label: '—', description: 'only 1 in the previous period, too few to compare' });
+    expect(countDelta(40, 9)).toMatchObject({ direction: 'few', label: '—' });
+    expect(countDelta(40, 10)).toMatchObject({ direction: 'up', label: '+300%' });
   });
 
   it('gives rates a change in percentage points, and durations a relative one', () => {

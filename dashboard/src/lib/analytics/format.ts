@@ -35,8 +35,8 @@ export function formatDuration(ms: number | null | undefined): string {
 }
 
 export interface Delta {
-  /** up/down: changed; flat: the same; new: nothing before; none: nothing to compare. */
-  direction: 'up' | 'down' | 'flat' | 'new' | 'none';
+  /** up/down: changed; flat: the same; new: nothing before; few: too few before to compare; none: nothing to compare. */
+  direction: 'up' | 'down' | 'flat' | 'new' | 'few' | 'none';
   /** "+12%", "−3.5 pp", "±0%", "new". */
   label: string;
   /** For screen readers: "up 12% from 50". */
@@ -45,14 +45,21 @@ export interface Delta {
 
 const sign = (value: number) => (value > 0 ? '+' : value < 0 ? '−' : '±');
 
+/**
+ * Below this many in the previous period a percentage says more about chance than about change
+ * ("+68,569%" from 1): the change is shown as "—", with the previous figure in words.
+ */
+export const MIN_COMPARABLE_COUNT = 10;
+
 /** The relative change of a count against the previous period. */
-export function countDelta(current: number, previous: number | null | undefined): Delta {
+export function countDelta(current: number, previous: number | null | undefined, minimumBase = MIN_COMPARABLE_COUNT): Delta {
   if (previous === null || previous === undefined) return { direction: 'none', label: '', description: '' };
   if (previous === 0) {
     return current === 0
       ? { direction: 'flat', label: '±0%', description: 'no change from 0' }
       : { direction: 'new', label: 'new', description: 'none in the previous period' };
   }
+  if (previous < minimumBase) return { direction: 'few', label: '—', description: `only ${formatCount(previous)} in the previous period, too few to compare` };
   const change = (current - previous) / previous;
   const rounded = Math.abs(change) < 0.1 ? Math.round(change * 1000) / 10 : Math.round(change * 100);
   const direction = rounded === 0 ? 'flat' : change > 0 ? 'up' : 'down';
@@ -77,7 +84,7 @@ export function rateDelta(current: number | null, previous: number | null | unde
 export function durationDelta(current: number | null, previous: number | null | undefined): Delta {
   if (previous === undefined) return { direction: 'none', label: '', description: '' };
   if (current === null || previous === null) return { direction: 'none', label: '', description: previous === null ? 'nothing to compare with' : '' };
-  const delta = countDelta(current, previous);
+  const delta = countDelta(current, previous, 0);
   return { ...delta, description: delta.description.replace(/from .*$/, `from ${formatDuration(previous)}`) };
 }
 
