@@ -277,6 +277,16 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
     expect(await page.locator('#countries').textContent()).toContain('No visitors with a known location');
     expect(await page.locator('#heatmap').textContent()).toContain('No tracked clicks');
     expect(await page.locator('section.panel .error').count()).toBe(0);
+
+    // A reversed custom range is refused where it was typed, with what to do, and the view stays.
+    const before = page.url();
+    const range = page.getByRole('form', { name: 'Custom range' });
+    await range.getByLabel('From').fill('2026-11-30');
+    await range.getByLabel('To').fill('2026-11-01');
+    await range.getByRole('button', { name: 'Apply' }).click();
+    await range.getByRole('alert').filter({ hasText: 'The start date is after the end date' }).waitFor();
+    expect(await range.getByLabel('From').getAttribute('aria-invalid')).toBe('true');
+    expect(page.url()).toBe(before);
     expect(cspViolations).toEqual([]);
     await close();
   }, 60_000);

@@ -3,13 +3,12 @@
 // and query gets a range that can be read and every instant the API sends back (the range, the
 // previous period, bucket starts) is an RFC 3339 date-time with a four-digit year.
 
-export const DAY_MS = 86_400_000;
+import { DAY_MS, EARLIEST_ANALYTICS_INSTANT, MAX_RANGE_MS } from '../../lib/analytics/analytics-params.js';
+
+export { DAY_MS, EARLIEST_ANALYTICS_INSTANT, MAX_RANGE_MS };
 export const DEFAULT_RANGE_DAYS = 7;
-/** Nothing Linkpulse counts is older; before it, a range (or its previous period) measures nothing. */
-export const EARLIEST_ANALYTICS_INSTANT = new Date('2000-01-01T00:00:00Z');
 /** A range may reach this far past now: a client's clock, or the end of its day in its time zone. */
 export const MAX_FUTURE_MS = DAY_MS;
-export const MAX_RANGE_MS = 5 * 366 * DAY_MS;
 
 export interface TimeRange {
   /** Inclusive. */

@@ -7,6 +7,12 @@ import { DEVICE_CLASSES, type DeviceClass } from '../events/analytics-row.js';
 
 export { DEVICE_CLASSES, type DeviceClass };
 
+export const DAY_MS = 86_400_000;
+/** Nothing Linkpulse counts is older; before it, a range (or its previous period) measures nothing. */
+export const EARLIEST_ANALYTICS_INSTANT = new Date('2000-01-01T00:00:00Z');
+/** The longest range a read may span. */
+export const MAX_RANGE_MS = 5 * 366 * DAY_MS;
+
 /**
  * Distinct visitors: a set of at most this many ids is kept beside each sketch (clickhouse/0007). A
  * merged set that is not full holds every id, so its size is exact; a full one means the count is at

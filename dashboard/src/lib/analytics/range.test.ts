@@ -3,6 +3,7 @@ import {
   addToDate,
   allowedIntervals,
   chooseInterval,
+  customRangeProblem,
   effectiveInterval,
   formatBucket,
   formatRange,
@@ -116,5 +117,18 @@ describe('chart intervals', () => {
     expect(formatBucket(start, 'month', 'Europe/Berlin')).toBe('Mar 2026');
     expect(formatRange(preset('7d'), 'UTC')).toBe('4 Mar 2026 – 10 Mar 2026');
     expect(formatRange(preset('today'), 'UTC')).toBe('10 Mar 2026');
+  });
+});
+
+describe('a custom range before it is sent', () => {
+  const now = Date.parse('2026-12-05T10:00:00Z');
+  it('says what to do with a reversed, future, too early or too long range, and passes a good one', () => {
+    expect(customRangeProblem('2026-11-01', '2026-11-30', 'Europe/Berlin', now)).toBeUndefined();
+    expect(customRangeProblem('2026-11-30', '2026-11-01', 'Europe/Berlin', now)).toMatch(/start date is after the end date/);
+    expect(customRangeProblem('2026-12-24', '2026-12-31', 'Europe/Berlin', now)).toMatch(/starts in the future/);
+    expect(customRangeProblem('1999-12-01', '2000-01-31', 'UTC', now)).toMatch(/1 January 2000/);
+    expect(customRangeProblem('2019-01-01', '2026-12-01', 'UTC', now)).toMatch(/5 years at most/);
+    expect(customRangeProblem('', '2026-12-01', 'UTC', now)).toMatch(/both a start and an end/);
+    expect(customRangeProblem('2026-02-30', '2026-03-01', 'UTC', now)).toMatch(/both a start and an end/);
   });
 });

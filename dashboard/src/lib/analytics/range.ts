@@ -2,7 +2,7 @@
 // custom ranges of whole local days, resolved to the half-open UTC instants [from, to) the API
 // takes. Days start at local midnight, so a 7-day range across a DST change is 167 or 169 hours.
 // The previous period is the same length just before (what the API's compare=previous reads).
-import { INTERVALS, type Interval } from '../../../../lib/analytics/analytics-params.js';
+import { DAY_MS, EARLIEST_ANALYTICS_INSTANT, INTERVALS, MAX_RANGE_MS, type Interval } from '../../../../lib/analytics/analytics-params.js';
 
 export const PRESETS = ['today', '7d', '30d', '90d', '12m', 'all'] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -28,7 +28,6 @@ export interface Range {
 }
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 /** The API accepts at most 5 × 366 days; "all" reaches back 5 calendar years, which always fits. */
 const ALL_YEARS = 5;
 
@@ -152,6 +151,23 @@ export function resolveRange(choice: RangeChoice, timeZone: string, now: number)
 export function previousPeriod(range: Range): Range {
   const length = range.to.getTime() - range.from.getTime();
   return { from: new Date(range.from.getTime() - length), to: new Date(range.from.getTime()) };
+}
+
+/**
+ * Why a custom range of local dates (both included) cannot be read, in words that say what to do, or
+ * undefined when it can: the API's range rules (lib/analytics/analytics-params.ts), checked before
+ * anything is sent, so a reversed or impossible range is never just ignored.
+ */
+export function customRangeProblem(from: string, to: string, timeZone: string, now: number): string | undefined {
+  const start = parseDate(from);
+  const end = parseDate(to);
+  if (!start || !end) return 'Choose both a start and an end date.';
+  if (formatDate(start) > formatDate(end)) return 'The start date is after the end date: swap them, or pick another end.';
+  const today = localDate(now, timeZone);
+  if (formatDate(start) > formatDate(today)) return 'The range starts in the future: choose a start on or before today.';
+  if (zonedInstant(start, timeZone) < EARLIEST_ANALYTICS_INSTANT.getTime()) return 'Analytics start on 1 January 2000: choose a later start date.';
+  if (zonedInstant(addToDate(end, { days: 1 }), timeZone) - zonedInstant(start, timeZone) > MAX_RANGE_MS) return 'A range can span 5 years at most: choose a later start or an earlier end.';
+  return undefined;
 }
 
 /** Local dates (YYYY-MM-DD) a range covers, both included: what the custom range inputs show. */
