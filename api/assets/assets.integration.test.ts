@@ -202,6 +202,8 @@ describe('upload limits', () => {
     expect((await user.upload('/api/v1/assets', exact)).status).toBe(201);
     const over = await user.upload<ErrorBody>('/api/v1/assets', Buffer.concat([exact, Buffer.from([0])]));
     expect({ status: over.status, code: over.body.error.code }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    // The limit in words a person reads (a small test limit here: some KB), never a count of bytes.
+    expect(over.body.error.message).toMatch(/^The file is larger than \d+(\.\d)? (KB|bytes): choose a smaller image, or shrink it first$/);
     expect((await auditEntries(harness, user.userId!)).map((entry) => entry.details.reason)).toEqual(['file_too_large']);
   });
 

@@ -5,6 +5,7 @@ import { defineRoute, type RouteSpec } from '../http/route.js';
 import { receiveUpload } from '../http/upload.js';
 import type { AssetsService } from './assets.service.js';
 import { ACCEPTED_TYPES } from './image.js';
+import { formatBytes } from '../../lib/format-bytes.js';
 
 const UPLOAD_FIELD = 'file';
 
@@ -36,7 +37,7 @@ export function assetRoutes(service: AssetsService, options: { maxUploadBytes: n
       upload: {
         field: UPLOAD_FIELD,
         description:
-          `The image, at most ${options.maxUploadBytes} bytes and 40 megapixels. Its bytes decide its type, never its name or declared type: ` +
+          `The image, at most ${formatBytes(options.maxUploadBytes)} (${options.maxUploadBytes} bytes) and 40 megapixels. Its bytes decide its type, never its name or declared type: ` +
           'anything but a PNG, JPEG, WebP, GIF or AVIF image is refused (415), and so is a truncated or corrupt one (400)',
         contentTypes: ACCEPTED_TYPES,
       },

@@ -15,6 +15,7 @@ import { UploadRefused, type UploadedFile } from '../http/upload.js';
 import { deleteAsset, getAsset, listAssets, reserveAsset, setAssetStatus, storageUsed, type AssetRow } from './assets.repository.js';
 import { assetPath, IMMUTABLE } from './asset-url.js';
 import { ImageRejected, processImage } from './image.js';
+import { formatBytes } from '../../lib/format-bytes.js';
 
 const STORAGE_RETRY_SECONDS = 30;
 
@@ -97,7 +98,7 @@ export function createAssetsService(deps: AssetsDeps) {
       );
       if (reserved === 'over_quota') {
         await refuse(request, userId, file, 'quota_exceeded', { quotaBytes: config.quotaBytes });
-        throw new AppError('CONFLICT', `Your images would exceed your storage quota of ${config.quotaBytes} bytes; delete some first`, {
+        throw new AppError('CONFLICT', `Your images would exceed your storage quota of ${formatBytes(config.quotaBytes)}; delete some first`, {
           details: { reason: 'quota_exceeded', quotaBytes: config.quotaBytes },
         });
       }

@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { AppError } from '../../lib/errors.js';
 import { declaredLength } from '../../lib/http/read-body.js';
+import { formatBytes } from '../../lib/format-bytes.js';
 
 /**
  * What a form may add to its file: boundaries and part headers take a few hundred bytes in a
@@ -44,7 +45,7 @@ export class UploadRefused extends AppError {
 function refusal(error: unknown, limits: UploadLimits): UploadRefused {
   if (error instanceof MulterError) {
     if (error.code === 'LIMIT_FILE_SIZE') {
-      return new UploadRefused('file_too_large', 'PAYLOAD_TOO_LARGE', `The file is larger than ${limits.maxBytes} bytes`);
+      return new UploadRefused('file_too_large', 'PAYLOAD_TOO_LARGE', `The file is larger than ${formatBytes(limits.maxBytes)}: choose a smaller image, or shrink it first`);
     }
     if (error.code === 'LIMIT_FILE_COUNT' || error.code === 'LIMIT_UNEXPECTED_FILE') {
       return new UploadRefused(error.code.toLowerCase(), 'INVALID_INPUT', `Send exactly one file, in the field "${limits.field}"`);
@@ -57,7 +58,7 @@ function refusal(error: unknown, limits: UploadLimits): UploadRefused {
 export async function receiveUpload(request: Request, response: Response, limits: UploadLimits): Promise<UploadedFile> {
   const declared = declaredLength(request);
   if (declared !== undefined && declared > limits.maxBytes + MULTIPART_OVERHEAD_BYTES) {
-    throw new UploadRefused('declared_too_large', 'PAYLOAD_TOO_LARGE', `The file is larger than ${limits.maxBytes} bytes`);
+    throw new UploadRefused('declared_too_large', 'PAYLOAD_TOO_LARGE', `The file is larger than ${formatBytes(limits.maxBytes)}: choose a smaller image, or shrink it first`);
   }
   const middleware = multer({
     storage: multer.memoryStorage(),

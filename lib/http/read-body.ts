@@ -7,6 +7,7 @@
 // then closes the connection instead of reading what is left (sendError, lib/http/responses.ts).
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors.js';
+import { formatBytes } from '../format-bytes.js';
 
 /** The Content-Length the client announced, or undefined (none, as with a chunked body). */
 export function declaredLength(request: IncomingMessage): number | undefined {
@@ -16,7 +17,7 @@ export function declaredLength(request: IncomingMessage): number | undefined {
 }
 
 function tooLarge(maxBytes: number): AppError {
-  return new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBytes} bytes`, { details: { limitBytes: maxBytes } });
+  return new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${formatBytes(maxBytes)}`, { details: { limitBytes: maxBytes } });
 }
 
 /** The whole body, at most maxBytes (exactly maxBytes pass); PAYLOAD_TOO_LARGE beyond. */
