@@ -238,8 +238,9 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
       return readFile(await file.path(), 'utf8');
     };
     const daily = (await download('Download CSV')).trim().split(/\r\n/);
-    expect(daily[0]).toBe('day,link_id,views,visitors,clicks');
-    const clicksOf = (id: string) => daily.filter((row) => row.split(',')[1] === id).reduce((sum, row) => sum + Number(row.split(',')[4]), 0);
+    expect(daily[0]).toBe('day,link_id,link_title,views,visitors,clicks');
+    const clicksOf = (id: string) => daily.filter((row) => row.split(',')[1] === id).reduce((sum, row) => sum + Number(row.split(',')[5]), 0);
+    expect(daily.find((row) => row.split(',')[1] === linkIds.Docs)?.split(',')[2]).toBe('Docs');
     expect(clicksOf(linkIds.Docs)).toBe(2);
     expect(clicksOf(linkIds.Blog)).toBe(1);
     const events = (await download('Raw events (CSV)')).trim().split(/\r\n/);

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
-import { EXPORT_COLUMNS, exportEvents } from '../../lib/analytics/export-events.query.js';
+import { exportEvents } from '../../lib/analytics/export-events.query.js';
+import { DAILY_EXPORT_COLUMNS, EVENT_EXPORT_COLUMNS } from './analytics.service.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 
 const DAY = 86_400_000;
@@ -372,7 +373,7 @@ describe('analytics API', () => {
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="linkpulse-events-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv"$/);
     const lines = csv.body.trimEnd().split('\r\n');
-    expect(lines[0]).toBe(EXPORT_COLUMNS.join(','));
+    expect(lines[0]).toBe(EVENT_EXPORT_COLUMNS.join(','));
     expect(lines).toHaveLength(expected + 1);
     expect(lines[0]).not.toMatch(/ip/);
     const ndjson = await owner.get<string>(`/api/v1/profiles/${profileId}/analytics/export${params}&format=ndjson&device=mobile`);
@@ -388,6 +389,15 @@ describe('analytics API', () => {
     const daily = await owner.get<string>(`/api/v1/profiles/${profileId}/analytics/export${params}&data=daily&format=ndjson&tz=Asia%2FTokyo`);
     const dailyViews = daily.body.trim().split('\n').reduce((sum, line) => sum + Number((JSON.parse(line) as { views: number }).views), 0);
     expect(dailyViews).toBe(expectedSummary(NOW - 11 * DAY, NOW + DAY, {}).views);
+    // Links by their titles; page views on rows without a link (not the nil id).
+    const dailyCsv = await owner.get<string>(`/api/v1/profiles/${profileId}/analytics/export${params}&data=daily&format=csv`);
+    const dailyLines = dailyCsv.body.trimEnd().split('\r\n');
+    expect(dailyLines[0]).toBe(DAILY_EXPORT_COLUMNS.join(','));
+    expect(dailyCsv.body).not.toContain('00000000-0000-0000-0000-000000000000');
+    const cells = dailyLines.slice(1).map((line) => line.split(','));
+    expect(cells.some((row) => row[1] === '' && row[2] === '')).toBe(true);
+    expect(cells.filter((row) => row[1] !== '').every((row) => row[2] !== '')).toBe(true);
+    expect(csv.body).not.toContain('00000000-0000-0000-0000-000000000000');
   });
 
   it('compares with the previous period of the same length', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelLabel, countDelta, countryFlag, countryName, deviceLabel, durationDelta, formatApproximateCount, formatCount, formatDuration, formatPercent, rateDelta } from './format';
+import { botKindLabel, channelLabel, countDelta, countryFlag, countryName, deviceLabel, durationDelta, formatApproximateCount, formatCount, formatDuration, formatPercent, rateDelta } from './format';
 
 describe('figures', () => {
   it('writes counts exactly up to 100 000, then compactly', () => {
@@ -69,5 +69,11 @@ describe('estimated figures', () => {
   it('marks an estimated count', () => {
     expect(formatApproximateCount(12_345, true)).toBe('≈12,345');
     expect(formatApproximateCount(12_345, false)).toBe('12,345');
+  });
+
+  it('names the kinds of bot as people would', () => {
+    expect(botKindLabel('head_request')).toBe('Link checkers (HEAD requests)');
+    expect(botKindLabel('crawler')).toBe('Crawlers (search engines and others)');
+    expect(botKindLabel('something-new')).toBe('something-new');
   });
 });

@@ -91,6 +91,16 @@ export function durationDelta(current: number | null, previous: number | null | 
 // ---------------------------------------------------------------------------------------------
 // Labels of dimension values
 
+/** The kinds of bot the consumers tell apart (lib/events/analytics-row.ts BOT_KINDS), as people name them. */
+const BOT_KIND_LABELS: Record<string, string> = {
+  crawler: 'Crawlers (search engines and others)',
+  preview: 'Link previews (chat and social apps)',
+  head_request: 'Link checkers (HEAD requests)',
+  automation: 'Automation (scripts, headless browsers)',
+};
+
+export const botKindLabel = (kind: string) => BOT_KIND_LABELS[kind] ?? kind;
+
 /** The channels the consumers assign (lib/events/analytics-row.ts CHANNELS), as people name them. */
 const CHANNEL_LABELS: Record<string, string> = {
   direct: 'Direct',
