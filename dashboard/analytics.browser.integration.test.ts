@@ -182,6 +182,10 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
     // 12 views now against 4 in the previous period: too few before for a percentage to mean anything.
     expect(await page.locator('#overview .kpi').first().locator('.delta').textContent()).toMatch(/^—\s*only 4 in the previous period, too few to compare$/);
 
+    // Today is not over: its bucket is drawn apart and named "so far", not read as a fall.
+    expect(await page.locator('#timeseries path.line.views.open').count()).toBe(1);
+    expect(await page.locator('#timeseries').textContent()).toContain('This day so far');
+
     // Top link: Docs, 3 clicks from 3 visitors, then Blog.
     const linkRows = page.locator('#links tbody tr');
     expect(await linkRows.first().locator('th').textContent()).toContain('Docs');
@@ -229,6 +233,10 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
     await page.locator('#countries table').getByRole('button', { name: /Germany/ }).click();
     const chip = page.getByRole('button', { name: /Remove filter Country/ });
     await chip.waitFor();
+    // Chosen far down the page, the chip shows where the reader is (the bar sticks to the top).
+    const box = await chip.boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(page.viewportSize()!.height);
     expect(page.url()).toContain('country=DE');
     await panelsSettled(page);
     expect(apiRequests.filter((path) => !path.endsWith('/analytics/realtime')).length, apiRequests.join('\n')).toBeLessThanOrEqual(5);

@@ -3,6 +3,7 @@ import {
   addToDate,
   allowedIntervals,
   chooseInterval,
+  bucketEnd,
   customRangeProblem,
   effectiveInterval,
   formatBucket,
@@ -111,12 +112,16 @@ describe('chart intervals', () => {
 
   it('labels buckets and ranges in the time zone', () => {
     const start = new Date('2026-03-09T23:00:00Z');
-    expect(formatBucket(start, 'hour', 'Europe/Berlin')).toBe('00:00');
-    expect(formatBucket(start, 'day', 'Europe/Berlin')).toBe('Tue 10 Mar');
-    expect(formatBucket(start, 'week', 'UTC')).toBe('Week of 9 Mar 2026');
-    expect(formatBucket(start, 'month', 'Europe/Berlin')).toBe('Mar 2026');
-    expect(formatRange(preset('7d'), 'UTC')).toBe('4 Mar 2026 – 10 Mar 2026');
-    expect(formatRange(preset('today'), 'UTC')).toBe('10 Mar 2026');
+    const locale = 'en-GB';
+    expect(formatBucket(start, 'hour', 'Europe/Berlin', { locale })).toBe('00:00');
+    expect(formatBucket(start, 'day', 'Europe/Berlin', { locale })).toBe('Tue 10 Mar');
+    expect(formatBucket(start, 'week', 'UTC', { locale })).toBe('Week of 9 Mar 2026');
+    expect(formatBucket(start, 'month', 'Europe/Berlin', { locale })).toBe('Mar 2026');
+    expect(formatRange(preset('7d'), 'UTC', locale)).toBe('4 Mar 2026 – 10 Mar 2026');
+    expect(formatRange(preset('today'), 'UTC', locale)).toBe('10 Mar 2026');
+    // In the browser's language otherwise, as the date inputs beside the headings are.
+    expect(formatRange(preset('today'), 'UTC', 'en-US')).toBe('Mar 10, 2026');
+    expect(formatRange(preset('today'), 'UTC', 'de-DE')).toBe('10. März 2026');
   });
 });
 
@@ -130,5 +135,16 @@ describe('a custom range before it is sent', () => {
     expect(customRangeProblem('2019-01-01', '2026-12-01', 'UTC', now)).toMatch(/5 years at most/);
     expect(customRangeProblem('', '2026-12-01', 'UTC', now)).toMatch(/both a start and an end/);
     expect(customRangeProblem('2026-02-30', '2026-03-01', 'UTC', now)).toMatch(/both a start and an end/);
+  });
+});
+
+describe('where a bucket ends', () => {
+  it('follows the calendar of the time zone: a day across a DST change, a month, an hour', () => {
+    // Berlin leaves summer time on 2026-10-25: that day has 25 hours.
+    const day = Date.parse('2026-10-24T22:00:00Z');
+    expect(bucketEnd(day, 'day', 'Europe/Berlin') - day).toBe(25 * 3_600_000);
+    expect(new Date(bucketEnd(Date.parse('2026-02-01T00:00:00Z'), 'month', 'UTC')).toISOString()).toBe('2026-03-01T00:00:00.000Z');
+    expect(bucketEnd(Date.parse('2026-12-05T10:00:00Z'), 'hour', 'UTC')).toBe(Date.parse('2026-12-05T11:00:00Z'));
+    expect(bucketEnd(Date.parse('2026-11-30T00:00:00Z'), 'week', 'UTC')).toBe(Date.parse('2026-12-07T00:00:00Z'));
   });
 });

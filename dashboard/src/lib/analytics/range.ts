@@ -170,6 +170,13 @@ export function customRangeProblem(from: string, to: string, timeZone: string, n
   return undefined;
 }
 
+/** Where a bucket that starts at `start` ends (exclusive), in the time zone's calendar. */
+export function bucketEnd(start: number, interval: Interval, timeZone: string): number {
+  if (interval === 'hour') return start + HOUR_MS;
+  const change = interval === 'day' ? { days: 1 } : interval === 'week' ? { days: 7 } : { months: 1 };
+  return zonedInstant(addToDate(localDate(start, timeZone), change), timeZone);
+}
+
 /** Local dates (YYYY-MM-DD) a range covers, both included: what the custom range inputs show. */
 export function rangeDates(range: Range, timeZone: string): { from: string; to: string } {
   return { from: formatDate(localDate(range.from.getTime(), timeZone)), to: formatDate(localDate(range.to.getTime() - 1, timeZone)) };
@@ -202,9 +209,12 @@ export function effectiveInterval(range: Range, chosen: Interval | null): Interv
   return chosen && allowedIntervals(range).includes(chosen) ? chosen : chooseInterval(range);
 }
 
-/** A bucket's start as people read it, in the zone: "14:00", "Mon 3 Mar", "Week of 3 Mar", "Mar 2026". */
-export function formatBucket(start: Date, interval: Interval, timeZone: string, options: { withDate?: boolean } = {}): string {
-  const format = (spec: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en-GB', { timeZone, ...spec }).format(start);
+/**
+ * A bucket's start as people read it, in the zone and the browser's language (as the date inputs beside
+ * them are): "14:00", "Mon 3 Mar", "Week of 3 Mar", "Mar 2026" in British English. `locale`: tests fix it.
+ */
+export function formatBucket(start: Date, interval: Interval, timeZone: string, options: { withDate?: boolean; locale?: string } = {}): string {
+  const format = (spec: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat(options.locale, { timeZone, ...spec }).format(start);
   switch (interval) {
     case 'hour':
       return options.withDate ? format({ weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }) : format({ hour: '2-digit', minute: '2-digit' });
@@ -217,9 +227,9 @@ export function formatBucket(start: Date, interval: Interval, timeZone: string, 
   }
 }
 
-/** "3 Mar 2026 – 9 Mar 2026" (the last day shown is the one holding the range's last instant). */
-export function formatRange(range: Range, timeZone: string): string {
-  const format = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
+/** "3 Mar 2026 – 9 Mar 2026" in British English (the last day shown is the one holding the range's last instant), in the browser's language. */
+export function formatRange(range: Range, timeZone: string, locale?: string): string {
+  const format = new Intl.DateTimeFormat(locale, { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
   const first = format.format(range.from);
   const last = format.format(new Date(range.to.getTime() - 1));
   return first === last ? first : `${first} – ${last}`;

@@ -18,7 +18,7 @@ type LinkChanges = Partial<Pick<EditorLink, 'title' | 'url' | 'enabled' | 'start
 /** Pending cards are watched for this long (GitHub may be unreachable or limited: they stay pending). */
 const PENDING_WATCH_MS = 2 * 60_000;
 
-const dateTime = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' });
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 export const formatDate = (iso: string) => dateTime.format(Date.parse(iso));
 
 /** Puts the focus on an element once the change that shows it has been rendered. */
