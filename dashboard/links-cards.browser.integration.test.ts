@@ -53,4 +53,37 @@ describeWithService('GitHub cards in the dashboard, in Chromium', { configured: 
     expect(cspViolations).toEqual([]);
     await close();
   }, 90_000);
+
+  it('says honestly what GitHub gave: the creator’s title always, "not found" without made-up figures, and a GitHub it cannot reach', async () => {
+    const { origin } = site;
+    const creator = await new ApiClient(origin, origin).signUpAndLogIn();
+    const profile = await creator.newProfile({ published: true });
+    await creator.newLink(profile.id, { title: 'My old experiment', url: 'https://github.com/linkpulse/never-existed' });
+    github.add({ owner: 'linkpulse', name: 'flaky', description: 'Sometimes there', language: 'Rust', stars: 42, forks: 3, topics: [], pushedAt: '2026-11-20T08:00:00Z' });
+    await creator.newLink(profile.id, { title: 'The flaky one', url: 'https://github.com/linkpulse/flaky' });
+    const { page, cspViolations, close } = await signedInPage(browser, origin, creator);
+
+    // Never found: the creator's title, the repository named, no stars or forks GitHub never gave.
+    await page.goto(`${origin}/dashboard/${profile.id}`);
+    const missing = page.getByRole('list', { name: 'Your links, in page order' }).getByRole('article', { name: 'linkpulse/never-existed on GitHub' });
+    await missing.getByText('Repository not found on GitHub').waitFor({ timeout: 30_000 });
+    expect(await missing.getByRole('heading').textContent()).toBe('My old experiment');
+    expect(await missing.textContent()).not.toMatch(/★|Forks/);
+
+    // GitHub stops answering after a first sync: the figures stay, dated, with why.
+    const flaky = page.getByRole('list', { name: 'Your links, in page order' }).getByRole('article', { name: 'linkpulse/flaky on GitHub' });
+    await flaky.getByText('★ 42').waitFor({ timeout: 30_000 });
+    github.faults.transientRate = 1;
+    await flaky.getByRole('button', { name: 'Refresh' }).click();
+    await flaky.getByText(/Could not reach GitHub; showing the details from/).waitFor({ timeout: 30_000 });
+    expect(await flaky.textContent()).toContain('★ 42');
+    github.faults.transientRate = 0;
+
+    const publicPage = await (await fetch(`${origin}/@${profile.handle}`)).text();
+    expect(publicPage).toContain('My old experiment');
+    expect(publicPage).toContain('Repository not found on GitHub');
+    expect(publicPage).not.toContain('Fetching the details from GitHub');
+    expect(cspViolations).toEqual([]);
+    await close();
+  }, 120_000);
 });

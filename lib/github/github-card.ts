@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const CARD_COLUMNS = `r.owner AS repo_owner, r.name AS repo_name, r.description AS repo_description,
   r.primary_language AS repo_language, r.language_color AS repo_language_color,
   r.stars AS repo_stars, r.forks AS repo_forks, r.topics AS repo_topics,
-  r.pushed_at AS repo_pushed_at, r.status AS repo_status, r.last_synced_at AS repo_synced_at`;
+  r.pushed_at AS repo_pushed_at, r.status AS repo_status, r.last_synced_at AS repo_synced_at, r.sync_failures AS repo_sync_failures`;
 
 export interface CardColumns {
   repo_owner: string | null;
@@ -21,6 +21,7 @@ export interface CardColumns {
   repo_pushed_at: Date | null;
   repo_status: 'pending' | 'ok' | 'unavailable' | null;
   repo_synced_at: Date | null;
+  repo_sync_failures: number | null;
 }
 
 export const GitHubCard = z
@@ -36,6 +37,7 @@ export const GitHubCard = z
     pushedAt: z.iso.datetime().nullable(),
     status: z.enum(['pending', 'ok', 'unavailable']).describe('pending: not synced yet; unavailable: deleted or private on GitHub (the last data is kept)'),
     lastSyncedAt: z.iso.datetime().nullable(),
+    syncFailing: z.boolean().describe('The last attempt to reach GitHub for it failed (it is retried): the data shown is from lastSyncedAt, or there is none yet'),
   })
   .meta({ id: 'GitHubCard' });
 export type GitHubCard = z.infer<typeof GitHubCard>;
@@ -55,5 +57,6 @@ export function toGitHubCard(row: CardColumns): GitHubCard | null {
     pushedAt: row.repo_pushed_at?.toISOString() ?? null,
     status: row.repo_status ?? 'pending',
     lastSyncedAt: row.repo_synced_at?.toISOString() ?? null,
+    syncFailing: (row.repo_sync_failures ?? 0) > 0,
   };
 }
