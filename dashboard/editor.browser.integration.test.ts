@@ -68,6 +68,10 @@ describeWithService('the profile editor, in Chromium', { configured: existsSync(
     await page.getByRole('alert').getByText('The new order was not saved: Try again in a moment').waitFor();
     expect(await shownOrder(page)).toEqual(['One', 'Two', 'Three']);
     await page.unroute(`**/api/v1/profiles/${profile.id}/links/order`);
+    // The message is about that attempt: typing again in a form takes it away, nothing piles up.
+    await page.getByLabel('Title', { exact: true }).fill('Next link');
+    expect(await page.getByText('The new order was not saved').count()).toBe(0);
+    await page.getByLabel('Title', { exact: true }).fill('');
 
     // Drag and drop: Three onto One's place; saved, and the preview follows.
     await page.getByRole('button', { name: /^Move Three/ }).dragTo(page.getByRole('button', { name: /^Move One/ }));

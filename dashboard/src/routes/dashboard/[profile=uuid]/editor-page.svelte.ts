@@ -203,6 +203,14 @@ export class EditorPage {
     if (!outcome.ok) this.profileMessage = { kind: 'error', text: outcome.message };
   };
 
+  /** Typing again in a form takes its old refusal (or "Saved.") away: a message describes the last submit, not what is there now. */
+  clearLinkError = () => {
+    this.linkError = null;
+  };
+  clearProfileMessage = () => {
+    this.profileMessage = null;
+  };
+
   addLink = async (event: SubmitEvent) => {
     event.preventDefault();
     if (this.newUrlCheck && !this.newUrlCheck.ok) return;
