@@ -223,4 +223,30 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     expect(screen.problems.filter((problem) => !/\b404\b/.test(problem))).toEqual([]);
     await screen.close();
   });
+
+  it('your pages: designed at 1440 and 390 px, light and dark, empty and with pages, with no serious axe violation', async () => {
+    const creator = await new ApiClient(site.running.url, site.origin).signUpAndLogIn();
+    const [name, value] = creator.cookie!.split('=') as [string, string];
+    for (const pages of [0, 2]) {
+      if (pages === 2) {
+        await creator.newProfile({ displayName: 'Ada Lovelace', published: true });
+        await creator.newProfile({ displayName: 'Analytical Engine notes' });
+      }
+      for (const width of SCREEN_WIDTHS) {
+        for (const scheme of COLOR_SCHEMES) {
+          const screen = await openScreen(browser, width, scheme);
+          await screen.context.addCookies([{ name, value, url: site.origin }]);
+          await screen.page.goto(`${site.origin}/dashboard`);
+          await screen.page.getByRole('heading', { name: 'New page' }).waitFor();
+          if (pages === 2) expect(await screen.page.getByRole('list', { name: 'Your pages' }).getByRole('listitem').count()).toBe(2);
+          else await screen.page.getByText('No page yet').waitFor();
+          expect(Number(await screen.page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(width);
+          expect({ width, scheme, violations: await seriousAccessibilityViolations(screen.page) }).toEqual({ width, scheme, violations: [] });
+          await screenshot(screen.page, `dashboard-pages-${pages}`, width, scheme);
+          expect(screen.problems).toEqual([]);
+          await screen.close();
+        }
+      }
+    }
+  }, 120_000);
 });
