@@ -4,7 +4,7 @@
 // violation or serious axe violation; screenshots go to artifacts/.
 import { existsSync } from 'node:fs';
 import { generate } from 'otplib';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService } from '../lib/testing/services.js';
 import { uniqueName } from '../lib/testing/wait-for.js';
@@ -27,18 +27,22 @@ describeWithService('account security in Chromium', { configured: existsSync(CHR
     await site?.stop();
   });
 
+  /** The log-in page, as a person uses it, up to the dashboard (two-factor off). */
+  async function logInThroughTheForm(page: Page, email: string): Promise<void> {
+    await page.goto(`${site.origin}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${site.origin}/dashboard`);
+  }
+
   it('turns two-factor on in the settings, then logs in with a code, and logs out everywhere else', async () => {
     const email = `${uniqueName('secure')}@example.com`;
     await new ApiClient(site.running.url, site.origin).signUpAndLogIn(email, PASSWORD);
     const laptop = await openScreen(browser, 1440, 'light', { expectedStatuses: [401] });
     const { page } = laptop;
 
-    await page.goto(`${site.origin}/login`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${site.origin}/dashboard`);
-
+    await logInThroughTheForm(page, email);
     await page.goto(`${site.origin}/dashboard/settings`);
     await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
     const key = (await page.locator('.key code').textContent())!.replace(/\s/g, '');
@@ -96,11 +100,7 @@ describeWithService('account security in Chromium', { configured: existsSync(CHR
     await new ApiClient(site.running.url, site.origin).signUpAndLogIn(email, PASSWORD);
     const screen = await openScreen(browser, 390, 'light');
     const { page } = screen;
-    await page.goto(`${site.origin}/login`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${site.origin}/dashboard`);
+    await logInThroughTheForm(page, email);
     await page.goto(`${site.origin}/dashboard/settings`);
     await page.getByText('Change the address').click();
     await page.getByLabel('New address').fill(next);

@@ -214,13 +214,14 @@ EOF
 
 down_kafka() { stop_pidfile "$STATE/kafka/kafka.pid" 30; }
 
-ensure_minio() {
-  local binary="$CACHE/bin/minio"
+# The path of a Go program's binary, built once from the Go module proxy into the cache: name, module@version, what it is.
+ensure_go_binary() {
+  local binary="$CACHE/bin/$1"
   if [[ ! -x "$binary" ]]; then
-    command -v go >/dev/null || die "go not found (needed to build MinIO)"
-    log "building MinIO from the Go module proxy (a few minutes, once)"
+    command -v go >/dev/null || die "go not found (needed to build $3)"
+    log "building $3 from the Go module proxy (a few minutes, once)"
     mkdir -p "$CACHE/bin"
-    (cd /tmp && GOBIN="$CACHE/bin" GOFLAGS=-mod=mod go install "$MINIO_MODULE") >&2
+    (cd /tmp && GOBIN="$CACHE/bin" GOFLAGS=-mod=mod go install "$2") >&2
   fi
   echo "$binary"
 }
@@ -232,7 +233,7 @@ up_minio() {
     log "minio already running on $MINIO_PORT"
     return
   fi
-  binary="$(ensure_minio)"
+  binary="$(ensure_go_binary minio "$MINIO_MODULE" MinIO)"
   mkdir -p "$data/data"
   MINIO_ROOT_USER="$MINIO_ROOT_USER" MINIO_ROOT_PASSWORD="$MINIO_ROOT_PASSWORD" MINIO_BROWSER=off \
     MINIO_UPDATE=off nohup "$binary" server --quiet --address "127.0.0.1:$MINIO_PORT" \
@@ -258,17 +259,6 @@ ensure_bucket() {
 
 down_minio() { stop_pidfile "$STATE/minio/minio.pid" 10; }
 
-ensure_mailpit() {
-  local binary="$CACHE/bin/mailpit"
-  if [[ ! -x "$binary" ]]; then
-    command -v go >/dev/null || die "go not found (needed to build Mailpit)"
-    log "building Mailpit from the Go module proxy (a minute or two, once)"
-    mkdir -p "$CACHE/bin"
-    (cd /tmp && GOBIN="$CACHE/bin" GOFLAGS=-mod=mod go install "$MAILPIT_MODULE") >&2
-  fi
-  echo "$binary"
-}
-
 # Mail for the tests: SMTP on one port, and the HTTP API the tests read received mails from on another.
 up_mailpit() {
   local data="$STATE/mailpit" binary
@@ -276,7 +266,7 @@ up_mailpit() {
     log "mailpit already running on $MAILPIT_SMTP_PORT"
     return
   fi
-  binary="$(ensure_mailpit)"
+  binary="$(ensure_go_binary mailpit "$MAILPIT_MODULE" Mailpit)"
   mkdir -p "$data"
   nohup "$binary" --quiet --disable-version-check --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" \
     --listen "127.0.0.1:$MAILPIT_HTTP_PORT" --database "$data/mailpit.db" --max 5000 >"$data/mailpit.log" 2>&1 &
