@@ -229,6 +229,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
     knownDevices,
     twoFactor: createTwoFactor({ db, credentials, issuer: 'Linkpulse' }),
     mailer: deps.mailer,
+    logger: deps.logger.child({ module: 'auth' }),
     cache,
     publicUrl: config.publicUrl,
     invalidateProfiles,

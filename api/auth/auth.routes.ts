@@ -46,6 +46,10 @@ const SessionResponse = z
   })
   .meta({ id: 'Session' });
 
+const NotSignedIn = z
+  .object({ signedIn: z.literal(false).describe('Two-factor is on: a mailed link alone does not sign in; log in with the password and the code') })
+  .meta({ id: 'NotSignedIn' });
+
 const SecondFactorChallenge = z
   .object({
     twoFactorRequired: z.literal(true),
@@ -337,16 +341,18 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       path: '/auth/email-verification/confirm',
       operationId: 'verifyEmail',
       summary:
-        'Confirm an address with the token of a mailed link, and sign in (the session cookie is set). A token that is unknown, expired, used, ' +
-        'or for an address the account no longer has answers 404.',
+        'Confirm an address with the token of a mailed link, and sign in (the session cookie is set), unless two-factor is on (then ' +
+        '`signedIn: false`: log in with the code). Every earlier session and personal access token of the account ends (someone may have ' +
+        'signed up with this address before its owner). A token that is unknown, expired, used, or for an address the account no longer has answers 404.',
       tag: 'auth',
       access: 'public',
       credentialRoute: true,
       body: z.strictObject({ token: z.string().min(1).max(100) }),
       errors: ['NOT_FOUND'],
-      responses: { 200: { description: 'Confirmed and signed in', schema: SessionResponse } },
+      responses: { 200: { description: 'Confirmed, and signed in unless two-factor is on', schema: z.union([SessionResponse, NotSignedIn]) } },
       async handler({ request, response, body }) {
-        return sessionReply(response, await service.verifyEmail(request, body));
+        const outcome = await service.verifyEmail(request, body);
+        return 'signedIn' in outcome ? { status: 200, body: outcome } : sessionReply(response, outcome);
       },
     }),
     defineRoute({
@@ -362,7 +368,8 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       body: z.strictObject({ email: Email }),
       responses: { 202: { description: 'Accepted', schema: z.object({ message: z.string() }) } },
       async handler({ request, body }) {
-        await service.requestPasswordReset(request, body);
+        // The answer goes first: waiting for the work an account's address causes would tell that it has one.
+        service.requestPasswordResetLater(request, body);
         return { status: 202, body: { message: `If an account uses ${body.email}, a link to choose a new password is on its way. It works for ${PASSWORD_RESET_TTL_MINUTES} minutes.` } };
       },
     }),
@@ -371,16 +378,18 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       path: '/auth/password-reset/confirm',
       operationId: 'resetPassword',
       summary:
-        'Choose a new password with the token of a reset link: every session of the account ends, and a new one starts here (the session cookie is set). ' +
+        'Choose a new password with the token of a reset link: every session of the account (and a pending address change) ends, and a new ' +
+        'session starts here (the session cookie is set), unless two-factor is on (then `signedIn: false`: log in with the new password and the code). ' +
         'A token that is unknown, expired or used answers 404; a new password the rule refuses, 400 naming body.newPassword.',
       tag: 'auth',
       access: 'public',
       credentialRoute: true,
       body: z.strictObject({ token: z.string().min(1).max(100), newPassword: NewPassword }),
       errors: ['NOT_FOUND'],
-      responses: { 200: { description: 'Password changed and signed in', schema: SessionResponse } },
+      responses: { 200: { description: 'Password changed, and signed in unless two-factor is on', schema: z.union([SessionResponse, NotSignedIn]) } },
       async handler({ request, response, body }) {
-        return sessionReply(response, await service.resetPassword(request, body));
+        const outcome = await service.resetPassword(request, body);
+        return 'signedIn' in outcome ? { status: 200, body: outcome } : sessionReply(response, outcome);
       },
     }),
     defineRoute({

@@ -15,6 +15,7 @@ import { withUser } from '../../lib/postgres/tenant.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { SessionAuth, UserRole } from './auth-context.js';
 import type { Cache } from '../../lib/cache/cache.js';
+import type { Logger } from '../../lib/logger.js';
 import type { Mailer } from '../../lib/mail/mailer.js';
 import { emailChangedMail, emailChangeFromMail, emailChangeToMail, emailVerificationMail, passwordResetMail, signupWithExistingAccountMail } from './account-mail.js';
 import {
@@ -83,6 +84,7 @@ export interface AuthServiceDeps {
   knownDevices: KnownDevices;
   twoFactor: TwoFactor;
   mailer: Mailer;
+  logger: Logger;
   /** Remembers, for an hour, that an address's owner was told of a sign-up attempt (one such mail an hour). */
   cache: Cache;
   /** PUBLIC_URL: links in mails point here. */
@@ -94,6 +96,7 @@ export interface AuthServiceDeps {
 const LOGIN_FAILED = 'The email address or password is incorrect';
 /** How long an address change waits for its two confirmations. */
 export const EMAIL_CHANGE_TTL_HOURS = 48;
+const EMAIL_CHANGES_PER_HOUR = 5;
 const EMAIL_CHANGE_LINK_DEAD = 'This link has expired, was already used, or the change was cancelled. Ask for the change again in the settings.';
 
 /** A pending address change as its owner sees it. */
@@ -232,13 +235,15 @@ export function createAuthService(deps: AuthServiceDeps) {
     async logInSecondFactor(request: Request, input: { challenge: string; code: string }): Promise<LoggedIn> {
       const userId = credentials.readTwoFactorChallenge(input.challenge, Date.now());
       if (!userId) throw new AppError('AUTH_FAILED', 'This sign-in took too long or was not started here. Log in again.');
-      const failures = await deps.cache.increment(`2fa-failures:${credentials.opaqueKey(userId)}`, 15 * 60_000);
-      if (failures.count > SECOND_FACTOR_FAILURES) {
+      // Only wrong codes count (the owner's right ones never lock them out), checked before each try.
+      const failuresKey = `2fa-failures:${credentials.opaqueKey(userId)}`;
+      if (Number((await deps.cache.get(failuresKey)) ?? 0) >= SECOND_FACTOR_FAILURES) {
         await audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: 'POST /auth/login/two-factor', details: { reason: 'second-factor-failures' } });
         throw new AppError('RATE_LIMIT', 'Too many wrong codes. Wait 15 minutes, or use a recovery code after that.', { retryAfterSeconds: 15 * 60 });
       }
       const method = await deps.twoFactor.verifyLogin(userId, input.code);
       if (!method) {
+        await deps.cache.increment(failuresKey, 15 * 60_000);
         await audit.record(request, { action: 'auth.login', outcome: 'failure', target: userId, details: { reason: 'wrong-second-factor' } });
         const message = 'That code is not right. Enter the 6 digits your app shows now, or one of your recovery codes.';
         throw new AppError('AUTH_FAILED', message, { details: { fields: [{ field: 'body.code', message }] } });
@@ -268,7 +273,11 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** "Log out everywhere else": every session but this one ends. */
     async revokeOtherSessions(request: Request, auth: SessionAuth): Promise<number> {
-      const count = await withUser(db, auth.userId, (tx) => revokeOtherSessions(tx, auth.sessionId));
+      const count = await withUser(db, auth.userId, async (tx) => {
+        // Whoever else was signed in may have started moving the account away: that ends too.
+        await tx.query('DELETE FROM email_changes');
+        return revokeOtherSessions(tx, auth.sessionId);
+      });
       await audit.record(request, { action: 'auth.logout', outcome: 'success', target: auth.userId, details: { scope: 'others', sessions: count } });
       return count;
     },
@@ -279,6 +288,10 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async requestEmailChange(request: Request, userId: string, input: { newEmail: string; password: string }): Promise<void> {
       const user = await verifyCurrentPassword(request, userId, input.password, 'auth.email_change');
+      // Each request mails an address of the requester's choosing: a few an hour per account.
+      if ((await deps.cache.increment(`email-change:${credentials.opaqueKey(userId)}`, 3_600_000)).count > EMAIL_CHANGES_PER_HOUR) {
+        throw new AppError('RATE_LIMIT', `${EMAIL_CHANGES_PER_HOUR} address changes were asked for in the last hour. Try again later.`, { retryAfterSeconds: 3_600 });
+      }
       if (user.email.toLowerCase() === input.newEmail.toLowerCase()) {
         const message = 'That is the address of your account already.';
         throw new AppError('INVALID_INPUT', message, { details: { fields: [{ field: 'body.newEmail', message }] } });
@@ -381,6 +394,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       await withUser(db, userId, async (tx) => {
         await updatePassword(tx, passwordHash);
         await revokeAllSessions(tx);
+        // A new password is the answer to a suspected intrusion: a pending address change ends with it.
+        await tx.query('DELETE FROM email_changes');
       });
       await audit.record(request, { action: 'auth.password_change', outcome: 'success', target: userId });
       return startSession(request, userId);
@@ -407,13 +422,30 @@ export function createAuthService(deps: AuthServiceDeps) {
       return true;
     },
 
-    /** Confirms the address a live link was sent to, and signs in. */
-    async verifyEmail(request: Request, input: { token: string }): Promise<NewSession> {
+    /**
+     * Confirms the address a live link was sent to, and signs in, unless two-factor is on (the link
+     * alone is then not enough). Whatever was signed in before the address was proven (sessions,
+     * personal access tokens: someone may have signed up with another's address first) is ended.
+     */
+    async verifyEmail(request: Request, input: { token: string }): Promise<NewSession | { signedIn: false }> {
       const hash = credentials.linkTokenHash('email-verification', input.token);
       const userId = hash && (await useEmailVerification(db, hash));
       if (!userId) throw deadLink(VERIFICATION_LINK_DEAD);
+      await withUser(db, userId, async (tx) => {
+        await revokeAllSessions(tx);
+        await tx.query('UPDATE api_tokens SET revoked_at = now() WHERE revoked_at IS NULL');
+      });
       await audit.record(request, { action: 'auth.email_verify', outcome: 'success', target: userId });
+      if (await deps.twoFactor.isEnabled(userId)) return { signedIn: false };
       return startSession(request, userId);
+    },
+
+    /**
+     * requestPasswordReset after the answer: its database work and mail happen only for an address with
+     * an account, so waiting for them would tell by the time taken that it has one. A failure is logged.
+     */
+    requestPasswordResetLater(request: Request, input: { email: string }): void {
+      void this.requestPasswordReset(request, input).catch((error: unknown) => deps.logger.error({ err: error }, 'password reset request failed'));
     },
 
     /** Mails a reset link if an account has this address; the caller answers the same either way. */
@@ -426,8 +458,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       deps.mailer.deliverLater(passwordResetMail(account.email, url, PASSWORD_RESET_TTL_MINUTES));
     },
 
-    /** Sets a new password with a live reset link, ends every session of the account, and starts a new one. */
-    async resetPassword(request: Request, input: { token: string; newPassword: string }): Promise<NewSession> {
+    /**
+     * Sets a new password with a live reset link, ends every session of the account (and a pending
+     * address change), and starts a new session unless two-factor is on.
+     */
+    async resetPassword(request: Request, input: { token: string; newPassword: string }): Promise<NewSession | { signedIn: false }> {
       const hash = credentials.linkTokenHash('password-reset', input.token);
       const account = hash && (await findPasswordResetAccount(db, hash));
       if (!hash || !account) throw deadLink(RESET_LINK_DEAD);
@@ -438,10 +473,13 @@ export function createAuthService(deps: AuthServiceDeps) {
         if ((await usePasswordReset(tx, hash)) !== account.userId) return false;
         await updatePassword(tx, passwordHash);
         await revokeAllSessions(tx);
+        await tx.query('DELETE FROM email_changes');
         return true;
       });
       if (!changed) throw deadLink(RESET_LINK_DEAD);
       await audit.record(request, { action: 'auth.password_reset', outcome: 'success', target: account.userId });
+      // With two-factor on, the mailbox alone must not open the account: log in with the code next.
+      if (await deps.twoFactor.isEnabled(account.userId)) return { signedIn: false };
       return startSession(request, account.userId);
     },
 

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingMailer } from '../../lib/testing/mail.js';
-import { uniqueName } from '../../lib/testing/wait-for.js';
+import { uniqueName, waitFor } from '../../lib/testing/wait-for.js';
 import { startApiHarness, TEST_PUBLIC_URL, type ApiHarness } from '../../server/testing/api-harness.js';
 
 let harness: ApiHarness;
@@ -48,13 +48,15 @@ describe('confirming an address', () => {
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.user.email).toBe(email);
     expect(Date.parse(confirmed.body.user.emailVerifiedAt)).toBeGreaterThan(Date.now() - 60_000);
-    expect((await other.get<Me>('/api/v1/auth/me')).status).toBe(200);
-    expect((await client.get<Me>('/api/v1/auth/me')).body.user.emailVerifiedAt).toBe(confirmed.body.user.emailVerifiedAt);
+    expect((await other.get<Me>('/api/v1/auth/me')).body.user.emailVerifiedAt).toBe(confirmed.body.user.emailVerifiedAt);
+    // What was signed in before the address was proven has ended (it may not have been its owner).
+    expect((await client.get('/api/v1/auth/me')).status).toBe(401);
 
     const again = await harness.client().post<Refusal>('/api/v1/auth/email-verification/confirm', { token });
     expect(again.status).toBe(404);
-    // Confirmed: no new link.
-    expect((await client.post('/api/v1/auth/email-verification')).status).toBe(409);
+    // Confirmed: no new link (the session the link started, with its CSRF token).
+    other.csrfToken = (confirmed.body as unknown as { csrfToken: string }).csrfToken;
+    expect((await other.post('/api/v1/auth/email-verification')).status).toBe(409);
   });
 
   it('sends a new link on request, at most 5 an hour, and refuses made-up, expired or password-reset tokens', async () => {
@@ -72,7 +74,7 @@ describe('confirming an address', () => {
     }
     // A password reset link's token is no confirmation token (each purpose hashes apart).
     await harness.client().post('/api/v1/auth/password-reset', { email });
-    const resetMail = mailsTo(email, 'password-reset').at(-1)!;
+    const resetMail = await waitFor(() => mailsTo(email, 'password-reset').at(-1), { what: 'the reset mail' });
     const resetToken = /#token=([A-Za-z0-9_-]{43})/.exec(resetMail.text)![1]!;
     expect((await harness.client().post('/api/v1/auth/email-verification/confirm', { token: resetToken })).status).toBe(404);
 

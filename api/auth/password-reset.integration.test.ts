@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingMailer } from '../../lib/testing/mail.js';
-import { uniqueName } from '../../lib/testing/wait-for.js';
+import { uniqueName, waitFor } from '../../lib/testing/wait-for.js';
 import { startApiHarness, TEST_PUBLIC_URL, type ApiHarness } from '../../server/testing/api-harness.js';
 
 let harness: ApiHarness;
@@ -27,13 +27,12 @@ async function account() {
   return { email, client };
 }
 
-/** The token of the newest reset link mailed to `email`. */
-function tokenMailedTo(email: string): string {
-  const mail = mailer.sent.filter((sent) => sent.to === email && sent.kind === 'password-reset').at(-1);
-  expect(mail).toBeDefined();
+/** The token of the newest reset link mailed to `email` (the request's work runs after its answer). */
+async function tokenMailedTo(email: string): Promise<string> {
+  const mail = await waitFor(() => mailer.sent.filter((sent) => sent.to === email && sent.kind === 'password-reset').at(-1), { what: `a reset mail to ${email}` });
   const prefix = `${TEST_PUBLIC_URL}/reset-password#token=`;
-  expect(mail!.text).toContain(prefix);
-  const token = /^[A-Za-z0-9_-]{43}/.exec(mail!.text.slice(mail!.text.indexOf(prefix) + prefix.length));
+  expect(mail.text).toContain(prefix);
+  const token = /^[A-Za-z0-9_-]{43}/.exec(mail.text.slice(mail.text.indexOf(prefix) + prefix.length));
   expect(token).not.toBeNull();
   return token![0];
 }
@@ -57,6 +56,8 @@ describe('password reset', () => {
     expect(known.status).toBe(202);
     expect(unknown.status).toBe(202);
     expect(Object.keys(known.body)).toEqual(Object.keys(unknown.body));
+    await waitFor(() => mailer.sent.some((sent) => sent.kind === 'password-reset' && sent.to === email), { what: 'the reset mail' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const resets = mailer.sent.filter((sent) => sent.kind === 'password-reset');
     expect(resets.length).toBe(before + 1);
     const mail = resets.at(-1)!;
@@ -68,7 +69,7 @@ describe('password reset', () => {
   it('sets a new password with the link once, ends every other session and starts a new one', async () => {
     const { email, client: oldSession } = await account();
     await harness.client().post('/api/v1/auth/password-reset', { email });
-    const token = tokenMailedTo(email);
+    const token = await tokenMailedTo(email);
 
     const browser = harness.client();
     const reset = await browser.post<{ user: { email: string }; csrfToken: string }>('/api/v1/auth/password-reset/confirm', { token, newPassword: NEW_PASSWORD });
@@ -91,7 +92,7 @@ describe('password reset', () => {
   it('refuses a weak password next to the field and leaves the link usable; refuses a made-up or expired link', async () => {
     const { email } = await account();
     await harness.client().post('/api/v1/auth/password-reset', { email });
-    const token = tokenMailedTo(email);
+    const token = await tokenMailedTo(email);
     const weak = await harness.client().post<{ error: { details: { fields: { field: string }[] } } }>('/api/v1/auth/password-reset/confirm', { token, newPassword: 'password1234' });
     expect(weak.status).toBe(400);
     expect(weak.body.error.details.fields.map((field) => field.field)).toEqual(['body.newPassword']);
@@ -113,6 +114,8 @@ describe('password reset', () => {
   it('mails at most 5 links an hour per account, and a new one leaves the earlier ones working until one is used', async () => {
     const { email } = await account();
     for (let i = 0; i < 7; i++) expect((await harness.client().post('/api/v1/auth/password-reset', { email })).status).toBe(202);
+    await waitFor(() => mailer.sent.filter((sent) => sent.to === email && sent.kind === 'password-reset').length >= 5, { what: 'five reset mails' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const links = mailer.sent.filter((sent) => sent.to === email && sent.kind === 'password-reset');
     expect(links.length).toBe(5);
     const first = /#token=([A-Za-z0-9_-]{43})/.exec(links[0]!.text)![1]!;
@@ -125,7 +128,7 @@ describe('password reset', () => {
   it('records requests and resets in the audit log, never the address or the token', async () => {
     const { email, client } = await account();
     await harness.client().post('/api/v1/auth/password-reset', { email });
-    const token = tokenMailedTo(email);
+    const token = await tokenMailedTo(email);
     await harness.client().post('/api/v1/auth/password-reset/confirm', { token, newPassword: NEW_PASSWORD });
     const rows = await owner(async (db) => (await db.query<{ action: string; outcome: string; details: unknown; target: string }>('SELECT action, outcome, details, target FROM security_audit_log WHERE target = $1 ORDER BY id', [client.userId])).rows);
     expect(rows.map((row) => `${row.action} ${row.outcome}`)).toEqual(['auth.signup success', 'auth.login success', 'auth.password_reset_request success', 'auth.password_reset success']);

@@ -5,7 +5,8 @@
 // session, and "log out everywhere else" ends every other one.
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName } from '../../lib/testing/wait-for.js';
+import type { RecordingMailer } from '../../lib/testing/mail.js';
+import { uniqueName, waitFor } from '../../lib/testing/wait-for.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 let harness: ApiHarness;
@@ -141,5 +142,38 @@ describe('sessions', () => {
     expect((await laptop.get('/api/v1/auth/me')).status).toBe(401);
     expect((await here.get('/api/v1/auth/me')).status).toBe(200);
     expect((await here.get<Listed>('/api/v1/auth/sessions')).body.sessions).toHaveLength(1);
+  });
+});
+
+describe('mailed links with two-factor on', () => {
+  it('change the password or confirm the address without signing in: the code is still needed', async () => {
+    const email = `${uniqueName('guarded')}@example.com`;
+    const client = await harness.client().signUpAndLogIn(email, PASSWORD);
+    const setup = await client.post<{ secret: string }>('/api/v1/auth/two-factor/setup');
+    await client.post('/api/v1/auth/two-factor/enable', { password: PASSWORD, code: await codeFor(setup.body.secret) });
+    const mailer = harness.mailer as RecordingMailer;
+
+    await harness.client().post('/api/v1/auth/password-reset', { email });
+    const reset = await waitFor(() => mailer.sent.filter((mail) => mail.to === email && mail.kind === 'password-reset').at(-1), { what: 'the reset mail' });
+    const browser = harness.client();
+    const changed = await browser.post<{ signedIn: boolean }>('/api/v1/auth/password-reset/confirm', { token: /#token=([A-Za-z0-9_-]{43})/.exec(reset.text)![1]!, newPassword: 'seven new lanterns by the harbour' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual({ signedIn: false });
+    expect(browser.cookie).toBeUndefined();
+    const login = await harness.client().post<{ twoFactorRequired: boolean }>('/api/v1/auth/login', { email, password: 'seven new lanterns by the harbour' });
+    expect(login.body.twoFactorRequired).toBe(true);
+  });
+
+  it('confirming an address ends whatever was signed in before it was proven', async () => {
+    const email = `${uniqueName('squatted')}@example.com`;
+    const squatter = await harness.client().signUpAndLogIn(email, PASSWORD);
+    const token = await squatter.post<{ token: string }>('/api/v1/tokens', { name: 'kept', scopes: ['profiles:read'] });
+    const mailer = harness.mailer as RecordingMailer;
+    const mail = mailer.sent.filter((sent) => sent.to === email && sent.kind === 'email-verification').at(-1)!;
+    const owner = harness.client();
+    expect((await owner.post('/api/v1/auth/email-verification/confirm', { token: /#token=([A-Za-z0-9_-]{43})/.exec(mail.text)![1]! })).status).toBe(200);
+    expect((await owner.get('/api/v1/auth/me')).status).toBe(200);
+    expect((await squatter.get('/api/v1/auth/me')).status).toBe(401);
+    expect((await harness.client().get('/api/v1/profiles', { authorization: `Bearer ${token.body.token}` })).status).toBe(401);
   });
 });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
-import { uniqueName } from '../../lib/testing/wait-for.js';
+import { uniqueName, waitFor } from '../../lib/testing/wait-for.js';
 import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '../../server/testing/api-harness.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 import { generate } from 'otplib';
@@ -190,6 +190,7 @@ const recipes: Record<string, () => Promise<Call>> = {
   resetPassword: async () => {
     const user = await harness.newUser();
     await harness.client().post('/api/v1/auth/password-reset', { email: user.email });
+    await waitFor(() => (harness.mailer as RecordingMailer).sent.some((sent) => sent.to === user.email && sent.kind === 'password-reset'), { what: 'the reset mail' });
     return { client: harness.client(), body: { token: mailedToken(user.email!, 'password-reset'), newPassword: 'a brand new password' }, status: 200 };
   },
   requestEmailVerification: async () => ({ client: await harness.newUser(), status: 202 }),

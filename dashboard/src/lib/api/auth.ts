@@ -34,10 +34,15 @@ export async function signUp(email: string, password: string): Promise<{ ok: tru
   return result.ok ? { ok: true, message: result.data.message } : { ok: false, message: result.message, fields: result.fields };
 }
 
-/** Confirms an address with a mailed link's token, which also signs in; why not, when it failed. */
-export async function verifyEmail(token: string): Promise<AuthRefusal | undefined> {
-  const result = await call(api.POST('/api/v1/auth/email-verification/confirm', { body: { token } }));
-  return result.ok ? undefined : linkRefusal(result);
+/** What a mailed link's form ended with: signed in, done but to log in next (two-factor on: the code is needed), or why not. */
+export type LinkOutcome = { ok: true; signedIn: boolean } | ({ ok: false } & AuthRefusal);
+
+const linkOutcome = (result: { ok: true; data: object } | { ok: false; status: number; message: string; fields: Readonly<Record<string, string>> }): LinkOutcome =>
+  result.ok ? { ok: true, signedIn: !('signedIn' in result.data) } : { ok: false, ...linkRefusal(result) };
+
+/** Confirms an address with a mailed link's token, which also signs in unless two-factor is on. */
+export async function verifyEmail(token: string): Promise<LinkOutcome> {
+  return linkOutcome(await call(api.POST('/api/v1/auth/email-verification/confirm', { body: { token } })));
 }
 
 /** Mails the signed-in account a new confirmation link: the answer to show, and whether it went out. */
@@ -52,8 +57,7 @@ export async function requestPasswordReset(email: string): Promise<{ ok: true; m
   return result.ok ? { ok: true, message: result.data.message } : { ok: false, message: result.message, fields: result.fields };
 }
 
-/** Sets a new password with a reset link's token, which also signs in; why not, when it failed. */
-export async function resetPassword(token: string, newPassword: string): Promise<AuthRefusal | undefined> {
-  const result = await call(api.POST('/api/v1/auth/password-reset/confirm', { body: { token, newPassword } }));
-  return result.ok ? undefined : linkRefusal(result);
+/** Sets a new password with a reset link's token, which also signs in unless two-factor is on. */
+export async function resetPassword(token: string, newPassword: string): Promise<LinkOutcome> {
+  return linkOutcome(await call(api.POST('/api/v1/auth/password-reset/confirm', { body: { token, newPassword } })));
 }
