@@ -137,12 +137,15 @@ function eventBusContract(makeFixture: () => Promise<BusFixture>): void {
     const { received } = track(await collect(fixture.bus, topic, uniqueName('g'), { maxBatchSize: 50 }));
     await waitFor(() => received.length >= 960, { what: '960 messages' });
     expect(new Set(values(received)).size).toBe(960);
+    // At least once: a retried produce (Kafka without idempotence) or a redelivery may repeat a
+    // message; what is promised is every message, and each key's first deliveries in order.
     for (const key of new Set(received.map((m) => m.key))) {
-      expect(received.filter((m) => m.key === key).map((m) => Number(m.value.toString().split(':')[1]))).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      const sequence = received.filter((m) => m.key === key).map((m) => Number(m.value.toString().split(':')[1]));
+      expect([...new Set(sequence)]).toEqual(Array.from({ length: 10 }, (_, i) => i));
     }
     // Offsets are gapless per partition: nothing reserved and left unwritten.
     for (const partition of new Set(received.map((m) => m.partition))) {
-      const offsets = received.filter((m) => m.partition === partition).map((m) => BigInt(m.offset));
+      const offsets = [...new Set(received.filter((m) => m.partition === partition).map((m) => m.offset))].map((offset) => BigInt(offset));
       offsets.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       expect(offsets.every((offset, index) => index === 0 || offset === offsets[index - 1]! + 1n)).toBe(true);
     }
