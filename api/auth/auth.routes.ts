@@ -94,6 +94,9 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
     cookie.set(response, session.token);
     return { status: 200, body: { user: session.user, csrfToken: session.csrfToken } };
   };
+  /** A mailed link's answer: a session, or (two-factor on) word that logging in comes next. */
+  const linkReply = (response: Parameters<SessionCookie['set']>[0], outcome: NewSession | { signedIn: false }) =>
+    'signedIn' in outcome ? { status: 200, body: outcome } : sessionReply(response, outcome);
   return [
     defineRoute({
       method: 'post',
@@ -351,8 +354,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       errors: ['NOT_FOUND'],
       responses: { 200: { description: 'Confirmed, and signed in unless two-factor is on', schema: z.union([SessionResponse, NotSignedIn]) } },
       async handler({ request, response, body }) {
-        const outcome = await service.verifyEmail(request, body);
-        return 'signedIn' in outcome ? { status: 200, body: outcome } : sessionReply(response, outcome);
+        return linkReply(response, await service.verifyEmail(request, body));
       },
     }),
     defineRoute({
@@ -388,8 +390,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       errors: ['NOT_FOUND'],
       responses: { 200: { description: 'Password changed, and signed in unless two-factor is on', schema: z.union([SessionResponse, NotSignedIn]) } },
       async handler({ request, response, body }) {
-        const outcome = await service.resetPassword(request, body);
-        return 'signedIn' in outcome ? { status: 200, body: outcome } : sessionReply(response, outcome);
+        return linkReply(response, await service.resetPassword(request, body));
       },
     }),
     defineRoute({
