@@ -285,7 +285,11 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await page.goto(`${origin}/login`);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.getByLabel('Email').fill(email);
-    await page.getByRole('button', { name: 'Send the link' }).click();
+    const [asked] = await Promise.all([
+      page.waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/auth/password-reset'),
+      page.getByRole('button', { name: 'Send the link' }).click(),
+    ]);
+    expect(asked.status(), await asked.text()).toBe(202);
     await page.getByText(`If an account uses ${email}`).waitFor();
     await page.goto(linkIn(await site.mailTo(email, /Reset your Linkpulse password/), origin, '/reset-password'));
     await page.getByLabel('New password').fill('seven new lanterns by the harbour');
