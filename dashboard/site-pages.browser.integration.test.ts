@@ -166,6 +166,8 @@ describeWithService('the landing, status, log-in and sign-up pages in Chromium',
     await page.goto(`${site.origin}/login`);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.waitForURL(`${site.origin}/forgot-password`);
+    // The log-in page has an Email field too: fill the reset page's, once it is there.
+    await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
     await page.getByLabel('Email').fill(email);
     await page.getByRole('button', { name: 'Send the link' }).click();
     await page.getByRole('status').filter({ hasText: `If an account uses ${email}` }).waitFor();

@@ -284,6 +284,8 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     // Forgotten: the reset link comes by mail and signs in with the new password.
     await page.goto(`${origin}/login`);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    // The log-in page has an Email field too: fill the reset page's, once it is there.
+    await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
     await page.getByLabel('Email').fill(email);
     const [asked] = await Promise.all([
       page.waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/auth/password-reset'),
