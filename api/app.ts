@@ -25,6 +25,7 @@ import { analyticsRoutes } from './analytics/analytics.routes.js';
 import { assetRoutes } from './assets/assets.routes.js';
 import { createAssetsService, type AssetsService } from './assets/assets.service.js';
 import { createAssetHandler } from './assets/serve.js';
+import { createOgImageHandler } from './public/og-image.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -74,6 +75,8 @@ export interface ApiApp {
   app: Express;
   /** GET|HEAD /assets/<sha256>: the stored images (mounted beside /api). */
   assetHandler: HttpHandler;
+  /** GET|HEAD /og/<handle>/<key>.png: published profiles' Open Graph images. */
+  ogImageHandler: HttpHandler;
   routes: readonly RouteSpec[];
 }
 
@@ -300,5 +303,10 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   app.use('/api/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return { app, routes, assetHandler: createAssetHandler({ storage: deps.storage, logger: deps.logger }) };
+  return {
+    app,
+    routes,
+    assetHandler: createAssetHandler({ storage: deps.storage, logger: deps.logger }),
+    ogImageHandler: createOgImageHandler({ publicProfiles, storage: deps.storage, logger: deps.logger }),
+  };
 }

@@ -3,6 +3,8 @@
 // which renders the page from the same service in-process. The API's schema for it
 // (api/public/public-profile.routes.ts) must accept this type, which the compiler checks.
 import type { GitHubCard } from './github/github-card.js';
+import type { ColorScheme, PageThemeId } from './profiles/page-themes.js';
+import type { LinkIconId, SocialLink } from './profiles/social-links.js';
 
 export interface PublicProfile {
   profile: {
@@ -13,13 +15,29 @@ export interface PublicProfile {
     avatarAssetId: string | null;
     /** /assets/<sha256> of the avatar, or null. */
     avatarUrl: string | null;
-    theme: 'auto' | 'light' | 'dark';
+    /** The colour scheme. */
+    theme: ColorScheme;
     accentColor: string;
+    /** The designed theme (lib/profiles/page-themes.ts). */
+    pageTheme: PageThemeId;
+    socialLinks: SocialLink[];
+    /** /og/<handle>/<key>.png: the page's Open Graph image (lib/profiles/og-image.ts). */
+    ogImageUrl: string;
     /** Whether the page's tracker honours Global Privacy Control. */
     respectGpc: boolean;
     updatedAt: string;
   };
-  links: { id: string; title: string; url: string; kind: 'url' | 'github'; repository: GitHubCard | null }[];
+  links: {
+    id: string;
+    title: string;
+    url: string;
+    kind: 'url' | 'github';
+    repository: GitHubCard | null;
+    /** The icon shown beside the title (chosen, or the site's network), or null. */
+    icon: LinkIconId | null;
+    /** /assets/<sha256> of the link's thumbnail, shown instead of the icon; or null. */
+    thumbnailUrl: string | null;
+  }[];
 }
 
 export interface PublicProfilePage {

@@ -7,6 +7,7 @@ import { startApiHarness, type ApiHarness } from '../server/testing/api-harness.
 import { png } from '../lib/testing/attack-corpus.js';
 import { createDatabase, type Database } from '../lib/postgres/database.js';
 import { testLogger } from '../lib/testing/services.js';
+import { OG_IMAGE_MAX_AGE_MS } from '../lib/profiles/og-image.js';
 import { SWEEP_GRACE_MS, sweepAssets } from './asset-sweep.js';
 
 let harness: ApiHarness;
@@ -14,9 +15,9 @@ let schedulerDb: Database;
 const later = () => Date.now() + SWEEP_GRACE_MS + 60_000;
 const keyOf = (url: string) => url.replace(/^\//, '');
 
-async function objectKeys(): Promise<string[]> {
+async function objectKeys(prefix = 'assets/'): Promise<string[]> {
   const keys: string[] = [];
-  for await (const object of harness.storage.list('assets/')) keys.push(object.key);
+  for await (const object of harness.storage.list(prefix)) keys.push(object.key);
   return keys;
 }
 
@@ -75,6 +76,16 @@ describe('asset sweep', () => {
     expect((await fetch(`${harness.url}${gone.url}`)).status).toBe(404);
     // Idempotent.
     expect(await sweepAssets(deps, later())).toEqual({ rowsDeleted: 0, objectsDeleted: 0 });
+  });
+
+  it('drops rendered Open Graph images once they are a month old (a cache: the next request draws them again)', async () => {
+    const deps = { db: schedulerDb, storage: harness.storage, logger: testLogger };
+    const key = `og/${'c'.repeat(32)}.png`;
+    await harness.storage.put(key, Buffer.from('png'), { contentType: 'image/png' });
+    await sweepAssets(deps, later());
+    expect(await objectKeys('og/')).toContain(key);
+    await sweepAssets(deps, Date.now() + OG_IMAGE_MAX_AGE_MS + 60_000);
+    expect(await objectKeys('og/')).not.toContain(key);
   });
 
   it('cannot delete a stored row or read an owner through the scheduler login', async () => {

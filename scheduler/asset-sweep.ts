@@ -2,12 +2,15 @@
 // - rows stuck in 'pending' (the upload died between the row and the write, or between the write
 //   and 'stored') are deleted once they are SWEEP_GRACE_MS old; 'failed' and 'deleted' rows a week on;
 // - objects under assets/ that no 'pending' or 'stored' row names are deleted once they are
-//   SWEEP_GRACE_MS old, so an upload in flight (row first, then object) is never swept.
+//   SWEEP_GRACE_MS old, so an upload in flight (row first, then object) is never swept;
+// - rendered Open Graph images (og/, a cache: lib/profiles/og-image.ts) older than OG_IMAGE_MAX_AGE_MS,
+//   so images of profiles that changed since do not pile up (a current one is drawn again on request).
 // Runs as linkpulse_scheduler: it reads keys and states of every user's assets (no owners, no
 // content) and may delete rows that are not 'stored'. Idempotent, so two schedulers may overlap.
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
+import { OG_IMAGE_MAX_AGE_MS, OG_IMAGE_PREFIX } from '../lib/profiles/og-image.js';
 
 export const SWEEP_GRACE_MS = 60 * 60_000;
 const DEAD_ROW_AGE_MS = 7 * 24 * 60 * 60_000;
@@ -55,6 +58,11 @@ export async function sweepAssets(deps: SweepDeps, now = Date.now()): Promise<Sw
     }
   }
   if (batch.length > 0) await sweepBatch(batch);
+  for await (const object of deps.storage.list(OG_IMAGE_PREFIX)) {
+    if (object.lastModified.getTime() > now - OG_IMAGE_MAX_AGE_MS) continue;
+    await deps.storage.delete(object.key);
+    objectsDeleted++;
+  }
 
   const result = { rowsDeleted: rowCount ?? 0, objectsDeleted };
   if (result.rowsDeleted + result.objectsDeleted > 0) deps.logger.info(result, 'asset sweep removed dead rows and unreferenced objects');

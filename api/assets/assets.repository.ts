@@ -66,10 +66,16 @@ export async function getAsset(tx: Tx, assetId: string): Promise<AssetRow | unde
   return rows[0];
 }
 
-/** Marks the asset deleted and takes it off every profile that shows it; the handles changed, for cache invalidation. */
+/** Marks the asset deleted and takes it off every profile and link that shows it; the handles changed, for cache invalidation. */
 export async function deleteAsset(tx: Tx, assetId: string): Promise<{ handles: string[] } | undefined> {
   const { rows } = await tx.query<{ id: string }>(`UPDATE assets SET status = 'deleted', updated_at = now() WHERE id = $1 AND ${LIVE} RETURNING id`, [assetId]);
   if (!rows[0]) return undefined;
-  const profiles = await tx.query<{ handle: string }>('UPDATE profiles SET avatar_asset_id = NULL WHERE avatar_asset_id = $1 RETURNING handle', [assetId]);
+  const profiles = await tx.query<{ handle: string }>(
+    `WITH avatars AS (UPDATE profiles SET avatar_asset_id = NULL WHERE avatar_asset_id = $1 RETURNING handle),
+          thumbnails AS (UPDATE links SET thumbnail_asset_id = NULL WHERE thumbnail_asset_id = $1 RETURNING profile_id)
+     SELECT handle FROM avatars
+     UNION SELECT p.handle FROM profiles p WHERE p.id IN (SELECT profile_id FROM thumbnails)`,
+    [assetId],
+  );
   return { handles: profiles.rows.map((row) => row.handle) };
 }

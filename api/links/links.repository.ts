@@ -18,6 +18,10 @@ export interface LinkRow extends CardColumns {
   updated_at: Date;
   sync_interval_minutes: number | null;
   github_repo_id: string | null;
+  icon: string | null;
+  thumbnail_asset_id: string | null;
+  /** The thumbnail's object key, while it is stored. */
+  thumbnail_key: string | null;
 }
 
 export interface LinkFields {
@@ -29,12 +33,17 @@ export interface LinkFields {
   enabled: boolean;
   startsAt: Date | null;
   endsAt: Date | null;
+  /** A chosen icon id, 'none', or null for the site's own. */
+  icon: string | null;
+  /** One of the owner's stored images (a composite foreign key makes it the owner's). */
+  thumbnailAssetId: string | null;
 }
 
 const SELECT_LINKS = `
   SELECT l.id, l.profile_id, l.position, l.title, l.url, l.kind, l.enabled, l.starts_at, l.ends_at, l.created_at, l.updated_at,
-         l.sync_interval_minutes, l.github_repo_id, ${CARD_COLUMNS}
-    FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id`;
+         l.sync_interval_minutes, l.github_repo_id, l.icon, l.thumbnail_asset_id, t.object_key AS thumbnail_key, ${CARD_COLUMNS}
+    FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id
+         LEFT JOIN assets t ON t.id = l.thumbnail_asset_id AND t.status = 'stored'`;
 
 export async function listLinks(tx: Tx, profileId: string): Promise<LinkRow[]> {
   return (await tx.query<LinkRow>(`${SELECT_LINKS} WHERE l.profile_id = $1 ORDER BY l.position`, [profileId])).rows;
@@ -73,8 +82,8 @@ export async function requestGithubSync(tx: Tx, repoId: string, options: { onlyI
 
 export async function insertLink(tx: Tx, link: LinkFields & { profileId: string; userId: string; position: number }): Promise<string> {
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO links (profile_id, user_id, position, title, url, kind, github_repo_id, enabled, starts_at, ends_at, sync_interval_minutes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+    `INSERT INTO links (profile_id, user_id, position, title, url, kind, github_repo_id, enabled, starts_at, ends_at, sync_interval_minutes, icon, thumbnail_asset_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
     [
       link.profileId,
       link.userId,
@@ -87,6 +96,8 @@ export async function insertLink(tx: Tx, link: LinkFields & { profileId: string;
       link.startsAt,
       link.endsAt,
       link.syncIntervalMinutes,
+      link.icon,
+      link.thumbnailAssetId,
     ],
   );
   return rows[0]!.id;
@@ -94,9 +105,22 @@ export async function insertLink(tx: Tx, link: LinkFields & { profileId: string;
 
 export async function updateLink(tx: Tx, linkId: string, link: LinkFields): Promise<void> {
   await tx.query(
-    `UPDATE links SET title = $2, url = $3, kind = $4, github_repo_id = $5, enabled = $6, starts_at = $7, ends_at = $8, sync_interval_minutes = $9
+    `UPDATE links SET title = $2, url = $3, kind = $4, github_repo_id = $5, enabled = $6, starts_at = $7, ends_at = $8, sync_interval_minutes = $9,
+                      icon = $10, thumbnail_asset_id = $11
       WHERE id = $1`,
-    [linkId, link.title, link.url, link.githubRepoId ? 'github' : 'url', link.githubRepoId, link.enabled, link.startsAt, link.endsAt, link.syncIntervalMinutes],
+    [
+      linkId,
+      link.title,
+      link.url,
+      link.githubRepoId ? 'github' : 'url',
+      link.githubRepoId,
+      link.enabled,
+      link.startsAt,
+      link.endsAt,
+      link.syncIntervalMinutes,
+      link.icon,
+      link.thumbnailAssetId,
+    ],
   );
 }
 

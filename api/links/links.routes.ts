@@ -4,6 +4,7 @@ import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant, NOT_BLANK, whenFieldsParsed } from '../http/schemas.js';
 import { GitHubCard } from '../../lib/github/github-card.js';
 import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from '../../lib/links/link-url.js';
+import { GENERAL_LINK_ICONS, LINK_ICON_IDS, LINK_ICON_NONE, SOCIAL_NETWORK_IDS } from '../../lib/profiles/social-links.js';
 import { MAX_LINKS, type LinksService } from './links.service.js';
 
 const Bound = Instant.nullable();
@@ -22,6 +23,11 @@ const Url = z
     pattern: DOCUMENTED_URL_PATTERN,
     maxLength: DOCUMENTED_URL_MAX_LENGTH,
   });
+const Icon = z
+  .enum([...LINK_ICON_IDS, LINK_ICON_NONE])
+  .nullable()
+  .describe(`An icon beside the title: a network (${SOCIAL_NETWORK_IDS.join(', ')}) or ${GENERAL_LINK_ICONS.join(', ')}; "none" for no icon; null: the icon of the link's site when it is one of the networks`);
+const Thumbnail = z.uuid().nullable().describe('One of your stored images (POST /assets) shown instead of the icon, or null');
 const SCHEDULE_RULE = 'endsAt must be after startsAt';
 const isOrderedSchedule = (link: { startsAt?: Date | null | undefined; endsAt?: Date | null | undefined }) => !link.startsAt || !link.endsAt || link.startsAt < link.endsAt;
 
@@ -38,6 +44,9 @@ const Link = z
     enabled: z.boolean(),
     startsAt: z.iso.datetime().nullable(),
     endsAt: z.iso.datetime().nullable(),
+    icon: z.string().nullable().describe('The chosen icon, "none", or null for the site’s own'),
+    thumbnailAssetId: z.uuid().nullable(),
+    thumbnailUrl: z.string().nullable().describe('/assets/<sha256> of the thumbnail while it is stored'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -79,6 +88,8 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
         enabled: z.boolean().default(true),
         startsAt: Bound.default(null),
         endsAt: Bound.default(null),
+        icon: Icon.default(null),
+        thumbnailAssetId: Thumbnail.default(null),
       })
         .refine(isOrderedSchedule, { path: ['endsAt'], message: 'must be after startsAt', ...whenFieldsParsed })
         .meta({ description: `A new link; ${SCHEDULE_RULE}` }),
@@ -104,6 +115,8 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
           enabled: z.boolean().optional(),
           startsAt: Bound.optional(),
           endsAt: Bound.optional(),
+          icon: Icon.optional(),
+          thumbnailAssetId: Thumbnail.optional(),
         })
         .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change')
         .refine(isOrderedSchedule, { path: ['endsAt'], message: 'must be after startsAt', ...whenFieldsParsed })

@@ -11,6 +11,8 @@ import { withUser, type Tx } from '../../lib/postgres/tenant.js';
 import { getProfile } from '../profiles/profiles.repository.js';
 import { toGitHubCard, type GitHubCard } from '../../lib/github/github-card.js';
 import { parseLinkTarget } from '../../lib/links/link-url.js';
+import { assetPath } from '../assets/asset-url.js';
+import { getAsset } from '../assets/assets.repository.js';
 import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, requestGithubSync, setLinkOrder, updateLink, type LinkRow } from './links.repository.js';
 
 export const MAX_LINKS = 100;
@@ -27,6 +29,10 @@ export interface Link {
   enabled: boolean;
   startsAt: string | null;
   endsAt: string | null;
+  icon: string | null;
+  thumbnailAssetId: string | null;
+  /** /assets/<sha256> of the thumbnail, or null. */
+  thumbnailUrl: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,6 +44,8 @@ export interface LinkInput {
   enabled: boolean;
   startsAt: Date | null;
   endsAt: Date | null;
+  icon: string | null;
+  thumbnailAssetId: string | null;
 }
 
 const toLink = (row: LinkRow): Link => ({
@@ -52,6 +60,9 @@ const toLink = (row: LinkRow): Link => ({
   enabled: row.enabled,
   startsAt: row.starts_at?.toISOString() ?? null,
   endsAt: row.ends_at?.toISOString() ?? null,
+  icon: row.icon,
+  thumbnailAssetId: row.thumbnail_asset_id,
+  thumbnailUrl: row.thumbnail_key ? assetPath(row.thumbnail_key) : null,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
@@ -64,6 +75,10 @@ async function resolveFields(tx: Tx, input: LinkInput) {
   if (!target.ok) throw fieldError('INVALID_INPUT', 'body.url', target.reason);
   // A request with both bounds was checked when parsed; here one of them is the link's stored one.
   if (input.startsAt && input.endsAt && input.startsAt >= input.endsAt) throw fieldError('CONFLICT', 'body.endsAt', 'must be after startsAt (the link’s stored start included)');
+  if (input.thumbnailAssetId && (await getAsset(tx, input.thumbnailAssetId))?.status !== 'stored') {
+    // Well formed, but the image is gone (deleted in another tab) or not the caller's.
+    throw fieldError('CONFLICT', 'body.thumbnailAssetId', 'not one of your stored images');
+  }
   const githubRepoId = target.github ? await ensureGithubRepo(tx, target.github.owner, target.github.name) : null;
   // A repository new to us gets its card data within seconds, not at the next scheduled run.
   if (githubRepoId) await requestGithubSync(tx, githubRepoId, { onlyIfNew: true });
@@ -113,6 +128,8 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
           enabled: changes.enabled ?? current.enabled,
           startsAt: changes.startsAt === undefined ? current.starts_at : changes.startsAt,
           endsAt: changes.endsAt === undefined ? current.ends_at : changes.endsAt,
+          icon: changes.icon === undefined ? current.icon : changes.icon,
+          thumbnailAssetId: changes.thumbnailAssetId === undefined ? current.thumbnail_asset_id : changes.thumbnailAssetId,
         };
         await updateLink(tx, linkId, await resolveFields(tx, merged));
         return toLink((await getLink(tx, profileId, linkId))!);

@@ -1,6 +1,7 @@
 // SQL for profiles, always inside withUser(): RLS limits every statement to the caller's profiles,
 // so another creator's id simply matches no row.
 import type { Tx } from '../../lib/postgres/tenant.js';
+import type { SocialLink } from '../../lib/profiles/social-links.js';
 
 export interface ProfileRow {
   id: string;
@@ -10,6 +11,8 @@ export interface ProfileRow {
   avatar_asset_id: string | null;
   theme: 'auto' | 'light' | 'dark';
   accent_color: string;
+  page_theme: string;
+  social_links: SocialLink[];
   published: boolean;
   respect_gpc: boolean;
   created_at: Date;
@@ -22,19 +25,23 @@ export interface ProfileFields {
   bio: string;
   theme: ProfileRow['theme'];
   accentColor: string;
+  pageTheme: string;
+  socialLinks: SocialLink[];
   published: boolean;
   respectGpc: boolean;
   /** One of the owner's stored assets (a composite foreign key makes it the owner's). */
   avatarAssetId?: string | null;
 }
 
-const COLUMNS = 'id, handle, display_name, bio, avatar_asset_id, theme, accent_color, published, respect_gpc, created_at, updated_at';
+const COLUMNS = 'id, handle, display_name, bio, avatar_asset_id, theme, accent_color, page_theme, social_links, published, respect_gpc, created_at, updated_at';
 const COLUMN_OF: Record<keyof ProfileFields, string> = {
   handle: 'handle',
   displayName: 'display_name',
   bio: 'bio',
   theme: 'theme',
   accentColor: 'accent_color',
+  pageTheme: 'page_theme',
+  socialLinks: 'social_links',
   published: 'published',
   respectGpc: 'respect_gpc',
   avatarAssetId: 'avatar_asset_id',
@@ -56,9 +63,9 @@ export async function getProfile(tx: Tx, profileId: string, options: { lock?: bo
 
 export async function insertProfile(tx: Tx, userId: string, fields: ProfileFields): Promise<ProfileRow> {
   const { rows } = await tx.query<ProfileRow>(
-    `INSERT INTO profiles (user_id, handle, display_name, bio, theme, accent_color, published, respect_gpc)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-    [userId, fields.handle, fields.displayName, fields.bio, fields.theme, fields.accentColor, fields.published, fields.respectGpc],
+    `INSERT INTO profiles (user_id, handle, display_name, bio, theme, accent_color, page_theme, social_links, published, respect_gpc)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+    [userId, fields.handle, fields.displayName, fields.bio, fields.theme, fields.accentColor, fields.pageTheme, JSON.stringify(fields.socialLinks), fields.published, fields.respectGpc],
   );
   return rows[0]!;
 }
@@ -68,9 +75,10 @@ export async function updateProfile(tx: Tx, profileId: string, changes: Partial<
   if (entries.length === 0) return getProfile(tx, profileId);
   // Column names come from the fixed map above, values are parameters.
   const assignments = entries.map(([field], index) => `${COLUMN_OF[field]} = $${index + 2}`).join(', ');
+  // node-postgres sends a JS array as a PostgreSQL array; the jsonb column wants JSON text.
   const { rows } = await tx.query<ProfileRow>(`UPDATE profiles SET ${assignments} WHERE id = $1 RETURNING ${COLUMNS}`, [
     profileId,
-    ...entries.map(([, value]) => value),
+    ...entries.map(([field, value]) => (field === 'socialLinks' ? JSON.stringify(value) : value)),
   ]);
   return rows[0];
 }

@@ -1,6 +1,9 @@
 // /api/v1/profiles: a creator's profiles (CRUD) and the handle availability check.
 import { z } from 'zod';
 import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
+import { MAX_URL_LENGTH } from '../../lib/links/link-url.js';
+import { COLOR_SCHEMES, DEFAULT_PAGE_THEME, PAGE_THEME_IDS, PAGE_THEMES } from '../../lib/profiles/page-themes.js';
+import { checkSocialLink, MAX_SOCIAL_LINKS, SOCIAL_NETWORK_IDS } from '../../lib/profiles/social-links.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, NOT_BLANK } from '../http/schemas.js';
 import type { ProfilesService } from './profiles.service.js';
@@ -21,7 +24,21 @@ export const Handle = z
 
 const DisplayName = z.string().trim().min(1).max(80).meta({ pattern: NOT_BLANK });
 const Bio = z.string().trim().max(300);
-const Theme = z.enum(['auto', 'light', 'dark']);
+const Theme = z.enum(COLOR_SCHEMES).describe('The colour scheme: auto follows the visitor’s system');
+const PageTheme = z.enum(PAGE_THEME_IDS).describe(`The page's designed theme: ${PAGE_THEMES.map((theme) => `${theme.id} (${theme.name}: ${theme.description})`).join(', ')}`);
+const SocialLinkSchema = z
+  .strictObject({
+    network: z.enum(SOCIAL_NETWORK_IDS),
+    url: z.string().max(MAX_URL_LENGTH).describe('An https address on the network (an email address for email)'),
+  })
+  .transform((link, ctx) => {
+    const checked = checkSocialLink(link.network, link.url);
+    if (checked.ok) return { network: link.network, url: checked.url };
+    ctx.addIssue({ code: 'custom', path: ['url'], input: link.url, message: checked.reason });
+    return z.NEVER;
+  });
+const SocialLinks = z.array(SocialLinkSchema).max(MAX_SOCIAL_LINKS).describe(`The icons row under the bio, in order: at most ${MAX_SOCIAL_LINKS}`);
+const SocialLinkOut = z.object({ network: z.enum(SOCIAL_NETWORK_IDS), url: z.string() });
 const AccentColor = z
   .string()
   .toLowerCase()
@@ -33,6 +50,8 @@ const NewProfile = z.strictObject({
   bio: Bio.default(''),
   theme: Theme.default('auto'),
   accentColor: AccentColor.default('#2563eb'),
+  pageTheme: PageTheme.default(DEFAULT_PAGE_THEME),
+  socialLinks: SocialLinks.default([]),
   published: z.boolean().default(false),
   respectGpc: z.boolean().default(true).describe('Track nothing from visitors whose browser sends Global Privacy Control'),
 });
@@ -45,6 +64,8 @@ const ProfileChanges = z
     bio: Bio.optional(),
     theme: Theme.optional(),
     accentColor: AccentColor.optional(),
+    pageTheme: PageTheme.optional(),
+    socialLinks: SocialLinks.optional(),
     published: z.boolean().optional(),
     respectGpc: z.boolean().optional(),
     avatarAssetId: z.uuid().nullable().optional().describe('One of your stored images (POST /assets), or null for none'),
@@ -61,6 +82,8 @@ export const Profile = z
     avatarAssetId: z.uuid().nullable(),
     theme: Theme,
     accentColor: z.string(),
+    pageTheme: PageTheme,
+    socialLinks: z.array(SocialLinkOut),
     published: z.boolean(),
     respectGpc: z.boolean(),
     createdAt: z.iso.datetime(),

@@ -29,6 +29,8 @@ export interface Profile {
   avatarAssetId: string | null;
   theme: ProfileRow['theme'];
   accentColor: string;
+  pageTheme: string;
+  socialLinks: ProfileRow['social_links'];
   published: boolean;
   respectGpc: boolean;
   createdAt: string;
@@ -43,6 +45,8 @@ export const toProfile = (row: ProfileRow): Profile => ({
   avatarAssetId: row.avatar_asset_id,
   theme: row.theme,
   accentColor: row.accent_color,
+  pageTheme: row.page_theme,
+  socialLinks: row.social_links,
   published: row.published,
   respectGpc: row.respect_gpc,
   createdAt: row.created_at.toISOString(),

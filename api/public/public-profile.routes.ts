@@ -8,13 +8,37 @@ import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
 import { Profile } from '../profiles/profiles.routes.js';
 import { publicPageCacheControl, type PublicProfiles } from '../../lib/public-profile.js';
 import { matchesEtag } from '../../lib/http/negotiation.js';
+import { LINK_ICON_IDS } from '../../lib/profiles/social-links.js';
 
 const PublicProfile = z
   .object({
-    profile: Profile.pick({ id: true, handle: true, displayName: true, bio: true, avatarAssetId: true, theme: true, accentColor: true, respectGpc: true, updatedAt: true }).extend({
+    profile: Profile.pick({
+      id: true,
+      handle: true,
+      displayName: true,
+      bio: true,
+      avatarAssetId: true,
+      theme: true,
+      accentColor: true,
+      pageTheme: true,
+      socialLinks: true,
+      respectGpc: true,
+      updatedAt: true,
+    }).extend({
       avatarUrl: z.string().nullable().describe('/assets/<sha256> of the avatar image'),
+      ogImageUrl: z.string().describe('/og/<handle>/<key>.png: the Open Graph image, a new URL whenever what it shows changes'),
     }),
-    links: z.array(z.object({ id: z.uuid(), title: z.string(), url: z.string(), kind: z.enum(['url', 'github']), repository: GitHubCard.nullable() })),
+    links: z.array(
+      z.object({
+        id: z.uuid(),
+        title: z.string(),
+        url: z.string(),
+        kind: z.enum(['url', 'github']),
+        repository: GitHubCard.nullable(),
+        icon: z.enum(LINK_ICON_IDS).nullable().describe('The icon beside the title: the chosen one, or the site’s network'),
+        thumbnailUrl: z.string().nullable().describe('/assets/<sha256> of the thumbnail, shown instead of the icon'),
+      }),
+    ),
   })
   .meta({ id: 'PublicProfile' });
 

@@ -21,6 +21,9 @@ import { asVisitor } from '../../lib/postgres/tenant.js';
 import { toGitHubCard } from '../../lib/github/github-card.js';
 import { LruMap } from '../../lib/lru-map.js';
 import type { PublicProfile, PublicProfilePage, PublicProfiles } from '../../lib/public-profile.js';
+import { ogImageContent, ogImagePath } from '../../lib/profiles/og-image.js';
+import { pageTheme } from '../../lib/profiles/page-themes.js';
+import { linkIconFor } from '../../lib/profiles/social-links.js';
 import { findPublishedProfile, listLiveLinks } from './public-profile.repository.js';
 
 const FRESH_SECONDS = 60;
@@ -75,11 +78,23 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
           avatarUrl: profile.avatar_key ? assetPath(profile.avatar_key) : null,
           theme: profile.theme,
           accentColor: profile.accent_color,
+          pageTheme: pageTheme(profile.page_theme).id,
+          socialLinks: profile.social_links,
+          ogImageUrl: '',
           respectGpc: profile.respect_gpc,
           updatedAt: profile.updated_at.toISOString(),
         },
-        links: links.map((link) => ({ id: link.id, title: link.title, url: link.url, kind: link.kind, repository: link.kind === 'github' ? toGitHubCard(link) : null })),
+        links: links.map((link) => ({
+          id: link.id,
+          title: link.title,
+          url: link.url,
+          kind: link.kind,
+          repository: link.kind === 'github' ? toGitHubCard(link) : null,
+          icon: linkIconFor(link),
+          thumbnailUrl: link.thumbnail_key ? assetPath(link.thumbnail_key) : null,
+        })),
       };
+      page.profile.ogImageUrl = ogImagePath(ogImageContent(page));
       return { body: page, endsAt: links.flatMap((link) => (link.ends_at ? [link.ends_at.getTime()] : [])) };
     });
     const etag = `"${createHash('sha256')

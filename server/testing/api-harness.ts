@@ -198,6 +198,7 @@ export async function startApiServer(api: ApiApp, config: ApiConfig, readiness: 
     [
       { name: '/api', prefix: '/api', handler: api.app },
       { name: '/assets', prefix: '/assets', methods: ['GET'], handler: api.assetHandler },
+      { name: '/og', prefix: '/og', methods: ['GET'], handler: api.ogImageHandler },
     ],
     {
     roles: ['api'],

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { checkSocialLink, linkIconFor, socialHref, SOCIAL_NETWORKS } from './social-links.js';
+
+describe('social links', () => {
+  it('accepts an address on the network’s own hosts, subdomains included', () => {
+    expect(checkSocialLink('github', 'https://github.com/octocat')).toEqual({ ok: true, url: 'https://github.com/octocat' });
+    expect(checkSocialLink('linkedin', ' https://www.linkedin.com/in/ada ')).toMatchObject({ ok: true });
+    expect(checkSocialLink('x', 'https://twitter.com/ada')).toMatchObject({ ok: true });
+    expect(checkSocialLink('mastodon', 'https://hachyderm.io/@ada')).toMatchObject({ ok: true });
+  });
+
+  it('says what it expected when the address is elsewhere, not https, or not an address', () => {
+    expect(checkSocialLink('github', 'https://youtube.com/@ada')).toEqual({ ok: false, reason: 'must be a github.com address, such as https://github.com/you' });
+    expect(checkSocialLink('github', 'https://evilgithub.com/x')).toMatchObject({ ok: false });
+    expect(checkSocialLink('website', 'http://ada.dev')).toMatchObject({ ok: false, reason: expect.stringContaining('https://') });
+    expect(checkSocialLink('website', 'javascript:alert(1)')).toMatchObject({ ok: false });
+    expect(checkSocialLink('myspace', 'https://myspace.com/ada')).toMatchObject({ ok: false });
+  });
+
+  it('takes an email address with or without mailto: and links it with mailto:', () => {
+    const checked = checkSocialLink('email', 'mailto:Ada@Example.com');
+    expect(checked).toEqual({ ok: true, url: 'ada@example.com' });
+    expect(socialHref({ network: 'email', url: 'ada@example.com' })).toBe('mailto:ada@example.com');
+    expect(checkSocialLink('email', 'ada@example.com?bcc=x@y.z')).toMatchObject({ ok: false });
+    expect(checkSocialLink('email', 'not an address')).toMatchObject({ ok: false });
+  });
+
+  it('has an example for every network that its own check accepts', () => {
+    for (const network of SOCIAL_NETWORKS) {
+      expect(checkSocialLink(network.id, network.example.replace('…', 'x')), network.id).toMatchObject({ ok: true });
+    }
+  });
+
+  it('picks a link’s icon: the chosen one, else its host’s network, never on request', () => {
+    expect(linkIconFor({ icon: null, url: 'https://www.youtube.com/watch?v=1' })).toBe('youtube');
+    expect(linkIconFor({ icon: null, url: 'https://example.com' })).toBeNull();
+    expect(linkIconFor({ icon: 'book', url: 'https://www.youtube.com/' })).toBe('book');
+    expect(linkIconFor({ icon: 'none', url: 'https://www.youtube.com/' })).toBeNull();
+  });
+});
