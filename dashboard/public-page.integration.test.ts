@@ -42,7 +42,7 @@ describe('the public profile page', () => {
     expect(scripts[0]).toMatch(new RegExp(`^<script src="/t\\.js\\?v=[0-9a-f]{16}" data-profile="${profile.id}" data-gpc="1" defer>$`));
     expect(html).toContain(`<link rel="canonical" href="${site.origin}/@${profile.handle}"`);
     expect(html).toContain('<meta property="og:title"');
-    expect(html).toContain('<meta name="twitter:card" content="summary"');
+    expect(html).toContain('<meta name="twitter:card" content="summary_large_image"');
     expect(html).toMatch(/class="page theme-dark[ "]/);
   });
 
@@ -67,10 +67,13 @@ describe('the public profile page', () => {
     expect(again.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
-  it('serves the accent colour as a stylesheet and the tracker as a versioned script', async () => {
+  it('serves the theme and accent colour as a stylesheet and the tracker as a versioned script', async () => {
     const theme = await fetch(`${site.origin}/@${profile.handle}/theme.css`);
     expect(theme.headers.get('content-type')).toMatch(/^text\/css/);
-    expect(await theme.text()).toBe(':root{--accent:#0f766e;--on-accent:#ffffff}\n');
+    const css = await theme.text();
+    expect(css).toMatch(/^:root\{[^{}]+\}\n$/);
+    expect(css).toContain('--accent:#0f766e;--on-accent:#ffffff');
+    expect(css).toContain('--lp-dark-background:#0d1117');
     const html = await (await fetch(`${site.origin}/@${profile.handle}`)).text();
     const src = /<script src="([^"]+)"/.exec(html)![1]!;
     const tracker = await fetch(`${site.origin}${src}`);
@@ -124,6 +127,49 @@ describe('the public profile page', () => {
     expect(await edited.text()).toContain('Renamed at once');
     const held = await fetch(url, { headers: { 'If-None-Match': plain.headers.get('etag')! } });
     expect(held.status).toBe(200);
+  });
+
+  it('draws the page’s theme, social icons and link icons, and serves its Open Graph image at a URL that changes with it', async () => {
+    const styled = await creator.newProfile({
+      published: true,
+      displayName: 'Ada Themed',
+      pageTheme: 'aurora',
+      socialLinks: [
+        { network: 'github', url: 'https://github.com/ada' },
+        { network: 'email', url: 'ada@example.com' },
+      ],
+    });
+    await creator.newLink(styled.id, { title: 'Talk video', url: 'https://www.youtube.com/watch?v=1' });
+    await creator.newLink(styled.id, { title: 'Slides', url: 'https://example.com/slides', icon: 'book' });
+    const html = await (await fetch(`${site.origin}/@${styled.handle}`)).text();
+    expect(html).toContain('aria-label="GitHub"');
+    expect(html).toContain('href="mailto:ada@example.com"');
+    expect(html).toContain('rel="me noopener"');
+    // The YouTube link wears YouTube's mark (found from its host), the slides the chosen book.
+    expect((html.match(/class="icon/g) ?? []).length).toBe(2);
+    expect(await (await fetch(`${site.origin}/@${styled.handle}/theme.css`)).text()).toContain('--lp-light-background:linear-gradient(160deg, #3730a3, #9d174d)');
+
+    const image = new RegExp(`<meta property="og:image" content="${site.origin}(/og/${styled.handle}/[0-9a-f]{32}\\.png)"`).exec(html)?.[1];
+    expect(image).toBeDefined();
+    const png = await fetch(`${site.origin}${image}`);
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(png.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const bytes = Buffer.from(await png.arrayBuffer());
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    // 1200 × 630, from the IHDR chunk.
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([1200, 630]);
+    // Stored: the second answer is the same picture.
+    expect(Buffer.from(await (await fetch(`${site.origin}${image}`)).arrayBuffer()).equals(bytes)).toBe(true);
+
+    expect((await creator.patch(`/api/v1/profiles/${styled.id}`, { bio: 'Now with a bio' })).status).toBe(200);
+    const changed = new RegExp(`<meta property="og:image" content="${site.origin}(/og/[^"]+)"`).exec(await (await fetch(`${site.origin}/@${styled.handle}`)).text())?.[1];
+    expect(changed).not.toBe(image);
+    // The old URL (shared before the change) leads to the current picture.
+    const old = await fetch(`${site.origin}${image}`, { redirect: 'manual' });
+    expect({ status: old.status, location: old.headers.get('location') }).toEqual({ status: 302, location: changed });
+    expect((await fetch(`${site.origin}/og/no-such-handle/${'0'.repeat(32)}.png`)).status).toBe(404);
+    expect((await fetch(`${site.origin}/og/${styled.handle}/../../etc/passwd`)).status).toBe(404);
   });
 
   it('answers 404 for unknown and unpublished handles, and redirects the short and the mixed-case forms', async () => {

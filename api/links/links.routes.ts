@@ -44,7 +44,7 @@ const Link = z
     enabled: z.boolean(),
     startsAt: z.iso.datetime().nullable(),
     endsAt: z.iso.datetime().nullable(),
-    icon: z.string().nullable().describe('The chosen icon, "none", or null for the site’s own'),
+    icon: Icon,
     thumbnailAssetId: z.uuid().nullable(),
     thumbnailUrl: z.string().nullable().describe('/assets/<sha256> of the thumbnail while it is stored'),
     createdAt: z.iso.datetime(),

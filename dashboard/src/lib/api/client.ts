@@ -43,7 +43,10 @@ api.use(csrf);
  */
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; message: string; fields: Readonly<Record<string, string>> };
 
-/** details.fields of the error envelope ([{ field: 'body.password', message }]) by the field's last name. */
+/**
+ * details.fields of the error envelope ([{ field: 'body.password', message }]) by the field's last name,
+ * and by its path inside the request part ('socialLinks.2.url') where that differs.
+ */
 export function fieldErrors(body: unknown): Record<string, string> {
   const error = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
   const details = typeof error === 'object' && error !== null && 'details' in error ? error.details : undefined;
@@ -56,6 +59,7 @@ export function fieldErrors(body: unknown): Record<string, string> {
     if (typeof field !== 'string' || typeof message !== 'string') continue;
     const name = field.split('.').pop()!;
     byName[name] ??= message;
+    byName[field.replace(/^(body|query|params)\./, '')] ??= message;
   }
   return byName;
 }

@@ -9,11 +9,17 @@ import { profileContext } from '$lib/api/profile-context';
 import { isHandleAvailable } from '$lib/editor/handle';
 import { checkUrl, fromLocalInput, isLive, moveItem, toLocalInput, type EditorLink } from '$lib/editor/links';
 import { latestOnly, optimistic } from '$lib/editor/optimistic';
-import type { ViewLink, ViewProfile } from '$lib/profile/profile-view';
+import { viewLinkOf, type ViewLink, type ViewProfile } from '$lib/profile/profile-view';
 
 type Profile = Schemas['Profile'];
-type Draft = Pick<Profile, 'handle' | 'displayName' | 'bio' | 'theme' | 'accentColor' | 'respectGpc'>;
-type LinkChanges = Partial<Pick<EditorLink, 'title' | 'url' | 'enabled' | 'startsAt' | 'endsAt'>>;
+type Draft = Pick<Profile, 'handle' | 'displayName' | 'bio' | 'theme' | 'accentColor' | 'pageTheme' | 'socialLinks' | 'respectGpc'>;
+type LinkChanges = Partial<Pick<EditorLink, 'title' | 'url' | 'enabled' | 'startsAt' | 'endsAt' | 'icon' | 'thumbnailAssetId'>>;
+const DRAFT_FIELDS = ['handle', 'displayName', 'bio', 'theme', 'accentColor', 'pageTheme', 'socialLinks', 'respectGpc'] as const satisfies readonly (keyof Draft)[];
+
+/** The draft of a saved profile: copies, so editing the social links leaves the saved ones alone. */
+const draftOf = (profile: Profile): Draft => ({ ...profile, socialLinks: profile.socialLinks.map((link) => ({ ...link })) });
+/** Fields compare by value (the social links are a list). */
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Pending cards are watched for this long (GitHub may be unreachable or limited: they stay pending). */
 const PENDING_WATCH_MS = 2 * 60_000;
@@ -37,13 +43,15 @@ export class EditorPage {
 
   loadState: 'loading' | 'ready' | { failed: string } = $state('loading');
   saved: Profile | null = $state(null);
-  draft: Draft = $state({ handle: '', displayName: '', bio: '', theme: 'auto', accentColor: '#2563eb', respectGpc: true });
+  draft: Draft = $state({ handle: '', displayName: '', bio: '', theme: 'auto', accentColor: '#2563eb', pageTheme: 'classic', socialLinks: [], respectGpc: true });
   avatarUrl: string | null = $state(null);
   links: EditorLink[] = $state([]);
   /** The clock the preview and the links' badges use: scheduled links come and go as it moves. */
   now = $state(Date.now());
 
   profileMessage: { kind: 'ok' | 'error'; text: string } | null = $state(null);
+  /** The server's refusals by field path ('handle', 'socialLinks.2.url'), shown next to each field. */
+  profileErrors: Readonly<Record<string, string>> = $state({});
   savingProfile = $state(false);
   handleAvailable: boolean | null = $state(null);
   linkError: string | null = $state(null);
@@ -56,7 +64,10 @@ export class EditorPage {
   readonly newUrlCheck = $derived(checkUrl(this.newUrl));
 
   /** The link being edited, with its form values. */
-  editing: { id: string; title: string; url: string; startsAt: string; endsAt: string } | null = $state(null);
+  editing: { id: string; title: string; url: string; startsAt: string; endsAt: string; icon: string; thumbnailAssetId: string | null; thumbnailUrl: string | null } | null =
+    $state(null);
+  /** The server's refusals of the link being edited, by field. */
+  editErrors: Readonly<Record<string, string>> = $state({});
   confirmingDelete: string | null = $state(null);
   dragging: string | null = $state(null);
   /** The order the server has: what a refused reorder goes back to. */
@@ -70,7 +81,7 @@ export class EditorPage {
   /** Set when the page goes: nothing started after that may schedule more work. */
   #destroyed = false;
 
-  readonly dirty = $derived(this.saved !== null && (Object.keys(this.draft) as (keyof Draft)[]).some((key) => this.draft[key] !== this.saved?.[key]));
+  readonly dirty = $derived(this.saved !== null && DRAFT_FIELDS.some((key) => !sameValue(this.draft[key], this.saved?.[key])));
 
   readonly previewProfile: ViewProfile = $derived({
     displayName: this.draft.displayName || 'Your name',
@@ -78,10 +89,10 @@ export class EditorPage {
     bio: this.draft.bio,
     avatarUrl: this.avatarUrl,
     theme: this.draft.theme,
+    // Rows still being filled in are left out.
+    socialLinks: this.draft.socialLinks.filter((link) => link.url.trim() !== ''),
   });
-  readonly previewLinks: ViewLink[] = $derived(
-    this.links.filter((link) => isLive(link, this.now)).map((link) => ({ id: link.id, title: link.title, repository: link.github })),
-  );
+  readonly previewLinks: ViewLink[] = $derived(this.links.filter((link) => isLive(link, this.now)).map(viewLinkOf));
 
   /** Made while the page's component initialises: loading and the clock live as long as it does. */
   constructor() {
@@ -116,7 +127,7 @@ export class EditorPage {
     }
     const saved = profile.data;
     this.saved = saved;
-    this.draft = { handle: saved.handle, displayName: saved.displayName, bio: saved.bio, theme: saved.theme, accentColor: saved.accentColor, respectGpc: saved.respectGpc };
+    this.draft = draftOf(saved);
     this.links = list.data.links;
     this.#savedOrder = this.links.map((link) => link.id);
     if (saved.avatarAssetId) {
@@ -171,18 +182,21 @@ export class EditorPage {
     event.preventDefault();
     const saved = this.saved;
     if (!saved) return;
-    const changes = Object.fromEntries((Object.keys(this.draft) as (keyof Draft)[]).filter((key) => this.draft[key] !== saved[key]).map((key) => [key, this.draft[key]]));
+    const changes = Object.fromEntries(DRAFT_FIELDS.filter((key) => !sameValue(this.draft[key], saved[key])).map((key) => [key, this.draft[key]]));
     if (Object.keys(changes).length === 0) return;
     this.savingProfile = true;
     this.profileMessage = null;
+    this.profileErrors = {};
     const result = await call(api.PATCH('/api/v1/profiles/{profileId}', { params: this.#profilePath, body: changes }));
     this.savingProfile = false;
     if (!result.ok) {
-      // The form keeps what the creator typed, so they can fix it.
-      this.profileMessage = { kind: 'error', text: result.message };
+      // The form keeps what the creator typed, so they can fix it; each refusal shows at its field.
+      this.profileErrors = result.fields;
+      this.profileMessage = { kind: 'error', text: Object.keys(result.fields).length > 0 ? 'Not saved: fix the fields marked below.' : result.message };
       return;
     }
     this.saved = result.data;
+    this.draft.socialLinks = draftOf(result.data).socialLinks;
     this.handleAvailable = null;
     this.#context.updated({ handle: result.data.handle, displayName: result.data.displayName });
     this.profileMessage = { kind: 'ok', text: 'Saved.' };
@@ -206,9 +220,35 @@ export class EditorPage {
   /** Typing again in a form takes its old refusal (or "Saved.") away: a message describes the last submit, not what is there now. */
   clearLinkError = () => {
     this.linkError = null;
+    this.editErrors = {};
   };
   clearProfileMessage = () => {
     this.profileMessage = null;
+  };
+  /** A field's refusal goes when the creator changes that field. */
+  clearProfileError = (path: string) => {
+    if (!(path in this.profileErrors)) return;
+    const { [path]: _cleared, ...rest } = this.profileErrors;
+    this.profileErrors = rest;
+  };
+
+  addSocialLink = async () => {
+    const taken = new Set(this.draft.socialLinks.map((link) => link.network));
+    const network = (['github', 'mastodon', 'bluesky', 'linkedin', 'x', 'youtube', 'email', 'website'] as const).find((candidate) => !taken.has(candidate)) ?? 'website';
+    this.draft.socialLinks.push({ network, url: '' });
+    await focusAfterRender(`social-url-${this.draft.socialLinks.length - 1}`);
+  };
+
+  removeSocialLink = async (index: number) => {
+    this.draft.socialLinks.splice(index, 1);
+    // Refusals of rows after it no longer match their rows.
+    this.profileErrors = Object.fromEntries(Object.entries(this.profileErrors).filter(([path]) => !path.startsWith('socialLinks.')));
+    await focusAfterRender(this.draft.socialLinks.length > 0 ? `social-url-${Math.min(index, this.draft.socialLinks.length - 1)}` : 'add-social');
+  };
+
+  moveSocialLink = (index: number, by: -1 | 1) => {
+    this.draft.socialLinks = moveItem(this.draft.socialLinks, index, index + by);
+    this.profileErrors = Object.fromEntries(Object.entries(this.profileErrors).filter(([path]) => !path.startsWith('socialLinks.')));
   };
 
   addLink = async (event: SubmitEvent) => {
@@ -248,6 +288,7 @@ export class EditorPage {
     );
     if (!outcome.ok) {
       this.linkError = `${title}: ${outcome.message}`;
+      if (this.editing?.id === id) this.editErrors = outcome.fields;
       return false;
     }
     // The server's view: a changed URL may have become (or stopped being) a GitHub card.
@@ -259,7 +300,17 @@ export class EditorPage {
 
   startEditing = (link: EditorLink) => {
     this.confirmingDelete = null;
-    this.editing = { id: link.id, title: link.title, url: link.url, startsAt: toLocalInput(link.startsAt), endsAt: toLocalInput(link.endsAt) };
+    this.editErrors = {};
+    this.editing = {
+      id: link.id,
+      title: link.title,
+      url: link.url,
+      startsAt: toLocalInput(link.startsAt),
+      endsAt: toLocalInput(link.endsAt),
+      icon: link.icon ?? '',
+      thumbnailAssetId: link.thumbnailAssetId,
+      thumbnailUrl: link.thumbnailUrl,
+    };
   };
 
   saveEdit = async (event: SubmitEvent, link: EditorLink) => {
@@ -273,6 +324,9 @@ export class EditorPage {
     const endsAt = fromLocalInput(form.endsAt);
     if (startsAt !== link.startsAt) changes.startsAt = startsAt;
     if (endsAt !== link.endsAt) changes.endsAt = endsAt;
+    const icon = form.icon === '' ? null : form.icon;
+    if (icon !== link.icon) changes.icon = icon as EditorLink['icon'];
+    if (form.thumbnailAssetId !== link.thumbnailAssetId) changes.thumbnailAssetId = form.thumbnailAssetId;
     if (Object.keys(changes).length === 0 || (await this.change(link.id, changes))) await this.closeEditing(link.id);
   };
 
