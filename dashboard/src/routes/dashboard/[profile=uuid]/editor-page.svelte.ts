@@ -233,8 +233,8 @@ export class EditorPage {
   };
 
   addSocialLink = async () => {
-    const taken = new Set(this.draft.socialLinks.map((link) => link.network));
-    const network = (['github', 'mastodon', 'bluesky', 'linkedin', 'x', 'youtube', 'email', 'website'] as const).find((candidate) => !taken.has(candidate)) ?? 'website';
+    const taken = this.draft.socialLinks.map((link) => link.network);
+    const network = (['github', 'mastodon', 'bluesky', 'linkedin', 'x', 'youtube', 'email', 'website'] as const).find((candidate) => !taken.includes(candidate)) ?? 'website';
     this.draft.socialLinks.push({ network, url: '' });
     await focusAfterRender(`social-url-${this.draft.socialLinks.length - 1}`);
   };
