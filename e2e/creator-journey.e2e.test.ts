@@ -265,7 +265,7 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     expect(problems).toEqual([]);
   }, 300_000);
 
-  it('an account that recovers: sign up and confirm by mail → forget the password → reset it from the mail → two-factor on → log in with a code', async () => {
+  it('an account that recovers: sign up and confirm by mail → forget the password → reset it from the mail → two-factor on → log in with a code → a theme and social icons → publish → the Open Graph image', async () => {
     const { origin } = site;
     const email = `${uniqueName('recover')}@example.com`;
     const context = await newContext(DESKTOP);
@@ -316,7 +316,28 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await page.getByLabel('Code from your authenticator app').fill(await generate({ secret: key, epoch: Math.floor(Date.now() / 1000) + 30 }));
     await page.getByRole('button', { name: 'Verify and log in' }).click();
     await page.waitForURL(`${origin}/dashboard`);
+
+    // A page worth sharing: a theme and social icons, published, and its Open Graph image served.
+    const handle = uniqueName('share').replaceAll('_', '-').slice(0, 30);
+    await page.getByLabel(/^Handle/).fill(handle);
+    await page.getByText(`@${handle} is free.`).waitFor();
+    await page.getByLabel('Display name').fill('Grace Shares');
+    await page.getByRole('button', { name: 'Create page' }).click();
+    await page.getByRole('heading', { name: `Edit @${handle}` }).waitFor();
+    await page.getByText('Aurora', { exact: true }).click();
+    await page.getByRole('button', { name: 'Add a social icon' }).click();
+    await page.getByLabel('Address 1').fill('https://github.com/grace');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.getByRole('switch', { name: 'Published' }).check();
+    await page.getByText(`Visible to everyone at`).waitFor();
+    await page.goto(`${origin}/@${handle}`);
+    await page.getByRole('link', { name: 'GitHub' }).waitFor();
+    const image = await page.locator('meta[property="og:image"]').getAttribute('content');
+    expect(image).toMatch(new RegExp(`^${origin}/og/${handle}/[0-9a-f]{32}\\.png$`));
+    const served = await fetch(image!);
+    expect({ status: served.status, type: served.headers.get('content-type') }).toEqual({ status: 200, type: 'image/png' });
     await context.close();
     expect(problems).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 });
