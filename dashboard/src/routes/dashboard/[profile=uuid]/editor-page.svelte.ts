@@ -9,6 +9,7 @@ import { profileContext } from '$lib/api/profile-context';
 import { isHandleAvailable } from '$lib/editor/handle';
 import { checkUrl, fromLocalInput, isLive, moveItem, toLocalInput, type EditorLink } from '$lib/editor/links';
 import { latestOnly, optimistic } from '$lib/editor/optimistic';
+import { toast } from '$lib/ui/toasts.svelte';
 import { viewLinkOf, type ViewLink, type ViewProfile } from '$lib/profile/profile-view';
 
 type Profile = Schemas['Profile'];
@@ -49,7 +50,8 @@ export class EditorPage {
   /** The clock the preview and the links' badges use: scheduled links come and go as it moves. */
   now = $state(Date.now());
 
-  profileMessage: { kind: 'ok' | 'error'; text: string } | null = $state(null);
+  /** Why the last save or publish was refused (a success is a toast). */
+  profileMessage: { kind: 'error'; text: string } | null = $state(null);
   /** The server's refusals by field path ('handle', 'socialLinks.2.url'), shown next to each field. */
   profileErrors: Readonly<Record<string, string>> = $state({});
   savingProfile = $state(false);
@@ -192,14 +194,14 @@ export class EditorPage {
     if (!result.ok) {
       // The form keeps what the creator typed, so they can fix it; each refusal shows at its field.
       this.profileErrors = result.fields;
-      this.profileMessage = { kind: 'error', text: Object.keys(result.fields).length > 0 ? 'Not saved: fix the fields marked below.' : result.message };
+      this.profileMessage = { kind: 'error', text: Object.keys(result.fields).length > 0 ? 'Not saved: fix the fields marked in red.' : result.message };
       return;
     }
     this.saved = result.data;
     this.draft.socialLinks = draftOf(result.data).socialLinks;
     this.handleAvailable = null;
     this.#context.updated({ handle: result.data.handle, displayName: result.data.displayName });
-    this.profileMessage = { kind: 'ok', text: 'Saved.' };
+    toast('Profile saved.');
   };
 
   setPublished = async (published: boolean) => {
@@ -265,7 +267,7 @@ export class EditorPage {
     const link = added.data;
     this.links = [...this.links, link];
     this.#savedOrder = [...this.#savedOrder, link.id];
-    this.announcement = `Added ${link.title}.`;
+    toast(`Added ${link.title}.`);
     this.newTitle = '';
     this.newUrl = '';
     this.#watchPendingCards();
@@ -363,7 +365,7 @@ export class EditorPage {
     );
     if (outcome.ok) {
       this.#savedOrder = this.#savedOrder.filter((candidate) => candidate !== id);
-      this.announcement = `Deleted ${link.title}.`;
+      toast(`Deleted ${link.title}.`);
       await focusAfterRender(neighbour ? `handle-${neighbour.id}` : 'links-heading');
     } else {
       this.linkError = `${link.title}: ${outcome.message}`;
@@ -443,7 +445,7 @@ export class EditorPage {
       this.linkError = result.message;
       return;
     }
-    this.announcement = `Refreshing ${link.title} from GitHub.`;
+    toast(`Refreshing ${link.title} from GitHub.`);
     this.#refreshing.set(link.id, { since: link.github?.lastSyncedAt ?? null, giveUpAt: Date.now() + 30_000 });
     this.#watchPendingCards();
   };
