@@ -1,7 +1,7 @@
 // Lighthouse 12 (its default config: the mobile preset, simulated slow 4G and a 4x CPU slowdown),
 // performance, accessibility, best practices and SEO, on four pages of a whole process on embedded
 // defaults: the demo's public page (bio, six links, two GitHub cards), the landing page and the log-in
-// page (signed out), and a creator's analytics page, signed in (the session cookie
+// page (signed out), and a creator's editor and analytics page, signed in (the session cookie
 // put in the browser's cookie jar over DevTools first: Lighthouse keeps cookies when it resets storage,
 // and a Cookie header of its extraHeaders reaches the document but not the page's fetches), over 20,000 generated events so that every panel has data.
 // Three runs per page, the median of each figure. The last run's JSON report of each page is saved
@@ -59,7 +59,7 @@ async function measure(port: number, url: string, artifact: string): Promise<{ v
 
 export const lighthouseBenchmark: Benchmark = {
   name: 'lighthouse',
-  description: 'Lighthouse 12, mobile preset, performance, accessibility, best practices and SEO, on the demo public page, the landing and log-in pages and a signed-in analytics page; median of 3 runs each',
+  description: 'Lighthouse 12, mobile preset, performance, accessibility, best practices and SEO, on the demo public page, the landing and log-in pages and a signed-in editor and analytics page; median of 3 runs each',
   async run() {
     const site = await startSite('bench-lighthouse', ['ingest', 'api', 'consumers', 'scheduler', 'dashboard'], { API_USER_RATE_LIMIT_PER_MINUTE: '100000' });
     const { origin, running } = site;
@@ -83,6 +83,8 @@ export const lighthouseBenchmark: Benchmark = {
       const devtools = await playwright.connectOverCDP(`http://127.0.0.1:${chromium.port}`);
       const [name, value] = creator.cookie.split('=') as [string, string];
       await devtools.contexts()[0]!.addCookies([{ name, value, url: origin }]);
+      const editor = await measure(chromium.port, `${origin}/dashboard/${creator.profileId}`, 'lighthouse-editor.json');
+      report(`Lighthouse ${editor.version}, mobile preset, signed in: /dashboard/<profile> (the editor; Chromium ${browser}; median of 3)`, editor.lines);
       const analytics = await measure(chromium.port, analyticsUrl, 'lighthouse-analytics.json');
       await devtools.close();
       report(

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ApiClient } from '../server/testing/api-harness.js';
 import { describeWithService } from '../lib/testing/services.js';
 import { CHROMIUM, signedInPage, startSite, type Site } from '../server/testing/site.js';
+import { COLOR_SCHEMES, openScreen, screenshot, SCREEN_WIDTHS, seriousAccessibilityViolations } from '../server/testing/screens.js';
 
 const NO_LINK = '00000000-0000-0000-0000-000000000000';
 const MINUTE = 60_000;
@@ -272,6 +273,42 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
     expect(foreignRequests).toEqual([]);
     await close();
   }, 120_000);
+
+  it('is designed at 1440 and 390 px, light and dark, with data and without, with nothing axe rates serious', async () => {
+    const { origin } = site;
+    const creator = await new ApiClient(origin, origin).signUpAndLogIn();
+    const [name, value] = creator.cookie!.split('=') as [string, string];
+    const empty = await creator.newProfile({ published: true, displayName: 'No Traffic Yet' });
+    const busy = await creator.newProfile({ published: true, displayName: 'Ada Screens', pageTheme: 'aurora' });
+    const docs = (await creator.newLink(busy.id, { title: 'Docs', url: 'https://example.com/docs' })).id;
+    const blog = (await creator.newLink(busy.id, { title: 'Blog', url: 'https://example.com/blog' })).id;
+    await site.running.platform.clickhouse!.insert(
+      'events',
+      traffic(Date.now(), { docs, blog }).map((seed) => eventRow(busy.id, seed)),
+    );
+    for (const [label, profile] of [
+      ['analytics', busy],
+      ['analytics-empty', empty],
+    ] as const) {
+      for (const width of SCREEN_WIDTHS) {
+        for (const scheme of COLOR_SCHEMES) {
+          const screen = await openScreen(browser, width, scheme);
+          await screen.context.addCookies([{ name, value, url: origin }]);
+          await screen.page.goto(`${origin}/dashboard/${profile.id}/analytics`);
+          await panelsSettled(screen.page);
+          if (profile === busy) {
+            await screen.page.locator('#heatmap').scrollIntoViewIfNeeded();
+            await screen.page.locator('#heatmap svg.overlay .cell').first().waitFor();
+          }
+          await expect.poll(() => screen.page.evaluate('document.documentElement.scrollWidth'), { timeout: 10_000 }).toBeLessThanOrEqual(width);
+          expect({ label, width, scheme, violations: await seriousAccessibilityViolations(screen.page) }).toEqual({ label, width, scheme, violations: [] });
+          await screenshot(screen.page, label, width, scheme);
+          expect(screen.problems).toEqual([]);
+          await screen.close();
+        }
+      }
+    }
+  }, 180_000);
 
   it('explains what to do when a profile has no traffic yet', async () => {
     const { origin } = site;
