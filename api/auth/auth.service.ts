@@ -157,7 +157,9 @@ export function createAuthService(deps: AuthServiceDeps) {
     const user = await withUser(db, userId, getCurrentUser);
     if (!user || !(await hasher.verify(password, user.password_hash))) {
       await audit.record(request, { action, outcome: 'failure', target: userId, details: { reason: 'wrong-password' } });
-      throw new AppError('AUTH_FAILED', 'The current password is incorrect');
+      // Named as the field it came in: the form marks it there.
+      const field = action === 'auth.password_change' ? 'body.currentPassword' : 'body.password';
+      throw new AppError('AUTH_FAILED', 'The current password is incorrect', { details: { fields: [{ field, message: 'This is not your current password: type it again.' }] } });
     }
     return user;
   };

@@ -61,6 +61,8 @@ export class EditorPage {
   announcement = $state('');
 
   newTitle = $state('');
+  /** The server's refusals of the new link's fields. */
+  newLinkErrors: Readonly<Record<string, string>> = $state({});
   newUrl = $state('');
   adding = $state(false);
   readonly newUrlCheck = $derived(checkUrl(this.newUrl));
@@ -223,6 +225,7 @@ export class EditorPage {
   clearLinkError = () => {
     this.linkError = null;
     this.editErrors = {};
+    this.newLinkErrors = {};
   };
   clearProfileMessage = () => {
     this.profileMessage = null;
@@ -261,7 +264,9 @@ export class EditorPage {
     const added = await call(api.POST('/api/v1/profiles/{profileId}/links', { params: this.#profilePath, body: { title: this.newTitle, url: this.newUrl } }));
     this.adding = false;
     if (!added.ok) {
-      this.linkError = added.message;
+      // A refused field is marked where it was typed; a refusal of the whole link goes above the list.
+      this.newLinkErrors = added.fields;
+      if (!added.fields.title && !added.fields.url) this.linkError = added.message;
       return;
     }
     const link = added.data;
