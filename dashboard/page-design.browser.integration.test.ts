@@ -2,7 +2,7 @@
 // adds social icons (a wrong address is refused next to its row, and what was typed stays), gives a
 // link an icon, publishes, and the public page wears it all, with its Open Graph image served. Every
 // theme is rendered in both schemes and audited by axe (colour contrast included); the editor is
-// audited and photographed at both widths in light and dark (artifacts/).
+// audited and photographed at both widths in light and dark (artifacts/), and so are the settings.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -132,6 +132,22 @@ describeWithService('themes, social icons and link icons, in Chromium', { config
         expect(Number(await screen.page.evaluate('document.documentElement.scrollWidth')), `${width} ${scheme}`).toBeLessThanOrEqual(width);
         expect(screen.problems).toEqual([]);
         await screenshot(screen.page, 'editor', width, scheme);
+        await screen.close();
+      }
+    }
+  });
+
+  it('lays the account settings out at both widths in light and dark, with nothing axe rates serious', async () => {
+    for (const width of SCREEN_WIDTHS) {
+      for (const scheme of COLOR_SCHEMES) {
+        const screen = await openScreen(browser, width, scheme);
+        await signIn(screen.page);
+        await screen.page.goto(`${site.origin}/dashboard/settings`);
+        await screen.page.getByRole('heading', { name: 'API tokens' }).waitFor();
+        expect(await seriousAccessibilityViolations(screen.page), `${width} ${scheme}`).toEqual([]);
+        expect(Number(await screen.page.evaluate('document.documentElement.scrollWidth')), `${width} ${scheme}`).toBeLessThanOrEqual(width);
+        expect(screen.problems).toEqual([]);
+        await screenshot(screen.page, 'settings', width, scheme);
         await screen.close();
       }
     }
