@@ -168,6 +168,11 @@ describe('the public profile page', () => {
     // The old URL (shared before the change) leads to the current picture.
     const old = await fetch(`${site.origin}${image}`, { redirect: 'manual' });
     expect({ status: old.status, location: old.headers.get('location') }).toEqual({ status: 302, location: changed });
+    // Drawn and stored in the old one's place: one picture per profile, however often it changes.
+    expect((await fetch(`${site.origin}${changed}`)).status).toBe(200);
+    const stored: string[] = [];
+    for await (const object of site.running.platform.storage!.list(`og/${styled.id}/`)) stored.push(object.key);
+    expect(stored).toEqual([`og/${styled.id}/${changed!.split('/').pop()}`]);
     expect((await fetch(`${site.origin}/og/no-such-handle/${'0'.repeat(32)}.png`)).status).toBe(404);
     expect((await fetch(`${site.origin}/og/${styled.handle}/../../etc/passwd`)).status).toBe(404);
   });

@@ -70,15 +70,19 @@ const toLink = (row: LinkRow): Link => ({
 const fieldError = (code: 'INVALID_INPUT' | 'CONFLICT', field: string, message: string) =>
   new AppError(code, `${code === 'CONFLICT' ? 'Conflict' : 'Invalid'}: ${field}: ${message}`, { details: { fields: [{ field, message }] } });
 
+/** A thumbnail being set must be one of the caller's stored images (RLS hides everyone else's). */
+async function checkThumbnail(tx: Tx, assetId: string | null | undefined): Promise<void> {
+  if (assetId && (await getAsset(tx, assetId))?.status !== 'stored') {
+    // Well formed, but the image is gone (deleted in another tab) or not the caller's.
+    throw fieldError('CONFLICT', 'body.thumbnailAssetId', 'not one of your stored images');
+  }
+}
+
 async function resolveFields(tx: Tx, input: LinkInput) {
   const target = parseLinkTarget(input.url);
   if (!target.ok) throw fieldError('INVALID_INPUT', 'body.url', target.reason);
   // A request with both bounds was checked when parsed; here one of them is the link's stored one.
   if (input.startsAt && input.endsAt && input.startsAt >= input.endsAt) throw fieldError('CONFLICT', 'body.endsAt', 'must be after startsAt (the link’s stored start included)');
-  if (input.thumbnailAssetId && (await getAsset(tx, input.thumbnailAssetId))?.status !== 'stored') {
-    // Well formed, but the image is gone (deleted in another tab) or not the caller's.
-    throw fieldError('CONFLICT', 'body.thumbnailAssetId', 'not one of your stored images');
-  }
   const githubRepoId = target.github ? await ensureGithubRepo(tx, target.github.owner, target.github.name) : null;
   // A repository new to us gets its card data within seconds, not at the next scheduled run.
   if (githubRepoId) await requestGithubSync(tx, githubRepoId, { onlyIfNew: true });
@@ -113,6 +117,7 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
       changeLinks(userId, profileId, async (tx) => {
         const { count, nextPosition } = await countLinks(tx, profileId);
         if (count >= MAX_LINKS) throw new AppError('CONFLICT', `A profile can have at most ${MAX_LINKS} links`);
+        await checkThumbnail(tx, input.thumbnailAssetId);
         const id = await insertLink(tx, { ...(await resolveFields(tx, input)), profileId, userId, position: nextPosition });
         return toLink((await getLink(tx, profileId, id))!);
       }),
@@ -121,6 +126,8 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
       changeLinks(userId, profileId, async (tx) => {
         const current = await getLink(tx, profileId, linkId);
         if (!current) throw notFound('No such link');
+        // Only a thumbnail this request sets: an edit of the title never fails on the stored one.
+        await checkThumbnail(tx, changes.thumbnailAssetId);
         const merged: LinkInput = {
           title: changes.title ?? current.title,
           url: changes.url ?? current.url,

@@ -1,9 +1,8 @@
 // /api/v1/profiles: a creator's profiles (CRUD) and the handle availability check.
 import { z } from 'zod';
 import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
-import { MAX_URL_LENGTH } from '../../lib/links/link-url.js';
 import { COLOR_SCHEMES, DEFAULT_PAGE_THEME, PAGE_THEME_IDS, PAGE_THEMES } from '../../lib/profiles/page-themes.js';
-import { checkSocialLink, MAX_SOCIAL_LINKS, SOCIAL_NETWORK_IDS } from '../../lib/profiles/social-links.js';
+import { checkSocialLink, MAX_SOCIAL_LINKS, MAX_SOCIAL_URL_LENGTH, SOCIAL_NETWORK_IDS } from '../../lib/profiles/social-links.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, NOT_BLANK } from '../http/schemas.js';
 import type { ProfilesService } from './profiles.service.js';
@@ -29,7 +28,7 @@ const PageTheme = z.enum(PAGE_THEME_IDS).describe(`The page's designed theme: ${
 const SocialLinkSchema = z
   .strictObject({
     network: z.enum(SOCIAL_NETWORK_IDS),
-    url: z.string().max(MAX_URL_LENGTH).describe('An https address on the network (an email address for email)'),
+    url: z.string().max(MAX_SOCIAL_URL_LENGTH).describe('An https address on the network (an email address for email)'),
   })
   .transform((link, ctx) => {
     const checked = checkSocialLink(link.network, link.url);

@@ -1,7 +1,7 @@
 // The published profile as the page renderer and CDNs see it, cached in Redis (or memory).
 //
 // Keys are versioned: every edit of a profile or its links bumps a generation counter for the
-// handle (after the commit), and entries live under pp:<handle>:<generation>. A rebuild that raced
+// handle (after the commit), and entries live under pp:v<shape>:<handle>:<generation>. A rebuild that raced
 // with an edit writes under the old generation, which nobody reads any more, so an edit is never
 // shadowed by stale data. An entry is fresh for FRESH_SECONDS, or until a shown link's schedule
 // ends; after that it is served once more while one rebuild runs (stale-while-revalidate), except
@@ -26,6 +26,11 @@ import { pageTheme } from '../../lib/profiles/page-themes.js';
 import { linkIconFor } from '../../lib/profiles/social-links.js';
 import { findPublishedProfile, listLiveLinks } from './public-profile.repository.js';
 
+/**
+ * The shape of a cached entry: bump it when PublicProfile changes, so a process of the new version
+ * never reads an entry an older one wrote (during a rolling deploy both write to the same cache).
+ */
+const ENTRY_VERSION = 2;
 const FRESH_SECONDS = 60;
 const STORED_SECONDS = 5 * 60;
 /** Unknown handles are cached too (briefly), so scanning for handles does not reach PostgreSQL. */
@@ -139,7 +144,7 @@ export function createPublicProfiles(deps: { db: Database; cache: Cache; logger:
       const handle = rawHandle.toLowerCase();
       const generation = await tryCache('read', () => deps.cache.get(generationKey(handle)));
       // Without a readable generation the cache cannot be trusted to be current: go to PostgreSQL.
-      const key = generation.ok ? `pp:${handle}:${generation.value ?? '0'}` : undefined;
+      const key = generation.ok ? `pp:v${ENTRY_VERSION}:${handle}:${generation.value ?? '0'}` : undefined;
       const cached = key ? await tryCache('read', () => deps.cache.get(key)) : undefined;
       let entry = key && cached?.ok && cached.value !== undefined ? parseEntry(key, cached.value) : undefined;
       if (entry && entry.freshUntil <= now()) {

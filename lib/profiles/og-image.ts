@@ -1,9 +1,10 @@
 // A profile's Open Graph image (the picture a shared link shows) is content-addressed: its URL
 // carries a hash of everything drawn on it, so a changed profile gets a new URL (chat apps and
 // social sites cache images by URL for days) and an unchanged one is rendered once, stored and
-// served as immutable. The api role renders and serves it (api/public/og-image.ts); the public
-// page names it in og:image; the scheduler's asset sweep drops stored images after OG_IMAGE_MAX_AGE_MS
-// (a stored image is a cache: the next request renders it again).
+// served as immutable. The api role renders and serves it (api/public/og-image.ts) and keeps one
+// stored picture per profile (og/<profile id>/<key>.png); the public page names it in og:image; the
+// scheduler's asset sweep drops stored pictures after OG_IMAGE_MAX_AGE_MS (a stored picture is a
+// cache: the next request draws it again).
 import { createHash } from 'node:crypto';
 
 /** Bump when the drawing changes, so every profile gets a new URL and social caches refetch. */

@@ -23,6 +23,12 @@ describe('social links', () => {
     expect(socialHref({ network: 'email', url: 'ada@example.com' })).toBe('mailto:ada@example.com');
     expect(checkSocialLink('email', 'ada@example.com?bcc=x@y.z')).toMatchObject({ ok: false });
     expect(checkSocialLink('email', 'not an address')).toMatchObject({ ok: false });
+    // Nothing that would add a Cc, a body or headers to the mailto: link.
+    for (const smuggled of ['x?cc=spy%40evil.com&body=hi@example.com', 'a%0d%0abcc:x@example.com', 'a#b@example.com', 'a/b@example.com']) {
+      expect(checkSocialLink('email', smuggled), smuggled).toMatchObject({ ok: false });
+    }
+    expect(checkSocialLink('email', "o'brien+links@example.com")).toMatchObject({ ok: true });
+    expect(checkSocialLink('website', `https://ada.dev/${'x'.repeat(500)}`)).toEqual({ ok: false, reason: 'must be at most 500 characters' });
   });
 
   it('has an example for every network that its own check accepts', () => {

@@ -48,6 +48,8 @@ export const SOCIAL_NETWORKS = [
 export type SocialNetworkId = (typeof SOCIAL_NETWORKS)[number]['id'];
 export const SOCIAL_NETWORK_IDS = SOCIAL_NETWORKS.map((network) => network.id) as [SocialNetworkId, ...SocialNetworkId[]];
 export const MAX_SOCIAL_LINKS = 12;
+/** Characters of one address: a profile link is short, and 12 of them stay well inside the column's limit. */
+export const MAX_SOCIAL_URL_LENGTH = 500;
 
 export interface SocialLink {
   network: SocialNetworkId;
@@ -56,7 +58,9 @@ export interface SocialLink {
 }
 
 // A practical address check (what a form can judge); whether it receives mail is the owner's business.
-const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+// The local part is letters, digits and . _ + - ' only: `?`, `&`, `%`, `#` or `/` in a mailto: link
+// would smuggle in a hidden Cc, a body or encoded headers.
+const EMAIL = /^[a-z0-9._+'-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
 export type SocialLinkCheck = { ok: true; url: string } | { ok: false; reason: string };
 
@@ -65,6 +69,7 @@ export function checkSocialLink(networkId: string, value: string): SocialLinkChe
   const network: SocialNetwork | undefined = SOCIAL_NETWORKS.find((candidate) => candidate.id === networkId);
   if (!network) return { ok: false, reason: 'must be one of the networks listed' };
   const trimmed = value.trim();
+  if (trimmed.length > MAX_SOCIAL_URL_LENGTH) return { ok: false, reason: `must be at most ${MAX_SOCIAL_URL_LENGTH} characters` };
   if (network.id === 'email') {
     const address = trimmed.replace(/^mailto:/i, '');
     return address.length <= 254 && EMAIL.test(address) ? { ok: true, url: address.toLowerCase() } : { ok: false, reason: `must be an email address, such as ${network.example}` };

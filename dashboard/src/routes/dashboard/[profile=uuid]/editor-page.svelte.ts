@@ -186,7 +186,8 @@ export class EditorPage {
     event.preventDefault();
     const saved = this.saved;
     if (!saved) return;
-    const changes = Object.fromEntries(DRAFT_FIELDS.filter((key) => !sameValue(this.draft[key], saved[key])).map((key) => [key, this.draft[key]]));
+    const submitted: Draft = $state.snapshot(this.draft);
+    const changes = Object.fromEntries(DRAFT_FIELDS.filter((key) => !sameValue(submitted[key], saved[key])).map((key) => [key, submitted[key]]));
     if (Object.keys(changes).length === 0) return;
     this.savingProfile = true;
     this.profileMessage = null;
@@ -200,7 +201,10 @@ export class EditorPage {
       return;
     }
     this.saved = result.data;
-    this.draft.socialLinks = draftOf(result.data).socialLinks;
+    // The server's version of each field not edited since the save began (it trims, normalises
+    // addresses); what was typed meanwhile stays.
+    const fresh = draftOf(result.data);
+    for (const key of DRAFT_FIELDS) if (sameValue(this.draft[key], submitted[key])) (this.draft as Record<string, unknown>)[key] = fresh[key];
     this.handleAvailable = null;
     this.#context.updated({ handle: result.data.handle, displayName: result.data.displayName });
     toast('Profile saved.');
