@@ -2,11 +2,15 @@
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/passwords/password-strength.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
+import { NOT_BLANK } from '../http/schemas.js';
 import { SCOPES } from './auth-context.js';
 import { AppError } from '../../lib/errors.js';
 import { EMAIL_CHANGE_TTL_HOURS, EMAIL_VERIFICATION_TTL_HOURS, PASSWORD_RESET_TTL_MINUTES, type AuthService, type NewSession } from './auth.service.js';
 import type { KnownDevices } from './known-device.js';
 import type { SessionCookie } from './session-cookie.js';
+
+/** An authenticator code or a recovery code, as typed (spaces around it are dropped). */
+const TwoFactorCode = z.string().trim().min(1).max(20).meta({ pattern: NOT_BLANK });
 
 // A check, not a pipe into z.email(): the API document shows a pipe's input side only, and would
 // lose the format.
@@ -146,7 +150,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       tag: 'auth',
       access: 'public',
       credentialRoute: true,
-      body: z.strictObject({ challenge: z.string().min(1).max(300), code: z.string().trim().min(1).max(20) }),
+      body: z.strictObject({ challenge: z.string().min(1).max(300), code: TwoFactorCode }),
       responses: { 200: { description: 'Signed in', schema: SessionResponse } },
       async handler({ request, response, body }) {
         const loggedIn = await service.logInSecondFactor(request, body);
@@ -251,7 +255,7 @@ export function authRoutes(service: AuthService, cookie: SessionCookie, knownDev
       tag: 'auth',
       access: 'session',
       credentialRoute: true,
-      body: z.strictObject({ password: AnyPassword, code: z.string().trim().min(1).max(20) }),
+      body: z.strictObject({ password: AnyPassword, code: TwoFactorCode }),
       responses: { 200: { description: 'On', schema: RecoveryCodes } },
       async handler({ request, auth, body }) {
         return { status: 200, body: { recoveryCodes: await service.enableTwoFactor(request, auth.userId, body) } };

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
 import { COLOR_SCHEMES, DEFAULT_PAGE_THEME, PAGE_THEME_IDS, PAGE_THEMES } from '../../lib/profiles/page-themes.js';
-import { checkSocialLink, MAX_SOCIAL_LINKS, MAX_SOCIAL_URL_LENGTH, SOCIAL_NETWORK_IDS } from '../../lib/profiles/social-links.js';
+import { checkSocialLink, documentedSocialUrlPattern, MAX_SOCIAL_LINKS, MAX_SOCIAL_URL_LENGTH, SOCIAL_NETWORK_IDS, type SocialNetworkId } from '../../lib/profiles/social-links.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, NOT_BLANK } from '../http/schemas.js';
 import type { ProfilesService } from './profiles.service.js';
@@ -25,11 +25,21 @@ const DisplayName = z.string().trim().min(1).max(80).meta({ pattern: NOT_BLANK }
 const Bio = z.string().trim().max(300);
 const Theme = z.enum(COLOR_SCHEMES).describe('The colour scheme: auto follows the visitor’s system');
 const PageTheme = z.enum(PAGE_THEME_IDS).describe(`The page's designed theme: ${PAGE_THEMES.map((theme) => `${theme.id} (${theme.name}: ${theme.description})`).join(', ')}`);
+// One object schema per network, so the documentation says which addresses each takes; the check
+// itself (checkSocialLink) runs on every one and names what is wrong.
 const SocialLinkSchema = z
-  .strictObject({
-    network: z.enum(SOCIAL_NETWORK_IDS),
-    url: z.string().max(MAX_SOCIAL_URL_LENGTH).describe('An https address on the network (an email address for email)'),
-  })
+  .discriminatedUnion(
+    'network',
+    SOCIAL_NETWORK_IDS.map((network) =>
+      z.strictObject({
+        network: z.literal(network),
+        url: z
+          .string()
+          .max(MAX_SOCIAL_URL_LENGTH)
+          .meta({ description: network === 'email' ? 'An email address' : 'An https address on the network', pattern: documentedSocialUrlPattern(network) }),
+      }),
+    ) as [z.ZodObject<{ network: z.ZodLiteral<SocialNetworkId>; url: z.ZodString }>, ...z.ZodObject<{ network: z.ZodLiteral<SocialNetworkId>; url: z.ZodString }>[]],
+  )
   .transform((link, ctx) => {
     const checked = checkSocialLink(link.network, link.url);
     if (checked.ok) return { network: link.network, url: checked.url };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSocialLink, linkIconFor, socialHref, SOCIAL_NETWORKS } from './social-links.js';
+import { checkSocialLink, documentedSocialUrlPattern, linkIconFor, socialHref, SOCIAL_NETWORKS } from './social-links.js';
 
 describe('social links', () => {
   it('accepts an address on the network’s own hosts, subdomains included', () => {
@@ -34,6 +34,22 @@ describe('social links', () => {
   it('has an example for every network that its own check accepts', () => {
     for (const network of SOCIAL_NETWORKS) {
       expect(checkSocialLink(network.id, network.example.replace('…', 'x')), network.id).toMatchObject({ ok: true });
+    }
+  });
+
+  it('documents for each network a pattern whose matches it always accepts', () => {
+    const samples: Record<string, string[]> = {
+      email: ['a@b.co', 'a1.b+c@x-y.example.org', `${'a'.repeat(20)}.${'b'.repeat(20)}@${'c'.repeat(20)}-${'d'.repeat(20)}-${'e'.repeat(20)}.${'f'.repeat(20)}`],
+    };
+    for (const network of SOCIAL_NETWORKS) {
+      const pattern = new RegExp(documentedSocialUrlPattern(network.id));
+      const host = 'hosts' in network ? network.hosts[0] : 'ada.dev';
+      const candidates = samples[network.id] ?? [`https://${host}`, `https://${host}/`, `https://a-b.c.${host}/x/../._~-/${'y'.repeat(40)}`, `https://${'z'.repeat(20)}-0.${host}/0`];
+      for (const candidate of candidates) {
+        expect(pattern.test(candidate), `${network.id}: ${candidate} matches`).toBe(true);
+        expect(checkSocialLink(network.id, candidate), `${network.id}: ${candidate}`).toMatchObject({ ok: true });
+      }
+      expect(pattern.test('javascript:alert(1)')).toBe(false);
     }
   });
 

@@ -84,6 +84,23 @@ export function checkSocialLink(networkId: string, value: string): SocialLinkChe
   return { ok: true, url: target.url };
 }
 
+// Bounded so that every match stays inside the check's limits (labels ≤ 63, addresses ≤ 254 and 500).
+const LABEL = '[a-z0-9]{1,20}(?:-[a-z0-9]{1,20}){0,2}';
+const PATH = '(?:/[A-Za-z0-9._~-]{0,40}){0,4}';
+/**
+ * For the API's documentation (and its fuzzer): a pattern of addresses this network always accepts.
+ * The check itself (checkSocialLink) accepts more (query strings, any https address where the network
+ * has no hosts of its own); what it refuses, no string matching this has.
+ */
+export function documentedSocialUrlPattern(networkId: SocialNetworkId): string {
+  const network: SocialNetwork = SOCIAL_NETWORKS.find((candidate) => candidate.id === networkId)!;
+  if (network.id === 'email') return `^[a-z0-9]{1,20}(?:[._+-][a-z0-9]{1,20}){0,2}@${LABEL}(?:\\.${LABEL}){0,2}\\.[a-z]{2,20}$`;
+  const host = network.hosts
+    ? `(?:${LABEL}\\.){0,2}(?:${network.hosts.map((name) => name.replaceAll('.', '\\.')).join('|')})`
+    : `${LABEL}(?:\\.${LABEL}){0,2}\\.[a-z]{2,20}`;
+  return `^https://${host}${PATH}$`;
+}
+
 /** Where the icon links to: a mailto: for email, the address otherwise. */
 export const socialHref = (link: SocialLink) => (link.network === 'email' ? `mailto:${link.url}` : link.url);
 
