@@ -26,6 +26,8 @@ import { assetRoutes } from './assets/assets.routes.js';
 import { createAssetsService, type AssetsService } from './assets/assets.service.js';
 import { createAssetHandler } from './assets/serve.js';
 import { createOgImageHandler } from './public/og-image.js';
+import { createMembersService, type MembersService } from './members/members.service.js';
+import { memberRoutes } from './members/members.routes.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -69,7 +71,7 @@ export interface ApiDeps {
   mailer: Mailer;
 }
 
-export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets'>;
+export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets' | 'teams'>;
 
 export interface ApiApp {
   app: Express;
@@ -114,6 +116,7 @@ export interface ApiServices {
   tokens: TokensService;
   profiles: ProfilesService;
   links: LinksService;
+  members: MembersService;
   publicProfiles: PublicProfiles;
   analytics: AnalyticsService;
   assets: AssetsService;
@@ -137,6 +140,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...tokenRoutes(services.tokens),
     ...profileRoutes(services.profiles),
     ...linkRoutes(services.links),
+    ...memberRoutes(services.members),
     ...publicProfileRoutes(services.publicProfiles),
     ...analyticsRoutes(services.analytics),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
@@ -198,6 +202,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     tokens: absent('tokens'),
     profiles: absent('profiles'),
     links: absent('links'),
+    members: absent('members'),
     publicProfiles: absent('publicProfiles'),
     analytics: absent('analytics'),
     assets: absent('assets'),
@@ -246,6 +251,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       tokens: createTokensService({ db, credentials, audit }),
       profiles: createProfilesService({ db, invalidateProfiles }),
       links: createLinksService({ db, cache, invalidateProfiles }),
+      members: createMembersService({ db, credentials, mailer: deps.mailer, publicUrl: config.publicUrl, maxMembers: config.teams.maxMembers }),
       publicProfiles,
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),

@@ -99,6 +99,8 @@ export interface Config {
   /** How long raw analytics events are kept in ClickHouse (the aggregates are kept longer). */
   analyticsRetentionDays: number;
   assets: AssetConfig;
+  /** The most people on a profile's team, its owner and pending invitations included. */
+  teams: { maxMembers: number };
   github: GitHubConfig;
   /** Tests only: a test that needs a missing service fails instead of skipping. */
   requireServices: boolean;
@@ -423,6 +425,14 @@ const schema = z
         .transform((value) => value ?? 80),
     ),
     ASSET_UPLOADS_PER_MINUTE: perMinuteText(10),
+    TEAM_MAX_MEMBERS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,3}$/, 'expected a whole number of people between 1 and 100')
+        .transform(Number)
+        .refine((count) => count >= 1 && count <= 100, 'expected a whole number of people between 1 and 100')
+        .optional(),
+    ),
     GITHUB_API_URL: urlText(['http:', 'https:'], 'https://api.github.com'),
     GITHUB_TOKEN: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_]{20,255}$/, 'expected a GitHub token such as ghp_… or github_pat_…').optional()),
     GITHUB_SYNC_INTERVAL_MINUTES: optionalText.pipe(
@@ -574,6 +584,7 @@ export function parseConfig(env: Env): Config {
       quality: e.ASSET_QUALITY,
       uploadsPerMinute: e.ASSET_UPLOADS_PER_MINUTE,
     },
+    teams: { maxMembers: e.TEAM_MAX_MEMBERS ?? 10 },
     github: { apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''), token: e.GITHUB_TOKEN, syncIntervalMinutes: e.GITHUB_SYNC_INTERVAL_MINUTES },
     requireServices: e.REQUIRE_SERVICES,
   };

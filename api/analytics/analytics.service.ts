@@ -8,6 +8,7 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { listLinks } from '../links/links.repository.js';
 import { getProfile } from '../profiles/profiles.repository.js';
+import { requireRole } from '../profiles/profiles.service.js';
 import { queryBots } from '../../lib/analytics/bots.query.js';
 import { queryBreakdown, type BreakdownRow } from '../../lib/analytics/breakdown.query.js';
 import { queryDailyByLink, type DailyLinkRow } from '../../lib/analytics/daily-by-link.query.js';
@@ -48,10 +49,12 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
     const profile = await withUser(db, userId, (tx) => getProfile(tx, profileId));
     if (!profile) throw notFound('No such profile');
   };
-  /** Titles of the profile's links by id, read through RLS: a 404 for a profile the caller does not own. */
-  const linkTitles = (userId: string, profileId: string) =>
+  /** Titles of the profile's links by id, read through RLS: a 404 for a profile the caller is not a member of. */
+  const linkTitles = (userId: string, profileId: string, action: 'read' | 'export' = 'read') =>
     withUser(db, userId, async (tx) => {
-      if (!(await getProfile(tx, profileId))) throw notFound('No such profile');
+      const profile = await getProfile(tx, profileId);
+      if (!profile) throw notFound('No such profile');
+      requireRole(profile, action);
       return new Map((await listLinks(tx, profileId)).map((link) => [link.id, link.title]));
     });
   const scopeOf = (profileId: string, range: TimeRange, filters: AnalyticsFilters): AnalyticsScope => ({ profileId, ...range, filters });
@@ -173,7 +176,8 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
 
     /** A streamed download: raw events (with hashed visitor ids only) or per-day-and-link aggregates. */
     async export(userId: string, profileId: string, input: RangeInput & { format: ExportFormat; data: 'events' | 'daily'; timeZone: string }) {
-      const titles = await linkTitles(userId, profileId);
+      // Viewers see the dashboard; downloads are for the owner, editors and analysts.
+      const titles = await linkTitles(userId, profileId, 'export');
       const { range } = input;
       const scope = scopeOf(profileId, range, input.filters);
       const rows: AsyncIterable<readonly (ExportRow | DailyLinkRow)[]> =

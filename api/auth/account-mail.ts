@@ -94,3 +94,17 @@ export function emailChangedMail(to: string, newEmail: string, resetUrl: string)
     'Both addresses confirmed the change. If you did not, reset the password with the new address, or reply to this mail.',
   );
 }
+
+export function teamInvitationMail(to: string, invitation: { inviter: string; pageName: string; handle: string; role: string; url: string; ttlDays: number }): Mail {
+  return compose(
+    'team-invitation',
+    to,
+    `${invitation.inviter} invited you to ${invitation.pageName} on Linkpulse`,
+    [
+      `${invitation.inviter} invited ${to} to work on the Linkpulse page ${invitation.pageName} (@${invitation.handle}) as ${invitation.role}.`,
+      `Accept with the link below within ${invitation.ttlDays} days. Log in (or sign up) with this address first: the invitation works for it only, once it is confirmed.`,
+    ],
+    { label: 'Accept the invitation', url: invitation.url },
+    'If you do not know the sender, ignore this mail: nothing changes unless you accept.',
+  );
+}

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/passwords/password-strength.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { NOT_BLANK } from '../http/schemas.js';
+import { Email, NOT_BLANK } from '../http/schemas.js';
 import { SCOPES } from './auth-context.js';
 import { AppError } from '../../lib/errors.js';
 import { EMAIL_CHANGE_TTL_HOURS, EMAIL_VERIFICATION_TTL_HOURS, PASSWORD_RESET_TTL_MINUTES, type AuthService, type NewSession } from './auth.service.js';
@@ -12,13 +12,6 @@ import type { SessionCookie } from './session-cookie.js';
 /** An authenticator code or a recovery code, as typed (spaces around it are dropped). */
 const TwoFactorCode = z.string().trim().min(1).max(20).meta({ pattern: NOT_BLANK });
 
-// A check, not a pipe into z.email(): the API document shows a pipe's input side only, and would
-// lose the format.
-const Email = z
-  .string()
-  .trim()
-  .max(254)
-  .check(z.email({ message: 'expected an email address' }));
 // The strength rule (lib/passwords/password-strength.ts) needs the account's email, so the service
 // applies it; the schema checks the length.
 const NewPassword = z

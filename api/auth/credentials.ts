@@ -8,7 +8,7 @@ export const TOKEN_PREFIX = 'lp_pat_';
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** What a mailed link is for: each purpose hashes apart, so one kind of link can never act as another. */
-export type LinkPurpose = 'password-reset' | 'email-verification' | 'email-change';
+export type LinkPurpose = 'password-reset' | 'email-verification' | 'email-change' | 'team-invitation';
 
 export interface Credentials {
   /** A new random secret and the hash to store for it. */

@@ -49,3 +49,11 @@ export const ErrorEnvelope = z
     }),
   })
   .meta({ id: 'ErrorEnvelope' });
+
+// A check, not a pipe into z.email(): the API document shows a pipe's input side only, and would
+// lose the format.
+export const Email = z
+  .string()
+  .trim()
+  .max(254)
+  .check(z.email({ message: 'expected an email address' }));

@@ -161,6 +161,31 @@ const recipes: Record<string, () => Promise<Call>> = {
     const second = await user.newLink(own.id);
     return { client: user, params: { profileId: own.id }, body: { linkIds: [second.id, first.id] }, status: 200 };
   },
+  listMembers: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  inviteMember: async () => {
+    // A page of its own per call: pending invitations count against a team's size.
+    const user = await harness.newUser();
+    const own = await user.newProfile();
+    return { client: user, params: { profileId: own.id }, body: { email: `${uniqueName('invited')}@example.com`, role: 'viewer' }, status: 201 };
+  },
+  revokeInvitation: async () => {
+    const user = await harness.newUser();
+    const own = await user.newProfile();
+    const invitation = await user.post<{ id: string }>(`/api/v1/profiles/${own.id}/invitations`, { email: `${uniqueName('invited')}@example.com`, role: 'viewer' });
+    return { client: user, params: { profileId: own.id, invitationId: invitation.body.id }, status: 204 };
+  },
+  acceptInvitation: async () => {
+    const { member, token } = await invitedMember();
+    return { client: member, body: { token }, status: 200 };
+  },
+  setMemberRole: async () => {
+    const team = await joinedTeam();
+    return { client: team.owner, params: { profileId: team.profileId, userId: team.member.userId! }, body: { role: 'editor' }, status: 204 };
+  },
+  removeMember: async () => {
+    const team = await joinedTeam();
+    return { client: team.owner, params: { profileId: team.profileId, userId: team.member.userId! }, status: 204 };
+  },
   getPublicProfile: async () => ({ client: harness.client(), params: { handle: profile.handle }, status: 200 }),
   getAnalyticsSummary: async () => ({ client: owner, params: { profileId: profile.id }, query: '?compare=previous', status: 200 }),
   getAnalyticsTimeseries: async () => ({ client: owner, params: { profileId: profile.id }, query: '?interval=hour&tz=Europe%2FBerlin', status: 200 }),
@@ -254,6 +279,23 @@ const recipes: Record<string, () => Promise<Call>> = {
     return { client: admin, query: '?limit=5', status: 200 };
   },
 };
+
+/** A page with an invitation mailed to a creator whose address is confirmed (what accepting needs). */
+async function invitedMember(): Promise<{ owner: ApiClient; profileId: string; member: ApiClient; token: string }> {
+  const owner = await harness.newUser();
+  const own = await owner.newProfile();
+  const member = await harness.newUser();
+  await harness.client().post('/api/v1/auth/email-verification/confirm', { token: mailedToken(member.email!, 'email-verification') });
+  await member.logIn(member.email!, member.password!);
+  await owner.post(`/api/v1/profiles/${own.id}/invitations`, { email: member.email, role: 'viewer' });
+  return { owner, profileId: own.id, member, token: mailedToken(member.email!, 'team-invitation') };
+}
+
+async function joinedTeam(): Promise<{ owner: ApiClient; profileId: string; member: ApiClient }> {
+  const team = await invitedMember();
+  await team.member.post('/api/v1/invitations/accept', { token: team.token });
+  return team;
+}
 
 /** The token of the newest mailed link of a kind to `email` (the harness records the API's mail). */
 function mailedToken(email: string, kind: string): string {

@@ -8,7 +8,8 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser, type Tx } from '../../lib/postgres/tenant.js';
-import { getProfile } from '../profiles/profiles.repository.js';
+import { getProfile, type ProfileRow } from '../profiles/profiles.repository.js';
+import { requireRole } from '../profiles/profiles.service.js';
 import { toGitHubCard, type GitHubCard } from '../../lib/github/github-card.js';
 import { parseLinkTarget } from '../../lib/links/link-url.js';
 import { assetPath } from '../assets/asset-url.js';
@@ -96,11 +97,13 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
   const { db } = deps;
 
   /** Runs a change to a profile's links with the profile locked; drops its cached page after commit. */
-  const changeLinks = async <T>(userId: string, profileId: string, change: (tx: Tx) => Promise<T>): Promise<T> => {
+  const changeLinks = async <T>(userId: string, profileId: string, change: (tx: Tx, profile: ProfileRow) => Promise<T>): Promise<T> => {
     const { handle, result } = await withUser(db, userId, async (tx) => {
-      const profile = await getProfile(tx, profileId, { lock: true });
-      if (!profile) throw notFound('No such profile');
-      return { handle: profile.handle, result: await change(tx) };
+      const visible = await getProfile(tx, profileId);
+      if (!visible) throw notFound('No such profile');
+      requireRole(visible, 'edit');
+      const profile = (await getProfile(tx, profileId, { lock: true }))!;
+      return { handle: profile.handle, result: await change(tx, profile) };
     });
     await deps.invalidateProfiles([handle]);
     return result;
@@ -114,11 +117,12 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
       }),
 
     create: (userId: string, profileId: string, input: LinkInput) =>
-      changeLinks(userId, profileId, async (tx) => {
+      changeLinks(userId, profileId, async (tx, profile) => {
         const { count, nextPosition } = await countLinks(tx, profileId);
         if (count >= MAX_LINKS) throw new AppError('CONFLICT', `A profile can have at most ${MAX_LINKS} links`);
         await checkThumbnail(tx, input.thumbnailAssetId);
-        const id = await insertLink(tx, { ...(await resolveFields(tx, input)), profileId, userId, position: nextPosition });
+        // A link belongs to the profile's owner (a composite foreign key), whoever on the team adds it.
+        const id = await insertLink(tx, { ...(await resolveFields(tx, input)), profileId, userId: profile.user_id, position: nextPosition });
         return toLink((await getLink(tx, profileId, id))!);
       }),
 
@@ -149,6 +153,9 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
         throw new AppError('RATE_LIMIT', `At most ${REFRESHES_PER_MINUTE} refreshes a minute`, { retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)) });
       }
       await withUser(db, userId, async (tx) => {
+        const profile = await getProfile(tx, profileId);
+        if (!profile) throw notFound('No such profile');
+        requireRole(profile, 'edit');
         const link = await getLink(tx, profileId, linkId);
         if (!link) throw notFound('No such link');
         if (!link.github_repo_id) throw fieldError('CONFLICT', 'params.linkId', 'only GitHub repository links have a card to refresh');

@@ -2,9 +2,14 @@
 // so another creator's id simply matches no row.
 import type { Tx } from '../../lib/postgres/tenant.js';
 import type { SocialLink } from '../../lib/profiles/social-links.js';
+import type { ProfileRole } from '../../lib/profiles/roles.js';
 
 export interface ProfileRow {
   id: string;
+  /** The owner. */
+  user_id: string;
+  /** The caller's role on it (lib/profiles/roles.ts). */
+  role: ProfileRole;
   handle: string;
   display_name: string;
   bio: string;
@@ -33,7 +38,10 @@ export interface ProfileFields {
   avatarAssetId?: string | null;
 }
 
-const COLUMNS = 'id, handle, display_name, bio, avatar_asset_id, theme, accent_color, page_theme, social_links, published, respect_gpc, created_at, updated_at';
+// The caller's role; a profile being created has no member row until its statement ends (a trigger
+// adds it), so its creator is its owner then.
+const COLUMNS = `id, user_id, coalesce(app_profile_role(id), CASE WHEN user_id = app_user_id() THEN 'owner' END) AS role, handle, display_name, bio,
+  avatar_asset_id, theme, accent_color, page_theme, social_links, published, respect_gpc, created_at, updated_at`;
 const COLUMN_OF: Record<keyof ProfileFields, string> = {
   handle: 'handle',
   displayName: 'display_name',

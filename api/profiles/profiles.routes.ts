@@ -1,6 +1,7 @@
 // /api/v1/profiles: a creator's profiles (CRUD) and the handle availability check.
 import { z } from 'zod';
 import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
+import { PROFILE_ROLES } from '../../lib/profiles/roles.js';
 import { COLOR_SCHEMES, DEFAULT_PAGE_THEME, PAGE_THEME_IDS, PAGE_THEMES } from '../../lib/profiles/page-themes.js';
 import { checkSocialLink, documentedSocialUrlPattern, MAX_SOCIAL_LINKS, MAX_SOCIAL_URL_LENGTH, SOCIAL_NETWORK_IDS, type SocialNetworkId } from '../../lib/profiles/social-links.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
@@ -85,6 +86,7 @@ const ProfileChanges = z
 export const Profile = z
   .object({
     id: z.uuid(),
+    role: z.enum(PROFILE_ROLES).describe('Your role on this profile: owner, editor, analyst or viewer'),
     handle: z.string(),
     displayName: z.string(),
     bio: z.string(),

@@ -6,6 +6,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { getAsset } from '../assets/assets.repository.js';
+import { can, type ProfileAction } from '../../lib/profiles/roles.js';
 import { lockCurrentUser } from '../auth/auth.repository.js';
 import {
   countProfiles,
@@ -23,6 +24,8 @@ export const MAX_PROFILES = 10;
 
 export interface Profile {
   id: string;
+  /** The caller's role on it. */
+  role: ProfileRow['role'];
   handle: string;
   displayName: string;
   bio: string;
@@ -39,6 +42,7 @@ export interface Profile {
 
 export const toProfile = (row: ProfileRow): Profile => ({
   id: row.id,
+  role: row.role,
   handle: row.handle,
   displayName: row.display_name,
   bio: row.bio,
@@ -52,6 +56,20 @@ export const toProfile = (row: ProfileRow): Profile => ({
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
+
+const ACTION_WORDS: Record<ProfileAction, string> = {
+  read: 'see this page',
+  edit: 'change this page',
+  export: 'download this page’s analytics',
+  manage: 'manage this page’s team or delete it',
+};
+
+/** A clear 403 before RLS would silently show or change nothing. */
+export function requireRole(profile: Pick<ProfileRow, 'role'>, action: ProfileAction): void {
+  if (!can(profile.role, action)) {
+    throw new AppError('FORBIDDEN', `Your role on this page (${profile.role}) does not let you ${ACTION_WORDS[action]}; ask its owner`);
+  }
+}
 
 function handleTaken(error: unknown): never {
   if ((error as pg.DatabaseError).code === '23505' && (error as pg.DatabaseError).constraint === 'profiles_handle_key') {
@@ -83,8 +101,10 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
 
     async update(userId: string, profileId: string, changes: Partial<ProfileFields>): Promise<Profile> {
       const { before, after } = await withUser(db, userId, async (tx) => {
-        const current = await getProfile(tx, profileId, { lock: true });
-        if (!current) throw notFound('No such profile');
+        const visible = await getProfile(tx, profileId);
+        if (!visible) throw notFound('No such profile');
+        requireRole(visible, 'edit');
+        const current = (await getProfile(tx, profileId, { lock: true }))!;
         if (changes.avatarAssetId && (await getAsset(tx, changes.avatarAssetId))?.status !== 'stored') {
           // The request is well formed; the image is gone (deleted, perhaps in another tab) or not the caller's.
           throw new AppError('CONFLICT', 'avatarAssetId must be one of your stored images', { details: { fields: [{ field: 'body.avatarAssetId', message: 'not one of your stored images' }] } });
@@ -96,7 +116,12 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
     },
 
     async remove(userId: string, profileId: string): Promise<void> {
-      const handle = await withUser(db, userId, (tx) => deleteProfile(tx, profileId));
+      const handle = await withUser(db, userId, async (tx) => {
+        const profile = await getProfile(tx, profileId);
+        if (!profile) throw notFound('No such profile');
+        requireRole(profile, 'manage');
+        return deleteProfile(tx, profileId);
+      });
       if (handle === undefined) throw notFound('No such profile');
       await deps.invalidateProfiles([handle]);
     },

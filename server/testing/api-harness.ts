@@ -189,6 +189,7 @@ export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     hashSecret: randomBytes(32).toString('base64url'),
     rateLimits: { ipPerMinute: 10_000, userPerMinute: 10_000, authPerMinute: 10_000 },
     assets: { maxUploadBytes: 5 * 1024 * 1024, quotaBytes: 50 * 1024 * 1024, format: 'webp', quality: 80, uploadsPerMinute: 10_000 },
+    teams: { maxMembers: 10 },
     ...overrides,
   };
 }

@@ -1,0 +1,136 @@
+// The rules of teams: the owner invites by email (at most maxMembers people on a team, pending
+// invitations counted), changes roles and removes members; a member may leave; an invitation is taken
+// by the account whose confirmed address it was sent to. Row-Level Security enforces who may do what;
+// the checks here answer with a clear 403 or 409 first.
+import type pg from 'pg';
+import { AppError, notFound } from '../../lib/errors.js';
+import type { Mailer } from '../../lib/mail/mailer.js';
+import type { Database } from '../../lib/postgres/database.js';
+import { withUser } from '../../lib/postgres/tenant.js';
+import type { InvitableRole, ProfileRole } from '../../lib/profiles/roles.js';
+import { teamInvitationMail } from '../auth/account-mail.js';
+import type { Credentials } from '../auth/credentials.js';
+import { getProfile } from '../profiles/profiles.repository.js';
+import { requireRole } from '../profiles/profiles.service.js';
+import { acceptInvitation, countSeats, deleteInvitation, listInvitations, listTeam, removeMember, setMemberRole, upsertInvitation } from './members.repository.js';
+
+export const INVITATION_TTL_DAYS = 7;
+
+export interface Member {
+  userId: string;
+  email: string;
+  role: ProfileRole;
+  joinedAt: string;
+}
+
+export interface Invitation {
+  id: string;
+  email: string;
+  role: InvitableRole;
+  createdAt: string;
+  expiresAt: string;
+}
+
+const toInvitation = (row: { id: string; email: string; role: InvitableRole; created_at: Date; expires_at: Date }): Invitation => ({
+  id: row.id,
+  email: row.email,
+  role: row.role,
+  createdAt: row.created_at.toISOString(),
+  expiresAt: row.expires_at.toISOString(),
+});
+
+const fieldError = (code: 'CONFLICT' | 'INVALID_INPUT', field: string, message: string) => new AppError(code, message, { details: { fields: [{ field, message }] } });
+
+export function createMembersService(deps: { db: Database; credentials: Credentials; mailer: Mailer; publicUrl: string; maxMembers: number }) {
+  const { db } = deps;
+  const visibleProfile = async (tx: Parameters<typeof getProfile>[0], profileId: string) => {
+    const profile = await getProfile(tx, profileId);
+    if (!profile) throw notFound('No such profile');
+    return profile;
+  };
+
+  return {
+    maxMembers: deps.maxMembers,
+
+    /** The team (every member sees it) and, for the owner, the pending invitations. */
+    list: (userId: string, profileId: string) =>
+      withUser(db, userId, async (tx) => {
+        const profile = await visibleProfile(tx, profileId);
+        const members = (await listTeam(tx, profileId)).map((row): Member => ({ userId: row.user_id, email: row.email, role: row.role, joinedAt: row.joined_at.toISOString() }));
+        const invitations = profile.role === 'owner' ? (await listInvitations(tx, profileId)).map(toInvitation) : [];
+        return { role: profile.role, maxMembers: deps.maxMembers, members, invitations };
+      }),
+
+    async invite(userId: string, profileId: string, input: { email: string; role: InvitableRole }): Promise<Invitation> {
+      const { token, hash } = deps.credentials.newLinkToken('team-invitation');
+      const { invitation, mail } = await withUser(db, userId, async (tx) => {
+        const profile = await visibleProfile(tx, profileId);
+        requireRole(profile, 'manage');
+        const team = await listTeam(tx, profileId);
+        if (team.some((member) => member.email.toLowerCase() === input.email)) throw fieldError('CONFLICT', 'body.email', 'is already on this team');
+        const pending = (await listInvitations(tx, profileId)).some((candidate) => candidate.email === input.email);
+        if (!pending && (await countSeats(tx, profileId)) >= deps.maxMembers) {
+          throw new AppError('CONFLICT', `A team has at most ${deps.maxMembers} people, pending invitations included: revoke an invitation or remove a member first`);
+        }
+        const inviter = team.find((member) => member.user_id === userId)?.email ?? 'The owner';
+        const row = await upsertInvitation(tx, { profileId, email: input.email, role: input.role, tokenHash: hash, invitedBy: userId, expiresAt: new Date(Date.now() + INVITATION_TTL_DAYS * 86_400_000) });
+        const mail = teamInvitationMail(input.email, {
+          inviter,
+          pageName: profile.display_name,
+          handle: profile.handle,
+          role: input.role,
+          // The secret rides in the fragment: browsers never send it to a server or in a Referer.
+          url: `${deps.publicUrl}/invitations/accept#token=${token}`,
+          ttlDays: INVITATION_TTL_DAYS,
+        });
+        return { invitation: toInvitation(row), mail };
+      });
+      // After the commit: a mail for an invitation that was rolled back would lead nowhere.
+      deps.mailer.deliverLater(mail);
+      return invitation;
+    },
+
+    revoke: (userId: string, profileId: string, invitationId: string) =>
+      withUser(db, userId, async (tx) => {
+        requireRole(await visibleProfile(tx, profileId), 'manage');
+        if (!(await deleteInvitation(tx, profileId, invitationId))) throw notFound('No such invitation');
+      }),
+
+    async accept(userId: string, token: string): Promise<{ profileId: string; role: ProfileRole; joined: boolean }> {
+      const hash = deps.credentials.linkTokenHash('team-invitation', token);
+      const refused = () =>
+        notFound('This invitation cannot be used: it was used or revoked, it has expired, or it was sent to another address than your confirmed one. Ask the page’s owner for a new one.');
+      if (!hash) throw refused();
+      try {
+        const accepted = await withUser(db, userId, (tx) => acceptInvitation(tx, hash, deps.maxMembers));
+        if (!accepted) throw refused();
+        return { profileId: accepted.profile_id, role: accepted.role, joined: accepted.joined };
+      } catch (error) {
+        if ((error as pg.DatabaseError).code === '23514' && (error as pg.DatabaseError).message === 'team_full') {
+          throw new AppError('CONFLICT', `This team is full (${deps.maxMembers} people): ask the page’s owner to make room`);
+        }
+        throw error;
+      }
+    },
+
+    setRole: (userId: string, profileId: string, memberId: string, role: InvitableRole) =>
+      withUser(db, userId, async (tx) => {
+        requireRole(await visibleProfile(tx, profileId), 'manage');
+        if (!(await setMemberRole(tx, profileId, memberId, role))) throw notFound('No such member (the owner’s role changes only by a transfer)');
+      }),
+
+    /** The owner removes a member; a member removes themselves (leaves). The owner cannot leave their own page. */
+    remove: (userId: string, profileId: string, memberId: string) =>
+      withUser(db, userId, async (tx) => {
+        const profile = await visibleProfile(tx, profileId);
+        if (memberId === userId) {
+          if (profile.role === 'owner') throw new AppError('CONFLICT', 'The owner cannot leave their own page: delete it, or transfer it first');
+        } else {
+          requireRole(profile, 'manage');
+        }
+        if (!(await removeMember(tx, profileId, memberId))) throw notFound('No such member');
+      }),
+  };
+}
+
+export type MembersService = ReturnType<typeof createMembersService>;
