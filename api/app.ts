@@ -28,6 +28,8 @@ import { createAssetHandler } from './assets/serve.js';
 import { createOgImageHandler } from './public/og-image.js';
 import { createMembersService, type MembersService } from './members/members.service.js';
 import { memberRoutes } from './members/members.routes.js';
+import { createActivityService, type ActivityService } from './activity/activity.service.js';
+import { activityRoutes } from './activity/activity.routes.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -117,6 +119,7 @@ export interface ApiServices {
   profiles: ProfilesService;
   links: LinksService;
   members: MembersService;
+  activity: ActivityService;
   publicProfiles: PublicProfiles;
   analytics: AnalyticsService;
   assets: AssetsService;
@@ -141,6 +144,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...profileRoutes(services.profiles),
     ...linkRoutes(services.links),
     ...memberRoutes(services.members),
+    ...activityRoutes(services.activity),
     ...publicProfileRoutes(services.publicProfiles),
     ...analyticsRoutes(services.analytics),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
@@ -203,6 +207,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     profiles: absent('profiles'),
     links: absent('links'),
     members: absent('members'),
+    activity: absent('activity'),
     publicProfiles: absent('publicProfiles'),
     analytics: absent('analytics'),
     assets: absent('assets'),
@@ -251,6 +256,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       tokens: createTokensService({ db, credentials, audit }),
       profiles: createProfilesService({ db, invalidateProfiles }),
       links: createLinksService({ db, cache, invalidateProfiles }),
+      activity: createActivityService({ db }),
       members: createMembersService({ db, credentials, mailer: deps.mailer, publicUrl: config.publicUrl, maxMembers: config.teams.maxMembers }),
       publicProfiles,
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),

@@ -1,7 +1,7 @@
 // A page's team in Chromium, on a whole process: the owner invites an editor and an analyst from the
 // Team tab, each takes the mailed link (one signed in already, one logging in after opening it), the
-// editor changes a link, the analyst reads but has no editor, and the Team screen is audited by axe at
-// both widths in light and dark.
+// editor changes a link (and the activity log says so), the analyst reads but has no editor, and the
+// Team and Activity screens are audited by axe at both widths in light and dark.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -86,7 +86,16 @@ describeWithService('a page’s team, in Chromium', { configured: existsSync(CHR
     expect(await analystScreen.page.getByRole('navigation', { name: 'Profile' }).getByRole('link', { name: 'Edit' }).count()).toBe(0);
     await analystScreen.close();
 
-    await ownerScreen.page.reload();
+    // The activity log names the editor's change, before and after.
+    await ownerScreen.page.goto(`${site.origin}/dashboard/${profile.id}/activity`);
+    const change = ownerScreen.page.getByRole('list', { name: 'Changes, newest first' }).getByRole('listitem').filter({ hasText: `By ${editor.email}` }).filter({ hasText: 'Link “Docs, edited by the team” updated' });
+    await change.waitFor();
+    expect(await change.textContent()).toContain('Docs → Docs, edited by the team');
+    await ownerScreen.page.getByLabel('Person').selectOption({ label: editor.email! });
+    await ownerScreen.page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(async () => new Set(await ownerScreen.page.getByRole('list', { name: 'Changes, newest first' }).getByText(/^By /).allTextContents())).toEqual(new Set([`By ${editor.email}`]));
+
+    await ownerScreen.page.goto(`${site.origin}/dashboard/${profile.id}/team`);
     const members = ownerScreen.page.getByRole('region', { name: /Members/ });
     await expect.poll(() => members.getByRole('listitem').count()).toBe(3);
     expect(await members.textContent()).toContain(analyst.email);
@@ -94,7 +103,7 @@ describeWithService('a page’s team, in Chromium', { configured: existsSync(CHR
     await ownerScreen.close();
   });
 
-  it('lays the Team screen out at both widths in light and dark, with nothing axe rates serious', async () => {
+  it('lays the Team and Activity screens out at both widths in light and dark, with nothing axe rates serious', async () => {
     const owner = await new ApiClient(site.origin, site.origin).signUpAndLogIn();
     const profile = await owner.newProfile({ displayName: 'Team Screens' });
     await owner.post(`/api/v1/profiles/${profile.id}/invitations`, { email: 'pending@example.com', role: 'viewer' });
@@ -107,6 +116,12 @@ describeWithService('a page’s team, in Chromium', { configured: existsSync(CHR
         expect(Number(await screen.page.evaluate('document.documentElement.scrollWidth')), `${width} ${scheme}`).toBeLessThanOrEqual(width);
         expect(screen.problems).toEqual([]);
         await screenshot(screen.page, 'team', width, scheme);
+        await screen.page.goto(`${site.origin}/dashboard/${profile.id}/activity`);
+        await screen.page.getByRole('list', { name: 'Changes, newest first' }).waitFor();
+        expect(await seriousAccessibilityViolations(screen.page), `activity ${width} ${scheme}`).toEqual([]);
+        expect(Number(await screen.page.evaluate('document.documentElement.scrollWidth')), `activity ${width} ${scheme}`).toBeLessThanOrEqual(width);
+        await screenshot(screen.page, 'activity', width, scheme);
+        expect(screen.problems).toEqual([]);
         await screen.close();
       }
     }

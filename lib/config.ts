@@ -99,6 +99,8 @@ export interface Config {
   /** How long raw analytics events are kept in ClickHouse (the aggregates are kept longer). */
   analyticsRetentionDays: number;
   assets: AssetConfig;
+  /** How long the activity log keeps an entry. */
+  activityRetentionDays: number;
   /** The most people on a profile's team, its owner and pending invitations included. */
   teams: { maxMembers: number };
   github: GitHubConfig;
@@ -425,6 +427,15 @@ const schema = z
         .transform((value) => value ?? 80),
     ),
     ASSET_UPLOADS_PER_MINUTE: perMinuteText(10),
+    ACTIVITY_RETENTION_DAYS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,4}$/, 'expected whole days between 1 and 9999')
+        .transform(Number)
+        .refine((days) => days >= 1, 'expected whole days between 1 and 9999')
+        .optional()
+        .transform((value) => value ?? 400),
+    ),
     TEAM_MAX_MEMBERS: optionalText.pipe(
       z
         .string()
@@ -584,6 +595,7 @@ export function parseConfig(env: Env): Config {
       quality: e.ASSET_QUALITY,
       uploadsPerMinute: e.ASSET_UPLOADS_PER_MINUTE,
     },
+    activityRetentionDays: e.ACTIVITY_RETENTION_DAYS,
     teams: { maxMembers: e.TEAM_MAX_MEMBERS ?? 10 },
     github: { apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''), token: e.GITHUB_TOKEN, syncIntervalMinutes: e.GITHUB_SYNC_INTERVAL_MINUTES },
     requireServices: e.REQUIRE_SERVICES,

@@ -7,4 +7,5 @@ export const SCHEDULER_JOBS = {
   analyticsErasure: 'analytics-erasure',
   analyticsReconcile: 'analytics-reconcile',
   assetSweep: 'asset-sweep',
+  activityPrune: 'activity-prune',
 } as const;

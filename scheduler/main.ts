@@ -9,6 +9,7 @@
 // | analytics-erasure | every 5 minutes | analytics-erasure.ts |
 // | analytics-reconcile | every 10 minutes | analytics-reconciler.ts: aggregates checked against the raw events, repaired |
 // | asset-sweep | every 15 minutes | asset-sweep.ts |
+// | activity-prune | every 6 hours | activity-prune.ts: the activity log past ACTIVITY_RETENTION_DAYS |
 //
 // github-sync runs more often than the interval itself: each repository is due on its own schedule
 // (next_sync_at), so frequent runs spread the requests and pick up per-link overrides and retries.
@@ -29,6 +30,7 @@ import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
 import { runAnalyticsReconciler } from './analytics-reconciler.js';
 import { sweepAssets } from './asset-sweep.js';
+import { pruneActivity } from './activity-prune.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
 import { runGitHubSync } from './github/sync.js';
 
@@ -44,6 +46,8 @@ export interface SchedulerDeps {
   github: GitHubConfig;
   /** The analytics settings the reconciler needs: EVENTS_CONSUMER_GROUP and ANALYTICS_RETENTION_DAYS. */
   analytics: { consumerGroup: string; retentionDays: number };
+  /** ACTIVITY_RETENTION_DAYS. */
+  activityRetentionDays: number;
   /** A stand-in GitHub client (tests); built from `github` otherwise. */
   githubClient?: GitHubClient;
   /** How often each process looks for due jobs. */
@@ -99,6 +103,7 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     }),
   );
   define(SCHEDULER_JOBS.assetSweep, () => sweepAssets({ db: deps.db, storage: deps.storage, logger }));
+  define(SCHEDULER_JOBS.activityPrune, () => pruneActivity({ db: deps.db, logger }, deps.activityRetentionDays));
 
   return {
     name: 'scheduler',
@@ -110,6 +115,7 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       await agenda.every('5 minutes', SCHEDULER_JOBS.analyticsErasure);
       await agenda.every('10 minutes', SCHEDULER_JOBS.analyticsReconcile);
       await agenda.every('15 minutes', SCHEDULER_JOBS.assetSweep);
+      await agenda.every('6 hours', SCHEDULER_JOBS.activityPrune);
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {

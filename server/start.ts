@@ -70,6 +70,7 @@ async function createRoles(
             storage: platform.storage!,
             github: config.github,
             analytics: { consumerGroup: config.eventsConsumerGroup, retentionDays: config.analyticsRetentionDays },
+            activityRetentionDays: config.activityRetentionDays,
             metrics,
             logger,
           }),

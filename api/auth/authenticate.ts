@@ -6,6 +6,7 @@
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../../lib/errors.js';
 import type { Database } from '../../lib/postgres/database.js';
+import { withActingToken } from '../../lib/postgres/tenant.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { RouteGuards, RouteSpec } from '../http/route.js';
 import type { Scope, UserRole } from './auth-context.js';
@@ -24,7 +25,7 @@ export interface AuthenticatorDeps {
 export function createAuthenticator(deps: AuthenticatorDeps): RequestHandler {
   const { db, credentials, cookie } = deps;
   return (request, response, next) => {
-    (async () => {
+    (async (): Promise<string | undefined> => {
       const authorization = request.headers.authorization;
       if (authorization !== undefined) {
         const [scheme, token] = authorization.split(' ');
@@ -38,7 +39,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): RequestHandler {
           return;
         }
         request.auth = { via: 'token', userId: row.user_id, role: row.role, tokenId: row.token_id, scopes: row.scopes };
-        return;
+        return row.token_id;
       }
       const token = cookie.read(request);
       if (!token) return;
@@ -52,7 +53,8 @@ export function createAuthenticator(deps: AuthenticatorDeps): RequestHandler {
         // presence (the landing page sends it to the dashboard) stop believing it at once.
         cookie.clear(response);
       }
-    })().then(() => next(), next);
+      return undefined;
+    })().then((tokenId) => (tokenId ? withActingToken(tokenId, () => next()) : next()), next);
   };
 }
 

@@ -161,6 +161,8 @@ const recipes: Record<string, () => Promise<Call>> = {
     const second = await user.newLink(own.id);
     return { client: user, params: { profileId: own.id }, body: { linkIds: [second.id, first.id] }, status: 200 };
   },
+  listActivity: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  exportActivity: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   listMembers: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   inviteMember: async () => {
     // A page of its own per call: pending invitations count against a team's size.

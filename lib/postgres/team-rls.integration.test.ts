@@ -1,0 +1,170 @@
+// Teams in the database itself (migrations/0013_teams.sql, 0014_activity_log.sql): raw SQL as the app
+// role, with no WHERE clause, for a user in each role × each team table × SELECT / INSERT / UPDATE /
+// DELETE, on their own team's profile, on another team's, and on a profile they have left. Every
+// change is rolled back, so each cell starts from the same rows. Embedded PostgreSQL and a real server.
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
+import { describeWithService, realServices } from '../testing/services.js';
+import type { Database } from './database.js';
+import { withUser, type Tx } from './tenant.js';
+
+const HASH = 'scrypt$1024$8$1$c2FsdA$a2V5';
+const ROLES = ['owner', 'editor', 'analyst', 'viewer'] as const;
+type Role = (typeof ROLES)[number];
+type Place = 'own' | 'other' | 'left';
+
+/** Runs fn as the user and rolls everything back; a refusal by PostgreSQL is returned, not thrown. */
+async function attempt(db: Database, userId: string, fn: (tx: Tx) => Promise<number>): Promise<number | 'refused'> {
+  let result: number | 'refused' = 'refused';
+  const rollback = new Error('roll back');
+  await withUser(db, userId, async (tx) => {
+    try {
+      result = await fn(tx);
+    } catch (error) {
+      if (!/row-level security|permission denied/.test((error as Error).message)) throw error;
+      result = 'refused';
+    }
+    throw rollback;
+  }).catch((error: unknown) => {
+    if (error !== rollback) throw error;
+  });
+  return result;
+}
+
+function teamContract(which: 'embedded' | 'real'): void {
+  let database: TestDatabase;
+  let owner: pg.Client;
+  const users = {} as Record<Role, string>;
+  let stranger: string;
+  const profiles = {} as Record<Place, string>;
+  const links = {} as Record<Place, string>;
+
+  const newUser = async (label: string) => {
+    const id = randomUUID();
+    await owner.query('INSERT INTO users (id, email, password_hash, email_verified_at) VALUES ($1, $2, $3, now())', [id, `${label}-${id}@example.com`, HASH]);
+    return id;
+  };
+  const newProfile = async (userId: string) =>
+    (await owner.query<{ id: string }>("INSERT INTO profiles (user_id, handle, display_name) VALUES ($1, $2, 'Team') RETURNING id", [userId, `t${randomBytes(5).toString('hex')}`])).rows[0]!
+      .id;
+  const newLink = async (profileId: string, userId: string) =>
+    (await owner.query<{ id: string }>("INSERT INTO links (profile_id, user_id, position, title, url, kind) VALUES ($1, $2, 0, 'L', 'https://example.com/', 'url') RETURNING id", [profileId, userId]))
+      .rows[0]!.id;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('team_rls', which);
+    owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    for (const role of ROLES) users[role] = await newUser(role);
+    stranger = await newUser('stranger');
+    // Own: the team's profile, every role on it. Other: another team's, with its own invitation.
+    // Left: a profile each of the (non-owner) users was on and has left.
+    profiles.own = await newProfile(users.owner);
+    for (const role of ROLES.slice(1)) await owner.query('INSERT INTO profile_members (profile_id, user_id, role) VALUES ($1, $2, $3)', [profiles.own, users[role], role]);
+    profiles.other = await newProfile(stranger);
+    profiles.left = await newProfile(stranger);
+    for (const role of ROLES.slice(1)) {
+      await owner.query('INSERT INTO profile_members (profile_id, user_id, role) VALUES ($1, $2, $3)', [profiles.left, users[role], role]);
+      await owner.query('DELETE FROM profile_members WHERE profile_id = $1 AND user_id = $2', [profiles.left, users[role]]);
+    }
+    for (const place of ['own', 'other', 'left'] as const) {
+      links[place] = await newLink(profiles[place], place === 'own' ? users.owner : stranger);
+      await owner.query("INSERT INTO profile_invitations (profile_id, email, role, token_hash, expires_at) VALUES ($1, $2, 'viewer', $3, now() + interval '1 day')", [
+        profiles[place],
+        `invited-${place}@example.com`,
+        randomBytes(32),
+      ]);
+    }
+  });
+  afterAll(async () => {
+    await owner?.end();
+    await database?.drop();
+  });
+
+  /** What each statement may touch: rows affected (or seen), or refused. */
+  const cases: Record<string, { sql: (place: Place) => [string, unknown[]]; expected: (role: Role, place: Place) => number | 'refused' }> = {
+    'profiles SELECT': { sql: (place) => ['SELECT id FROM profiles WHERE id = $1', [profiles[place]]], expected: (_role, place) => (place === 'own' ? 1 : 0) },
+    'profiles UPDATE': {
+      sql: (place) => ['UPDATE profiles SET bio = bio || $2 WHERE id = $1', [profiles[place], '.']],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'profiles DELETE': { sql: (place) => ['DELETE FROM profiles WHERE id = $1', [profiles[place]]], expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0) },
+    'links SELECT': { sql: (place) => ['SELECT id FROM links WHERE profile_id = $1', [profiles[place]]], expected: (_role, place) => (place === 'own' ? 1 : 0) },
+    'links INSERT': {
+      // A link belongs to its profile's owner, whoever adds it.
+      sql: (place) => [
+        "INSERT INTO links (profile_id, user_id, position, title, url, kind) VALUES ($1, $2, 9, 'x', 'https://example.com/x', 'url')",
+        [profiles[place], place === 'own' ? users.owner : stranger],
+      ],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 'refused'),
+    },
+    'links UPDATE': {
+      sql: (place) => ["UPDATE links SET title = 'changed' WHERE id = $1", [links[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'links DELETE': { sql: (place) => ['DELETE FROM links WHERE id = $1', [links[place]]], expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0) },
+    'profile_members SELECT': {
+      sql: (place) => ['SELECT user_id FROM profile_members WHERE profile_id = $1', [profiles[place]]],
+      expected: (_role, place) => (place === 'own' ? ROLES.length : 0),
+    },
+    'profile_members INSERT (joining without an invitation)': {
+      sql: (place) => ["INSERT INTO profile_members (profile_id, user_id, role) VALUES ($1, app_user_id(), 'editor')", [profiles[place]]],
+      expected: () => 'refused',
+    },
+    'profile_members UPDATE (making the viewer an editor)': {
+      sql: (place) => ["UPDATE profile_members SET role = 'editor' WHERE profile_id = $1 AND role = 'viewer'", [profiles[place]]],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0),
+    },
+    'profile_members UPDATE (making oneself owner)': {
+      sql: (place) => ["UPDATE profile_members SET role = 'owner' WHERE profile_id = $1 AND user_id = app_user_id()", [profiles[place]]],
+      expected: () => 0,
+    },
+    'profile_members DELETE (everyone else)': {
+      sql: (place) => ['DELETE FROM profile_members WHERE profile_id = $1 AND user_id <> app_user_id()', [profiles[place]]],
+      // The owner removes the three members (never the owner row); nobody else removes anyone.
+      expected: (role, place) => (place === 'own' && role === 'owner' ? ROLES.length - 1 : 0),
+    },
+    'profile_members DELETE (leaving)': {
+      sql: (place) => ['DELETE FROM profile_members WHERE profile_id = $1 AND user_id = app_user_id()', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && role !== 'owner' ? 1 : 0),
+    },
+    'profile_invitations SELECT': {
+      sql: (place) => ['SELECT id FROM profile_invitations WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0),
+    },
+    'profile_invitations INSERT': {
+      sql: (place) => [
+        "INSERT INTO profile_invitations (profile_id, email, role, token_hash, expires_at) VALUES ($1, $2, 'viewer', $3, now() + interval '1 day')",
+        [profiles[place], `new-${randomUUID()}@example.com`, randomBytes(32)],
+      ],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 'refused'),
+    },
+    'profile_invitations DELETE': {
+      sql: (place) => ['DELETE FROM profile_invitations WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0),
+    },
+    'activity_log SELECT': {
+      sql: (place) => ['SELECT id FROM activity_log WHERE profile_id = $1 LIMIT 1', [profiles[place]]],
+      expected: (_role, place) => (place === 'own' ? 1 : 0),
+    },
+    'activity_log DELETE': { sql: (place) => ['DELETE FROM activity_log WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
+    'activity_log UPDATE': { sql: (place) => ["UPDATE activity_log SET action = 'created' WHERE profile_id = $1", [profiles[place]]], expected: () => 'refused' },
+  };
+
+  describe.each(Object.entries(cases))('%s', (_label, spec) => {
+    it.each(ROLES.flatMap((role) => (['own', 'other', 'left'] as const).map((place) => [role, place] as const)))('as %s on the %s profile', async (role, place) => {
+      const [sql, values] = spec.sql(place);
+      const outcome = await attempt(database.db, users[role], async (tx) => (await tx.query(sql, values)).rowCount ?? 0);
+      expect(outcome).toBe(spec.expected(role, place));
+    });
+  });
+
+  it('reads the token hash of no invitation, even the owner’s own', async () => {
+    await expect(attempt(database.db, users.owner, async (tx) => (await tx.query('SELECT token_hash FROM profile_invitations')).rowCount ?? 0)).resolves.toBe('refused');
+  });
+}
+
+describe('teams under Row-Level Security on embedded PostgreSQL', () => teamContract('embedded'));
+describeWithService('teams under Row-Level Security on a PostgreSQL server', realServices.postgres, () => teamContract('real'));
