@@ -172,6 +172,18 @@ const portText = (fallback: number | undefined) =>
       .transform((port) => port ?? fallback),
   );
 
+/** A number of whole days, 1 to 9999. */
+const daysText = (fallback: number) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,4}$/, 'expected whole days between 1 and 9999')
+      .transform(Number)
+      .refine((days) => days >= 1, 'expected whole days between 1 and 9999')
+      .optional()
+      .transform((value) => value ?? fallback),
+  );
+
 const perMinuteText = (fallback: number) =>
   optionalText.pipe(
     z
@@ -427,15 +439,7 @@ const schema = z
         .transform((value) => value ?? 80),
     ),
     ASSET_UPLOADS_PER_MINUTE: perMinuteText(10),
-    ACTIVITY_RETENTION_DAYS: optionalText.pipe(
-      z
-        .string()
-        .regex(/^\d{1,4}$/, 'expected whole days between 1 and 9999')
-        .transform(Number)
-        .refine((days) => days >= 1, 'expected whole days between 1 and 9999')
-        .optional()
-        .transform((value) => value ?? 400),
-    ),
+    ACTIVITY_RETENTION_DAYS: daysText(400),
     TEAM_MAX_MEMBERS: optionalText.pipe(
       z
         .string()
@@ -455,15 +459,7 @@ const schema = z
         .optional()
         .transform((value) => value ?? 360),
     ),
-    ANALYTICS_RETENTION_DAYS: optionalText.pipe(
-      z
-        .string()
-        .regex(/^\d{1,4}$/, 'expected whole days between 1 and 9999')
-        .transform(Number)
-        .refine((days) => days >= 1, 'expected whole days between 1 and 9999')
-        .optional()
-        .transform((value) => value ?? 400),
-    ),
+    ANALYTICS_RETENTION_DAYS: daysText(400),
     SHUTDOWN_TIMEOUT_MS: optionalText.pipe(
       z
         .string()

@@ -4,7 +4,6 @@
 // never appear; and a deleted profile's log goes with it. (Pruning: scheduler/activity-prune.integration.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { png } from '../../lib/testing/attack-corpus.js';
-import type { RecordingMailer } from '../../lib/testing/mail.js';
 import { createDatabase, type Database } from '../../lib/postgres/database.js';
 import { testLogger } from '../../lib/testing/services.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
@@ -29,15 +28,6 @@ afterAll(async () => {
   await harness?.close();
 });
 
-const tokenOf = (email: string, kind: string) =>
-  /#token=([A-Za-z0-9_-]{43})/.exec((harness.mailer as RecordingMailer).sent.filter((mail) => mail.to === email && mail.kind === kind).at(-1)?.text ?? '')?.[1] ?? 'none';
-
-async function confirmedUser(): Promise<ApiClient> {
-  const user = await harness.newUser();
-  await harness.client().post('/api/v1/auth/email-verification/confirm', { token: tokenOf(user.email!, 'email-verification') });
-  await user.logIn(user.email!, user.password!);
-  return user;
-}
 
 /** Every entry of the profile, oldest first (the API pages newest first). */
 async function log(client: ApiClient, profileId: string, query = ''): Promise<Entry[]> {
@@ -98,12 +88,12 @@ describe('the activity log', () => {
     ]);
 
     // The team: an invitation (no token hash in the log), accepted (member in, invitation out), a role change, a removal.
-    const member = await confirmedUser();
+    const member = await harness.confirmedUser();
     expect((await owner.post(`/api/v1/profiles/${profile.id}/invitations`, { email: member.email, role: 'viewer' })).status).toBe(201);
     const invited = await fresh();
     expect(invited).toMatchObject([{ entity: 'invitation', action: 'created', changes: { email: member.email, role: 'viewer' } }]);
     expect(JSON.stringify(invited)).not.toMatch(/token_hash|\\\\x/);
-    expect((await member.post('/api/v1/invitations/accept', { token: tokenOf(member.email!, 'team-invitation') })).status).toBe(200);
+    expect((await member.post('/api/v1/invitations/accept', { token: harness.mailedToken(member.email!, 'team-invitation') })).status).toBe(200);
     expect((await fresh()).map(({ entity, action, actor }) => ({ entity, action, actor }))).toEqual([
       { entity: 'member', action: 'created', actor: member.userId },
       { entity: 'invitation', action: 'deleted', actor: member.userId },

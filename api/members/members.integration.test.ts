@@ -2,7 +2,6 @@
 // with the mailed token, each role may do what it may and is refused the rest with a 403, the owner
 // changes roles and removes members, a member leaves, and the team has a size limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordingMailer } from '../../lib/testing/mail.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 let harness: ApiHarness;
@@ -19,22 +18,10 @@ interface Team {
   invitations: { id: string; email: string; role: string }[];
 }
 
-const tokenOf = (email: string, kind: string) => {
-  const mail = (harness.mailer as RecordingMailer).sent.filter((candidate) => candidate.to === email && candidate.kind === kind).at(-1);
-  return /#token=([A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1] ?? 'no-mail';
-};
 
 /** The token of the newest invitation mailed to `email`. */
-const invitationToken = async (email: string) => tokenOf(email, 'team-invitation');
+const invitationToken = async (email: string) => harness.mailedToken(email, 'team-invitation');
 
-/** A creator whose address is confirmed (an invitation is taken by a confirmed address only). */
-async function confirmedUser(): Promise<ApiClient> {
-  const user = await harness.newUser();
-  expect((await harness.client().post('/api/v1/auth/email-verification/confirm', { token: tokenOf(user.email!, 'email-verification') })).status).toBe(200);
-  // Confirming ends the account's other sessions: log in again.
-  expect((await user.logIn(user.email!, user.password!)).status).toBe(200);
-  return user;
-}
 
 async function join(owner: ApiClient, profileId: string, member: ApiClient, role: string): Promise<void> {
   expect((await owner.post(`/api/v1/profiles/${profileId}/invitations`, { email: member.email, role })).status).toBe(201);
@@ -44,7 +31,7 @@ async function join(owner: ApiClient, profileId: string, member: ApiClient, role
 
 describe('teams', () => {
   it('lets each role do what it may, and refuses the rest with a 403 saying why', async () => {
-    const [owner, editor, analyst, viewer] = await Promise.all([harness.newUser(), confirmedUser(), confirmedUser(), confirmedUser()]);
+    const [owner, editor, analyst, viewer] = await Promise.all([harness.newUser(), harness.confirmedUser(), harness.confirmedUser(), harness.confirmedUser()]);
     const profile = await owner.newProfile({ displayName: 'Team Page' });
     const link = await owner.newLink(profile.id, { title: 'Docs', url: 'https://example.com/docs' });
     await join(owner, profile.id, editor, 'editor');
@@ -108,8 +95,8 @@ describe('teams', () => {
   it('takes an invitation only with the confirmed address it was sent to, once, and keeps the team within its size', async () => {
     const owner = await harness.newUser();
     const profile = await owner.newProfile();
-    const invited = await confirmedUser();
-    const stranger = await confirmedUser();
+    const invited = await harness.confirmedUser();
+    const stranger = await harness.confirmedUser();
     expect((await owner.post(`/api/v1/profiles/${profile.id}/invitations`, { email: ` ${invited.email!.toUpperCase()} `, role: 'viewer' })).status).toBe(201);
     const token = await invitationToken(invited.email!);
     // Someone else holding the link cannot use it.

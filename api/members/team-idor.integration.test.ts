@@ -3,7 +3,6 @@
 // nothing changed. And every route that changes something, called by a viewer: a 403 or a 404, and
 // nothing changed. The routes come from the API itself, so a new one is covered (or fails here) at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordingMailer } from '../../lib/testing/mail.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 let harness: ApiHarness;
@@ -13,19 +12,10 @@ let stranger: ApiClient;
 let former: ApiClient;
 let ids: Record<string, string>;
 
-const tokenOf = (email: string, kind: string) =>
-  /#token=([A-Za-z0-9_-]{43})/.exec((harness.mailer as RecordingMailer).sent.filter((mail) => mail.to === email && mail.kind === kind).at(-1)?.text ?? '')?.[1] ?? 'none';
-
-async function confirmedUser(): Promise<ApiClient> {
-  const user = await harness.newUser();
-  await harness.client().post('/api/v1/auth/email-verification/confirm', { token: tokenOf(user.email!, 'email-verification') });
-  await user.logIn(user.email!, user.password!);
-  return user;
-}
 
 async function join(user: ApiClient, role: string) {
   await owner.post(`/api/v1/profiles/${ids.profileId}/invitations`, { email: user.email, role });
-  expect((await user.post('/api/v1/invitations/accept', { token: tokenOf(user.email!, 'team-invitation') })).status).toBe(200);
+  expect((await user.post('/api/v1/invitations/accept', { token: harness.mailedToken(user.email!, 'team-invitation') })).status).toBe(200);
 }
 
 /** Well-formed bodies for the routes that take one: a refusal must come from who asks, not from what. */
@@ -44,7 +34,7 @@ beforeAll(async () => {
   const profile = await owner.newProfile();
   const link = await owner.newLink(profile.id, { title: 'Only', url: 'https://example.com/only' });
   ids = { profileId: profile.id, linkId: link.id };
-  [viewer, stranger, former] = await Promise.all([confirmedUser(), confirmedUser(), confirmedUser()]);
+  [viewer, stranger, former] = await Promise.all([harness.confirmedUser(), harness.confirmedUser(), harness.confirmedUser()]);
   await join(viewer, 'viewer');
   await join(former, 'editor');
   expect((await former.delete(`/api/v1/profiles/${profile.id}/members/${former.userId}`)).status).toBe(204);

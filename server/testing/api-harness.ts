@@ -23,7 +23,7 @@ import path from 'node:path';
 import { createLocalStorage } from '../../lib/storage/local-storage.js';
 import type { ObjectStorage } from '../../lib/storage/object-storage.js';
 import type { Mailer } from '../../lib/mail/mailer.js';
-import { createRecordingMailer } from '../../lib/testing/mail.js';
+import { createRecordingMailer, type RecordingMailer } from '../../lib/testing/mail.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
 export const TEST_ORIGIN = new URL(TEST_PUBLIC_URL).origin;
@@ -56,6 +56,10 @@ export interface ApiHarness {
   client(address?: string): ApiClient;
   /** A signed-up, logged-in creator (from `address`, as client() takes it). */
   newUser(address?: string): Promise<ApiClient>;
+  /** A new creator whose address is confirmed (with the recorded confirmation mail), logged in again after it. */
+  confirmedUser(): Promise<ApiClient>;
+  /** The secret of the newest mailed link of `kind` to `email` (the recorded mail; '' when there is none). */
+  mailedToken(email: string, kind: string): string;
   close(): Promise<void>;
 }
 
@@ -220,6 +224,8 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
   const storage = options.storage ?? createLocalStorage(storageDir!);
   const metrics = createMetrics();
   const mailer = options.mailer ?? createRecordingMailer();
+  const mailedToken = (email: string, kind: string) =>
+    /#token=([A-Za-z0-9_-]{43})/.exec(('sent' in mailer ? (mailer as RecordingMailer).sent : []).filter((mail) => mail.to === email && mail.kind === kind).at(-1)?.text ?? '')?.[1] ?? '';
   const api = createApiApp(config, {
     db: database.db,
     clickhouse: options.clickhouse ?? noAnalyticsStore,
@@ -245,6 +251,15 @@ export async function startApiHarness(label: string, options: HarnessOptions = {
     mailer,
     client,
     newUser: (address?: string) => client(address).signUpAndLogIn(),
+    confirmedUser: async () => {
+      const user = await client().signUpAndLogIn();
+      const confirmed = await client().post('/api/v1/auth/email-verification/confirm', { token: mailedToken(user.email!, 'email-verification') });
+      if (confirmed.status !== 200) throw new Error(`confirming failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+      // Confirming ends the account's other sessions.
+      await user.logIn(user.email!, user.password!);
+      return user;
+    },
+    mailedToken,
     async close() {
       await server.close(1_000);
       await mailer.close();
