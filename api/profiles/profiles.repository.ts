@@ -59,8 +59,9 @@ export async function listProfiles(tx: Tx): Promise<ProfileRow[]> {
   return (await tx.query<ProfileRow>(`SELECT ${COLUMNS} FROM profiles ORDER BY created_at`)).rows;
 }
 
-export async function countProfiles(tx: Tx): Promise<number> {
-  return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM profiles')).rows[0]!.n;
+/** The profiles the caller owns (RLS also shows them the ones they are a member of: those do not count). */
+export async function countOwnedProfiles(tx: Tx): Promise<number> {
+  return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM profiles WHERE user_id = app_user_id()')).rows[0]!.n;
 }
 
 /** The profile, locked against concurrent edits of it and its links until the transaction ends. */

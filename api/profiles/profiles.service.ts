@@ -9,7 +9,7 @@ import { getAsset } from '../assets/assets.repository.js';
 import { can, type ProfileAction } from '../../lib/profiles/roles.js';
 import { lockCurrentUser } from '../auth/auth.repository.js';
 import {
-  countProfiles,
+  countOwnedProfiles,
   deleteProfile,
   getProfile,
   insertProfile,
@@ -92,7 +92,7 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
     async create(userId: string, fields: ProfileFields): Promise<Profile> {
       const row = await withUser(db, userId, async (tx) => {
         await lockCurrentUser(tx);
-        if ((await countProfiles(tx)) >= MAX_PROFILES) throw new AppError('CONFLICT', `An account can have at most ${MAX_PROFILES} profiles`);
+        if ((await countOwnedProfiles(tx)) >= MAX_PROFILES) throw new AppError('CONFLICT', `An account can have at most ${MAX_PROFILES} profiles`);
         return insertProfile(tx, userId, fields);
       }).catch(handleTaken);
       await deps.invalidateProfiles([row.handle]);
