@@ -92,6 +92,8 @@ export function memberRoutes(service: MembersService): RouteSpec[] {
       scope: 'profiles:write',
       params: z.strictObject({ profileId: Id, userId: Id }),
       responses: { 204: { description: 'Removed' } },
+      // The owner asking to leave their own page.
+      errors: ['CONFLICT'],
       async handler({ auth, params }) {
         await service.remove(auth.userId, params.profileId, params.userId);
         return { status: 204 };
