@@ -68,9 +68,10 @@ describeWithService('a page’s team, in Chromium', { configured: existsSync(CHR
     await editorScreen.page.getByLabel('Title', { exact: true }).last().fill('Docs, edited by the team');
     await editorScreen.page.getByRole('button', { name: 'Save link' }).click();
     await editorScreen.page.getByRole('button', { name: 'Edit Docs, edited by the team' }).waitFor();
-    expect((await owner.get<{ links: { id: string; title: string }[] }>(`/api/v1/profiles/${profile.id}/links`)).body.links.find((candidate) => candidate.id === link.id)?.title).toBe(
-      'Docs, edited by the team',
-    );
+    // The list shows a change at once (optimistically): the server has it once the request is answered.
+    await expect
+      .poll(async () => (await owner.get<{ links: { id: string; title: string }[] }>(`/api/v1/profiles/${profile.id}/links`)).body.links.find((candidate) => candidate.id === link.id)?.title)
+      .toBe('Docs, edited by the team');
     expect(editorScreen.problems).toEqual([]);
     await editorScreen.close();
 
