@@ -6,7 +6,7 @@ import { Id, Instant } from '../http/schemas.js';
 import { formatRows } from '../analytics/export-format.js';
 import type { ActivityService } from './activity.service.js';
 
-const Entity = z.enum(['profile', 'link', 'member', 'invitation']);
+const Entity = z.enum(['profile', 'link', 'member', 'invitation', 'transfer', 'share']);
 const Filters = z.strictObject({
   actor: Id.optional().describe('Only changes by this user'),
   entity: Entity.optional().describe('Only changes to this kind of thing'),

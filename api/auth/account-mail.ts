@@ -108,3 +108,18 @@ export function teamInvitationMail(to: string, invitation: { inviter: string; pa
     'If you do not know the sender, ignore this mail: nothing changes unless you accept.',
   );
 }
+
+export function ownershipOfferMail(to: string, offer: { owner: string; pageName: string; handle: string; url: string; ttlDays: number }): Mail {
+  return compose(
+    'ownership-offer',
+    to,
+    `${offer.owner} wants to hand you ${offer.pageName} on Linkpulse`,
+    [
+      `${offer.owner} offers you the ownership of the Linkpulse page ${offer.pageName} (@${offer.handle}).`,
+      `As its owner you decide who is on the team, can share its analytics, transfer or delete it. ${offer.owner} stays on the team as an editor.`,
+      `The offer waits for your answer on the page's Team tab for ${offer.ttlDays} days.`,
+    ],
+    { label: 'Review the offer', url: offer.url },
+    'Nothing changes unless you accept it, signed in to your Linkpulse account.',
+  );
+}

@@ -16,6 +16,7 @@ interface Team {
   role: string;
   members: { userId: string; email: string; role: string }[];
   invitations: { id: string; email: string; role: string }[];
+  transfer: { toUserId: string; email: string } | null;
 }
 
 
@@ -124,5 +125,75 @@ describe('teams', () => {
     const bad = await owner.post<{ error: { details: { fields: { field: string }[] } } }>(`/api/v1/profiles/${profile.id}/invitations`, { email: 'nope', role: 'owner' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.fields.map((field) => field.field).sort()).toEqual(['body.email', 'body.role']);
+  });
+
+  it('hands the ownership to a member who accepts it; the old owner stays on as an editor', async () => {
+    const [owner, editor, viewer] = await Promise.all([harness.newUser(), harness.confirmedUser(), harness.confirmedUser()]);
+    const profile = await owner.newProfile({ displayName: 'Handed Over' });
+    const link = await owner.newLink(profile.id, { title: 'Docs', url: 'https://example.com/docs' });
+    await join(owner, profile.id, editor, 'editor');
+    await join(owner, profile.id, viewer, 'viewer');
+    const outsider = await harness.confirmedUser();
+
+    // Only the owner offers, only to someone on the team, never to themselves.
+    expect((await editor.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: editor.userId })).status).toBe(403);
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: outsider.userId })).status).toBe(409);
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: owner.userId })).status).toBe(409);
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: viewer.userId })).status).toBe(201);
+    // A new offer replaces the first: the viewer can no longer take it.
+    const offered = await owner.post<{ toUserId: string; email: string }>(`/api/v1/profiles/${profile.id}/transfer`, { userId: editor.userId });
+    expect(offered.body).toMatchObject({ toUserId: editor.userId, email: editor.email });
+    const sent = (harness.mailer as unknown as { sent: { to: string; kind: string; text: string }[] }).sent;
+    expect(sent.filter((mail) => mail.to === editor.email && mail.kind === 'ownership-offer').at(-1)?.text).toContain(`/dashboard/${profile.id}/team`);
+    expect((await viewer.post(`/api/v1/profiles/${profile.id}/transfer/accept`)).status).toBe(404);
+    // The offer shows to the owner and to the editor, not to the viewer.
+    expect((await owner.get<Team>(`/api/v1/profiles/${profile.id}/members`)).body.transfer).toMatchObject({ toUserId: editor.userId });
+    expect((await editor.get<Team>(`/api/v1/profiles/${profile.id}/members`)).body.transfer).toMatchObject({ toUserId: editor.userId });
+    expect((await viewer.get<Team>(`/api/v1/profiles/${profile.id}/members`)).body.transfer).toBeNull();
+    // Nobody else can withdraw it.
+    expect((await viewer.delete(`/api/v1/profiles/${profile.id}/transfer`)).status).toBe(404);
+
+    expect((await editor.post<{ role: string }>(`/api/v1/profiles/${profile.id}/transfer/accept`)).body).toEqual({ profileId: profile.id, role: 'owner' });
+    const team = (await editor.get<Team>(`/api/v1/profiles/${profile.id}/members`)).body;
+    expect(team.members.map((member) => [member.userId, member.role])).toEqual([
+      [editor.userId, 'owner'],
+      [owner.userId, 'editor'],
+      [viewer.userId, 'viewer'],
+    ]);
+    expect(team.transfer).toBeNull();
+    // The new owner manages the team; the old one edits but no longer manages; the links came along.
+    expect((await editor.patch(`/api/v1/profiles/${profile.id}/members/${viewer.userId}`, { role: 'analyst' })).status).toBe(204);
+    expect((await owner.patch(`/api/v1/profiles/${profile.id}/members/${viewer.userId}`, { role: 'viewer' })).status).toBe(403);
+    expect((await owner.patch(`/api/v1/profiles/${profile.id}/links/${link.id}`, { title: 'Docs, still editable' })).status).toBe(200);
+    expect((await editor.post(`/api/v1/profiles/${profile.id}/links`, { title: 'New', url: 'https://example.com/new' })).status).toBe(201);
+    expect((await editor.delete(`/api/v1/profiles/${profile.id}/members/${editor.userId}`)).status).toBe(409);
+    // Used: a second accept finds nothing.
+    expect((await editor.post(`/api/v1/profiles/${profile.id}/transfer/accept`)).status).toBe(404);
+
+    // The log says who became what.
+    const log = (await editor.get<{ entries: { entity: string; action: string; changes: Record<string, unknown> }[] }>(`/api/v1/profiles/${profile.id}/activity?entity=member`)).body.entries;
+    expect(log.filter((entry) => entry.action === 'updated').map((entry) => entry.changes)).toEqual(
+      expect.arrayContaining([{ role: { before: 'owner', after: 'editor' } }, { role: { before: 'editor', after: 'owner' } }]),
+    );
+  });
+
+  it('lets the member decline an offer, and drops it when they leave', async () => {
+    const [owner, member] = await Promise.all([harness.newUser(), harness.confirmedUser()]);
+    const profile = await owner.newProfile();
+    await join(owner, profile.id, member, 'analyst');
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: member.userId })).status).toBe(201);
+    expect((await member.delete(`/api/v1/profiles/${profile.id}/transfer`)).status).toBe(204);
+    expect((await member.post(`/api/v1/profiles/${profile.id}/transfer/accept`)).status).toBe(404);
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: member.userId })).status).toBe(201);
+    expect((await member.delete(`/api/v1/profiles/${profile.id}/members/${member.userId}`)).status).toBe(204);
+    expect((await owner.get<Team>(`/api/v1/profiles/${profile.id}/members`)).body.transfer).toBeNull();
+    // Tokens cannot hand a page over.
+    const token = await owner.post<{ token: string }>('/api/v1/tokens', { name: 'ci', scopes: ['profiles:write'] });
+    const withToken = await fetch(`${harness.url}/api/v1/profiles/${profile.id}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.body.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: member.userId }),
+    });
+    expect(withToken.status).toBe(403);
   });
 });

@@ -77,3 +77,35 @@ export async function setMemberRole(tx: Tx, profileId: string, userId: string, r
 export async function removeMember(tx: Tx, profileId: string, userId: string): Promise<boolean> {
   return (await tx.query("DELETE FROM profile_members WHERE profile_id = $1 AND user_id = $2 AND role <> 'owner'", [profileId, userId])).rowCount === 1;
 }
+
+export interface TransferRow {
+  to_user_id: string;
+  created_at: Date;
+  expires_at: Date;
+}
+
+/** The live offer of the profile's ownership (the owner and the member it is for see it). */
+export async function getTransfer(tx: Tx, profileId: string): Promise<TransferRow | undefined> {
+  const { rows } = await tx.query<TransferRow>('SELECT to_user_id, created_at, expires_at FROM profile_transfers WHERE profile_id = $1 AND expires_at > now()', [profileId]);
+  return rows[0];
+}
+
+/** Offers the ownership to a member, replacing an earlier offer. False: they are not a member (RLS's check). */
+export async function offerTransfer(tx: Tx, transfer: { profileId: string; toUserId: string; requestedBy: string; expiresAt: Date }): Promise<TransferRow> {
+  await tx.query('DELETE FROM profile_transfers WHERE profile_id = $1', [transfer.profileId]);
+  const { rows } = await tx.query<TransferRow>(
+    'INSERT INTO profile_transfers (profile_id, to_user_id, requested_by, expires_at) VALUES ($1, $2, $3, $4) RETURNING to_user_id, created_at, expires_at',
+    [transfer.profileId, transfer.toUserId, transfer.requestedBy, transfer.expiresAt],
+  );
+  return rows[0]!;
+}
+
+/** Withdraws (owner) or declines (the member offered) the profile's offer. */
+export async function deleteTransfer(tx: Tx, profileId: string): Promise<boolean> {
+  return (await tx.query('DELETE FROM profile_transfers WHERE profile_id = $1', [profileId])).rowCount === 1;
+}
+
+export async function acceptTransfer(tx: Tx, profileId: string, maxOwned: number): Promise<boolean> {
+  const { rows } = await tx.query<{ accepted: boolean }>('SELECT accept_profile_transfer($1, $2) AS accepted', [profileId, maxOwned]);
+  return rows[0]!.accepted;
+}

@@ -9,12 +9,21 @@ const Role = z.enum(PROFILE_ROLES);
 const InvitableRole = z.enum(INVITABLE_ROLES).describe(INVITABLE_ROLES.map((role) => `${role}: ${ROLE_DESCRIPTIONS[role]}`).join('; '));
 const Member = z.object({ userId: z.uuid(), email: z.string(), role: Role, joinedAt: z.iso.datetime() }).meta({ id: 'Member' });
 const Invitation = z.object({ id: z.uuid(), email: z.string(), role: InvitableRole, createdAt: z.iso.datetime(), expiresAt: z.iso.datetime() }).meta({ id: 'Invitation' });
+const Transfer = z
+  .object({
+    toUserId: z.uuid(),
+    email: z.string(),
+    createdAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime().describe('The offer lapses then, unanswered'),
+  })
+  .meta({ id: 'OwnershipTransfer' });
 const Team = z
   .object({
     role: Role.describe('Your role on the profile'),
     maxMembers: z.number().int().describe('The most people a team may have, the owner and pending invitations included'),
     members: z.array(Member).describe('The owner first, then by role and joining date'),
     invitations: z.array(Invitation).describe('Pending invitations (the owner sees them; others get an empty list)'),
+    transfer: Transfer.nullable().describe('The pending offer of the ownership, for the owner and the member it is for (null for the others, or when there is none)'),
   })
   .meta({ id: 'Team' });
 
@@ -97,6 +106,50 @@ export function memberRoutes(service: MembersService): RouteSpec[] {
       async handler({ auth, params }) {
         await service.remove(auth.userId, params.profileId, params.userId);
         return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/profiles/:profileId/transfer',
+      operationId: 'offerOwnership',
+      summary:
+        'Offer the ownership of the profile to a member (owner only; replaces an earlier offer). It takes effect when they accept it within 7 days; you then stay on the team as an editor',
+      tag: 'members',
+      access: 'session',
+      params: ProfileParams,
+      body: z.strictObject({ userId: Id.describe('The member (not yet the owner) to hand the profile to') }),
+      responses: { 201: { description: 'Offered: the member is mailed and sees it on the Team tab', schema: Transfer } },
+      async handler({ auth, params, body }) {
+        return { status: 201, body: await service.offerTransfer(auth.userId, params.profileId, body.userId) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/profiles/:profileId/transfer',
+      operationId: 'withdrawOwnershipOffer',
+      summary: 'Withdraw the pending offer of the ownership (owner), or decline it (the member it is for)',
+      tag: 'members',
+      access: 'session',
+      params: ProfileParams,
+      responses: { 204: { description: 'Withdrawn or declined' } },
+      errors: ['NOT_FOUND'],
+      async handler({ auth, params }) {
+        await service.withdrawTransfer(auth.userId, params.profileId);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/profiles/:profileId/transfer/accept',
+      operationId: 'acceptOwnership',
+      summary: 'Take the ownership offered to you: you become the owner, the previous owner an editor',
+      tag: 'members',
+      access: 'session',
+      params: ProfileParams,
+      responses: { 200: { description: 'You own the profile now', schema: z.object({ profileId: z.uuid(), role: z.literal('owner') }) } },
+      errors: ['NOT_FOUND', 'CONFLICT'],
+      async handler({ auth, params }) {
+        return { status: 200, body: await service.acceptTransfer(auth.userId, params.profileId) };
       },
     }),
     defineRoute({

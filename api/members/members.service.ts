@@ -8,13 +8,29 @@ import type { Mailer } from '../../lib/mail/mailer.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { InvitableRole, ProfileRole } from '../../lib/profiles/roles.js';
-import { teamInvitationMail } from '../auth/account-mail.js';
+import { ownershipOfferMail, teamInvitationMail } from '../auth/account-mail.js';
 import type { Credentials } from '../auth/credentials.js';
 import { getProfile } from '../profiles/profiles.repository.js';
-import { requireRole } from '../profiles/profiles.service.js';
-import { acceptInvitation, countSeats, deleteInvitation, listInvitations, listTeam, removeMember, setMemberRole, upsertInvitation } from './members.repository.js';
+import { MAX_PROFILES, requireRole } from '../profiles/profiles.service.js';
+import {
+  acceptInvitation,
+  acceptTransfer,
+  countSeats,
+  deleteInvitation,
+  deleteTransfer,
+  getTransfer,
+  listInvitations,
+  listTeam,
+  offerTransfer,
+  removeMember,
+  setMemberRole,
+  upsertInvitation,
+  type TransferRow,
+} from './members.repository.js';
 
 export const INVITATION_TTL_DAYS = 7;
+/** How long an offer of a profile's ownership waits for the member's answer. */
+export const TRANSFER_TTL_DAYS = 7;
 
 export interface Member {
   userId: string;
@@ -39,6 +55,21 @@ const toInvitation = (row: { id: string; email: string; role: InvitableRole; cre
   expiresAt: row.expires_at.toISOString(),
 });
 
+/** A pending offer of the ownership, as the owner and the member it is for see it. */
+export interface Transfer {
+  toUserId: string;
+  email: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+const toTransfer = (row: TransferRow, team: readonly { user_id: string; email: string }[]): Transfer => ({
+  toUserId: row.to_user_id,
+  email: team.find((member) => member.user_id === row.to_user_id)?.email ?? '',
+  createdAt: row.created_at.toISOString(),
+  expiresAt: row.expires_at.toISOString(),
+});
+
 const fieldError = (code: 'CONFLICT' | 'INVALID_INPUT', field: string, message: string) => new AppError(code, message, { details: { fields: [{ field, message }] } });
 
 export function createMembersService(deps: { db: Database; credentials: Credentials; mailer: Mailer; publicUrl: string; maxMembers: number }) {
@@ -56,9 +87,12 @@ export function createMembersService(deps: { db: Database; credentials: Credenti
     list: (userId: string, profileId: string) =>
       withUser(db, userId, async (tx) => {
         const profile = await visibleProfile(tx, profileId);
-        const members = (await listTeam(tx, profileId)).map((row): Member => ({ userId: row.user_id, email: row.email, role: row.role, joinedAt: row.joined_at.toISOString() }));
+        const team = await listTeam(tx, profileId);
+        const members = team.map((row): Member => ({ userId: row.user_id, email: row.email, role: row.role, joinedAt: row.joined_at.toISOString() }));
         const invitations = profile.role === 'owner' ? (await listInvitations(tx, profileId)).map(toInvitation) : [];
-        return { role: profile.role, maxMembers: deps.maxMembers, members, invitations };
+        // RLS shows the offer to the owner and to the member it is for only.
+        const transfer = await getTransfer(tx, profileId);
+        return { role: profile.role, maxMembers: deps.maxMembers, members, invitations, transfer: transfer ? toTransfer(transfer, team) : null };
       }),
 
     async invite(userId: string, profileId: string, input: { email: string; role: InvitableRole }): Promise<Invitation> {
@@ -130,6 +164,54 @@ export function createMembersService(deps: { db: Database; credentials: Credenti
         }
         if (!(await removeMember(tx, profileId, memberId))) throw notFound('No such member');
       }),
+
+    /** The owner offers the ownership to a member (replacing an earlier offer); the member is mailed after the commit. */
+    async offerTransfer(userId: string, profileId: string, toUserId: string): Promise<Transfer> {
+      const { transfer, mail } = await withUser(db, userId, async (tx) => {
+        const profile = await visibleProfile(tx, profileId);
+        requireRole(profile, 'manage');
+        const team = await listTeam(tx, profileId);
+        const member = team.find((candidate) => candidate.user_id === toUserId);
+        if (!member) throw fieldError('CONFLICT', 'body.userId', 'is not on this team: invite them first');
+        if (member.role === 'owner') throw fieldError('CONFLICT', 'body.userId', 'is the owner already');
+        const row = await offerTransfer(tx, { profileId, toUserId, requestedBy: userId, expiresAt: new Date(Date.now() + TRANSFER_TTL_DAYS * 86_400_000) });
+        const owner = team.find((candidate) => candidate.user_id === userId)?.email ?? 'The owner';
+        const mail = ownershipOfferMail(member.email, {
+          owner,
+          pageName: profile.display_name,
+          handle: profile.handle,
+          url: `${deps.publicUrl}/dashboard/${profileId}/team`,
+          ttlDays: TRANSFER_TTL_DAYS,
+        });
+        return { transfer: toTransfer(row, team), mail };
+      });
+      deps.mailer.deliverLater(mail);
+      return transfer;
+    },
+
+    /** The owner withdraws the offer, or the member it is for declines it. */
+    withdrawTransfer: (userId: string, profileId: string) =>
+      withUser(db, userId, async (tx) => {
+        await visibleProfile(tx, profileId);
+        if (!(await deleteTransfer(tx, profileId))) throw notFound('No offer of this page’s ownership is pending for you');
+      }),
+
+    /** The member the ownership was offered to takes it: the old owner stays on as an editor. */
+    async acceptTransfer(userId: string, profileId: string): Promise<{ profileId: string; role: 'owner' }> {
+      try {
+        const accepted = await withUser(db, userId, async (tx) => {
+          await visibleProfile(tx, profileId);
+          return acceptTransfer(tx, profileId, MAX_PROFILES);
+        });
+        if (!accepted) throw notFound('No offer of this page’s ownership is pending for you: it was withdrawn, declined or has expired');
+        return { profileId, role: 'owner' };
+      } catch (error) {
+        if ((error as pg.DatabaseError).code === '23514' && (error as pg.DatabaseError).message === 'owner_limit') {
+          throw new AppError('CONFLICT', `You own ${MAX_PROFILES} pages already, the most an account can: delete or hand over one first`);
+        }
+        throw error;
+      }
+    },
   };
 }
 
