@@ -30,6 +30,8 @@ import { createMembersService, type MembersService } from './members/members.ser
 import { memberRoutes } from './members/members.routes.js';
 import { createActivityService, type ActivityService } from './activity/activity.service.js';
 import { activityRoutes } from './activity/activity.routes.js';
+import { shareRoutes } from './shares/shares.routes.js';
+import { createSharesService, type SharesService } from './shares/shares.service.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -122,6 +124,7 @@ export interface ApiServices {
   activity: ActivityService;
   publicProfiles: PublicProfiles;
   analytics: AnalyticsService;
+  shares: SharesService;
   assets: AssetsService;
   /** The admin routes read the database directly. */
   db: Database;
@@ -147,6 +150,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...activityRoutes(services.activity),
     ...publicProfileRoutes(services.publicProfiles),
     ...analyticsRoutes(services.analytics),
+    ...shareRoutes(services.shares, services.analytics),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
     ...adminRoutes(services.db),
   ];
@@ -210,6 +214,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     activity: absent('activity'),
     publicProfiles: absent('publicProfiles'),
     analytics: absent('analytics'),
+    shares: absent('shares'),
     assets: absent('assets'),
     db: absent('db'),
   };
@@ -227,9 +232,10 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
   const knownDevices = createKnownDevices({ sessionSecret: config.sessionSecret, publicUrl: config.publicUrl });
   const audit = createAuditLog({ db, hashSecret: config.hashSecret, logger });
   const invalidateProfiles = (handles: string[]) => publicProfiles.invalidate(handles);
+  const hasher = deps.passwordHasher ?? createPasswordHasher();
   const authService = createAuthService({
     db,
-    hasher: deps.passwordHasher ?? createPasswordHasher(),
+    hasher,
     credentials,
     audit,
     throttle: createLoginThrottle({
@@ -260,6 +266,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       members: createMembersService({ db, credentials, mailer: deps.mailer, publicUrl: config.publicUrl, maxMembers: config.teams.maxMembers }),
       publicProfiles,
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
+      shares: createSharesService({ db, credentials, hasher, publicUrl: config.publicUrl }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
       db,
     },

@@ -174,7 +174,7 @@ const PanelError = z.object({
   requestId: z.string(),
 });
 /** One line of the batched answer: a panel's body, a panel's error, or the last line. */
-const DashboardLine = z.union([
+export const DashboardLine = z.union([
   ...DASHBOARD_PANELS.map((panel) => z.object({ panel: z.literal(panel), body: PANEL_BODIES[panel] })),
   z.object({ panel: z.enum(DASHBOARD_PANELS), error: PanelError }),
   z.object({
@@ -183,7 +183,8 @@ const DashboardLine = z.union([
     errors: z.number().int().describe('How many of them were errors'),
   }),
 ]);
-const DashboardQuery = z
+export const RealtimeBody = z.object({ activeVisitors: z.number().int(), minutes: z.array(z.object({ minute: z.iso.datetime(), views: z.number().int(), clicks: z.number().int() })) });
+export const DashboardQuery = z
   .strictObject({
     ...RangeFields,
     ...Compare,
@@ -266,7 +267,7 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       responses: {
         200: {
           description: 'Realtime',
-          schema: z.object({ activeVisitors: z.number().int(), minutes: z.array(z.object({ minute: z.iso.datetime(), views: z.number().int(), clicks: z.number().int() })) }),
+          schema: RealtimeBody,
         },
       },
       async handler({ auth, params }) {
@@ -333,34 +334,39 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
         },
       },
       async handler({ auth, params, query, request }) {
-        const input = toRangeInput(query);
-        const heatmapInput = query.heatmapDevice === undefined ? input : { ...input, filters: { ...input.filters, device: query.heatmapDevice } };
-        const outcomes = await service.dashboard(auth.userId, params.profileId, (reads) => {
-          const breakdown = (name: BreakdownName) => {
-            const tables: BreakdownSpec['tables'] = BREAKDOWNS[name].tables;
-            return async () => breakdownBody(await reads.breakdowns(input, tables));
-          };
-          const panels: Record<DashboardPanel, () => Promise<unknown>> = {
-            summary: async () => summaryBody(await reads.summary(input)),
-            timeseries: async () => timeseriesBody(await reads.timeseries({ ...input, interval: query.interval, timeZone: query.tz })),
-            links: async () => linksBody(await reads.links(input)),
-            bots: async () => botsBody(await reads.bots(input)),
-            geo: breakdown('geo'),
-            devices: breakdown('devices'),
-            referrers: breakdown('referrers'),
-            utm: breakdown('utm'),
-            heatmap: async () => heatmapBody(await reads.heatmap(heatmapInput)),
-          };
-          return DASHBOARD_PANELS.map((panel) => [panel, panels[panel]] as const);
-        });
+        const outcomes = await service.dashboard(auth.userId, params.profileId, (reads) => dashboardTasks(reads, query, DASHBOARD_PANELS));
         return { status: 200, headers: { 'Content-Type': 'application/x-ndjson; charset=utf-8' }, stream: dashboardLines(outcomes, requestIdOf(request)) };
       },
     }),
   ];
 }
 
+type ProfileReads = Parameters<Parameters<AnalyticsService['dashboard']>[2]>[0];
+
+/** The reads of the batch's `panels` (in DASHBOARD_PANELS' order) for a parsed DashboardQuery; shared with api/shares. */
+export function dashboardTasks(reads: ProfileReads, query: z.output<typeof DashboardQuery>, panels: readonly DashboardPanel[]) {
+  const input = toRangeInput(query);
+  const heatmapInput = query.heatmapDevice === undefined ? input : { ...input, filters: { ...input.filters, device: query.heatmapDevice } };
+  const breakdown = (name: BreakdownName) => {
+    const tables: BreakdownSpec['tables'] = BREAKDOWNS[name].tables;
+    return async () => breakdownBody(await reads.breakdowns(input, tables));
+  };
+  const tasks: Record<DashboardPanel, () => Promise<unknown>> = {
+    summary: async () => summaryBody(await reads.summary(input)),
+    timeseries: async () => timeseriesBody(await reads.timeseries({ ...input, interval: query.interval, timeZone: query.tz })),
+    links: async () => linksBody(await reads.links(input)),
+    bots: async () => botsBody(await reads.bots(input)),
+    geo: breakdown('geo'),
+    devices: breakdown('devices'),
+    referrers: breakdown('referrers'),
+    utm: breakdown('utm'),
+    heatmap: async () => heatmapBody(await reads.heatmap(heatmapInput)),
+  };
+  return DASHBOARD_PANELS.filter((panel) => panels.includes(panel)).map((panel) => [panel, tasks[panel]] as const);
+}
+
 /** The batch's outcomes as NDJSON lines (a failed panel's error as the envelope would say it), then the done line. */
-async function* dashboardLines(outcomes: AsyncIterable<PanelOutcome<DashboardPanel>>, requestId: string): AsyncGenerator<string> {
+export async function* dashboardLines(outcomes: AsyncIterable<PanelOutcome<DashboardPanel>>, requestId: string): AsyncGenerator<string> {
   let panels = 0;
   let errors = 0;
   for await (const outcome of outcomes) {

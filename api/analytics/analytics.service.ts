@@ -130,6 +130,16 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
     return readsOf(profileId, () => linkTitles(userId, profileId));
   };
 
+  type PanelTasks<K extends string> = (reads: ProfileReads) => readonly (readonly [K, () => Promise<unknown>])[];
+  /** The panels' reads of one profile, at most DASHBOARD_CONCURRENCY at once, each outcome as it settles. */
+  const batch = <K extends string>(profileId: string, titles: Map<string, string>, panels: PanelTasks<K>) => {
+    const tasks = panels(readsOf(profileId, async () => titles));
+    const log = (panel: K, error: unknown) => {
+      if (!(error instanceof AppError) || error.code === 'INTERNAL_ERROR') logger.error({ err: error, panel, profileId }, 'analytics dashboard panel failed');
+    };
+    return settleWithLimit(tasks, DASHBOARD_CONCURRENCY, log);
+  };
+
   return {
     async summary(userId: string, profileId: string, input: RangeInput) {
       return (await ownedReads(userId, profileId)).summary(input);
@@ -165,14 +175,17 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
      * as soon as it settles. A panel that fails yields its error and the others go on; an error that
      * is not ours to explain is logged here. Stopping the iteration (the client left) starts no more reads.
      */
-    async dashboard<K extends string>(userId: string, profileId: string, panels: (reads: ProfileReads) => readonly (readonly [K, () => Promise<unknown>])[]) {
-      const titles = await linkTitles(userId, profileId);
-      const tasks = panels(readsOf(profileId, async () => titles));
-      const log = (panel: K, error: unknown) => {
-        if (!(error instanceof AppError) || error.code === 'INTERNAL_ERROR') logger.error({ err: error, panel, profileId }, 'analytics dashboard panel failed');
-      };
-      return settleWithLimit(tasks, DASHBOARD_CONCURRENCY, log);
+    async dashboard<K extends string>(userId: string, profileId: string, panels: PanelTasks<K>) {
+      return batch(profileId, await linkTitles(userId, profileId), panels);
     },
+
+    /**
+     * The same batch for a shared dashboard (api/shares): the caller has checked the share's token
+     * and read the profile's link titles with it.
+     */
+    sharedDashboard: <K extends string>(profileId: string, titles: Map<string, string>, panels: PanelTasks<K>) => batch(profileId, titles, panels),
+
+    sharedRealtime: (profileId: string) => queryRealtime(clickhouse, profileId, new Date()),
 
     /** A streamed download: raw events (with hashed visitor ids only) or per-day-and-link aggregates. */
     async export(userId: string, profileId: string, input: RangeInput & { format: ExportFormat; data: 'events' | 'daily'; timeZone: string }) {

@@ -29,6 +29,12 @@ export interface Credentials {
   twoFactorChallenge(userId: string, expiresAt: number): string;
   /** The user a live challenge is for, or undefined (forged, expired). */
   readTwoFactorChallenge(challenge: string, now: number): string | undefined;
+  /**
+   * Proof that this browser gave a shared dashboard's password, until `expiresAt` (ms): bound to the
+   * share and to its password's hash, so a new password (or deleting the share) ends every unlock.
+   */
+  shareUnlock(shareId: string, passwordHash: string, expiresAt: number): string;
+  isValidShareUnlock(shareId: string, passwordHash: string, presented: string, now: number): boolean;
   /** A key for a value that must not be stored as it is (an address in the cache): its HMAC. */
   opaqueKey(value: string): string;
   csrfTokenFor(sessionId: string): string;
@@ -81,6 +87,15 @@ export function createCredentials(sessionSecret: string): Credentials {
       if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return undefined;
       const [userId, expiresAt] = payload.split('.');
       return userId && Number(expiresAt) > now ? userId : undefined;
+    },
+    shareUnlock: (shareId, passwordHash, expiresAt) => `${expiresAt.toString(36)}.${mac('share-unlock', `${shareId}\n${passwordHash}\n${expiresAt}`).toString('base64url')}`,
+    isValidShareUnlock(shareId, passwordHash, presented, now) {
+      const [expiry, signature] = presented.split('.');
+      const expiresAt = parseInt(expiry ?? '', 36);
+      if (!signature || !Number.isSafeInteger(expiresAt) || expiresAt <= now) return false;
+      const expected = mac('share-unlock', `${shareId}\n${passwordHash}\n${expiresAt}`);
+      const actual = Buffer.from(signature, 'base64url');
+      return actual.length === expected.length && timingSafeEqual(actual, expected);
     },
     opaqueKey: (value) => mac('opaque-key', value).toString('base64url'),
     csrfTokenFor,
