@@ -188,6 +188,38 @@ const recipes: Record<string, () => Promise<Call>> = {
     const team = await joinedTeam();
     return { client: team.owner, params: { profileId: team.profileId, userId: team.member.userId! }, status: 204 };
   },
+  offerOwnership: async () => {
+    const team = await joinedTeam();
+    return { client: team.owner, params: { profileId: team.profileId }, body: { userId: team.member.userId! }, status: 201 };
+  },
+  withdrawOwnershipOffer: async () => {
+    const team = await joinedTeam();
+    await team.owner.post(`/api/v1/profiles/${team.profileId}/transfer`, { userId: team.member.userId });
+    return { client: team.owner, params: { profileId: team.profileId }, status: 204 };
+  },
+  acceptOwnership: async () => {
+    const team = await joinedTeam();
+    await team.owner.post(`/api/v1/profiles/${team.profileId}/transfer`, { userId: team.member.userId });
+    return { client: team.member, params: { profileId: team.profileId }, status: 200 };
+  },
+  listSharedDashboards: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  createSharedDashboard: async () => {
+    // A page of its own per call: a page has at most 10 shared dashboards.
+    const user = await harness.newUser();
+    return { client: user, params: { profileId: (await user.newProfile()).id }, body: { label: 'Sponsors', panels: ['summary'] }, status: 201 };
+  },
+  updateSharedDashboard: async () => {
+    const share = await sharedDashboard();
+    return { client: share.owner, params: { profileId: share.profileId, shareId: share.id }, body: { rotate: true }, status: 200 };
+  },
+  revokeSharedDashboard: async () => {
+    const share = await sharedDashboard();
+    return { client: share.owner, params: { profileId: share.profileId, shareId: share.id }, status: 204 };
+  },
+  openSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, status: 200 }),
+  unlockSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard('a share password')).token }, body: { password: 'a share password' }, status: 204 }),
+  getSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, query: '?compare=previous', status: 200 }),
+  getSharedRealtime: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, status: 200 }),
   getPublicProfile: async () => ({ client: harness.client(), params: { handle: profile.handle }, status: 200 }),
   getAnalyticsSummary: async () => ({ client: owner, params: { profileId: profile.id }, query: '?compare=previous', status: 200 }),
   getAnalyticsTimeseries: async () => ({ client: owner, params: { profileId: profile.id }, query: '?interval=hour&tz=Europe%2FBerlin', status: 200 }),
@@ -291,6 +323,14 @@ async function invitedMember(): Promise<{ owner: ApiClient; profileId: string; m
   await member.logIn(member.email!, member.password!);
   await owner.post(`/api/v1/profiles/${own.id}/invitations`, { email: member.email, role: 'viewer' });
   return { owner, profileId: own.id, member, token: mailedToken(member.email!, 'team-invitation') };
+}
+
+/** A new shared dashboard (every panel) of a new creator's page, and the token of its URL. */
+async function sharedDashboard(password?: string): Promise<{ owner: ApiClient; profileId: string; id: string; token: string }> {
+  const user = await harness.newUser();
+  const own = await user.newProfile();
+  const share = await user.post<{ id: string; url: string }>(`/api/v1/profiles/${own.id}/shares`, { label: 'Probe', ...(password ? { password } : {}) });
+  return { owner: user, profileId: own.id, id: share.body.id, token: share.body.url.split('/').at(-1)! };
 }
 
 async function joinedTeam(): Promise<{ owner: ApiClient; profileId: string; member: ApiClient }> {

@@ -1,7 +1,8 @@
 // /api/v1/profiles/:profileId/shares: the owner's shared dashboards. /api/v1/shared/:token/*: what
 // the holder of a share's URL reads (no sign-in): what it is, unlocking it with its password, the
 // batched dashboard (the analytics page's, limited to the shared panels) and realtime. Every answer
-// there is marked noindex, never cached, and sends no Referer on.
+// there is marked noindex and never cached. (The page at /share/<token> sends no Referer on: its URL
+// is the secret.)
 import { z } from 'zod';
 import { requestIdOf } from '../../lib/http/request-context.js';
 import { DashboardLine, DashboardQuery, RealtimeBody, dashboardLines, dashboardTasks, type DashboardPanel } from '../analytics/analytics.routes.js';
@@ -44,7 +45,7 @@ const ShareParams = z.strictObject({ profileId: Id, shareId: Id });
 const TokenParams = z.strictObject({ token: z.string().regex(SHARE_TOKEN_PATTERN).describe('The secret part of the shared dashboard’s URL') });
 
 /** Every answer under /shared: for whoever holds the link only. */
-const PRIVATE_HEADERS = { 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex, nofollow', 'Referrer-Policy': 'no-referrer' } as const;
+const PRIVATE_HEADERS = { 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex, nofollow' } as const;
 
 export function shareRoutes(service: SharesService, analytics: AnalyticsService): RouteSpec[] {
   const owner = { tag: 'shares', access: 'session' } as const;
