@@ -1,4 +1,4 @@
-// Teams in the database itself (migrations/0013_teams.sql, 0014_activity_log.sql): raw SQL as the app
+// Teams in the database itself (migrations/0013_teams.sql, 0014_activity_log.sql, 0015_transfers_and_shares.sql): raw SQL as the app
 // role, with no WHERE clause, for a user in each role × each team table × SELECT / INSERT / UPDATE /
 // DELETE, on their own team's profile, on another team's, and on a profile they have left. Every
 // change is rolled back, so each cell starts from the same rows. Embedded PostgreSQL and a real server.
@@ -40,6 +40,7 @@ function teamContract(which: 'embedded' | 'real'): void {
   let stranger: string;
   const profiles = {} as Record<Place, string>;
   const links = {} as Record<Place, string>;
+  const shareTokens = {} as Record<Place, string>;
 
   const newUser = async (label: string) => {
     const id = randomUUID();
@@ -76,6 +77,13 @@ function teamContract(which: 'embedded' | 'real'): void {
         `invited-${place}@example.com`,
         randomBytes(32),
       ]);
+      shareTokens[place] = randomBytes(24).toString('base64url');
+      await owner.query("INSERT INTO shared_dashboards (profile_id, label, token, panels) VALUES ($1, 'Shared', $2, ARRAY['summary'])", [profiles[place], shareTokens[place]]);
+    }
+    // An offer of the ownership on each: to the viewer on the team's profile, to someone else elsewhere.
+    const outsider = await newUser('outsider');
+    for (const place of ['own', 'other', 'left'] as const) {
+      await owner.query("INSERT INTO profile_transfers (profile_id, to_user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')", [profiles[place], place === 'own' ? users.viewer : outsider]);
     }
   });
   afterAll(async () => {
@@ -84,7 +92,7 @@ function teamContract(which: 'embedded' | 'real'): void {
   });
 
   /** What each statement may touch: rows affected (or seen), or refused. */
-  const cases: Record<string, { sql: (place: Place) => [string, unknown[]]; expected: (role: Role, place: Place) => number | 'refused' }> = {
+  const cases: Record<string, { sql: (place: Place) => [string, unknown[]]; expected: (role: Role, place: Place) => number | 'refused'; before?: (place: Place) => [string, unknown[]] }> = {
     'profiles SELECT': { sql: (place) => ['SELECT id FROM profiles WHERE id = $1', [profiles[place]]], expected: (_role, place) => (place === 'own' ? 1 : 0) },
     'profiles UPDATE': {
       sql: (place) => ['UPDATE profiles SET bio = bio || $2 WHERE id = $1', [profiles[place], '.']],
@@ -149,6 +157,51 @@ function teamContract(which: 'embedded' | 'real'): void {
       sql: (place) => ['SELECT id FROM activity_log WHERE profile_id = $1 LIMIT 1', [profiles[place]]],
       expected: (_role, place) => (place === 'own' ? 1 : 0),
     },
+    'profile_transfers SELECT': {
+      sql: (place) => ['SELECT to_user_id FROM profile_transfers WHERE profile_id = $1', [profiles[place]]],
+      // The owner, and the member it is offered to.
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'viewer') ? 1 : 0),
+    },
+    'profile_transfers INSERT (offering it to the editor)': {
+      before: (place) => ['DELETE FROM profile_transfers WHERE profile_id = $1', [profiles[place]]],
+      sql: (place) => [
+        "INSERT INTO profile_transfers (profile_id, to_user_id, requested_by, expires_at) VALUES ($1, $2, app_user_id(), now() + interval '1 day')",
+        [profiles[place], users.editor],
+      ],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 'refused'),
+    },
+    'profile_transfers INSERT (offering it to someone not on the team)': {
+      before: (place) => ['DELETE FROM profile_transfers WHERE profile_id = $1', [profiles[place]]],
+      sql: (place) => ["INSERT INTO profile_transfers (profile_id, to_user_id, requested_by, expires_at) VALUES ($1, $2, app_user_id(), now() + interval '1 day')", [profiles[place], stranger]],
+      expected: () => 'refused',
+    },
+    'profile_transfers UPDATE': { sql: (place) => ['UPDATE profile_transfers SET to_user_id = app_user_id() WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
+    'profile_transfers DELETE': {
+      sql: (place) => ['DELETE FROM profile_transfers WHERE profile_id = $1', [profiles[place]]],
+      // The owner withdraws, the member declines.
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'viewer') ? 1 : 0),
+    },
+    'accept_profile_transfer()': {
+      sql: (place) => ['SELECT 1 FROM accept_profile_transfer($1, 10) AS accepted WHERE accepted', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && role === 'viewer' ? 1 : 0),
+    },
+    'shared_dashboards SELECT': {
+      sql: (place) => ['SELECT token FROM shared_dashboards WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0),
+    },
+    'shared_dashboards INSERT': {
+      sql: (place) => ["INSERT INTO shared_dashboards (profile_id, label, token, panels) VALUES ($1, 'New', $2, ARRAY['summary'])", [profiles[place], randomBytes(24).toString('base64url')]],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 'refused'),
+    },
+    'shared_dashboards UPDATE (rotating)': {
+      sql: (place) => ['UPDATE shared_dashboards SET token = $2 WHERE profile_id = $1', [profiles[place], randomBytes(24).toString('base64url')]],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0),
+    },
+    'shared_dashboards DELETE': {
+      sql: (place) => ['DELETE FROM shared_dashboards WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0),
+    },
+    'shared_dashboard() (a visitor’s lookup, not the app role’s)': { sql: (place) => ['SELECT id FROM shared_dashboard($1)', [shareTokens[place]]], expected: () => 'refused' },
     'activity_log DELETE': { sql: (place) => ['DELETE FROM activity_log WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
     'activity_log UPDATE': { sql: (place) => ["UPDATE activity_log SET action = 'created' WHERE profile_id = $1", [profiles[place]]], expected: () => 'refused' },
   };
@@ -156,7 +209,10 @@ function teamContract(which: 'embedded' | 'real'): void {
   describe.each(Object.entries(cases))('%s', (_label, spec) => {
     it.each(ROLES.flatMap((role) => (['own', 'other', 'left'] as const).map((place) => [role, place] as const)))('as %s on the %s profile', async (role, place) => {
       const [sql, values] = spec.sql(place);
-      const outcome = await attempt(database.db, users[role], async (tx) => (await tx.query(sql, values)).rowCount ?? 0);
+      const outcome = await attempt(database.db, users[role], async (tx) => {
+        if (spec.before) await tx.query(...spec.before(place));
+        return (await tx.query(sql, values)).rowCount ?? 0;
+      });
       expect(outcome).toBe(spec.expected(role, place));
     });
   });
