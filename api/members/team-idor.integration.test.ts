@@ -26,6 +26,9 @@ const BODIES: Record<string, unknown> = {
   reorderLinks: () => ({ linkIds: [ids.linkId] }),
   inviteMember: { email: 'intruder@example.com', role: 'editor' },
   setMemberRole: { role: 'editor' },
+  offerOwnership: () => ({ userId: ids.userId }),
+  createSharedDashboard: { label: 'Intruder' },
+  updateSharedDashboard: { rotate: true },
 };
 
 beforeAll(async () => {
@@ -41,6 +44,7 @@ beforeAll(async () => {
   const invitation = await owner.post<{ id: string }>(`/api/v1/profiles/${profile.id}/invitations`, { email: 'pending@example.com', role: 'viewer' });
   ids.invitationId = invitation.body.id;
   ids.userId = viewer.userId!;
+  ids.shareId = (await owner.post<{ id: string }>(`/api/v1/profiles/${profile.id}/shares`, { label: 'Sponsors' })).body.id;
 });
 afterAll(async () => {
   await harness?.close();
@@ -56,13 +60,14 @@ async function call(client: ApiClient, route: (typeof harness.api.routes)[number
   return response.status;
 }
 
-/** What an outsider could learn or change: the profile, its links, team and invitations as the owner sees them. */
+/** What an outsider could learn or change: the profile, its links, team, invitations and shared dashboards as the owner sees them. */
 const snapshot = async () =>
   JSON.stringify(
     await Promise.all([
       owner.get(`/api/v1/profiles/${ids.profileId}`).then((response) => ({ ...response.body, updatedAt: undefined })),
       owner.get(`/api/v1/profiles/${ids.profileId}/links`).then((response) => response.body),
       owner.get(`/api/v1/profiles/${ids.profileId}/members`).then((response) => response.body),
+      owner.get(`/api/v1/profiles/${ids.profileId}/shares`).then((response) => response.body),
     ]),
   );
 
