@@ -11,7 +11,8 @@ import type { ProfilesService } from './profiles.service.js';
 /** Handles that would shadow a route of ours or impersonate the service. */
 export const RESERVED_HANDLES = new Set([
   'about', 'admin', 'api', 'app', 'assets', 'auth', 'dashboard', 'docs', 'help', 'healthz', 'linkpulse', 'login', 'logout',
-  'metrics', 'new', 'public', 'readyz', 'root', 'security', 'settings', 'signup', 'static', 'status', 'support', 'www',
+  'invitations', 'metrics', 'new', 'og', 'public', 'readyz', 'root', 'security', 'settings', 'share', 'shared', 'signup', 'static', 'status',
+  'support', 'www',
 ]);
 
 export const Handle = z

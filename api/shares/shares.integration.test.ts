@@ -115,7 +115,7 @@ describe('shared dashboards', () => {
 
     const opened = await browser(`/api/v1/shared/${token}`);
     expect(opened.status).toBe(200);
-    expect(opened.json()).toEqual({ label: 'For sponsors', profile: { handle: expect.any(String), displayName: 'Shared Page' }, panels: ['summary', 'timeseries', 'links'], passwordRequired: false, unlocked: true });
+    expect(opened.json()).toEqual({ label: 'For sponsors', profile: { handle: expect.any(String) as unknown, displayName: 'Shared Page' }, panels: ['summary', 'timeseries', 'links'], passwordRequired: false, unlocked: true });
     expect(opened.headers.get('x-robots-tag')).toBe('noindex, nofollow');
     expect(opened.headers.get('cache-control')).toBe('no-store');
 
@@ -129,7 +129,7 @@ describe('shared dashboards', () => {
     // The same lines as the owner's own dashboard, for these panels.
     const own = await fetch(`${harness.url}/api/v1/profiles/${profileId}/analytics/dashboard${query}`, { headers: { cookie: owner.cookie! } });
     const ownLines = (await own.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
-    const byPanel = (lines: Line[]) => Object.fromEntries(lines.filter((line) => line.panel).map((line) => [line.panel, line.body]));
+    const byPanel = (lines: Line[]): Record<string, unknown> => Object.fromEntries(lines.filter((line) => line.panel).map((line): [string, unknown] => [line.panel!, line.body]));
     const sharedPanels = byPanel(shared.lines);
     expect(Object.keys(sharedPanels).sort()).toEqual(['links', 'summary', 'timeseries']);
     for (const panel of ['summary', 'timeseries', 'links']) expect(sharedPanels[panel]).toEqual(byPanel(ownLines)[panel]);

@@ -3,6 +3,7 @@
 // already answered keep their figures on screen (dimmed) while the next view loads. A new view aborts
 // the read in flight and starts one new read, so a slow answer for an old filter never lands.
 import { DASHBOARD_PANELS, panelErrorText, readDashboard, type DashboardLine, type DashboardPanel, type DashboardQuery, type PanelBody } from './dashboard-stream';
+import type { AnalyticsSource } from './source';
 
 /** One panel's state, as Panel.svelte shows it. `loading` is what the panel's aria-busy reports. */
 export class PanelSlot<T> {
@@ -27,9 +28,9 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export type DashboardSlots = { [K in DashboardPanel]: PanelSlot<PanelBody<K>> };
 
-/** Which profile, and the view's query (plain data: requests are compared by their JSON). */
+/** Whose analytics, and the view's query (plain data: requests are compared by their JSON). */
 export interface DashboardRequest {
-  profileId: string;
+  source: AnalyticsSource;
   query: DashboardQuery;
 }
 
@@ -83,7 +84,7 @@ export class DashboardBatch {
     // Local bookkeeping of this read, not state the page shows.
     const arrived: Partial<Record<DashboardPanel, true>> = {};
     try {
-      const result = await readDashboard(request.profileId, request.query, controller.signal, async (line) => {
+      const result = await readDashboard(request.source, request.query, controller.signal, async (line) => {
         if (controller.signal.aborted || 'done' in line) return;
         arrived[line.panel] = true;
         this.#show(line);

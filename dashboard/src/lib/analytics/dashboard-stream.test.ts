@@ -23,7 +23,7 @@ const PROFILE = '7f1c1c55-7f43-4a64-a1b1-6f2b8a0c9d10';
 const baseUrl = 'http://localhost:3000';
 let fetch: (request: Request) => Promise<Response>;
 const answer = (body: BodyInit, init: ResponseInit = {}) => (fetch = async () => new Response(body, { headers: { 'content-type': 'application/x-ndjson' }, ...init }));
-const read = (online: (line: DashboardLine) => void = () => undefined) => readDashboard(PROFILE, {}, new AbortController().signal, online, { baseUrl, fetch });
+const read = (online: (line: DashboardLine) => void = () => undefined) => readDashboard({ profileId: PROFILE }, {}, new AbortController().signal, online, { baseUrl, fetch });
 
 describe('the dashboard stream', () => {
   it('parses lines split across chunks, multi-byte characters included', async () => {
@@ -65,7 +65,7 @@ describe('the dashboard stream', () => {
     answer(bytes([]));
     const controller = new AbortController();
     controller.abort();
-    await expect(readDashboard(PROFILE, {}, controller.signal, () => undefined, { baseUrl, fetch })).rejects.toThrow(/abort/i);
+    await expect(readDashboard({ profileId: PROFILE }, {}, controller.signal, () => undefined, { baseUrl, fetch })).rejects.toThrow(/abort/i);
   });
 
   it('tells the reader what to do about a failed panel', () => {

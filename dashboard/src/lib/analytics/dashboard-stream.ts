@@ -1,8 +1,10 @@
-// The analytics page's one read: GET …/analytics/dashboard, every panel of a view in one request,
+// The analytics page's one read: GET …/analytics/dashboard (or a shared dashboard's
+// GET /shared/<token>/dashboard, the same answer for its panels), every panel of a view in one request,
 // answered as NDJSON (one line per panel as soon as the API has read it, then a done line; see
 // api/analytics/analytics.routes.ts). The lines' shapes come from the API's document, through the
 // typed client (schema.d.ts), so each panel's body has its own endpoint's type.
 import { api, errorMessage, UNREACHABLE, type GetQuery, type paths } from '$lib/api/client';
+import { isShared, type AnalyticsSource } from './source';
 
 type DashboardPath = '/api/v1/profiles/{profileId}/analytics/dashboard';
 export type DashboardQuery = GetQuery<DashboardPath>;
@@ -72,7 +74,7 @@ export const CUT_SHORT = 'The answer was cut short before this panel arrived: ch
  * a stream that ends without its done line is a failed result.
  */
 export async function readDashboard(
-  profileId: string,
+  source: AnalyticsSource,
   query: DashboardQuery,
   signal: AbortSignal,
   /** Called with each panel's line; the next line waits for a promise it returns. */
@@ -83,7 +85,9 @@ export async function readDashboard(
   const isAbort = (error: unknown) => signal.aborted || (error instanceof DOMException && error.name === 'AbortError');
   let answer;
   try {
-    answer = await api.GET('/api/v1/profiles/{profileId}/analytics/dashboard', { params: { path: { profileId }, query }, signal, parseAs: 'stream', ...transport });
+    answer = isShared(source)
+      ? await api.GET('/api/v1/shared/{token}/dashboard', { params: { path: { token: source.shareToken }, query }, signal, parseAs: 'stream', ...transport })
+      : await api.GET('/api/v1/profiles/{profileId}/analytics/dashboard', { params: { path: { profileId: source.profileId }, query }, signal, parseAs: 'stream', ...transport });
   } catch (error) {
     if (isAbort(error)) throw error;
     return { ok: false, status: 0, message: UNREACHABLE };

@@ -1,8 +1,9 @@
-// The analytics page's state: the view (range, time zone, comparison, interval, heatmap device,
+// An analytics page's state: the view (range, time zone, comparison, interval, heatmap device,
 // filters) read from the URL's query string, so a view can be shared and reloaded; every panel's
 // data, from one streamed read per view (DashboardBatch: each panel fills as its line arrives, a new
 // view aborts the read in flight); and the labels of filter values. The page's components read it,
-// and change the view only through setView.
+// and change the view only through setView. The same state serves a profile's analytics (signed in)
+// and a shared dashboard (by its token): the subject says which.
 import { untrack } from 'svelte';
 import { goto } from '$app/navigation';
 import { page } from '$app/state';
@@ -12,11 +13,19 @@ import { channelLabel, countryFlag, countryName, deviceLabel, valueOrUnknown } f
 import { allowedIntervals, browserTimeZone, effectiveInterval, resolveRange } from '$lib/analytics/range';
 import { OTHER_VALUE, type BreakdownItem } from '$lib/analytics/types';
 import { activeFilters, apiQuery, viewFromQuery, viewToQuery, withFilter, withoutFilter, type FilterKey, type View } from '$lib/analytics/view';
-import { profileContext } from '$lib/api/profile-context';
+import type { AnalyticsSource } from '$lib/analytics/source';
+
+/** Whose analytics the page shows, and whether the viewer may download them. */
+export interface AnalyticsSubject {
+  source: AnalyticsSource;
+  handle: string;
+  /** The profile's id when the downloads are open to the viewer (owner, editor, analyst), else null. */
+  exportProfileId: string | null;
+}
 
 export class AnalyticsPage {
-  readonly #context = profileContext();
-  readonly profile = $derived(this.#context.profile);
+  readonly #subject: () => AnalyticsSubject;
+  readonly subject: AnalyticsSubject = $derived.by(() => this.#subject());
   readonly defaultTimeZone = browserTimeZone();
   readonly view: View = $derived(viewFromQuery(page.url.searchParams, this.defaultTimeZone));
   // Presets end "now": resolved again when the range or the zone changes, and only then, so that
@@ -31,7 +40,7 @@ export class AnalyticsPage {
   /** The active filters, in a stable order. */
   readonly filters = $derived(activeFilters(this.view.filters));
   /** The public page, for the empty states' "share your page". */
-  readonly pageUrl = $derived(`${page.url.origin}/@${this.profile.handle}`);
+  readonly pageUrl = $derived(`${page.url.origin}/@${this.subject.handle}`);
   readonly #batch = new DashboardBatch();
   readonly summary = this.#batch.panels.summary;
   readonly timeseries = this.#batch.panels.timeseries;
@@ -45,7 +54,7 @@ export class AnalyticsPage {
 
   /** Every panel's query in one: the heatmap's own device selector sets its device (heatmapDevice). */
   readonly #request = $derived({
-    profileId: this.profile.id,
+    source: this.subject.source,
     query: { ...apiQuery(this.range, this.view.filters, { compare: this.view.compare }), interval: this.interval, tz: this.view.timeZone, heatmapDevice: this.view.heatmapDevice },
   });
 
@@ -53,7 +62,8 @@ export class AnalyticsPage {
   readonly #linkTitles: Record<string, string> = $derived(Object.fromEntries((this.links.data?.links ?? []).map((link) => [link.linkId, link.title ?? 'A deleted link'])));
 
   /** Made while the page's component initialises: the read is an effect of that component. */
-  constructor() {
+  constructor(subject: () => AnalyticsSubject) {
+    this.#subject = subject;
     // One read per view: any change of range, zone, comparison, interval, filter or heatmap device
     // aborts the read in flight and starts one new one (the batch skips a request it just made).
     $effect(() => this.#batch.load(this.#request));
@@ -87,9 +97,10 @@ export class AnalyticsPage {
     }
   }
 
-  /** The export of the current view: per-day figures or raw events, as CSV. */
-  download(data: 'daily' | 'events'): string {
-    return exportHref(this.profile.id, { ...apiQuery(this.range, this.view.filters), format: 'csv', data, tz: this.view.timeZone });
+  /** The export of the current view: per-day figures or raw events, as CSV; null when the viewer may not download. */
+  download(data: 'daily' | 'events'): string | null {
+    const profileId = this.subject.exportProfileId;
+    return profileId === null ? null : exportHref(profileId, { ...apiQuery(this.range, this.view.filters), format: 'csv', data, tz: this.view.timeZone });
   }
 }
 
