@@ -7,8 +7,10 @@
 // device class and heatmap cells over the clicked link; the CSV exports contain them. The public page
 // also works with JavaScript off. Then an account that recovers: confirmed by mail, a forgotten
 // password reset from the mail, two-factor on, a log-in with a code (mail read from Mailpit on the real
-// services). No page logs a console error or a CSP violation. Screenshots go to artifacts/ (not
-// committed) for a reviewer.
+// services). A team: the owner invites an editor and an analyst by mail, each accepts, the editor
+// changes a link, the analyst reads the analytics and has no editor, the log shows the editor's
+// change, and a dashboard the owner shares opens in a signed-out browser. No page logs a console
+// error or a CSP violation. Screenshots go to artifacts/ (not committed) for a reviewer.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -340,4 +342,113 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await context.close();
     expect(problems).toEqual([]);
   }, 180_000);
+
+  /** A new account, signed up in the browser and confirmed from the mail: the context is signed in. */
+  async function signUpConfirmed(context: BrowserContext, email: string): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(`${site.origin}/signup`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel(/^Password/).fill('a long enough passphrase');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Check your inbox').waitFor();
+    await page.goto(linkIn(await site.mailTo(email, /Confirm your Linkpulse address/), site.origin, '/verify-email'));
+    await page.waitForURL(`${site.origin}/dashboard`);
+    return page;
+  }
+
+  it('a team: invitations by mail → the editor changes a link, the analyst reads → the log names the change → a shared dashboard opens signed out', async () => {
+    const { origin } = site;
+    const name = uniqueName('team').replaceAll('_', '-').slice(0, 24);
+    const [ownerEmail, editorEmail, analystEmail] = ['owner', 'editor', 'analyst'].map((role) => `${name}-${role}@example.com`) as [string, string, string];
+
+    // The owner: a page with a link, published.
+    const ownerContext = await newContext(DESKTOP);
+    const owner = await signUpConfirmed(ownerContext, ownerEmail);
+    await owner.getByLabel(/^Handle/).fill(name);
+    await owner.getByText(`@${name} is free.`).waitFor();
+    await owner.getByLabel('Display name').fill('Team Page');
+    await owner.getByRole('button', { name: 'Create page' }).click();
+    await owner.getByRole('heading', { name: `Edit @${name}` }).waitFor();
+    const profileId = new URL(owner.url()).pathname.split('/')[2]!;
+    await owner.getByLabel('Title', { exact: true }).fill('Docs');
+    await owner.getByLabel(/^URL/).fill(`${landingOrigin}/docs`);
+    await owner.getByRole('button', { name: 'Add link' }).click();
+    await owner.getByRole('list', { name: 'Your links, in page order' }).getByRole('button', { name: 'Edit Docs' }).waitFor();
+    await owner.getByRole('switch', { name: 'Published' }).check();
+    await owner.getByText('Visible to everyone at').waitFor();
+
+    // The other two have accounts; the owner invites them from the Team tab.
+    const editorContext = await newContext(DESKTOP);
+    const editor = await signUpConfirmed(editorContext, editorEmail);
+    const analystContext = await newContext(IPHONE);
+    const analyst = await signUpConfirmed(analystContext, analystEmail);
+    await owner.goto(`${origin}/dashboard/${profileId}/team`);
+    for (const [email, role] of [
+      [editorEmail, 'editor'],
+      [analystEmail, 'analyst'],
+    ] as const) {
+      await owner.getByLabel('Email address').fill(email);
+      await owner.getByText(role, { exact: true }).click();
+      await owner.getByRole('button', { name: 'Send the invitation' }).click();
+      await owner.getByRole('status').filter({ hasText: `Invitation sent to ${email}` }).waitFor();
+    }
+
+    // Each takes the mailed link: the editor lands in the editor and renames the link.
+    await editor.goto(linkIn(await site.mailTo(editorEmail, /invited you to Team Page/), origin, '/invitations/accept'));
+    await editor.getByRole('heading', { name: `Edit @${name}` }).waitFor();
+    await editor.getByRole('button', { name: 'Edit Docs' }).click();
+    await editor.getByLabel('Title', { exact: true }).last().fill('Docs, by the editor');
+    await editor.getByRole('button', { name: 'Save link' }).click();
+    await editor.getByRole('button', { name: 'Edit Docs, by the editor' }).waitFor();
+    const linkTitle = async () => ((await (await owner.request.get(`${origin}/api/v1/profiles/${profileId}/links`)).json()) as { links: { title: string }[] }).links[0]?.title;
+    await expect.poll(linkTitle).toBe('Docs, by the editor');
+
+    // The analyst lands on the analytics, which load; there is no editor for them.
+    await analyst.goto(linkIn(await site.mailTo(analystEmail, /invited you to Team Page/), origin, '/invitations/accept'));
+    await analyst.waitForURL(`${origin}/dashboard/${profileId}/analytics`);
+    await analyst.locator('section.panel').first().waitFor();
+    await expect.poll(() => analyst.locator('section.panel[aria-busy="true"]').count(), { timeout: 30_000 }).toBe(0);
+    expect(await analyst.locator('section.panel .error').count()).toBe(0);
+    expect(await analyst.getByRole('navigation', { name: 'Profile' }).getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    await analyst.goto(`${origin}/dashboard/${profileId}`);
+    await analyst.waitForURL(`${origin}/dashboard/${profileId}/analytics`);
+    await analyst.screenshot({ path: path.join(ARTIFACTS, 'team-analyst-mobile.png'), fullPage: true });
+
+    // The owner's activity log names the editor's change, before and after.
+    await owner.goto(`${origin}/dashboard/${profileId}/activity`);
+    const change = owner
+      .getByRole('list', { name: 'Changes, newest first' })
+      .getByRole('listitem')
+      .filter({ hasText: `By ${editorEmail}` })
+      .filter({ hasText: 'Link “Docs, by the editor” updated' });
+    await change.waitFor();
+    expect(await change.textContent()).toContain('Docs → Docs, by the editor');
+
+    // The owner shares the overview and the top links; a signed-out browser opens the link.
+    await owner.goto(`${origin}/dashboard/${profileId}/share`);
+    await owner.getByLabel('Name').fill('Sponsors');
+    for (const panel of ['Bots filtered out', 'Countries and cities', 'Devices, browsers, systems', 'Sources (channels, sites)', 'Campaigns (UTM)', 'Click heatmap', 'Realtime', 'Views and clicks over time']) {
+      await owner.getByLabel(panel).uncheck();
+    }
+    await owner.getByRole('button', { name: 'Create the link' }).click();
+    const shareUrl = await owner.getByLabel('Link of Sponsors').inputValue();
+    expect(shareUrl).toMatch(new RegExp(`^${origin}/share/[A-Za-z0-9_-]{32}$`));
+    const strangerContext = await newContext(IPHONE);
+    const stranger = await strangerContext.newPage();
+    await stranger.goto(shareUrl);
+    await stranger.getByRole('heading', { name: 'Sponsors' }).waitFor();
+    await expect.poll(() => stranger.locator('section.panel').count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => stranger.locator('section.panel[aria-busy="true"]').count(), { timeout: 30_000 }).toBe(0);
+    expect(await stranger.locator('section.panel .error').count()).toBe(0);
+    expect(await stranger.locator('#overview').textContent()).toContain('No views in this period yet');
+    expect(await stranger.locator('#links').count()).toBe(1);
+    expect(await stranger.locator('meta[name="robots"]').getAttribute('content')).toBe('noindex, nofollow');
+    await stranger.screenshot({ path: path.join(ARTIFACTS, 'shared-dashboard-mobile.png'), fullPage: true });
+
+    // The log has the sharing too.
+    await owner.goto(`${origin}/dashboard/${profileId}/activity`);
+    await owner.getByText('Dashboard “Sponsors” shared').waitFor();
+    for (const context of [ownerContext, editorContext, analystContext, strangerContext]) await context.close();
+    expect(problems).toEqual([]);
+  }, 240_000);
 });

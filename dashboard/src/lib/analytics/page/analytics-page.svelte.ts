@@ -39,6 +39,8 @@ export class AnalyticsPage {
   readonly intervals = $derived(allowedIntervals(this.range));
   /** The active filters, in a stable order. */
   readonly filters = $derived(activeFilters(this.view.filters));
+  /** A shared dashboard's reader, not a member: the empty states do not ask them to share the page. */
+  readonly shared = $derived('shareToken' in this.subject.source);
   /** The public page, for the empty states' "share your page". */
   readonly pageUrl = $derived(`${page.url.origin}/@${this.subject.handle}`);
   readonly #batch = new DashboardBatch();
