@@ -30,7 +30,8 @@ MAX_SPAN = timedelta(days=5 * 366)
 MAX_FUTURE = timedelta(days=1)
 # An instant written in 2001 lies after EARLIEST whatever its offset (at most a day off UTC).
 FIRST_YEAR = 2001
-ANALYTICS_PATH = r"/analytics/(?!realtime)"
+# The analytics reads with a range: a profile's, and a shared dashboard's batch (api/shares).
+ANALYTICS_PATH = r"/analytics/(?!realtime)|/shared/\{token\}/dashboard"
 SCHEDULED_OPERATIONS = ["createLink", "updateLink"]
 # api/assets/image.ts: the reasons for refusing bytes that are not an image we decode.
 NOT_AN_IMAGE = {"unsupported_type", "undecodable"}
