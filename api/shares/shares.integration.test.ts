@@ -143,6 +143,11 @@ describe('shared dashboards', () => {
     expect((await browser(`/api/v1/shared/${token}/dashboard?from=yesterday`)).status).toBe(400);
     expect((await browser(`/api/v1/shared/${'x'.repeat(32)}`)).status).toBe(404);
     expect((await browser(`/api/v1/shared/${'x'.repeat(32)}/dashboard`)).status).toBe(404);
+
+    // Realtime alone: the batch has nothing to read, realtime answers.
+    const live = tokenOf((await owner.post<Share>(`/api/v1/profiles/${profileId}/shares`, { label: 'Live only', panels: ['realtime'] })).body);
+    expect((await browser(`/api/v1/shared/${live}/dashboard`)).lines).toEqual([{ done: true, panels: 0, errors: 0 }]);
+    expect((await browser(`/api/v1/shared/${live}/realtime`)).status).toBe(200);
   });
 
   it('asks for the password first and remembers it until the password changes', async () => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { requestIdOf } from '../../lib/http/request-context.js';
 import { DashboardLine, DashboardQuery, RealtimeBody, dashboardLines, dashboardTasks, type DashboardPanel } from '../analytics/analytics.routes.js';
 import type { AnalyticsService } from '../analytics/analytics.service.js';
+import { AppError } from '../../lib/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, NOT_BLANK } from '../http/schemas.js';
 import { MAX_SHARES_PER_PROFILE, SHAREABLE_PANELS, SHARE_TOKEN_PATTERN, type SharesService } from './shares.service.js';
@@ -142,10 +143,10 @@ export function shareRoutes(service: SharesService, analytics: AnalyticsService)
       path: '/shared/:token/dashboard',
       operationId: 'getSharedDashboard',
       summary:
-        'The shared panels, streamed as NDJSON exactly as GET /profiles/{profileId}/analytics/dashboard answers them (the same query), limited to the panels the owner shared. ' +
-        '401 until the password is given; 403 when none of the batch’s panels is shared',
+        'The shared panels, streamed as NDJSON exactly as GET /profiles/{profileId}/analytics/dashboard answers them (the same query), limited to the panels the owner shared ' +
+        '(only the done line when none of them is). 401 until the password is given',
       query: DashboardQuery,
-      errors: ['NOT_FOUND', 'UNAUTHORIZED', 'FORBIDDEN'],
+      errors: ['NOT_FOUND', 'UNAUTHORIZED'],
       responses: { 200: { description: 'NDJSON, as the analytics dashboard', schema: DashboardLine, contentTypes: ['application/x-ndjson'] } },
       async handler({ params, query, request }) {
         const shared = await service.access(params.token, service.unlockCookie.read(request), SHAREABLE_PANELS.filter((panel) => panel !== 'realtime'));
@@ -164,6 +165,7 @@ export function shareRoutes(service: SharesService, analytics: AnalyticsService)
       responses: { 200: { description: 'Realtime', schema: RealtimeBody } },
       async handler({ params, request }) {
         const shared = await service.access(params.token, service.unlockCookie.read(request), ['realtime']);
+        if (shared.panels.length === 0) throw new AppError('FORBIDDEN', 'Realtime is not shared on this dashboard');
         return { status: 200, headers: PRIVATE_HEADERS, body: await analytics.sharedRealtime(shared.profileId) };
       },
     }),

@@ -149,14 +149,14 @@ export function createSharesService(deps: { db: Database; credentials: Credentia
     },
 
     /**
-     * What a read of `panels` through the share may see: the profile and its link titles. 404 for an
-     * unknown token, 401 while locked, 403 for a panel the owner did not share.
+     * What a read of `panels` through the share may see: the profile, which of those panels are shared
+     * (possibly none), and the link titles when the links panel is one. 404 for an unknown token, 401
+     * while locked.
      */
     async access(token: string, unlock: string | undefined, panels: readonly ShareablePanel[]): Promise<{ profileId: string; titles: Map<string, string>; panels: ShareablePanel[] }> {
       const share = await find(token);
       if (!isUnlocked(share, unlock)) throw new AppError('UNAUTHORIZED', 'This dashboard is protected by a password: enter it first');
       const allowed = panels.filter((panel) => share.panels.includes(panel));
-      if (allowed.length === 0) throw new AppError('FORBIDDEN', 'This part of the analytics is not shared on this dashboard');
       const titles = allowed.includes('links') ? await asVisitor(db, (tx) => sharedLinkTitles(tx, token)) : new Map<string, string>();
       return { profileId: share.profile_id, titles, panels: allowed };
     },
