@@ -8,25 +8,18 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ApiClient } from '../server/testing/api-harness.js';
+import { buildAnalyticsRow, NO_LINK, type VisitColumns } from '../lib/events/analytics-row.js';
 import { describeWithService } from '../lib/testing/services.js';
 import { CHROMIUM, startSite, type Site } from '../server/testing/site.js';
 import { COLOR_SCHEMES, openScreen, screenshot, SCREEN_WIDTHS, seriousAccessibilityViolations } from '../server/testing/screens.js';
 
-const NO_LINK = '00000000-0000-0000-0000-000000000000';
 const HOUR = 3_600_000;
 
-/** A human view or click from Germany, as the consumers write it (lib/events/analytics-row.ts). */
+/** A human view or click from Germany on a phone, as the consumers write it. */
 function eventRow(profileId: string, type: 'view' | 'click', at: number, visitor: number, link = NO_LINK) {
-  return {
-    event_id: randomUUID(),
-    event_type: type,
-    source: type === 'click' ? 'redirect' : 'beacon',
-    timestamp: at,
+  const visit: VisitColumns = {
     profile_id: profileId,
-    link_id: link,
-    click_id: NO_LINK,
     visitor_id: String(visitor),
-    is_bot: 0,
     bot_kind: '',
     is_internal: 0,
     country: 'DE',
@@ -40,12 +33,8 @@ function eventRow(profileId: string, type: 'view' | 'click', at: number, visitor
     utm_source: '',
     utm_medium: '',
     utm_campaign: '',
-    click_x: 0,
-    click_y: 0,
-    viewport_width: 390,
-    viewport_height: 844,
-    time_to_click_ms: 0,
   };
+  return buildAnalyticsRow(visit, randomUUID(), type, at, link, NO_LINK);
 }
 
 const kpi = (page: Page, label: string) =>

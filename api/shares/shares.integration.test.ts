@@ -6,11 +6,26 @@
 // without the secret.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
+import { buildAnalyticsRow, NO_LINK, type AnalyticsRow, type VisitColumns } from '../../lib/events/analytics-row.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 
 const HOUR = 3_600_000;
+const VISIT: Omit<VisitColumns, 'profile_id' | 'visitor_id'> = {
+  bot_kind: '',
+  is_internal: 0,
+  country: 'DE',
+  region: '',
+  city: '',
+  device: 'mobile',
+  browser: 'Firefox',
+  os: 'Linux',
+  referrer_domain: 'news.ycombinator.com',
+  channel: 'hacker_news',
+  utm_source: '',
+  utm_medium: '',
+  utm_campaign: '',
+};
 const NOW = Date.now();
 
 let engine: TestClickHouse | undefined;
@@ -33,37 +48,9 @@ interface Line {
   panels?: number;
 }
 
-function event(type: 'view' | 'click', at: number, visitor: number, link = NO_LINK): AnalyticsRow {
-  return {
-    event_id: randomUUID(),
-    event_type: type,
-    source: type === 'click' ? 'redirect' : 'beacon',
-    timestamp: at,
-    profile_id: profileId,
-    link_id: link,
-    click_id: NO_LINK,
-    visitor_id: String(visitor),
-    is_bot: 0,
-    bot_kind: '',
-    is_internal: 0,
-    country: visitor % 2 ? 'DE' : 'US',
-    region: '',
-    city: '',
-    device: 'mobile',
-    browser: 'Firefox',
-    os: 'Linux',
-    referrer_domain: 'news.ycombinator.com',
-    channel: 'hacker_news',
-    utm_source: '',
-    utm_medium: '',
-    utm_campaign: '',
-    click_x: 0,
-    click_y: 0,
-    viewport_width: 390,
-    viewport_height: 844,
-    time_to_click_ms: 0,
-  };
-}
+/** A human view or click, as the consumers write it. */
+const event = (type: 'view' | 'click', at: number, visitor: number, link = NO_LINK): AnalyticsRow =>
+  buildAnalyticsRow({ ...VISIT, profile_id: profileId, visitor_id: String(visitor), country: visitor % 2 ? 'DE' : 'US' }, randomUUID(), type, at, link, NO_LINK);
 
 /** A signed-out browser: no session; keeps the cookies the share's routes set, for their path. */
 function visitor() {
