@@ -1,7 +1,7 @@
 // The mails accounts receive, as text and as simple HTML (inline styles: mail clients ignore style
 // sheets). They name what happened, what to do, and what to do if it was not you; they never contain
 // a password, and a link's secret travels in its fragment (#…), which browsers never send to a server.
-import type { Mail } from '../../lib/mail/mailer.js';
+import type { Mail } from './mailer.js';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
