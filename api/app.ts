@@ -20,6 +20,9 @@ import type { HttpHandler } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import type { PublicProfiles } from '../lib/public-profile.js';
 import { VERSION } from '../lib/version.js';
+import { createExportTokens, exportTokenKey } from '../lib/account-exports/account-export.js';
+import { accountExportRoutes } from './account-exports/account-exports.routes.js';
+import { createAccountExportsService, type AccountExportsService } from './account-exports/account-exports.service.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { analyticsRoutes } from './analytics/analytics.routes.js';
 import { assetRoutes } from './assets/assets.routes.js';
@@ -123,6 +126,7 @@ export interface ApiServices {
   publicProfiles: PublicProfiles;
   analytics: AnalyticsService;
   assets: AssetsService;
+  accountExports: AccountExportsService;
   /** The admin routes read the database directly. */
   db: Database;
 }
@@ -148,6 +152,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...publicProfileRoutes(services.publicProfiles),
     ...analyticsRoutes(services.analytics),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
+    ...accountExportRoutes(services.accountExports),
     ...adminRoutes(services.db),
   ];
   // Built on first request, from the complete route list (these two routes included).
@@ -211,6 +216,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     publicProfiles: absent('publicProfiles'),
     analytics: absent('analytics'),
     assets: absent('assets'),
+    accountExports: absent('accountExports'),
     db: absent('db'),
   };
   return apiRoutes(services, options);
@@ -261,6 +267,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       publicProfiles,
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
+      accountExports: createAccountExportsService({ db, storage: deps.storage, tokens: createExportTokens(exportTokenKey(config.sessionSecret)), audit, logger: deps.logger }),
       db,
     },
     { maxUploadBytes: config.assets.maxUploadBytes, document: { version: VERSION, serverUrl: origin, sessionCookieName: cookie.name } },

@@ -108,3 +108,36 @@ export function teamInvitationMail(to: string, invitation: { inviter: string; pa
     'If you do not know the sender, ignore this mail: nothing changes unless you accept.',
   );
 }
+
+/** A moment as a mail states it, in UTC (a mail does not know its reader's zone): "12 December 2026, 14:05 UTC". */
+const utc = (when: Date) => `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(when)} UTC`;
+
+/** The export asked for in Settings is built: where to download it, until when, and what to do if it was not them. */
+export function accountExportReadyMail(to: string, ready: { url: string; size: string; requestedAt: Date; expiresAt: Date }): Mail {
+  return compose(
+    'account-export-ready',
+    to,
+    'Your Linkpulse data is ready to download',
+    [
+      `The copy of your Linkpulse data asked for on ${utc(ready.requestedAt)} is ready: one ZIP file (${ready.size}) with your account, your pages and their links, images, team memberships, activity logs and raw analytics.`,
+      `Download it with the link below until ${utc(ready.expiresAt)}, logged in to this account; then the file is deleted.`,
+    ],
+    { label: 'Download my data', url: ready.url },
+    'If you did not ask for this, someone logged in to your account did, but they cannot download the file without this mail: change your password, and log out the other sessions in Settings.',
+  );
+}
+
+/** The export could not be built: nothing to download, and it can be asked for again. */
+export function accountExportFailedMail(to: string, settingsUrl: string): Mail {
+  return compose(
+    'account-export-failed',
+    to,
+    'Your Linkpulse data could not be exported',
+    [
+      'Something went wrong while we were putting together the copy of your Linkpulse data you asked for, so there is nothing to download this time. Your account and its data are as they were.',
+      'Please ask for a new export in Settings: you can do so right away.',
+    ],
+    { label: 'Open Settings', url: settingsUrl },
+    'If this keeps happening, reply to this mail and we will look into it.',
+  );
+}
