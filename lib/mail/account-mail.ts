@@ -109,7 +109,7 @@ export function teamInvitationMail(to: string, invitation: { inviter: string; pa
   );
 }
 
-/** A moment as a mail states it, in UTC (a mail does not know its reader's zone): "12 December 2026, 14:05 UTC". */
+/** A moment as a mail states it, in UTC (a mail does not know its reader's zone): "12 December 2026 at 14:05 UTC". */
 const utc = (when: Date) => `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(when)} UTC`;
 
 /** The export asked for in Settings is built: where to download it, until when, and what to do if it was not them. */

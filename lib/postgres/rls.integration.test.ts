@@ -65,6 +65,10 @@ async function seedTenant(owner: pg.Client, label: string): Promise<Tenant> {
     randomBytes(32),
     randomBytes(32),
   ]);
+  await owner.query(
+    "INSERT INTO account_exports (user_id, status, finished_at, expires_at, object_key, size_bytes, token_hash) VALUES ($1, 'ready', now(), now() + interval '7 days', $2, 10, $3)",
+    [userId, `exports/${randomUUID()}.zip`, randomBytes(32)],
+  );
   return { userId, profileId, draftProfileId, linkId, sessionId, tokenId };
 }
 
@@ -88,6 +92,8 @@ const TENANT_TABLES = {
     update: undefined,
     insert: (victim: string) => ["INSERT INTO email_verification_tokens (user_id, email, token_hash, expires_at) VALUES ($1, 'x@example.com', $2, now())", [victim, randomBytes(32)]],
   },
+  // Only the scheduler's builder changes an export; a creator asks for one, reads and deletes their own.
+  account_exports: { owner: 'user_id', update: undefined, insert: (victim: string) => ['INSERT INTO account_exports (user_id) VALUES ($1)', [victim]] },
 } as const satisfies Record<string, { owner: string; update: string | undefined; insert: (victim: string, profileId: string) => [string, unknown[]] }>;
 
 /** Runs fn as user, then rolls back whatever it changed. */

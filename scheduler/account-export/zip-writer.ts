@@ -9,6 +9,8 @@
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** What a streamed entry gathers before handing it to the compressor. */
+const BLOCK_BYTES = 256 * 1024;
 /** The ZIP format's limit without ZIP64 (offsets and sizes are 32-bit), less room for the directory. */
 export const MAX_ARCHIVE_BYTES = 0xffff_ffff - 64 * 1024 * 1024;
 
@@ -31,6 +33,8 @@ export interface ZipWriter {
   /** Bytes of archive written so far. */
   readonly bytesWritten: number;
 }
+
+const concat = (parts: readonly Uint8Array[], length: number): Uint8Array => (parts.length === 1 ? parts[0]! : Buffer.concat(parts, length));
 
 export function createZipWriter(): ZipWriter {
   const encoder = new TextEncoder();
@@ -113,11 +117,21 @@ export function createZipWriter(): ZipWriter {
         entry.push(bytes(content), true);
         return drained();
       }
+      // fflate deflates each push on its own: small pieces (a line at a time) would hardly compress,
+      // so they are gathered into blocks of BLOCK_BYTES first.
+      let block: Uint8Array[] = [];
+      let blockBytes = 0;
       for await (const part of content) {
-        entry.push(bytes(part));
+        const piece = bytes(part);
+        block.push(piece);
+        blockBytes += piece.byteLength;
+        if (blockBytes < BLOCK_BYTES) continue;
+        entry.push(concat(block, blockBytes));
+        block = [];
+        blockBytes = 0;
         await drained();
       }
-      entry.push(new Uint8Array(0), true);
+      entry.push(concat(block, blockBytes), true);
       await drained();
     },
     async finish() {
