@@ -62,7 +62,7 @@ describeWithService('download your data in Chromium', { configured: existsSync(C
     await screenshot(page, 'settings-data-export-ready', 1440, 'light');
     const [download] = await Promise.all([page.waitForEvent('download'), section.getByRole('button', { name: /^Download \(/ }).click()]);
     expect(download.suggestedFilename()).toMatch(/^linkpulse-export-\d{4}-\d{2}-\d{2}\.zip$/);
-    const files = unzipSync(new Uint8Array(await readFile((await download.path())!)));
+    const files = unzipSync(new Uint8Array(await readFile((await download.path()))));
     expect(JSON.parse(strFromU8(files['account.json']!))).toMatchObject({ email });
     expect(Object.keys(files)).toContain(`profiles/${profile.handle}/links.json`);
 
