@@ -12,6 +12,7 @@ import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '.
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 import { generate } from 'otplib';
 import type { RecordingMailer } from '../../lib/testing/mail.js';
+import { asOwner } from '../../lib/testing/postgres.js';
 import { createExportTokens, exportObjectKey, exportTokenKey } from '../../lib/account-exports/account-export.js';
 
 interface Parameter {
@@ -323,16 +324,12 @@ async function readyAccountExport(): Promise<{ user: ApiClient; exportId: string
   const exportId = randomUUID();
   const { token, hash } = createExportTokens(exportTokenKey(harness.config.sessionSecret!)).newToken();
   await harness.storage.put(exportObjectKey(exportId), Buffer.from('PK\u0005\u0006'.padEnd(22, '\u0000')), { contentType: 'application/zip' });
-  const client = new pg.Client({ connectionString: harness.database.ownerUrl });
-  await client.connect();
-  try {
-    await client.query(
+  await asOwner(harness.database, (client) =>
+    client.query(
       "INSERT INTO account_exports (id, user_id, status, finished_at, expires_at, object_key, size_bytes, token_hash) VALUES ($1, $2, 'ready', now(), now() + interval '1 day', $3, 22, $4)",
       [exportId, user.userId, exportObjectKey(exportId), hash],
-    );
-  } finally {
-    await client.end();
-  }
+    ),
+  );
   return { user, exportId, token };
 }
 

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
 import { generate } from 'otplib';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExportTokens, EXPORT_ROW_KEPT_MS, exportTokenKey } from '../../lib/account-exports/account-export.js';
 import { EVENT_EXPORT_COLUMNS } from '../../lib/analytics/export-events.query.js';
@@ -14,6 +13,7 @@ import { visitRows } from '../../lib/testing/analytics-rows.js';
 import { png } from '../../lib/testing/attack-corpus.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 import { createRecordingMailer, type RecordingMailer } from '../../lib/testing/mail.js';
+import { asOwner } from '../../lib/testing/postgres.js';
 import { testLogger } from '../../lib/testing/services.js';
 import { noAnalyticsStore, startApiHarness, TEST_PUBLIC_URL, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 import { buildAccountExports, MAX_ATTEMPTS, type AccountExportDeps } from './account-export.job.js';
@@ -36,15 +36,6 @@ let schedulerDb: Database;
 let mailer: RecordingMailer;
 let deps: AccountExportDeps;
 
-async function asOwner<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: harness.database.ownerUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The newest mail of a kind to `email`. */
 const mailTo = (email: string, kind: string) => mailer.sent.filter((mail) => mail.to === email && mail.kind === kind).at(-1);
@@ -204,7 +195,7 @@ describe('download my data', () => {
 
     // No secret anywhere in the archive: password hash, TOTP secret, recovery codes, session and token
     // secrets or hashes, the link's own secret, the client address.
-    const secrets = await asOwner(async (client) => {
+    const secrets = await asOwner(harness.database, async (client) => {
       const user = await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [owner.userId]);
       const hashes = await client.query<{ hash: Buffer }>(
         `SELECT token_hash AS hash FROM sessions WHERE user_id = $1 UNION ALL SELECT token_hash FROM api_tokens WHERE user_id = $1
@@ -235,13 +226,13 @@ describe('download my data', () => {
     expect((await download(undefined, exportId, token)).status).toBe(401);
     expect(await list(colleague)).toEqual([]);
     // Each download, and each refusal, is in the security audit log.
-    const audited = await asOwner((client) =>
+    const audited = await asOwner(harness.database, (client) =>
       client.query<{ outcome: string }>("SELECT outcome FROM security_audit_log WHERE action = 'account.export_download' AND target = $1 ORDER BY id", [exportId]),
     );
     expect(audited.rows.map((row) => row.outcome)).toEqual(['success', 'denied', 'denied']);
 
     // Expired: the link answers 410 (to the right secret only), the list says so.
-    await asOwner((client) => client.query("UPDATE account_exports SET expires_at = now() - interval '1 minute' WHERE id = $1", [exportId]));
+    await asOwner(harness.database, (client) => client.query("UPDATE account_exports SET expires_at = now() - interval '1 minute' WHERE id = $1", [exportId]));
     const expired = await download(owner, exportId, token);
     expect(expired.status).toBe(410);
     const gone = (JSON.parse(strFromU8(expired.bytes)) as { error: { code: string; message: string } }).error;
@@ -286,7 +277,7 @@ describe('download my data', () => {
     const owner = await harness.newUser();
     const asked = await owner.post<AccountExport>('/api/v1/account/exports');
     // A claim two hours old: its process is presumed dead, and the request is built again.
-    await asOwner((client) => client.query("UPDATE account_exports SET status = 'building', started_at = now() - interval '2 hours', attempts = 1 WHERE id = $1", [asked.body.id]));
+    await asOwner(harness.database, (client) => client.query("UPDATE account_exports SET status = 'building', started_at = now() - interval '2 hours', attempts = 1 WHERE id = $1", [asked.body.id]));
     expect((await owner.delete(`/api/v1/account/exports/${asked.body.id}`)).status).toBe(409);
     expect(await buildAccountExports(deps)).toEqual({ built: 1, failed: 0 });
     expect((await list(owner))[0]).toMatchObject({ status: 'ready' });
@@ -298,7 +289,7 @@ describe('download my data', () => {
 
     const again = await harness.newUser();
     const stuck = await again.post<AccountExport>('/api/v1/account/exports');
-    await asOwner((client) => client.query("UPDATE account_exports SET status = 'building', started_at = now() - interval '2 hours', attempts = $2 WHERE id = $1", [stuck.body.id, MAX_ATTEMPTS]));
+    await asOwner(harness.database, (client) => client.query("UPDATE account_exports SET status = 'building', started_at = now() - interval '2 hours', attempts = $2 WHERE id = $1", [stuck.body.id, MAX_ATTEMPTS]));
     expect(await buildAccountExports(deps)).toEqual({ built: 0, failed: 1 });
     const [givenUp] = await list(again);
     expect(givenUp!.status).toBe('failed');
