@@ -3,28 +3,20 @@
 declare module 'fflate' {
   export type FlateStreamHandler = (error: Error | null, data: Uint8Array, final: boolean) => void;
 
+  /** An entry: Zip.add() sets its ondata, which the entry calls with its (compressed) bytes; crc and size are of the uncompressed bytes, right once the final chunk is reported. */
   export interface ZipInputFile {
     filename: string;
     size: number;
     crc: number;
+    /** 0 stored, 8 deflated. */
     compression: number;
     mtime?: Date | string | number;
+    ondata?: FlateStreamHandler;
   }
 
   /** An entry stored as it is. */
   export class ZipPassThrough implements ZipInputFile {
     constructor(filename: string);
-    filename: string;
-    size: number;
-    crc: number;
-    compression: number;
-    mtime?: Date | string | number;
-    push(chunk: Uint8Array, final?: boolean): void;
-  }
-
-  /** An entry deflated on the calling thread. */
-  export class ZipDeflate implements ZipInputFile {
-    constructor(filename: string, options?: { level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 });
     filename: string;
     size: number;
     crc: number;
