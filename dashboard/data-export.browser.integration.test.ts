@@ -77,9 +77,10 @@ describeWithService('download your data in Chromium', { configured: existsSync(C
     expect(await phone.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await screenshot(phone.page, 'settings-data-export-ready', 390, 'dark');
 
-    // Deleted early: the file goes, and a new export can be asked for.
+    // Deleted early: the file goes, and the section says so.
     await section.getByRole('button', { name: 'Delete it now' }).click();
-    await page.getByText('The export and its file are deleted.').waitFor();
+    await page.getByText('The export’s file is deleted.').waitFor();
+    await section.getByText(/You deleted your last export/).waitFor();
     await section.getByRole('button', { name: 'Request my data' }).waitFor();
 
     expect([...laptop.problems, ...phone.problems]).toEqual([]);

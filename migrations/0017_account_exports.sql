@@ -5,9 +5,11 @@
 --
 -- Who may do what:
 --   linkpulse_app        the account's own rows only (RLS): request one (a row with its user id and
---                        nothing else), list them, read one for its download, delete one that is
---                        not being built. The token's hash is readable to compare a presented link
---                        with it: an HMAC, useless without SESSION_SECRET, and only of one's own rows.
+--                        nothing else), list them, read one for its download, mark a finished one
+--                        deleted (deleted_at, nothing else; the row stays, so deleting and asking
+--                        again cannot get round the one-an-hour limit). The token's hash is readable
+--                        to compare a presented link with it: an HMAC, useless without SESSION_SECRET,
+--                        and only of one's own rows. Rows go with the account (ON DELETE CASCADE).
 --   linkpulse_scheduler  the queue's columns of every row: claim a pending request, record the
 --                        result, delete expired objects' keys and old rows. It never reads an
 --                        account's data through this login: the build reads it as the account, through
@@ -30,6 +32,8 @@ CREATE TABLE account_exports (
   token_hash    bytea       CHECK (length(token_hash) = 32),
   -- What the creator is told; the cause itself goes to the scheduler's log.
   error         text        CHECK (length(error) <= 300),
+  -- Deleted by the account before its link expired: the download refuses it, the sweep removes its object.
+  deleted_at    timestamptz,
   CHECK (status <> 'ready' OR (finished_at IS NOT NULL AND expires_at IS NOT NULL AND size_bytes IS NOT NULL AND token_hash IS NOT NULL))
 );
 -- At most one export per account is waiting or being built (a second request is a 409).
@@ -42,13 +46,15 @@ ALTER TABLE account_exports ENABLE ROW LEVEL SECURITY;
 ALTER TABLE account_exports FORCE ROW LEVEL SECURITY;
 CREATE POLICY account_exports_own_read ON account_exports FOR SELECT TO linkpulse_app USING (user_id = app_user_id());
 CREATE POLICY account_exports_own_request ON account_exports FOR INSERT TO linkpulse_app WITH CHECK (user_id = app_user_id());
--- An export being built is not the creator's to delete (its build would write an object nothing names).
-CREATE POLICY account_exports_own_delete ON account_exports FOR DELETE TO linkpulse_app USING (user_id = app_user_id() AND status <> 'building');
-GRANT SELECT, DELETE ON account_exports TO linkpulse_app;
+-- Only a finished export can be deleted (one being built would write an object nothing names).
+CREATE POLICY account_exports_own_delete ON account_exports FOR UPDATE TO linkpulse_app
+  USING (user_id = app_user_id() AND status IN ('ready', 'failed')) WITH CHECK (user_id = app_user_id());
+GRANT SELECT ON account_exports TO linkpulse_app;
 GRANT INSERT (user_id) ON account_exports TO linkpulse_app;
+GRANT UPDATE (deleted_at) ON account_exports TO linkpulse_app;
 
 CREATE POLICY account_exports_builder ON account_exports FOR ALL TO linkpulse_scheduler USING (true) WITH CHECK (true);
-GRANT SELECT (id, user_id, status, requested_at, started_at, attempts, finished_at, expires_at, object_key), DELETE ON account_exports TO linkpulse_scheduler;
+GRANT SELECT (id, user_id, status, requested_at, started_at, attempts, finished_at, expires_at, object_key, deleted_at), DELETE ON account_exports TO linkpulse_scheduler;
 GRANT UPDATE (status, started_at, attempts, finished_at, expires_at, object_key, size_bytes, token_hash, error) ON account_exports TO linkpulse_scheduler;
 
 -- Down Migration

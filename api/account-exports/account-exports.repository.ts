@@ -12,11 +12,12 @@ export interface ExportRow {
   object_key: string | null;
   size_bytes: string | null;
   error: string | null;
+  deleted_at: Date | null;
   /** Whether the link's time is over (by the database's clock, the one the sweep uses). */
   expired: boolean;
 }
 
-const COLUMNS = 'id, status, requested_at, finished_at, expires_at, object_key, size_bytes, error, coalesce(expires_at <= now(), false) AS expired';
+const COLUMNS = 'id, status, requested_at, finished_at, expires_at, object_key, size_bytes, error, deleted_at, coalesce(expires_at <= now(), false) AS expired';
 
 /** The newest first. */
 export async function listExports(tx: Tx, limit: number): Promise<ExportRow[]> {
@@ -57,12 +58,16 @@ export async function getExportForDownload(tx: Tx, exportId: string): Promise<Do
 }
 
 /**
- * Deletes an export unless it is being built (the policy account_exports_own_delete says so too);
- * `objectKey` is its archive's key, if it had one, for the caller to delete the object.
+ * Marks a finished export deleted (the policy account_exports_own_delete allows nothing else); the
+ * row stays for the hourly limit and the list. `objectKey` is its archive's key, for the caller to
+ * delete the object now (the sweep does it otherwise). `unfinished`: it is still waiting or being built.
  */
-export async function deleteExport(tx: Tx, exportId: string): Promise<{ deleted: boolean; building: boolean; objectKey: string | null }> {
-  const deleted = await tx.query<{ object_key: string | null }>("DELETE FROM account_exports WHERE id = $1 AND status <> 'building' RETURNING object_key", [exportId]);
-  if (deleted.rows[0]) return { deleted: true, building: false, objectKey: deleted.rows[0].object_key };
+export async function markExportDeleted(tx: Tx, exportId: string): Promise<{ deleted: boolean; unfinished: boolean; objectKey: string | null }> {
+  const marked = await tx.query<{ object_key: string | null }>(
+    "UPDATE account_exports SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL AND status IN ('ready', 'failed') RETURNING object_key",
+    [exportId],
+  );
+  if (marked.rows[0]) return { deleted: true, unfinished: false, objectKey: marked.rows[0].object_key };
   const { rows } = await tx.query<{ status: ExportRow['status'] }>('SELECT status FROM account_exports WHERE id = $1', [exportId]);
-  return { deleted: false, building: rows[0]?.status === 'building', objectKey: null };
+  return { deleted: false, unfinished: rows[0]?.status === 'pending' || rows[0]?.status === 'building', objectKey: null };
 }

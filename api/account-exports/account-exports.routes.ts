@@ -9,8 +9,8 @@ const AccountExport = z
   .object({
     id: z.uuid(),
     status: z
-      .enum(['pending', 'building', 'ready', 'expired', 'failed'])
-      .describe('pending: waiting for the builder; building; ready: the mailed link works until expiresAt; expired: the file is deleted; failed: ask again'),
+      .enum(['pending', 'building', 'ready', 'expired', 'deleted', 'failed'])
+      .describe('pending: waiting for the builder; building; ready: the mailed link works until expiresAt; expired or deleted: the file is gone; failed: ask again'),
     requestedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime().nullable(),
     expiresAt: z.iso.datetime().nullable().describe('When the download link stops working and the file is deleted'),
@@ -54,7 +54,7 @@ export function accountExportRoutes(service: AccountExportsService): RouteSpec[]
       path: '/account/exports/:exportId/download',
       operationId: 'downloadAccountExport',
       summary:
-        'The ZIP file, for the account that asked for it with the secret of the mailed link. 404 for a wrong secret or someone else’s export, alike; 410 once the link has expired (the file is deleted then)',
+        'The ZIP file, for the account that asked for it with the secret of the mailed link. 404 for a wrong secret or someone else’s export, alike; 410 once the link has expired or the export was deleted (the file is gone then)',
       params: ExportParams,
       query: z.strictObject({ token: z.string().min(1).max(100).describe('The secret from the mailed link (its #token=…)') }),
       errors: ['GONE'],
@@ -77,7 +77,8 @@ export function accountExportRoutes(service: AccountExportsService): RouteSpec[]
       method: 'delete',
       path: '/account/exports/:exportId',
       operationId: 'deleteAccountExport',
-      summary: 'Delete an export and its file now, rather than when its link expires (409 while it is being built)',
+      summary:
+        'Delete an export’s file now, rather than when its link expires; it stays listed as deleted (and still counts for the one-an-hour limit). 409 while it is waiting or being built; 404 once deleted',
       params: ExportParams,
       errors: ['CONFLICT'],
       responses: { 204: { description: 'Deleted' } },

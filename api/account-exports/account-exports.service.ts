@@ -13,15 +13,15 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { ObjectStorage, StoredObject } from '../../lib/storage/object-storage.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { deleteExport, findOpenExport, getExportForDownload, insertExportRequest, listExports, secondsUntilNextRequest, type ExportRow } from './account-exports.repository.js';
+import { findOpenExport, getExportForDownload, insertExportRequest, listExports, markExportDeleted, secondsUntilNextRequest, type ExportRow } from './account-exports.repository.js';
 
 /** How many requests the list shows (rows go 30 days after they expire or fail). */
 export const EXPORTS_LISTED = 20;
 
 export interface AccountExport {
   id: string;
-  /** `expired`: it was ready, and its link's time is over (the file is deleted). */
-  status: 'pending' | 'building' | 'ready' | 'expired' | 'failed';
+  /** `expired`: it was ready, and its link's time is over; `deleted`: the account deleted it. Either way the file is gone. */
+  status: 'pending' | 'building' | 'ready' | 'expired' | 'deleted' | 'failed';
   requestedAt: string;
   finishedAt: string | null;
   expiresAt: string | null;
@@ -31,7 +31,7 @@ export interface AccountExport {
 
 const toAccountExport = (row: ExportRow): AccountExport => ({
   id: row.id,
-  status: row.status === 'ready' && row.expired ? 'expired' : row.status,
+  status: row.deleted_at ? 'deleted' : row.status === 'ready' && row.expired ? 'expired' : row.status,
   requestedAt: row.requested_at.toISOString(),
   finishedAt: row.finished_at?.toISOString() ?? null,
   expiresAt: row.expires_at?.toISOString() ?? null,
@@ -86,8 +86,10 @@ export function createAccountExportsService(deps: { db: Database; storage: Objec
         throw notFound(WRONG_LINK);
       }
       const gone = () =>
-        new AppError('GONE', `This download link expired on ${row.expires_at!.toISOString().slice(0, 10)} and the file was deleted. Ask for a new export in Settings.`);
-      if (row.expired || !row.object_key) throw gone();
+        row.deleted_at
+          ? new AppError('GONE', `You deleted this export on ${row.deleted_at.toISOString().slice(0, 10)}. Ask for a new one in Settings.`)
+          : new AppError('GONE', `This download link expired on ${row.expires_at!.toISOString().slice(0, 10)} and the file was deleted. Ask for a new export in Settings.`);
+      if (row.deleted_at || row.expired || !row.object_key) throw gone();
       const filename = exportFilename(row.finished_at!);
       const size = Number(row.size_bytes);
       if (!options.withBody) {
@@ -104,9 +106,9 @@ export function createAccountExportsService(deps: { db: Database; storage: Objec
     },
 
     async remove(userId: string, exportId: string): Promise<void> {
-      const result = await withUser(db, userId, (tx) => deleteExport(tx, exportId));
-      if (result.building) throw new AppError('CONFLICT', 'This export is being built right now; delete it once it is ready.');
-      if (!result.deleted) throw notFound('No such export');
+      const result = await withUser(db, userId, (tx) => markExportDeleted(tx, exportId));
+      if (result.unfinished) throw new AppError('CONFLICT', 'This export is being put together right now; delete it once it is ready.');
+      if (!result.deleted) throw notFound('No such export, or it is deleted already');
       // The sweep deletes objects no row names, should this fail.
       if (result.objectKey) await storage.delete(result.objectKey);
     },

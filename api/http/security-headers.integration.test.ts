@@ -279,9 +279,8 @@ const recipes: Record<string, () => Promise<Call>> = {
     return { client: user, params: { exportId }, query: `?token=${token}`, status: 200 };
   },
   deleteAccountExport: async () => {
-    const user = await harness.newUser();
-    const asked = await user.post<{ id: string }>('/api/v1/account/exports');
-    return { client: user, params: { exportId: asked.body.id }, status: 204 };
+    const { user, exportId } = await readyAccountExport();
+    return { client: user, params: { exportId }, status: 204 };
   },
   listGitHubSyncRuns: async () => {
     const admin = await harness.newUser();

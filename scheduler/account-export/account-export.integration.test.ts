@@ -282,9 +282,14 @@ describe('download my data', () => {
     expect(await buildAccountExports(deps)).toEqual({ built: 1, failed: 0 });
     expect((await list(owner))[0]).toMatchObject({ status: 'ready' });
 
-    // Deleting a ready export removes its file too.
+    // Deleting a ready export removes its file at once; it stays listed, its link answers 410, and
+    // deleting it does not make room for another export within the hour.
+    const { token } = mailedLink(owner.email!);
     expect((await owner.delete(`/api/v1/account/exports/${asked.body.id}`)).status).toBe(204);
     expect(await harness.storage.head(`exports/${asked.body.id}.zip`)).toBeUndefined();
+    expect((await list(owner))[0]).toMatchObject({ id: asked.body.id, status: 'deleted' });
+    expect((await download(owner, asked.body.id, token)).status).toBe(410);
+    expect((await owner.post('/api/v1/account/exports')).status).toBe(429);
     expect((await owner.delete(`/api/v1/account/exports/${asked.body.id}`)).status).toBe(404);
 
     const again = await harness.newUser();

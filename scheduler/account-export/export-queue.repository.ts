@@ -54,11 +54,11 @@ export async function markExportFailed(db: Database, claim: ClaimedExport, error
   return (rowCount ?? 0) > 0;
 }
 
-/** Archives whose link has expired and whose object is still there. */
+/** Archives whose link has expired, or which their account deleted, and whose object is still there. */
 export async function listExpiredObjects(db: Database, now: Date, limit: number): Promise<{ id: string; object_key: string }[]> {
   return (
     await db.query<{ id: string; object_key: string }>(
-      'SELECT id, object_key FROM account_exports WHERE object_key IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2',
+      'SELECT id, object_key FROM account_exports WHERE object_key IS NOT NULL AND (expires_at <= $1 OR deleted_at IS NOT NULL) ORDER BY expires_at LIMIT $2',
       [now, limit],
     )
   ).rows;

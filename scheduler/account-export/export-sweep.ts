@@ -1,6 +1,7 @@
 // The account-export-sweep job: keeps the exports' objects and rows in agreement with their links.
-// - An archive whose link has expired is deleted, and its row forgets the key (the row stays, so the
-//   dashboard can say "expired" and the link answer 410, for EXPORT_ROW_KEPT_MS).
+// - An archive whose link has expired (or that its account deleted, should the API not have deleted
+//   its object) is deleted, and its row forgets the key (the row stays, so the dashboard can say
+//   "expired" and the link answer 410, for EXPORT_ROW_KEPT_MS).
 // - Rows expired or failed longer ago than that go.
 // - Objects under exports/ that no row names and no build is writing (the account was deleted, the
 //   export deleted while its object could not be, a build that died after its upload) go once they
