@@ -20,6 +20,9 @@ import type { HttpHandler } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import type { PublicProfiles } from '../lib/public-profile.js';
 import { VERSION } from '../lib/version.js';
+import { createExportTokens, exportTokenKey } from '../lib/account-exports/account-export.js';
+import { accountExportRoutes } from './account-exports/account-exports.routes.js';
+import { createAccountExportsService, type AccountExportsService } from './account-exports/account-exports.service.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { analyticsRoutes } from './analytics/analytics.routes.js';
 import { assetRoutes } from './assets/assets.routes.js';
@@ -126,6 +129,7 @@ export interface ApiServices {
   analytics: AnalyticsService;
   shares: SharesService;
   assets: AssetsService;
+  accountExports: AccountExportsService;
   /** The admin routes read the database directly. */
   db: Database;
 }
@@ -152,6 +156,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...analyticsRoutes(services.analytics),
     ...shareRoutes(services.shares, services.analytics),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
+    ...accountExportRoutes(services.accountExports),
     ...adminRoutes(services.db),
   ];
   // Built on first request, from the complete route list (these two routes included).
@@ -216,6 +221,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     analytics: absent('analytics'),
     shares: absent('shares'),
     assets: absent('assets'),
+    accountExports: absent('accountExports'),
     db: absent('db'),
   };
   return apiRoutes(services, options);
@@ -268,6 +274,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
       shares: createSharesService({ db, credentials, hasher, publicUrl: config.publicUrl }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
+      accountExports: createAccountExportsService({ db, storage: deps.storage, tokens: createExportTokens(exportTokenKey(config.sessionSecret)), audit, logger: deps.logger }),
       db,
     },
     { maxUploadBytes: config.assets.maxUploadBytes, document: { version: VERSION, serverUrl: origin, sessionCookieName: cookie.name } },

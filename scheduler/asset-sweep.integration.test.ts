@@ -1,11 +1,11 @@
 // The asset sweep, through the scheduler's own login: rows stuck in 'pending' and objects no live row
 // names go once they are old enough; stored images, images shared with another creator, and
 // uploads still in flight stay.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiHarness, type ApiHarness } from '../server/testing/api-harness.js';
 import { png } from '../lib/testing/attack-corpus.js';
 import { createDatabase, type Database } from '../lib/postgres/database.js';
+import { asOwner } from '../lib/testing/postgres.js';
 import { testLogger } from '../lib/testing/services.js';
 import { OG_IMAGE_MAX_AGE_MS } from '../lib/profiles/og-image.js';
 import { SWEEP_GRACE_MS, sweepAssets } from './asset-sweep.js';
@@ -21,15 +21,6 @@ async function objectKeys(prefix = 'assets/'): Promise<string[]> {
   return keys;
 }
 
-async function asOwner<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: harness.database.ownerUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
   harness = await startApiHarness('asset_sweep');
@@ -56,7 +47,7 @@ describe('asset sweep', () => {
     // An object written by an upload whose row never reached 'stored' (a crash): its row is 'pending'.
     const stuckKey = `assets/${'a'.repeat(64)}`;
     await harness.storage.put(stuckKey, Buffer.from('x'), { contentType: 'image/webp' });
-    await asOwner((client) =>
+    await asOwner(harness.database, (client) =>
       client.query("INSERT INTO assets (user_id, object_key, content_type, size_bytes, width, height) VALUES ($1, $2, 'image/webp', 1, 1, 1)", [alice.userId, stuckKey]),
     );
     // An object with no row at all (its row's transaction rolled back).

@@ -10,6 +10,8 @@
 // | analytics-reconcile | every 10 minutes | analytics-reconciler.ts: aggregates checked against the raw events, repaired |
 // | asset-sweep | every 15 minutes | asset-sweep.ts |
 // | activity-prune | every 6 hours | activity-prune.ts: the activity log past ACTIVITY_RETENTION_DAYS |
+// | account-export | queued by the API for a new request, and every minute | account-export/: builds and mails "download my data" archives |
+// | account-export-sweep | every 15 minutes | account-export/export-sweep.ts: expired archives and old requests |
 //
 // github-sync runs more often than the interval itself: each repository is due on its own schedule
 // (next_sync_at), so frequent runs spread the requests and pick up per-link overrides and retries.
@@ -17,16 +19,20 @@ import { hostname } from 'node:os';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import { Agenda } from 'agenda';
 import type { EventBus } from '../lib/bus/event-bus.js';
+import { createExportTokens } from '../lib/account-exports/account-export.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import type { GitHubConfig } from '../lib/config.js';
 import type { SyncTrigger } from '../lib/github/sync-run.js';
 import type { Logger } from '../lib/logger.js';
+import type { Mailer } from '../lib/mail/mailer.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Database } from '../lib/postgres/database.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from '../lib/postgres/advisory-lock.js';
 import { SCHEDULER_JOBS } from '../lib/scheduler-jobs.js';
 import type { Role } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
+import { buildAccountExports } from './account-export/account-export.job.js';
+import { sweepAccountExports } from './account-export/export-sweep.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
 import { runAnalyticsReconciler } from './analytics-reconciler.js';
 import { sweepAssets } from './asset-sweep.js';
@@ -37,6 +43,12 @@ import { runGitHubSync } from './github/sync.js';
 export interface SchedulerDeps {
   /** Connected as linkpulse_scheduler. */
   db: Database;
+  /**
+   * Connected as linkpulse_app, for the account export only: it reads an account's data as that
+   * account (withUser), so RLS holds it to what the account may read, and the scheduler's own login
+   * needs no grant on anyone's data.
+   */
+  appDb: Database;
   clickhouse: ClickHouse;
   /** The event bus: the reconciler asks it which periods the consumers have finished. */
   bus: EventBus;
@@ -48,6 +60,12 @@ export interface SchedulerDeps {
   analytics: { consumerGroup: string; retentionDays: number };
   /** ACTIVITY_RETENTION_DAYS. */
   activityRetentionDays: number;
+  /** The account export's mails (the link, or its failure). */
+  mailer: Mailer;
+  /** PUBLIC_URL, for links in mails. */
+  publicUrl: string;
+  /** The key export links are hashed with (exportTokenKey of SESSION_SECRET; not the secret itself). */
+  exportTokenKey: Buffer;
   /** A stand-in GitHub client (tests); built from `github` otherwise. */
   githubClient?: GitHubClient;
   /** How often each process looks for due jobs. */
@@ -104,6 +122,20 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
   );
   define(SCHEDULER_JOBS.assetSweep, () => sweepAssets({ db: deps.db, storage: deps.storage, logger }));
   define(SCHEDULER_JOBS.activityPrune, () => pruneActivity({ db: deps.db, logger }, deps.activityRetentionDays));
+  const exportTokens = createExportTokens(deps.exportTokenKey);
+  define(SCHEDULER_JOBS.accountExport, () =>
+    buildAccountExports({
+      db: deps.db,
+      appDb: deps.appDb,
+      clickhouse: deps.clickhouse,
+      storage: deps.storage,
+      mailer: deps.mailer,
+      tokens: exportTokens,
+      publicUrl: deps.publicUrl,
+      logger,
+    }),
+  );
+  define(SCHEDULER_JOBS.accountExportSweep, () => sweepAccountExports({ db: deps.db, storage: deps.storage, logger }));
 
   return {
     name: 'scheduler',
@@ -116,11 +148,14 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       await agenda.every('10 minutes', SCHEDULER_JOBS.analyticsReconcile);
       await agenda.every('15 minutes', SCHEDULER_JOBS.assetSweep);
       await agenda.every('6 hours', SCHEDULER_JOBS.activityPrune);
+      await agenda.every('1 minute', SCHEDULER_JOBS.accountExport);
+      await agenda.every('15 minutes', SCHEDULER_JOBS.accountExportSweep);
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {
       const result = await agenda.drain({ timeout: DRAIN_TIMEOUT_MS, closeConnection: false });
       if (result.timedOut) logger.warn({ running: result.running }, 'scheduler stopped with jobs still running; their locks expire and another process resumes them');
+      await deps.mailer.close();
     },
   };
 }

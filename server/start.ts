@@ -6,6 +6,7 @@ import { createDashboardRole } from '../dashboard/main.js';
 import { createIngestRole } from '../ingest/main.js';
 import { trackerScript } from '../ingest/tracker/tracker-script.js';
 import { DEMO_CREDENTIALS } from '../lib/demo-account.js';
+import { exportTokenKey } from '../lib/account-exports/account-export.js';
 import { createMailer } from '../lib/mail/mailer.js';
 import { createPublicProfiles } from '../api/public/public-profile.service.js';
 import { createSchedulerRole } from '../scheduler/main.js';
@@ -62,15 +63,20 @@ async function createRoles(
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));
         break;
       case 'scheduler':
+        if (!config.sessionSecret) throw new Error('the scheduler role needs SESSION_SECRET (generated in embedded mode): account export links are hashed with a key derived from it');
         roles.push(
           createSchedulerRole({
             db: platform.schedulerDb!,
+            appDb: platform.db!,
             clickhouse: platform.clickhouse!,
             bus: platform.bus!,
             storage: platform.storage!,
             github: config.github,
             analytics: { consumerGroup: config.eventsConsumerGroup, retentionDays: config.analyticsRetentionDays },
             activityRetentionDays: config.activityRetentionDays,
+            mailer: createMailer(config.mail, logger),
+            publicUrl: config.publicUrl,
+            exportTokenKey: exportTokenKey(config.sessionSecret),
             metrics,
             logger,
           }),

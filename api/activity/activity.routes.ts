@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant } from '../http/schemas.js';
-import { formatRows } from '../analytics/export-format.js';
+import { formatRows } from '../../lib/export-format.js';
 import type { ActivityService } from './activity.service.js';
 
 const Entity = z.enum(['profile', 'link', 'member', 'invitation', 'transfer', 'share']);

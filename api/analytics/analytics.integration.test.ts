@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
 import { NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
-import { exportEvents } from '../../lib/analytics/export-events.query.js';
-import { DAILY_EXPORT_COLUMNS, EVENT_EXPORT_COLUMNS } from './analytics.service.js';
+import { EVENT_EXPORT_COLUMNS, exportEvents } from '../../lib/analytics/export-events.query.js';
+import { DAILY_EXPORT_COLUMNS } from './analytics.service.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 
 const DAY = 86_400_000;

@@ -15,7 +15,7 @@ import {
   canonicalTimeZone,
   type AnalyticsFilter,
 } from '../../lib/analytics/analytics-params.js';
-import { EXPORT_FORMATS } from './export-format.js';
+import { EXPORT_FORMATS } from '../../lib/export-format.js';
 import { BREAKDOWN_LIMIT, type AnalyticsService, type PanelOutcome, type RangeInput } from './analytics.service.js';
 import { toErrorResponse } from '../../lib/errors.js';
 import { requestIdOf } from '../../lib/http/request-context.js';

@@ -12,19 +12,16 @@ import { requireRole } from '../profiles/profiles.service.js';
 import { queryBots } from '../../lib/analytics/bots.query.js';
 import { queryBreakdown, type BreakdownRow } from '../../lib/analytics/breakdown.query.js';
 import { queryDailyByLink, type DailyLinkRow } from '../../lib/analytics/daily-by-link.query.js';
-import { EXPORT_COLUMNS, exportEvents, type ExportRow } from '../../lib/analytics/export-events.query.js';
+import { EVENT_EXPORT_COLUMNS, exportEvents, withLinkTitles, type ExportRow } from '../../lib/analytics/export-events.query.js';
 import { queryHeatmap } from '../../lib/analytics/heatmap.query.js';
 import { queryLinks } from '../../lib/analytics/links.query.js';
 import type { AnalyticsFilters, AnalyticsScope, BreakdownColumn, Interval } from '../../lib/analytics/query-plan.js';
 import { queryRealtime } from '../../lib/analytics/realtime.query.js';
 import { querySummary } from '../../lib/analytics/summary.query.js';
 import { queryTimeseries } from '../../lib/analytics/timeseries.query.js';
-import { NO_LINK } from '../../lib/events/analytics-row.js';
-import { CONTENT_TYPES, formatRows, type ExportFormat } from './export-format.js';
+import { CONTENT_TYPES, formatRows, type ExportFormat } from '../../lib/export-format.js';
 import { previousPeriod, type TimeRange } from './range.js';
 
-/** The exports' columns: each link's title beside its id. */
-export const EVENT_EXPORT_COLUMNS = EXPORT_COLUMNS.flatMap((column) => (column === 'link_id' ? ['link_id', 'link_title'] : [column]));
 export const DAILY_EXPORT_COLUMNS = ['day', 'link_id', 'link_title', 'views', 'visitors', 'clicks'] as const;
 
 /** Top values per breakdown table (then one row for all the others). */
@@ -199,14 +196,8 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
           : (async function* daily() {
               yield await queryDailyByLink(clickhouse, scope, input.timeZone);
             })();
-      // Each link named as the creator titled it; a page view's row has no link (not the nil id).
-      const pages = (async function* named() {
-        for await (const page of rows) {
-          yield page.map((row) =>
-            row.link_id === NO_LINK ? { ...row, link_id: '', link_title: '' } : { ...row, link_title: titles.get(String(row.link_id)) ?? '(a deleted link)' },
-          );
-        }
-      })();
+      // Each link named as the creator titled it.
+      const pages = withLinkTitles(rows, titles);
       const columns = input.data === 'events' ? EVENT_EXPORT_COLUMNS : DAILY_EXPORT_COLUMNS;
       const stamp = (date: Date) => date.toISOString().slice(0, 10);
       return {

@@ -19,6 +19,8 @@ export type AuditAction =
   | 'auth.two_factor'
   | 'auth.email_change'
   | 'auth.account_delete'
+  | 'account.export_request'
+  | 'account.export_download'
   | 'token.create'
   | 'token.revoke'
   | 'rate_limit.block'

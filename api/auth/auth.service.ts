@@ -17,7 +17,7 @@ import type { SessionAuth, UserRole } from './auth-context.js';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Mailer } from '../../lib/mail/mailer.js';
-import { emailChangedMail, emailChangeFromMail, emailChangeToMail, emailVerificationMail, passwordResetMail, signupWithExistingAccountMail } from './account-mail.js';
+import { emailChangedMail, emailChangeFromMail, emailChangeToMail, emailVerificationMail, passwordResetMail, signupWithExistingAccountMail } from '../../lib/mail/account-mail.js';
 import {
   countEmailVerificationsSince,
   deleteCurrentUser,

@@ -46,8 +46,8 @@ export interface HandlerInput<P, Q, B, A extends Access = Access> {
 export interface Reply {
   status: number;
   body?: unknown;
-  /** Written chunk by chunk instead of a JSON body, honouring back-pressure (exports). */
-  stream?: AsyncIterable<string>;
+  /** Written chunk by chunk instead of a JSON body, honouring back-pressure (exports, files from object storage). */
+  stream?: AsyncIterable<string | Uint8Array>;
   headers?: Record<string, string>;
 }
 
@@ -128,7 +128,7 @@ export interface RouteGuards {
 }
 
 /** Writes each chunk, waiting for 'drain' when the socket's buffer is full; stops if the client left. */
-async function writeStream(response: Response, chunks: AsyncIterable<string>): Promise<void> {
+async function writeStream(response: Response, chunks: AsyncIterable<string | Uint8Array>): Promise<void> {
   for await (const chunk of chunks) {
     if (response.destroyed) return;
     if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', resolve).once('close', resolve));

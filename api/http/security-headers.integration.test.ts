@@ -12,6 +12,8 @@ import { ApiClient, startApiHarness, type ApiHarness, type ApiResponse } from '.
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 import { generate } from 'otplib';
 import type { RecordingMailer } from '../../lib/testing/mail.js';
+import { asOwner } from '../../lib/testing/postgres.js';
+import { createExportTokens, exportObjectKey, exportTokenKey } from '../../lib/account-exports/account-export.js';
 
 interface Parameter {
   name: string;
@@ -302,6 +304,16 @@ const recipes: Record<string, () => Promise<Call>> = {
     return { client: user, params: { sessionId: listed.body.sessions.find((session) => session.current)!.id }, status: 204 };
   },
   revokeOtherSessions: async () => ({ client: await harness.newUser(), status: 200 }),
+  requestAccountExport: async () => ({ client: await harness.newUser(), status: 202 }),
+  listAccountExports: async () => ({ client: owner, status: 200 }),
+  downloadAccountExport: async () => {
+    const { user, exportId, token } = await readyAccountExport();
+    return { client: user, params: { exportId }, query: `?token=${token}`, status: 200 };
+  },
+  deleteAccountExport: async () => {
+    const { user, exportId } = await readyAccountExport();
+    return { client: user, params: { exportId }, status: 204 };
+  },
   listGitHubSyncRuns: async () => {
     const admin = await harness.newUser();
     await grantAdmin(harness, admin.email!);
@@ -343,6 +355,21 @@ async function joinedTeam(): Promise<{ owner: ApiClient; profileId: string; memb
 function mailedToken(email: string, kind: string): string {
   const mail = (harness.mailer as RecordingMailer).sent.filter((sent) => sent.to === email && sent.kind === kind).at(-1);
   return /#token=([A-Za-z0-9_-]{43})/.exec(mail!.text)![1]!;
+}
+
+/** An export as the scheduler leaves it when it is built (no scheduler here): its row, its file and the mailed secret. */
+async function readyAccountExport(): Promise<{ user: ApiClient; exportId: string; token: string }> {
+  const user = await harness.newUser();
+  const exportId = randomUUID();
+  const { token, hash } = createExportTokens(exportTokenKey(harness.config.sessionSecret!)).newToken();
+  await harness.storage.put(exportObjectKey(exportId), Buffer.from('PK\u0005\u0006'.padEnd(22, '\u0000')), { contentType: 'application/zip' });
+  await asOwner(harness.database, (client) =>
+    client.query(
+      "INSERT INTO account_exports (id, user_id, status, finished_at, expires_at, object_key, size_bytes, token_hash) VALUES ($1, $2, 'ready', now(), now() + interval '1 day', $3, 22, $4)",
+      [exportId, user.userId, exportObjectKey(exportId), hash],
+    ),
+  );
+  return { user, exportId, token };
 }
 
 async function userWithTwoFactor(): Promise<{ user: ApiClient; secret: string }> {

@@ -8,7 +8,7 @@ import type { Mailer } from '../../lib/mail/mailer.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { InvitableRole, ProfileRole } from '../../lib/profiles/roles.js';
-import { ownershipOfferMail, teamInvitationMail } from '../auth/account-mail.js';
+import { ownershipOfferMail, teamInvitationMail } from '../../lib/mail/account-mail.js';
 import type { Credentials } from '../auth/credentials.js';
 import { getProfile } from '../profiles/profiles.repository.js';
 import { MAX_PROFILES, requireRole } from '../profiles/profiles.service.js';

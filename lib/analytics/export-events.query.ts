@@ -1,4 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
+import { NO_LINK } from '../events/analytics-row.js';
 import { scopeCondition, type AnalyticsScope } from './query-plan.js';
 
 /** What a raw-event export holds: no address or prefix exists to export, and the visitor is a daily keyed hash. */
@@ -53,5 +54,21 @@ export async function* exportEvents(clickhouse: ClickHouse, scope: AnalyticsScop
     if (rows.length < pageSize) return;
     const last = rows[rows.length - 1]!;
     after = { ts: Number(last.ts), id: last.id };
+  }
+}
+
+/** The columns of a downloaded export (the API's, the account export's): each link's title beside its id. */
+export const EVENT_EXPORT_COLUMNS = EXPORT_COLUMNS.flatMap((column) => (column === 'link_id' ? ['link_id', 'link_title'] : [column]));
+
+/**
+ * Pages of rows with each link named as the creator titled it (`titles`: link id → title, read from
+ * PostgreSQL); a page view's row has no link (an empty id, not the nil id).
+ */
+export async function* withLinkTitles<Row extends { link_id: string | number }>(
+  pages: AsyncIterable<readonly Row[]>,
+  titles: ReadonlyMap<string, string>,
+): AsyncGenerator<(Row & { link_title: string })[]> {
+  for await (const page of pages) {
+    yield page.map((row) => (row.link_id === NO_LINK ? { ...row, link_id: '', link_title: '' } : { ...row, link_title: titles.get(String(row.link_id)) ?? '(a deleted link)' }));
   }
 }

@@ -1,22 +1,12 @@
 // The relational database contract, run against embedded PostgreSQL (always) and a PostgreSQL server
 // (DATABASE_URL + DATABASE_OWNER_URL): the roles the migrations create, what the app role may do, and
 // the pool's transaction behaviour that tenant isolation (RLS context per transaction) relies on.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
+import { asOwner, createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { describeWithService, realServices, testLogger } from '../testing/services.js';
 import { createDatabase } from './database.js';
 import { APP_ROLE, OWNER_ROLE, SCHEDULER_ROLE, assertUnprivilegedRole, migratePostgres, pendingPostgresMigrations } from './migrate.js';
 
-async function asOwner<T>(database: TestDatabase, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: database.ownerUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function databaseContract(which: 'embedded' | 'real'): void {
   let database: TestDatabase;

@@ -65,6 +65,10 @@ async function seedTenant(owner: pg.Client, label: string): Promise<Tenant> {
     randomBytes(32),
     randomBytes(32),
   ]);
+  await owner.query(
+    "INSERT INTO account_exports (user_id, status, finished_at, expires_at, object_key, size_bytes, token_hash) VALUES ($1, 'ready', now(), now() + interval '7 days', $2, 10, $3)",
+    [userId, `exports/${randomUUID()}.zip`, randomBytes(32)],
+  );
   return { userId, profileId, draftProfileId, linkId, sessionId, tokenId };
 }
 
@@ -88,7 +92,15 @@ const TENANT_TABLES = {
     update: undefined,
     insert: (victim: string) => ["INSERT INTO email_verification_tokens (user_id, email, token_hash, expires_at) VALUES ($1, 'x@example.com', $2, now())", [victim, randomBytes(32)]],
   },
-} as const satisfies Record<string, { owner: string; update: string | undefined; insert: (victim: string, profileId: string) => [string, unknown[]] }>;
+  // Only the scheduler's builder changes an export; a creator asks for one, reads theirs and marks a finished one deleted.
+  // Rows go with the account (a cascade), never by the app's hand: the app may not DELETE them.
+  account_exports: {
+    owner: 'user_id',
+    update: 'deleted_at = deleted_at',
+    canDelete: false,
+    insert: (victim: string) => ['INSERT INTO account_exports (user_id) VALUES ($1)', [victim]],
+  },
+} as const satisfies Record<string, { owner: string; update: string | undefined; canDelete?: false; insert: (victim: string, profileId: string) => [string, unknown[]] }>;
 
 /** Runs fn as user, then rolls back whatever it changed. */
 async function asUserRolledBack<T>(db: Database, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -140,7 +152,11 @@ function rlsContract(which: 'embedded' | 'real'): void {
       expect(rowCount).toBe(mine);
     });
 
-    it('DELETE with no WHERE removes only the caller’s rows', async () => {
+    it('DELETE with no WHERE removes only the caller’s rows (or is refused where the app may delete nothing)', async () => {
+      if ('canDelete' in spec) {
+        await expect(asUserRolledBack(database.db, b.userId, (tx) => tx.query(`DELETE FROM ${table}`))).rejects.toThrow(/permission denied/);
+        return;
+      }
       const theirs = await ownerCount(table, spec.owner, a.userId);
       const mine = await ownerCount(table, spec.owner, b.userId);
       const { rowCount } = await asUserRolledBack(database.db, b.userId, (tx) => tx.query(`DELETE FROM ${table}`));

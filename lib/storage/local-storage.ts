@@ -3,9 +3,11 @@
 // into place (atomic on one filesystem); the metadata is renamed last and is the commit marker, so an
 // object without metadata (a crash between the two renames) does not exist for readers.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { assertKeyPrefix, assertObjectKey, type ObjectInfo, type ObjectMetadata, type ObjectStorage } from './object-storage.js';
 
 interface StoredMetadata {
@@ -81,6 +83,41 @@ export function createLocalStorage(root: string): ObjectStorage {
         lastModified: new Date().toISOString(),
       };
       await writeAtomically(objectPath(key), body);
+      await writeAtomically(metaPath(key), JSON.stringify(metadata));
+      return { key, ...metadata, cacheControl: options.cacheControl, lastModified: new Date(metadata.lastModified) };
+    },
+    async putStream(key, body, options) {
+      assertObjectKey(key);
+      await prepare();
+      const scratch = path.join(temporary, randomUUID());
+      const md5 = createHash('md5');
+      let size = 0;
+      try {
+        // pipeline() waits for the file's 'drain': the body is read only as fast as the disk takes it.
+        await pipeline(
+          Readable.from(body),
+          async function* measure(chunks: AsyncIterable<Uint8Array>) {
+            for await (const chunk of chunks) {
+              md5.update(chunk);
+              size += chunk.byteLength;
+              yield chunk;
+            }
+          },
+          createWriteStream(scratch, { mode: 0o644 }),
+        );
+      } catch (error) {
+        await rm(scratch, { force: true });
+        throw error;
+      }
+      const metadata: StoredMetadata = {
+        contentType: options.contentType,
+        ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
+        size,
+        etag: `"${md5.digest('hex')}"`,
+        lastModified: new Date().toISOString(),
+      };
+      await mkdir(path.dirname(objectPath(key)), { recursive: true });
+      await rename(scratch, objectPath(key));
       await writeAtomically(metaPath(key), JSON.stringify(metadata));
       return { key, ...metadata, cacheControl: options.cacheControl, lastModified: new Date(metadata.lastModified) };
     },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithService, realServices, testConfig, testLogger } from '../testing/services.js';
 import { uniqueName } from '../testing/wait-for.js';
 import { createLocalStorage } from './local-storage.js';
-import type { ObjectInfo, ObjectStorage } from './object-storage.js';
+import { STREAM_PART_BYTES, type ObjectInfo, type ObjectStorage } from './object-storage.js';
 import { createS3Storage } from './s3-storage.js';
 
 async function all(iterable: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[]> {
@@ -40,6 +40,36 @@ function storageContract(makeStorage: () => Promise<{ storage: ObjectStorage; cl
     expect(Buffer.concat(chunks)).toEqual(body);
     expect(object).toMatchObject({ key, size: 8, contentType: 'image/webp', cacheControl: 'public, max-age=31536000, immutable', etag: stored.etag });
     expect(await storage.head(key)).toMatchObject({ size: 8, contentType: 'image/webp', etag: stored.etag });
+  });
+
+  it('stores a streamed body of unknown length, over several upload parts, and leaves nothing when the stream fails', async () => {
+    const key = `${prefix}export.zip`;
+    // Two and a half parts, in uneven chunks, none of them a part's size.
+    const total = Math.floor(STREAM_PART_BYTES * 2.5);
+    const expected = Buffer.alloc(total);
+    for (let i = 0; i < total; i++) expected[i] = (i * 31) % 251;
+    async function* chunks() {
+      for (let offset = 0; offset < total; offset += 700_001) yield expected.subarray(offset, Math.min(total, offset + 700_001));
+    }
+    const stored = await storage.putStream(key, chunks(), { contentType: 'application/zip' });
+    expect(stored).toMatchObject({ key, size: total, contentType: 'application/zip' });
+    expect(stored.etag).toMatch(/^".+"$/);
+    const object = await storage.get(key);
+    expect(object).toMatchObject({ size: total, contentType: 'application/zip', etag: stored.etag });
+    const read: Buffer[] = [];
+    for await (const chunk of object!.body) read.push(chunk as Buffer);
+    expect(Buffer.concat(read).equals(expected)).toBe(true);
+
+    // A small body is one plain write; a body that throws half-way leaves no object.
+    const small = await storage.putStream(`${prefix}small.txt`, (async function* () { yield Buffer.from('tiny'); })(), { contentType: 'text/plain' });
+    expect(await text((await storage.get(small.key))!.body)).toBe('tiny');
+    const broken = `${prefix}broken.zip`;
+    async function* failing() {
+      yield expected.subarray(0, STREAM_PART_BYTES + 1);
+      throw new Error('the archive could not be built');
+    }
+    await expect(storage.putStream(broken, failing(), { contentType: 'application/zip' })).rejects.toThrow('the archive could not be built');
+    expect(await storage.head(broken)).toBeUndefined();
   });
 
   it('reports missing keys as absent', async () => {

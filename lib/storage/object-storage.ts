@@ -30,6 +30,12 @@ export interface ObjectStorage {
   readonly kind: 's3' | 'local';
   /** Creates or replaces the object; readers see the old object or the new one, never a mix. */
   put(key: string, body: Buffer, options: PutOptions): Promise<ObjectMetadata>;
+  /**
+   * The same for a body of unknown length (an archive being built), read as it comes with at most
+   * one part in memory (S3: a multipart upload of STREAM_PART_BYTES parts). A body that throws leaves
+   * no object (S3: the upload is aborted) and the error propagates.
+   */
+  putStream(key: string, body: AsyncIterable<Uint8Array>, options: PutOptions): Promise<ObjectMetadata>;
   get(key: string): Promise<StoredObject | undefined>;
   head(key: string): Promise<ObjectMetadata | undefined>;
   /** Idempotent: deleting a missing object succeeds. */
@@ -39,6 +45,9 @@ export interface ObjectStorage {
   healthCheck(): HealthCheck;
   close(): Promise<void>;
 }
+
+/** The part size of streamed uploads to S3 (at least 5 MiB but for the last part; at most 10,000 parts: 80 GB). */
+export const STREAM_PART_BYTES = 8 * 1024 * 1024;
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 

@@ -4,7 +4,10 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -13,10 +16,11 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { assertKeyPrefix, assertObjectKey, type ObjectMetadata, type ObjectStorage } from './object-storage.js';
+import { assertKeyPrefix, assertObjectKey, STREAM_PART_BYTES, type ObjectMetadata, type ObjectStorage } from './object-storage.js';
 
 function isNotFound(error: unknown): boolean {
   return (
@@ -59,7 +63,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage & { en
   });
   const Bucket = options.bucket;
 
-  return {
+  const storage: ObjectStorage & { ensureBucket(): Promise<void> } = {
     kind: 's3',
     /** Creates the bucket when it does not exist (a fresh MinIO); production buckets usually exist. */
     async ensureBucket() {
@@ -95,6 +99,50 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage & { en
         contentType: putOptions.contentType,
         cacheControl: putOptions.cacheControl,
       };
+    },
+    // Parts of STREAM_PART_BYTES, one in memory at a time; a body that fits in one part is a plain put.
+    // An upload that fails is aborted; one whose process dies stays incomplete until the bucket's
+    // lifecycle rule (AbortIncompleteMultipartUpload) removes it: readers never see it either way.
+    async putStream(key, body, putOptions) {
+      assertObjectKey(key);
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      let size = 0;
+      let uploadId: string | undefined;
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      const uploadPart = async () => {
+        const part = Buffer.concat(pending);
+        pending = [];
+        pendingBytes = 0;
+        uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: putOptions.contentType, CacheControl: putOptions.cacheControl })))
+          .UploadId;
+        if (!uploadId) throw new Error('S3 returned no upload id');
+        const PartNumber = parts.length + 1;
+        const result = await client.send(
+          new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body: part, ContentLength: part.length, ContentMD5: createHash('md5').update(part).digest('base64') }),
+        );
+        parts.push({ ETag: result.ETag ?? '', PartNumber });
+      };
+      try {
+        for await (const chunk of body) {
+          pending.push(chunk);
+          pendingBytes += chunk.byteLength;
+          size += chunk.byteLength;
+          if (pendingBytes >= STREAM_PART_BYTES) await uploadPart();
+        }
+        if (uploadId === undefined) return await storage.put(key, Buffer.concat(pending), putOptions);
+        if (pendingBytes > 0) await uploadPart();
+        const done = await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        const metadata: ObjectMetadata = { key, size, etag: done.ETag ?? '""', lastModified: new Date(), contentType: putOptions.contentType, cacheControl: putOptions.cacheControl };
+        return metadata;
+      } catch (error) {
+        if (uploadId !== undefined) {
+          await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch((abortError: unknown) => {
+            logger.warn({ err: abortError, key }, 'could not abort a failed multipart upload; the bucket lifecycle rule removes it');
+          });
+        }
+        throw error;
+      }
     },
     async get(key) {
       assertObjectKey(key);
@@ -144,4 +192,5 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage & { en
       client.destroy();
     },
   };
+  return storage;
 }

@@ -1,6 +1,7 @@
 // A fresh, fully migrated database per test file, on the embedded server (npm test) or the real one
 // (CI), connected as the unprivileged app role exactly as the app connects.
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, type Database } from '../postgres/database.js';
 import { APP_ROLE, SCHEDULER_ROLE, migratePostgres } from '../postgres/migrate.js';
@@ -55,4 +56,15 @@ export async function createTestDatabase(label: string, which: 'embedded' | 'rea
       await dropTestDatabases(server, { exact: name });
     },
   };
+}
+
+/** Runs fn on a connection as the owner login (fixtures and checks the runtime roles may not do), then closes it. */
+export async function asOwner<T>(database: Pick<TestDatabase, 'ownerUrl'>, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: database.ownerUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
 }

@@ -1,7 +1,7 @@
 // The mails accounts receive, as text and as simple HTML (inline styles: mail clients ignore style
 // sheets). They name what happened, what to do, and what to do if it was not you; they never contain
 // a password, and a link's secret travels in its fragment (#…), which browsers never send to a server.
-import type { Mail } from '../../lib/mail/mailer.js';
+import type { Mail } from './mailer.js';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -121,5 +121,38 @@ export function ownershipOfferMail(to: string, offer: { owner: string; pageName:
     ],
     { label: 'Review the offer', url: offer.url },
     'Nothing changes unless you accept it, signed in to your Linkpulse account.',
+  );
+}
+
+/** A moment as a mail states it, in UTC (a mail does not know its reader's zone): "12 December 2026 at 14:05 UTC". */
+const utc = (when: Date) => `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(when)} UTC`;
+
+/** The export asked for in Settings is built: where to download it, until when, and what to do if it was not them. */
+export function accountExportReadyMail(to: string, ready: { url: string; size: string; requestedAt: Date; expiresAt: Date }): Mail {
+  return compose(
+    'account-export-ready',
+    to,
+    'Your Linkpulse data is ready to download',
+    [
+      `The copy of your Linkpulse data asked for on ${utc(ready.requestedAt)} is ready: one ZIP file (${ready.size}) with your account, your pages and their links, images, team memberships, activity logs and raw analytics.`,
+      `Download it with the link below until ${utc(ready.expiresAt)}, logged in to this account; then the file is deleted.`,
+    ],
+    { label: 'Download my data', url: ready.url },
+    'If you did not ask for this, someone logged in to your account did, but they cannot download the file without this mail: change your password, and log out the other sessions in Settings.',
+  );
+}
+
+/** The export could not be built: nothing to download, and it can be asked for again. */
+export function accountExportFailedMail(to: string, settingsUrl: string): Mail {
+  return compose(
+    'account-export-failed',
+    to,
+    'Your Linkpulse data could not be exported',
+    [
+      'Something went wrong while we were putting together the copy of your Linkpulse data you asked for, so there is nothing to download this time. Your account and its data are as they were.',
+      'Please ask for a new export in Settings: you can do so right away.',
+    ],
+    { label: 'Open Settings', url: settingsUrl },
+    'If this keeps happening, reply to this mail and we will look into it.',
   );
 }
