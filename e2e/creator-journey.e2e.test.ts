@@ -77,7 +77,9 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     github = await startFakeGitHub();
     github.add({ owner: 'linkpulse', name: 'pulse', description: 'Privacy-first link analytics', language: 'TypeScript', stars: 1234, forks: 56, topics: ['analytics'], pushedAt: '2026-11-23T08:00:00Z' });
     real = onRealServices ? await realServicesEnv('e2e') : undefined;
-    site = await startSite('e2e', ['api', 'ingest', 'consumers', 'scheduler', 'dashboard'], { GITHUB_API_URL: github.url, ...real?.env });
+    // Five accounts sign up and log in from this one address within a few minutes: more than the
+    // per-address budget of credential requests a real visitor needs.
+    site = await startSite('e2e', ['api', 'ingest', 'consumers', 'scheduler', 'dashboard'], { GITHUB_API_URL: github.url, AUTH_RATE_LIMIT_PER_MINUTE: '100', ...real?.env });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   }, 180_000);
   afterAll(async () => {
