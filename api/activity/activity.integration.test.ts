@@ -133,6 +133,59 @@ describe('the activity log', () => {
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines[0]).toBe('occurred_at,actor_email,actor_user_id,actor_token_id,entity,entity_id,action,changes');
     expect(lines).toHaveLength((await log(owner, profile.id)).length + 1);
+    seen = (await log(owner, profile.id)).length;
+
+    // An invitation revoked: one deletion.
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/invitations`, { email: 'revoked@example.com', role: 'viewer' })).status).toBe(201);
+    await fresh();
+    const [pending] = (await owner.get<{ invitations: { id: string }[] }>(`/api/v1/profiles/${profile.id}/members`)).body.invitations;
+    expect((await owner.delete(`/api/v1/profiles/${profile.id}/invitations/${pending!.id}`)).status).toBe(204);
+    expect(await fresh()).toMatchObject([{ entity: 'invitation', action: 'deleted', actor: owner.userId, changes: { email: 'revoked@example.com' } }]);
+
+    // A shared dashboard created, rotated and changed, then revoked: its token and password never appear.
+    const share = (await owner.post<{ id: string; url: string }>(`/api/v1/profiles/${profile.id}/shares`, { label: 'Sponsors', panels: ['summary'], password: 'a share password' })).body;
+    expect(await fresh()).toMatchObject([{ entity: 'share', action: 'created', changes: { label: 'Sponsors', panels: ['summary'], token: 'hidden', password_hash: 'hidden' } }]);
+    const rotated = await owner.patch<{ url: string }>(`/api/v1/profiles/${profile.id}/shares/${share.id}`, { rotate: true, panels: ['summary', 'links'], password: null });
+    expect(rotated.status).toBe(200);
+    expect(await fresh()).toEqual([
+      {
+        entity: 'share',
+        action: 'updated',
+        actor: owner.userId,
+        changes: { token: { before: 'hidden (replaced)', after: 'hidden' }, panels: { before: ['summary'], after: ['summary', 'links'] }, password_hash: { before: 'hidden', after: null } },
+      },
+    ]);
+    // Refused (no panel): nothing logged.
+    expect((await owner.patch(`/api/v1/profiles/${profile.id}/shares/${share.id}`, { panels: [] })).status).toBe(400);
+    expect(await fresh()).toEqual([]);
+    expect((await owner.delete(`/api/v1/profiles/${profile.id}/shares/${share.id}`)).status).toBe(204);
+    expect(await fresh()).toMatchObject([{ entity: 'share', action: 'deleted', changes: { label: 'Sponsors' } }]);
+    const secrets = JSON.stringify(await log(owner, profile.id));
+    for (const url of [share.url, rotated.body.url]) expect(secrets).not.toContain(url.split('/').at(-1));
+
+    // The ownership offered and withdrawn, offered again and accepted: the members' roles change over.
+    const heir = await harness.confirmedUser();
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/invitations`, { email: heir.email, role: 'analyst' })).status).toBe(201);
+    expect((await heir.post('/api/v1/invitations/accept', { token: harness.mailedToken(heir.email!, 'team-invitation') })).status).toBe(200);
+    await fresh();
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: heir.userId })).status).toBe(201);
+    expect(await fresh()).toMatchObject([{ entity: 'transfer', action: 'created', actor: owner.userId, changes: { to_user_id: heir.userId } }]);
+    expect((await owner.delete(`/api/v1/profiles/${profile.id}/transfer`)).status).toBe(204);
+    expect(await fresh()).toMatchObject([{ entity: 'transfer', action: 'deleted', actor: owner.userId }]);
+    expect((await heir.post(`/api/v1/profiles/${profile.id}/transfer/accept`)).status).toBe(404);
+    expect(await fresh()).toEqual([]);
+    expect((await owner.post(`/api/v1/profiles/${profile.id}/transfer`, { userId: heir.userId })).status).toBe(201);
+    await fresh();
+    expect((await heir.post(`/api/v1/profiles/${profile.id}/transfer/accept`)).status).toBe(200);
+    expect(await fresh()).toEqual([
+      { entity: 'member', action: 'updated', actor: heir.userId, changes: { role: { before: 'owner', after: 'editor' } } },
+      { entity: 'member', action: 'updated', actor: heir.userId, changes: { role: { before: 'analyst', after: 'owner' } } },
+      expect.objectContaining({ entity: 'transfer', action: 'deleted', actor: heir.userId }),
+    ]);
+    // A member leaving: one deletion, by themselves.
+    expect((await owner.delete(`/api/v1/profiles/${profile.id}/members/${owner.userId}`)).status).toBe(204);
+    const left = (await log(heir, profile.id)).slice(seen);
+    expect(left.map(({ entity, action, actor }) => ({ entity, action, actor: actor.userId }))).toEqual([{ entity: 'member', action: 'deleted', actor: owner.userId }]);
   });
 
   it('is for members only, and goes with its profile', async () => {
