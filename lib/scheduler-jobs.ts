@@ -8,4 +8,5 @@ export const SCHEDULER_JOBS = {
   analyticsReconcile: 'analytics-reconcile',
   assetSweep: 'asset-sweep',
   activityPrune: 'activity-prune',
+  analyticsRetention: 'analytics-retention',
 } as const;

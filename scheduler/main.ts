@@ -10,6 +10,7 @@
 // | analytics-reconcile | every 10 minutes | analytics-reconciler.ts: aggregates checked against the raw events, repaired |
 // | asset-sweep | every 15 minutes | asset-sweep.ts |
 // | activity-prune | every 6 hours | activity-prune.ts: the activity log past ACTIVITY_RETENTION_DAYS |
+// | analytics-retention | every 6 hours | analytics-retention.ts: analytics past a profile's own retention |
 //
 // github-sync runs more often than the interval itself: each repository is due on its own schedule
 // (next_sync_at), so frequent runs spread the requests and pick up per-link overrides and retries.
@@ -29,6 +30,7 @@ import type { Role } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
 import { runAnalyticsReconciler } from './analytics-reconciler.js';
+import { runAnalyticsRetention } from './analytics-retention.js';
 import { sweepAssets } from './asset-sweep.js';
 import { pruneActivity } from './activity-prune.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
@@ -44,7 +46,7 @@ export interface SchedulerDeps {
   logger: Logger;
   metrics: Metrics;
   github: GitHubConfig;
-  /** The analytics settings the reconciler needs: EVENTS_CONSUMER_GROUP and ANALYTICS_RETENTION_DAYS. */
+  /** EVENTS_CONSUMER_GROUP (the reconciler) and ANALYTICS_RETENTION_DAYS (the reconciler, and the cap of profiles' retention). */
   analytics: { consumerGroup: string; retentionDays: number };
   /** ACTIVITY_RETENTION_DAYS. */
   activityRetentionDays: number;
@@ -104,6 +106,7 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
   );
   define(SCHEDULER_JOBS.assetSweep, () => sweepAssets({ db: deps.db, storage: deps.storage, logger }));
   define(SCHEDULER_JOBS.activityPrune, () => pruneActivity({ db: deps.db, logger }, deps.activityRetentionDays));
+  define(SCHEDULER_JOBS.analyticsRetention, () => runAnalyticsRetention({ db: deps.db, clickhouse: deps.clickhouse, logger, maxDays: deps.analytics.retentionDays }));
 
   return {
     name: 'scheduler',
@@ -116,6 +119,9 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       await agenda.every('10 minutes', SCHEDULER_JOBS.analyticsReconcile);
       await agenda.every('15 minutes', SCHEDULER_JOBS.assetSweep);
       await agenda.every('6 hours', SCHEDULER_JOBS.activityPrune);
+      // The cutoff moves once a UTC day; four runs a day delete within hours of it, and a run skipped
+      // for the maintenance lock costs little.
+      await agenda.every('6 hours', SCHEDULER_JOBS.analyticsRetention);
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {
