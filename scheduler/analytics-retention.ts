@@ -5,12 +5,12 @@
 // to the events TTL (lib/clickhouse/retention.ts), their daily aggregates kept.
 //
 // Runs as linkpulse_scheduler, which may read profiles' ids and choices and nothing else of them.
-// Profiles are read in pages of PAGE_SIZE, ordered by their choice, and each page's profiles with the
-// same cutoff share one question and one DELETE per table (lib/clickhouse/expire-profile-rows.ts): a
-// run costs a few cheap reads per table and group, and mutations only where there is something to
-// delete (the cutoff moves once a day). Idempotent: a second run, or one after a crash, deletes what
-// is left. Holds the analytics-maintenance lock: a rebuild must not write back a day it deletes.
-import { expireProfileRows, listExpirableTables } from '../lib/clickhouse/expire-profile-rows.js';
+// Profiles are read in pages of PAGE_SIZE, grouped by cutoff, and each page costs one cheap read and
+// at most one lightweight DELETE per table for all its groups (lib/clickhouse/expire-profile-rows.ts):
+// mutations only where there is something to delete, which happens once a day as the cutoffs move.
+// Idempotent: a second run, or one after a crash, deletes what is left. Holds the
+// analytics-maintenance lock: a rebuild must not write back a day it deletes.
+import { expireProfileRows, listExpirableTables, type ExpirableTable } from '../lib/clickhouse/expire-profile-rows.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import { effectiveRetentionDays, retentionCutoff } from '../lib/analytics/profile-retention.js';
 import type { Logger } from '../lib/logger.js';
@@ -48,7 +48,7 @@ export async function runAnalyticsRetention(deps: RetentionDeps, now = new Date(
 
 async function expireChosenRetention(deps: RetentionDeps, now: Date): Promise<RetentionReport> {
   const report: RetentionReport = { profiles: 0, deleted: {} };
-  let tables: Awaited<ReturnType<typeof listExpirableTables>> | undefined;
+  let tables: ExpirableTable[] | undefined;
   let after: { days: number; id: string } | undefined;
   for (;;) {
     const { rows } = await deps.db.query<{ id: string; days: number }>(
@@ -63,14 +63,14 @@ async function expireChosenRetention(deps: RetentionDeps, now: Date): Promise<Re
     const byCutoff = new Map<number, string[]>();
     for (const row of rows) {
       const before = retentionCutoff(effectiveRetentionDays(row.days, deps.maxDays), now).getTime();
-      byCutoff.set(before, [...(byCutoff.get(before) ?? []), row.id]);
+      const group = byCutoff.get(before);
+      if (group) group.push(row.id);
+      else byCutoff.set(before, [row.id]);
     }
-    for (const [before, profiles] of byCutoff) {
-      const { deleted } = await expireProfileRows(deps.clickhouse, { profiles, before: new Date(before), tables });
-      const counts = Object.fromEntries(Object.entries(deleted).map(([table, done]) => [table, done.length]));
-      if (Object.keys(counts).length > 0) deps.logger.info({ before: new Date(before).toISOString(), profiles: profiles.length, deleted: counts }, 'analytics past their profiles’ retention deleted');
-      for (const [table, count] of Object.entries(counts)) report.deleted[table] = (report.deleted[table] ?? 0) + count;
-    }
+    const deleted = await expireProfileRows(deps.clickhouse, [...byCutoff].map(([before, profiles]) => ({ before: new Date(before), profiles })), tables);
+    const counts = Object.fromEntries(Object.entries(deleted).map(([table, profiles]) => [table, profiles.length]));
+    if (Object.keys(counts).length > 0) deps.logger.info({ profiles: rows.length, cutoffs: byCutoff.size, deleted: counts }, 'analytics past their profiles’ retention deleted');
+    for (const [table, count] of Object.entries(counts)) report.deleted[table] = (report.deleted[table] ?? 0) + count;
     if (rows.length < PAGE_SIZE) break;
     const last = rows.at(-1)!;
     after = { days: last.days, id: last.id };

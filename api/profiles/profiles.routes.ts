@@ -71,7 +71,7 @@ const AnalyticsRetention = z
     days: z.int().describe("The days in force: the owner's choice capped by the server's maximum, or the maximum"),
     maxDays: z.int().describe("The server's maximum (ANALYTICS_RETENTION_DAYS)"),
     scope: z.enum(['all', 'raw']).describe("all: raw events and every aggregate before keptFrom are deleted; raw: the server's default, raw events expire after `days` and daily figures are kept longer"),
-    keptFrom: z.iso.datetime().describe('The earliest instant kept'),
+    keptFrom: z.iso.datetime().describe('The earliest instant from which everything is kept: a UTC midnight (the cutoff, or the first whole day the raw events keep)'),
   })
   .meta({ id: 'AnalyticsRetention' });
 

@@ -39,7 +39,10 @@ export interface AnalyticsRetention {
    * daily figures are kept longer).
    */
   scope: 'all' | 'raw';
-  /** The earliest instant kept (ISO 8601): rows at or after it stay. */
+  /**
+   * The earliest instant from which everything is kept (ISO 8601), always a UTC midnight, so a read
+   * is the same all day: the cutoff of a choice, or the first whole UTC day the TTL keeps.
+   */
   keptFrom: string;
 }
 
@@ -59,8 +62,8 @@ export function analyticsRetentionOf(chosenDays: number | null, maxDays: number,
     days,
     maxDays,
     scope: chosenDays === null ? 'raw' : 'all',
-    // The TTL removes raw rows older than `days` to the millisecond; a choice works in whole UTC days.
-    keptFrom: (chosenDays === null ? new Date(now.getTime() - days * DAY_MS) : retentionCutoff(days, now)).toISOString(),
+    // The TTL removes raw rows older than `days` to the millisecond: of the day it cuts, it keeps a part.
+    keptFrom: retentionCutoff(chosenDays === null ? days - 1 : days, now).toISOString(),
   };
 }
 
