@@ -4,8 +4,8 @@
 // wholly before it and deleted, or wholly kept: the aggregates of the days kept still equal their raw
 // rows. The scheduler's analytics-retention job calls this with its profiles grouped by cutoff.
 //
-// A lightweight DELETE is a mutation, about a second each in chDB once a table has a few parts, and
-// one even when it matches nothing. So each table is first asked which profiles have rows before
+// A lightweight DELETE is a mutation (tens of milliseconds on merged parts in chDB, seconds while
+// fresh parts are merging), and one even when it matches nothing. So each table is first asked which profiles have rows before
 // their cutoff (the sort keys lead with profile_id: a cheap read), and then gets at most one DELETE
 // for every group at once. A run that finds nothing writes nothing; one after a crash repeats what is
 // left. On a cluster the question goes through the Distributed table (every shard) and the DELETE
