@@ -63,7 +63,7 @@ const RetentionDays = z
   .nullable()
   .describe(
     `How many days of this page's analytics to keep (${MIN_PROFILE_RETENTION_DAYS}-${MAX_PROFILE_RETENTION_DAYS}), or null for the server's default. Only the page's owner may change it (403 for anyone else). ` +
-      "A value above the server's maximum (analyticsRetention.maxDays) is refused with 409. Raw events and every aggregate older than the cutoff are deleted by a daily job.",
+      "A value above the server's maximum (analyticsRetention.maxDays) is refused with 409. Raw events and every aggregate older than the cutoff (00:00 UTC, that many days ago) are deleted within hours.",
   );
 
 const AnalyticsRetention = z
