@@ -78,7 +78,7 @@ export interface ApiDeps {
   mailer: Mailer;
 }
 
-export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets' | 'teams'>;
+export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets' | 'teams' | 'analyticsRetentionDays'>;
 
 export interface ApiApp {
   app: Express;
@@ -266,7 +266,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       cookie,
       knownDevices,
       tokens: createTokensService({ db, credentials, audit }),
-      profiles: createProfilesService({ db, invalidateProfiles }),
+      profiles: createProfilesService({ db, invalidateProfiles, analyticsRetentionDays: config.analyticsRetentionDays }),
       links: createLinksService({ db, cache, invalidateProfiles }),
       activity: createActivityService({ db }),
       members: createMembersService({ db, credentials, mailer: deps.mailer, publicUrl: config.publicUrl, maxMembers: config.teams.maxMembers }),

@@ -15,6 +15,7 @@ import { lighthouseBenchmark } from './lighthouse.bench.js';
 import { loadingBenchmark } from './loading.bench.js';
 import { passwordsBenchmark } from './passwords.bench.js';
 import { pipelineBenchmark } from './pipeline.bench.js';
+import { retentionBenchmark } from './retention.bench.js';
 import { scaleOutBenchmark } from './scale-out.bench.js';
 import { visitorsBenchmark } from './visitors.bench.js';
 import { formatSize, parseSizes, type Benchmark } from './support/measure.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   ingestScaleOutBenchmark,
   loadingBenchmark,
   analyticsBenchmark,
+  retentionBenchmark,
   passwordsBenchmark,
   assetsBenchmark,
   lighthouseBenchmark,

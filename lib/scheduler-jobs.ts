@@ -10,4 +10,5 @@ export const SCHEDULER_JOBS = {
   activityPrune: 'activity-prune',
   accountExport: 'account-export',
   accountExportSweep: 'account-export-sweep',
+  analyticsRetention: 'analytics-retention',
 } as const;

@@ -14,6 +14,7 @@
 // and each DELETE runs ON CLUSTER: once per shard, replicated to the shard's other replicas.
 import { assertTableName, type ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import { mutationTargetOfStored } from '../lib/clickhouse/cluster-tables.js';
+import { listProfileTables } from '../lib/clickhouse/profile-tables.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../lib/postgres/database.js';
 
@@ -28,17 +29,6 @@ export interface ErasureDeps {
   logger: Logger;
 }
 
-/** MergeTree tables of the analytics database that hold rows per profile (shard-local ones on a cluster). */
-async function profileTables(clickhouse: ClickHouse): Promise<string[]> {
-  const rows = await clickhouse.query<{ name: string }>(
-    `SELECT name FROM system.tables
-      WHERE database = currentDatabase() AND engine LIKE '%MergeTree'
-        AND name IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'profile_id')
-      ORDER BY name`,
-  );
-  return rows.map((row) => row.name);
-}
-
 /** Erases the analytics of every profile queued at least ERASURE_DELAY_MS before `now`; returns how many. */
 export async function eraseQueuedAnalytics(deps: ErasureDeps, now = Date.now()): Promise<number> {
   let erased = 0;
@@ -50,7 +40,7 @@ export async function eraseQueuedAnalytics(deps: ErasureDeps, now = Date.now()):
     );
     if (rows.length === 0) break;
     const profiles = rows.map((row) => row.profile_id);
-    tables ??= await profileTables(deps.clickhouse);
+    tables ??= (await listProfileTables(deps.clickhouse)).map((table) => table.storedTable);
     for (const table of tables) {
       assertTableName(table);
       // A lightweight delete: the rows disappear from every read at once, from disk at the next merges.

@@ -12,6 +12,7 @@
 // | activity-prune | every 6 hours | activity-prune.ts: the activity log past ACTIVITY_RETENTION_DAYS |
 // | account-export | queued by the API for a new request, and every minute | account-export/: builds and mails "download my data" archives |
 // | account-export-sweep | every 15 minutes | account-export/export-sweep.ts: expired archives and old requests |
+// | analytics-retention | every 6 hours | analytics-retention.ts: analytics past a profile's own retention |
 //
 // github-sync runs more often than the interval itself: each repository is due on its own schedule
 // (next_sync_at), so frequent runs spread the requests and pick up per-link overrides and retries.
@@ -35,6 +36,7 @@ import { buildAccountExports } from './account-export/account-export.job.js';
 import { sweepAccountExports } from './account-export/export-sweep.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
 import { runAnalyticsReconciler } from './analytics-reconciler.js';
+import { runAnalyticsRetention } from './analytics-retention.js';
 import { sweepAssets } from './asset-sweep.js';
 import { pruneActivity } from './activity-prune.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
@@ -56,7 +58,7 @@ export interface SchedulerDeps {
   logger: Logger;
   metrics: Metrics;
   github: GitHubConfig;
-  /** The analytics settings the reconciler needs: EVENTS_CONSUMER_GROUP and ANALYTICS_RETENTION_DAYS. */
+  /** EVENTS_CONSUMER_GROUP (the reconciler) and ANALYTICS_RETENTION_DAYS (the reconciler, and the cap of profiles' retention). */
   analytics: { consumerGroup: string; retentionDays: number };
   /** ACTIVITY_RETENTION_DAYS. */
   activityRetentionDays: number;
@@ -136,6 +138,7 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     }),
   );
   define(SCHEDULER_JOBS.accountExportSweep, () => sweepAccountExports({ db: deps.db, storage: deps.storage, logger }));
+  define(SCHEDULER_JOBS.analyticsRetention, () => runAnalyticsRetention({ db: deps.db, clickhouse: deps.clickhouse, logger, maxDays: deps.analytics.retentionDays }));
 
   return {
     name: 'scheduler',
@@ -150,6 +153,9 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       await agenda.every('6 hours', SCHEDULER_JOBS.activityPrune);
       await agenda.every('1 minute', SCHEDULER_JOBS.accountExport);
       await agenda.every('15 minutes', SCHEDULER_JOBS.accountExportSweep);
+      // The cutoff moves once a UTC day; four runs a day delete within hours of it, and a run skipped
+      // for the maintenance lock costs little.
+      await agenda.every('6 hours', SCHEDULER_JOBS.analyticsRetention);
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {

@@ -20,6 +20,8 @@ export interface ProfileRow {
   social_links: SocialLink[];
   published: boolean;
   respect_gpc: boolean;
+  /** Days of analytics to keep (30-1825), or null for the operator's default (migrations/0016). */
+  analytics_retention_days: number | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -36,12 +38,14 @@ export interface ProfileFields {
   respectGpc: boolean;
   /** One of the owner's stored assets (a composite foreign key makes it the owner's). */
   avatarAssetId?: string | null;
+  /** Only the owner may change it (a trigger refuses anyone else). */
+  analyticsRetentionDays?: number | null;
 }
 
 // The caller's role; a profile being created has no member row until its statement ends (a trigger
 // adds it), so its creator is its owner then.
 const COLUMNS = `id, user_id, coalesce(app_profile_role(id), CASE WHEN user_id = app_user_id() THEN 'owner' END) AS role, handle, display_name, bio,
-  avatar_asset_id, theme, accent_color, page_theme, social_links, published, respect_gpc, created_at, updated_at`;
+  avatar_asset_id, theme, accent_color, page_theme, social_links, published, respect_gpc, analytics_retention_days, created_at, updated_at`;
 const COLUMN_OF: Record<keyof ProfileFields, string> = {
   handle: 'handle',
   displayName: 'display_name',
@@ -53,6 +57,7 @@ const COLUMN_OF: Record<keyof ProfileFields, string> = {
   published: 'published',
   respectGpc: 'respect_gpc',
   avatarAssetId: 'avatar_asset_id',
+  analyticsRetentionDays: 'analytics_retention_days',
 };
 
 export async function listProfiles(tx: Tx): Promise<ProfileRow[]> {

@@ -1,5 +1,6 @@
 // /api/v1/profiles: a creator's profiles (CRUD) and the handle availability check.
 import { z } from 'zod';
+import { MAX_PROFILE_RETENTION_DAYS, MIN_PROFILE_RETENTION_DAYS } from '../../lib/analytics/profile-retention.js';
 import { HANDLE_PATTERN } from '../../lib/profiles/handle.js';
 import { PROFILE_ROLES } from '../../lib/profiles/roles.js';
 import { COLOR_SCHEMES, DEFAULT_PAGE_THEME, PAGE_THEME_IDS, PAGE_THEMES } from '../../lib/profiles/page-themes.js';
@@ -55,6 +56,26 @@ const AccentColor = z
   .toLowerCase()
   .regex(/^#[0-9a-f]{6}$/, 'a colour such as #2563eb');
 
+const RetentionDays = z
+  .number()
+  .int()
+  .min(MIN_PROFILE_RETENTION_DAYS)
+  .max(MAX_PROFILE_RETENTION_DAYS)
+  .nullable()
+  .describe(
+    `How many days of this page's analytics to keep (${MIN_PROFILE_RETENTION_DAYS}-${MAX_PROFILE_RETENTION_DAYS}), or null for the server's default. Only the page's owner may change it (403 for anyone else). ` +
+      "A value above the server's maximum (analyticsRetention.maxDays) is refused with 409. Raw events and every aggregate older than the cutoff (00:00 UTC, that many days ago) are deleted within hours.",
+  );
+
+const AnalyticsRetention = z
+  .object({
+    days: z.int().describe("The days in force: the owner's choice capped by the server's maximum, or the maximum"),
+    maxDays: z.int().describe("The server's maximum (ANALYTICS_RETENTION_DAYS)"),
+    scope: z.enum(['all', 'raw']).describe("all: raw events and every aggregate before keptFrom are deleted; raw: the server's default, raw events expire after `days` and daily figures are kept longer"),
+    keptFrom: z.iso.datetime().describe('The earliest instant from which everything is kept: a UTC midnight (the cutoff, or the first whole day the raw events keep)'),
+  })
+  .meta({ id: 'AnalyticsRetention' });
+
 const NewProfile = z.strictObject({
   handle: Handle,
   displayName: DisplayName,
@@ -80,6 +101,7 @@ const ProfileChanges = z
     published: z.boolean().optional(),
     respectGpc: z.boolean().optional(),
     avatarAssetId: z.uuid().nullable().optional().describe('One of your stored images (POST /assets), or null for none'),
+    analyticsRetentionDays: RetentionDays.optional(),
   })
   .refine((changes) => Object.keys(changes).length > 0, 'send at least one field to change')
   .meta({ description: 'The fields to change: at least one', minProperties: 1 });
@@ -98,6 +120,8 @@ export const Profile = z
     socialLinks: z.array(SocialLinkOut),
     published: z.boolean(),
     respectGpc: z.boolean(),
+    analyticsRetentionDays: z.int().nullable().describe("The owner's choice of days to keep the analytics, or null for the server's default"),
+    analyticsRetention: AnalyticsRetention,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -1,7 +1,10 @@
 // The rules of profiles: a creator may own several (up to MAX_PROFILES); handles are unique across
 // everyone, lower-case, URL-safe and not one of the reserved words that name our own routes.
 // Every change drops the cached public page of the old and new handle, after the commit.
+// Only the owner chooses how long the profile's analytics are kept, within the operator's maximum
+// (lib/analytics/profile-retention.ts); a profile reads as its choice and what is in force.
 import type pg from 'pg';
+import { analyticsRetentionOf, type AnalyticsRetention } from '../../lib/analytics/profile-retention.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
@@ -36,11 +39,21 @@ export interface Profile {
   socialLinks: ProfileRow['social_links'];
   published: boolean;
   respectGpc: boolean;
+  /** The owner's choice in days, or null for the operator's default. */
+  analyticsRetentionDays: number | null;
+  /** What is in force: the days, the operator's maximum, what it applies to and the earliest instant kept. */
+  analyticsRetention: AnalyticsRetention;
   createdAt: string;
   updatedAt: string;
 }
 
-export const toProfile = (row: ProfileRow): Profile => ({
+/** ANALYTICS_RETENTION_DAYS, the longest a profile may keep its analytics, and the clock. */
+export interface RetentionPolicy {
+  maxDays: number;
+  now(): Date;
+}
+
+export const toProfile = (row: ProfileRow, retention: RetentionPolicy): Profile => ({
   id: row.id,
   role: row.role,
   handle: row.handle,
@@ -53,6 +66,8 @@ export const toProfile = (row: ProfileRow): Profile => ({
   socialLinks: row.social_links,
   published: row.published,
   respectGpc: row.respect_gpc,
+  analyticsRetentionDays: row.analytics_retention_days,
+  analyticsRetention: analyticsRetentionOf(row.analytics_retention_days, retention.maxDays, retention.now()),
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
@@ -62,6 +77,7 @@ const ACTION_WORDS: Record<ProfileAction, string> = {
   edit: 'change this page',
   export: 'download this page’s analytics',
   manage: 'manage this page’s team or delete it',
+  retention: 'change how long this page’s analytics are kept (only its owner may)',
 };
 
 /** A clear 403 before RLS would silently show or change nothing. */
@@ -78,15 +94,33 @@ function handleTaken(error: unknown): never {
   throw error;
 }
 
-export function createProfilesService(deps: { db: Database; invalidateProfiles(handles: string[]): Promise<void> }) {
+/** A 409 naming the field and the maximum: the value is well formed, this server keeps analytics for less. */
+function retentionAboveMaximum(maxDays: number): AppError {
+  return new AppError('CONFLICT', `analyticsRetentionDays may be at most ${maxDays} days: this server keeps analytics for at most that long (ANALYTICS_RETENTION_DAYS)`, {
+    details: { fields: [{ field: 'body.analyticsRetentionDays', message: `at most ${maxDays} days (the operator's maximum)` }], maxDays },
+  });
+}
+
+export interface ProfilesServiceDeps {
+  db: Database;
+  invalidateProfiles(handles: string[]): Promise<void>;
+  /** ANALYTICS_RETENTION_DAYS: the longest retention a profile may choose. */
+  analyticsRetentionDays: number;
+  /** The clock the earliest kept instant is computed from (tests). */
+  now?: () => Date;
+}
+
+export function createProfilesService(deps: ProfilesServiceDeps) {
   const { db } = deps;
+  const retention: RetentionPolicy = { maxDays: deps.analyticsRetentionDays, now: deps.now ?? (() => new Date()) };
+  const presentProfile = (row: ProfileRow) => toProfile(row, retention);
   return {
-    list: (userId: string) => withUser(db, userId, async (tx) => (await listProfiles(tx)).map(toProfile)),
+    list: (userId: string) => withUser(db, userId, async (tx) => (await listProfiles(tx)).map(presentProfile)),
 
     async get(userId: string, profileId: string): Promise<Profile> {
       const row = await withUser(db, userId, (tx) => getProfile(tx, profileId));
       if (!row) throw notFound('No such profile');
-      return toProfile(row);
+      return presentProfile(row);
     },
 
     async create(userId: string, fields: ProfileFields): Promise<Profile> {
@@ -96,7 +130,7 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
         return insertProfile(tx, userId, fields);
       }).catch(handleTaken);
       await deps.invalidateProfiles([row.handle]);
-      return toProfile(row);
+      return presentProfile(row);
     },
 
     async update(userId: string, profileId: string, changes: Partial<ProfileFields>): Promise<Profile> {
@@ -104,6 +138,10 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
         const visible = await getProfile(tx, profileId);
         if (!visible) throw notFound('No such profile');
         requireRole(visible, 'edit');
+        if (changes.analyticsRetentionDays !== undefined) {
+          requireRole(visible, 'retention');
+          if (changes.analyticsRetentionDays !== null && changes.analyticsRetentionDays > retention.maxDays) throw retentionAboveMaximum(retention.maxDays);
+        }
         const current = (await getProfile(tx, profileId, { lock: true }))!;
         if (changes.avatarAssetId && (await getAsset(tx, changes.avatarAssetId))?.status !== 'stored') {
           // The request is well formed; the image is gone (deleted, perhaps in another tab) or not the caller's.
@@ -112,7 +150,7 @@ export function createProfilesService(deps: { db: Database; invalidateProfiles(h
         return { before: current, after: (await updateProfile(tx, profileId, changes))! };
       }).catch(handleTaken);
       await deps.invalidateProfiles([...new Set([before.handle, after.handle])]);
-      return toProfile(after);
+      return presentProfile(after);
     },
 
     async remove(userId: string, profileId: string): Promise<void> {

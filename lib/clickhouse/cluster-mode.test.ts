@@ -8,6 +8,7 @@ import { mutationTarget, mutationTargetOfStored, onCluster, readableTableName, s
 import { listAggregateTables, rebuildAggregateTable } from './aggregates.js';
 import { loadClickHouseMigrations, migrateClickHouse } from './migrate.js';
 import { applyRawRetention } from './retention.js';
+import { expireProfileRows } from './expire-profile-rows.js';
 
 interface Recorded {
   commands: string[];
@@ -140,5 +141,48 @@ describe('the reconciler on a cluster', () => {
 
   it('does not take a view over the local events for one over events on one server', async () => {
     expect(await listAggregateTables(recordingClickHouse(undefined, catalogue))).toEqual([]);
+  });
+});
+
+describe('a profile’s retention on a cluster', () => {
+  // The catalogue of a node lists the shard-local tables; some profiles have rows before their cutoff.
+  const answer = (sql: string, params?: QueryParams): Row[] => {
+    if (sql.includes('system.columns')) {
+      return [
+        { table: 'events_local', columns: ['timestamp', 'profile_id', 'event_type'] },
+        { table: 'traffic_hourly_local', columns: ['profile_id', 'hour', 'views'] },
+        { table: 'geo_daily_local', columns: ['profile_id', 'day', 'country'] },
+      ];
+    }
+    if (sql.startsWith('SELECT DISTINCT profile_id FROM geo_daily ')) return [];
+    return sql.startsWith('SELECT DISTINCT') ? [{ profile_id: (params?.p1 as string[])[0] }] : [];
+  };
+
+  it('asks every shard through the Distributed tables and deletes from the local tables ON CLUSTER, one DELETE per table for every cutoff', async () => {
+    const clickhouse = recordingClickHouse('linkpulse', answer);
+    const asked: string[] = [];
+    const query = clickhouse.query.bind(clickhouse);
+    clickhouse.query = <T extends Row = Row>(sql: string, params?: QueryParams) => {
+      asked.push(sql.replace(/\s+/g, ' '));
+      return query<T>(sql, params);
+    };
+    const deleted = await expireProfileRows(clickhouse, [
+      { before: new Date('2026-11-05T00:00:00Z'), profiles: ['a', 'b'] },
+      { before: new Date('2026-09-06T00:00:00Z'), profiles: ['c'] },
+    ]);
+    expect(asked.filter((sql) => sql.startsWith('SELECT DISTINCT')).map((sql) => sql.split(' WHERE ')[0])).toEqual([
+      'SELECT DISTINCT profile_id FROM events',
+      'SELECT DISTINCT profile_id FROM traffic_hourly',
+      'SELECT DISTINCT profile_id FROM geo_daily',
+    ]);
+    expect(clickhouse.commands).toEqual([
+      "DELETE FROM events_local ON CLUSTER linkpulse WHERE (profile_id IN {p1:Array(UUID)} AND timestamp < {c1:DateTime64(3, 'UTC')})",
+      "DELETE FROM traffic_hourly_local ON CLUSTER linkpulse WHERE (profile_id IN {p1:Array(UUID)} AND hour < {c1:DateTime('UTC')})",
+    ]);
+    expect(deleted).toEqual({ events: ['c'], traffic_hourly: ['c'] });
+  });
+
+  it('refuses a cutoff that is not a UTC midnight', async () => {
+    await expect(expireProfileRows(recordingClickHouse(undefined, answer), [{ before: new Date('2026-11-05T01:00:00Z'), profiles: ['a'] }])).rejects.toThrow(/UTC midnight/);
   });
 });

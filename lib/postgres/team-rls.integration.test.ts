@@ -1,7 +1,8 @@
-// Teams in the database itself (migrations/0013_teams.sql, 0014_activity_log.sql, 0015_transfers_and_shares.sql): raw SQL as the app
-// role, with no WHERE clause, for a user in each role × each team table × SELECT / INSERT / UPDATE /
-// DELETE, on their own team's profile, on another team's, and on a profile they have left. Every
-// change is rolled back, so each cell starts from the same rows. Embedded PostgreSQL and a real server.
+// Teams in the database itself (migrations/0013_teams.sql, 0014_activity_log.sql,
+// 0015_transfers_and_shares.sql, the retention's owner check of 0016): raw SQL as the app role, with no
+// WHERE clause, for a user in each role × each team table × SELECT / INSERT / UPDATE / DELETE, on their
+// own team's profile, on another team's, and on a profile they have left. Every change is rolled back,
+// so each cell starts from the same rows. Embedded PostgreSQL and a real server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +98,11 @@ function teamContract(which: 'embedded' | 'real'): void {
     'profiles UPDATE': {
       sql: (place) => ['UPDATE profiles SET bio = bio || $2 WHERE id = $1', [profiles[place], '.']],
       expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'profiles UPDATE (analytics retention: owners only, migrations/0016)': {
+      sql: (place) => ['UPDATE profiles SET analytics_retention_days = 30 WHERE id = $1', [profiles[place]]],
+      // Editors may update the row (profiles_edit) but not this column: the trigger refuses.
+      expected: (role, place) => (place !== 'own' ? 0 : role === 'owner' ? 1 : role === 'editor' ? 'refused' : 0),
     },
     'profiles DELETE': { sql: (place) => ['DELETE FROM profiles WHERE id = $1', [profiles[place]]], expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0) },
     'links SELECT': { sql: (place) => ['SELECT id FROM links WHERE profile_id = $1', [profiles[place]]], expected: (_role, place) => (place === 'own' ? 1 : 0) },

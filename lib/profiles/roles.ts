@@ -1,5 +1,6 @@
 // What each role on a profile may do (migrations/0013_teams.sql enforces the same in Row-Level
-// Security; the API checks first only to answer with a clear 403 instead of a missing row).
+// Security, 0016 the retention in a trigger; the API checks first only to answer with a clear 403
+// instead of a missing row).
 export const PROFILE_ROLES = ['owner', 'editor', 'analyst', 'viewer'] as const;
 export type ProfileRole = (typeof PROFILE_ROLES)[number];
 /** The roles an invitation can give (ownership moves only by a transfer). */
@@ -14,13 +15,16 @@ export type ProfileAction =
   /** Download analytics (CSV, raw events). */
   | 'export'
   /** Invite, change roles, remove members, delete the profile. */
-  | 'manage';
+  | 'manage'
+  /** Choose how long the profile's analytics are kept (a shorter time deletes data; migrations/0016 enforces it too). */
+  | 'retention';
 
 const ALLOWED: Record<ProfileAction, readonly ProfileRole[]> = {
   read: PROFILE_ROLES,
   edit: ['owner', 'editor'],
   export: ['owner', 'editor', 'analyst'],
   manage: ['owner'],
+  retention: ['owner'],
 };
 
 export const can = (role: ProfileRole | null | undefined, action: ProfileAction): boolean => role !== null && role !== undefined && ALLOWED[action].includes(role);

@@ -194,6 +194,7 @@ export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     rateLimits: { ipPerMinute: 10_000, userPerMinute: 10_000, authPerMinute: 10_000 },
     assets: { maxUploadBytes: 5 * 1024 * 1024, quotaBytes: 50 * 1024 * 1024, format: 'webp', quality: 80, uploadsPerMinute: 10_000 },
     teams: { maxMembers: 10 },
+    analyticsRetentionDays: 400,
     ...overrides,
   };
 }

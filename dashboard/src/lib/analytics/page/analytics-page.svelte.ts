@@ -14,6 +14,7 @@ import { allowedIntervals, browserTimeZone, effectiveInterval, resolveRange } fr
 import { OTHER_VALUE, type BreakdownItem } from '$lib/analytics/types';
 import { activeFilters, apiQuery, viewFromQuery, viewToQuery, withFilter, withoutFilter, type FilterKey, type View } from '$lib/analytics/view';
 import type { AnalyticsSource } from '$lib/analytics/source';
+import type { AnalyticsRetention } from '../../../../../lib/analytics/profile-retention.js';
 
 /** Whose analytics the page shows, and whether the viewer may download them. */
 export interface AnalyticsSubject {
@@ -21,6 +22,8 @@ export interface AnalyticsSubject {
   handle: string;
   /** The profile's id when the downloads are open to the viewer (owner, editor, analyst), else null. */
   exportProfileId: string | null;
+  /** How far back the profile's data goes, for members (a shared dashboard does not say). */
+  retention: AnalyticsRetention | null;
 }
 
 export class AnalyticsPage {

@@ -4,6 +4,7 @@
 // act through its methods; focus moves after a change are made here, with the change.
 import { onDestroy, onMount, tick } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
+import { can } from '../../../../../lib/profiles/roles.js';
 import { api, call, type Schemas } from '$lib/api/client';
 import { profileContext } from '$lib/api/profile-context';
 import { isHandleAvailable } from '$lib/editor/handle';
@@ -57,6 +58,12 @@ export class EditorPage {
   savingProfile = $state(false);
   handleAvailable: boolean | null = $state(null);
   linkError: string | null = $state(null);
+  /** The retention select: '' for the server's default, else the days; only owners may save it. */
+  retentionChoice = $state('');
+  savingRetention = $state(false);
+  retentionError: string | null = $state(null);
+  readonly canSetRetention = $derived(this.saved !== null && can(this.saved.role, 'retention'));
+  readonly retentionChosen = $derived(this.retentionChoice === '' ? null : Number(this.retentionChoice));
   /** What the polite live region says after a change screen readers would not notice. */
   announcement = $state('');
 
@@ -132,6 +139,7 @@ export class EditorPage {
     const saved = profile.data;
     this.saved = saved;
     this.draft = draftOf(saved);
+    this.retentionChoice = saved.analyticsRetentionDays === null ? '' : String(saved.analyticsRetentionDays);
     this.links = list.data.links;
     this.#savedOrder = this.links.map((link) => link.id);
     if (saved.avatarAssetId) {
@@ -208,6 +216,25 @@ export class EditorPage {
     this.handleAvailable = null;
     this.#context.updated({ handle: result.data.handle, displayName: result.data.displayName });
     toast('Profile saved.');
+  };
+
+  /** Saved on its own (owners only, and a shorter time deletes data): not part of the profile form. */
+  saveRetention = async (event: SubmitEvent) => {
+    event.preventDefault();
+    if (!this.saved || this.retentionChosen === this.saved.analyticsRetentionDays) return;
+    this.savingRetention = true;
+    this.retentionError = null;
+    const result = await call(api.PATCH('/api/v1/profiles/{profileId}', { params: this.#profilePath, body: { analyticsRetentionDays: this.retentionChosen } }));
+    this.savingRetention = false;
+    if (!result.ok) {
+      this.retentionError = result.fields.analyticsRetentionDays ?? result.message;
+      return;
+    }
+    const { analyticsRetentionDays, analyticsRetention } = result.data;
+    // Only these fields: the profile form's draft and its saved state stay as they are.
+    this.saved = { ...this.saved, analyticsRetentionDays, analyticsRetention };
+    this.#context.updated({ analyticsRetentionDays, analyticsRetention });
+    toast(analyticsRetentionDays === null ? 'Analytics retention set to the operator default.' : 'Analytics retention saved.');
   };
 
   setPublished = async (published: boolean) => {
