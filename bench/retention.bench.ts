@@ -43,7 +43,7 @@ async function measureSize(total: number): Promise<void> {
     const before = await rows();
     const chosen = await creator.client.patch(`/api/v1/profiles/${creator.profileId}`, { analyticsRetentionDays: RETENTION_DAYS });
     if (chosen.status !== 200) throw new Error(`choosing the retention: ${chosen.status} ${JSON.stringify(chosen.body)}`);
-    const deps: RetentionDeps = { db, clickhouse, logger: benchLogger, maxDays: 400 };
+    const deps: RetentionDeps = { db, clickhouse, logger: benchLogger };
     const first = await timedRun(deps, now);
     const after = await rows();
     const again = await timedRun(deps, now);

@@ -85,7 +85,7 @@ describe('analytics retention', () => {
     const range = { from: new Date(ninety.getTime() - 20 * DAY_MS), to: now };
     expect(await viewsRead(creator, short, range.from, range.to)).toBe(times.length);
 
-    const deps = { db: schedulerDb, clickhouse, logger: testLogger, maxDays: 400 };
+    const deps = { db: schedulerDb, clickhouse, logger: testLogger };
     const report = await runAnalyticsRetention(deps, now);
     expect(report?.deleted).toEqual(Object.fromEntries(Object.keys(TABLES).map((table) => [table, 2])));
 
@@ -105,19 +105,26 @@ describe('analytics retention', () => {
     expect((await runAnalyticsRetention(deps, now))?.deleted).toEqual({});
   });
 
-  it('applies the operator’s maximum when it is lower than a profile’s choice', async () => {
+  it('keeps the aggregates to the owner’s choice when the operator’s maximum was lowered below it', async () => {
     const now = new Date();
     const creator = await harness.newUser();
     const profile = (await creator.newProfile()).id;
     expect((await creator.patch(`/api/v1/profiles/${profile}`, { analyticsRetentionDays: 365 })).status).toBe(200);
-    await clickhouse.insert('events', [...visitRows(profile, { time: now.getTime() - 3_600_000 }), ...visitRows(profile, { time: now.getTime() - 100 * DAY_MS })]);
-    // The operator keeps 60 days at most now: the choice of 365 is cut to 60.
-    await runAnalyticsRetention({ db: schedulerDb, clickhouse, logger: testLogger, maxDays: 60 }, now);
-    const counts = await rowsAround(profile, retentionCutoff(60, now));
-    for (const [table, { before: older, from }] of Object.entries(counts)) {
+    await clickhouse.insert('events', [
+      ...visitRows(profile, { time: now.getTime() - 3_600_000 }),
+      ...visitRows(profile, { time: now.getTime() - 100 * DAY_MS }),
+      ...visitRows(profile, { time: now.getTime() - 380 * DAY_MS }),
+    ]);
+    // The job follows the choice (365 days), not the operator's new limit: the TTL cuts the raw events
+    // at 60 days by itself, and what the owner chose to keep (100 days ago) stays in the aggregates.
+    await runAnalyticsRetention({ db: schedulerDb, clickhouse, logger: testLogger }, now);
+    const atChoice = await rowsAround(profile, retentionCutoff(365, now));
+    for (const [table, { before: older, from }] of Object.entries(atChoice)) {
       expect(older, table).toBe(0);
       expect(from, table).toBeGreaterThan(0);
     }
+    const atLoweredMaximum = await rowsAround(profile, retentionCutoff(60, now));
+    expect(Object.values(atLoweredMaximum).some(({ before: older }) => older > 0)).toBe(true);
   });
 
   it('runs with the scheduler login’s grants only: the profiles’ ids and choices, and nothing else', async () => {

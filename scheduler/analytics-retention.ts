@@ -1,8 +1,10 @@
 // Per-profile analytics retention (issue 18): a profile whose owner chose how long its analytics are
 // kept (profiles.analytics_retention_days, migrations/0016) loses its raw events and every aggregate
-// row dated before 00:00 UTC of the day that many days ago, or ANALYTICS_RETENTION_DAYS ago when the
-// operator's maximum is lower (lib/analytics/profile-retention.ts). Profiles without a choice are left
-// to the events TTL (lib/clickhouse/retention.ts), their daily aggregates kept.
+// row dated before 00:00 UTC of the day that many days ago. When the operator's maximum
+// (ANALYTICS_RETENTION_DAYS) was lowered below a choice, the events TTL cuts the raw events sooner and
+// the aggregates still follow the choice (choiceDeletesAggregates, lib/analytics/profile-retention.ts).
+// Profiles without a choice are left to the events TTL (lib/clickhouse/retention.ts), their daily
+// aggregates kept.
 //
 // Runs as linkpulse_scheduler, which may read profiles' ids and choices and nothing else of them.
 // Profiles are read in pages of PAGE_SIZE, grouped by cutoff, and each page costs one cheap read and
@@ -12,7 +14,7 @@
 // analytics-maintenance lock: a rebuild must not write back a day it deletes.
 import { expireProfileRows, listExpirableTables, type ExpirableTable } from '../lib/clickhouse/expire-profile-rows.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
-import { effectiveRetentionDays, retentionCutoff } from '../lib/analytics/profile-retention.js';
+import { retentionCutoff } from '../lib/analytics/profile-retention.js';
 import type { Logger } from '../lib/logger.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from '../lib/postgres/advisory-lock.js';
 import type { Database } from '../lib/postgres/database.js';
@@ -25,8 +27,6 @@ export interface RetentionDeps {
   db: Database;
   clickhouse: ClickHouse;
   logger: Logger;
-  /** ANALYTICS_RETENTION_DAYS: no profile keeps more. */
-  maxDays: number;
 }
 
 export interface RetentionReport {
@@ -62,7 +62,9 @@ async function expireChosenRetention(deps: RetentionDeps, now: Date): Promise<Re
     tables ??= await listExpirableTables(deps.clickhouse);
     const byCutoff = new Map<number, string[]>();
     for (const row of rows) {
-      const before = retentionCutoff(effectiveRetentionDays(row.days, deps.maxDays), now).getTime();
+      // The owner's own choice, even above a lowered operator maximum (the TTL then cuts the raw
+      // events sooner; the aggregates stay as long as the owner chose: choiceDeletesAggregates).
+      const before = retentionCutoff(row.days, now).getTime();
       const group = byCutoff.get(before);
       if (group) group.push(row.id);
       else byCutoff.set(before, [row.id]);

@@ -138,7 +138,7 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     }),
   );
   define(SCHEDULER_JOBS.accountExportSweep, () => sweepAccountExports({ db: deps.db, storage: deps.storage, logger }));
-  define(SCHEDULER_JOBS.analyticsRetention, () => runAnalyticsRetention({ db: deps.db, clickhouse: deps.clickhouse, logger, maxDays: deps.analytics.retentionDays }));
+  define(SCHEDULER_JOBS.analyticsRetention, () => runAnalyticsRetention({ db: deps.db, clickhouse: deps.clickhouse, logger }));
 
   return {
     name: 'scheduler',

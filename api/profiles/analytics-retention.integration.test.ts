@@ -109,7 +109,7 @@ describe('a profile’s analytics retention', () => {
     ]);
   });
 
-  it('applies the operator’s maximum when it is lowered below a choice, and keeps the choice', async () => {
+  it('applies the operator’s maximum to raw events when it is lowered below a choice, and keeps the choice', async () => {
     const profile = await owner.newProfile();
     expect((await owner.patch(`/api/v1/profiles/${profile.id}`, { analyticsRetentionDays: 365 })).status).toBe(200);
     const lowered = await startApiHarness('retention_api_lowered', { database: harness.database, config: { analyticsRetentionDays: 90 } });
@@ -118,7 +118,7 @@ describe('a profile’s analytics retention', () => {
       await client.logIn(owner.email!, owner.password!);
       const read = (await client.get<Profile>(`/api/v1/profiles/${profile.id}`)).body;
       expect(read.analyticsRetentionDays).toBe(365);
-      expect(read.analyticsRetention).toEqual({ days: 90, maxDays: 90, scope: 'all', keptFrom: new Date(startOfUtcDay(Date.now()) - 90 * DAY_MS).toISOString() });
+      expect(read.analyticsRetention).toEqual({ days: 90, maxDays: 90, scope: 'raw', keptFrom: new Date(startOfUtcDay(Date.now()) - 89 * DAY_MS).toISOString() });
       expect((await client.patch<ErrorBody>(`/api/v1/profiles/${profile.id}`, { analyticsRetentionDays: 180 })).status).toBe(409);
     } finally {
       await lowered.close();

@@ -20,8 +20,10 @@ describe('profile analytics retention', () => {
 
   it('says how far back the data goes', () => {
     expect(analyticsRetentionOf(365, 400, NOW)).toEqual({ days: 365, maxDays: 400, scope: 'all', keptFrom: '2025-12-05T00:00:00.000Z' });
-    // The operator lowered the maximum below the choice: the maximum applies, in whole days too.
-    expect(analyticsRetentionOf(365, 180, NOW)).toEqual({ days: 180, maxDays: 180, scope: 'all', keptFrom: '2026-06-08T00:00:00.000Z' });
+    // The operator lowered the maximum below the choice: the raw events' TTL applies (as without a
+    // choice), and the daily figures stay as long as the owner chose.
+    expect(analyticsRetentionOf(365, 180, NOW)).toEqual({ days: 180, maxDays: 180, scope: 'raw', keptFrom: '2026-06-09T00:00:00.000Z' });
+    expect(analyticsRetentionOf(180, 180, NOW)).toEqual({ days: 180, maxDays: 180, scope: 'all', keptFrom: '2026-06-08T00:00:00.000Z' });
     // No choice: the raw events' TTL cuts 31 Oct 2025 at 15:30, so the first whole day kept is the 1st; the daily figures stay longer.
     expect(analyticsRetentionOf(null, 400, NOW)).toEqual({ days: 400, maxDays: 400, scope: 'raw', keptFrom: '2025-11-01T00:00:00.000Z' });
   });

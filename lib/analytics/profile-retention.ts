@@ -56,14 +56,23 @@ export function effectiveRetentionDays(chosenDays: number | null, maxDays: numbe
   return chosenDays === null ? maxDays : Math.min(chosenDays, maxDays);
 }
 
+/**
+ * Whether a profile's choice deletes its aggregates too, as far as it is in force: a choice within the
+ * operator's maximum. A choice above it (the operator lowered the maximum after it was made) leaves the raw events to
+ * the operator's TTL, and the aggregates to the choice itself: the owner agreed to lose what is older
+ * than they chose, not what the operator's new limit would cut.
+ */
+export const choiceDeletesAggregates = (chosenDays: number | null, maxDays: number): chosenDays is number => chosenDays !== null && chosenDays <= maxDays;
+
 export function analyticsRetentionOf(chosenDays: number | null, maxDays: number, now: Date): AnalyticsRetention {
   const days = effectiveRetentionDays(chosenDays, maxDays);
+  const all = choiceDeletesAggregates(chosenDays, maxDays);
   return {
     days,
     maxDays,
-    scope: chosenDays === null ? 'raw' : 'all',
+    scope: all ? 'all' : 'raw',
     // The TTL removes raw rows older than `days` to the millisecond: of the day it cuts, it keeps a part.
-    keptFrom: retentionCutoff(chosenDays === null ? days - 1 : days, now).toISOString(),
+    keptFrom: retentionCutoff(all ? days : days - 1, now).toISOString(),
   };
 }
 
