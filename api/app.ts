@@ -110,7 +110,9 @@ function rateLimiter(options: Partial<Options> & Pick<Options, 'limit' | 'keyGen
       const retryAfterSeconds = info?.resetTime ? Math.max(1, (info.resetTime.getTime() - Date.now()) / 1000) : RATE_WINDOW_MS / 1000;
       const refuse = () => next(new AppError('RATE_LIMIT', 'Too many requests; slow down and retry after the time in Retry-After', { retryAfterSeconds }));
       if (!firstRefusal) return refuse();
-      audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: `${request.method} ${request.path}`.slice(0, 200), details: { limiter: name } }).then(refuse, refuse);
+      // A shared dashboard's path holds its secret: the record names the route, not the token.
+      const path = request.path.replace(/\/shared\/[^/]+/, '/shared/{token}');
+      audit.record(request, { action: 'rate_limit.block', outcome: 'denied', target: `${request.method} ${path}`.slice(0, 200), details: { limiter: name } }).then(refuse, refuse);
     },
   });
 }
@@ -272,7 +274,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       members: createMembersService({ db, credentials, mailer: deps.mailer, publicUrl: config.publicUrl, maxMembers: config.teams.maxMembers }),
       publicProfiles,
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
-      shares: createSharesService({ db, credentials, hasher, publicUrl: config.publicUrl }),
+      shares: createSharesService({ db, credentials, hasher, cache, audit, publicUrl: config.publicUrl }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
       accountExports: createAccountExportsService({ db, storage: deps.storage, tokens: createExportTokens(exportTokenKey(config.sessionSecret)), audit, logger: deps.logger }),
       db,

@@ -83,7 +83,7 @@ describeWithService('shared dashboards, in Chromium', { configured: existsSync(C
     await page.getByLabel('Name').fill('Sponsors');
     await page.getByLabel('Click heatmap').uncheck();
     await page.getByLabel('Campaigns (UTM)').uncheck();
-    await page.getByLabel('Password (optional)').fill('open sesame please');
+    await page.getByLabel('Password (optional)').fill('violet harbour lantern 42');
     await page.getByRole('button', { name: 'Create the link' }).click();
     await page.getByRole('status').filter({ hasText: '“Sponsors” is shared' }).waitFor();
     const link = page.getByLabel('Link of Sponsors');
@@ -104,7 +104,7 @@ describeWithService('shared dashboards, in Chromium', { configured: existsSync(C
     await visitor.getByRole('button', { name: 'Open the dashboard' }).click();
     await visitor.getByText('That is not the password.').waitFor();
     expect(await visitor.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
-    await visitor.getByLabel('Password').fill('open sesame please');
+    await visitor.getByLabel('Password').fill('violet harbour lantern 42');
     await visitor.getByRole('button', { name: 'Open the dashboard' }).click();
     // Eight panels: the ten less the heatmap and the campaigns, with the seeded figures.
     await panelsSettled(visitor, 8);

@@ -143,7 +143,7 @@ describe('the activity log', () => {
     expect(await fresh()).toMatchObject([{ entity: 'invitation', action: 'deleted', actor: owner.userId, changes: { email: 'revoked@example.com' } }]);
 
     // A shared dashboard created, rotated and changed, then revoked: its token and password never appear.
-    const share = (await owner.post<{ id: string; url: string }>(`/api/v1/profiles/${profile.id}/shares`, { label: 'Sponsors', panels: ['summary'], password: 'a share password' })).body;
+    const share = (await owner.post<{ id: string; url: string }>(`/api/v1/profiles/${profile.id}/shares`, { label: 'Sponsors', panels: ['summary'], password: 'copper meadow signal 58' })).body;
     expect(await fresh()).toMatchObject([{ entity: 'share', action: 'created', changes: { label: 'Sponsors', panels: ['summary'], token: 'hidden', password_hash: 'hidden' } }]);
     const rotated = await owner.patch<{ url: string }>(`/api/v1/profiles/${profile.id}/shares/${share.id}`, { rotate: true, panels: ['summary', 'links'], password: null });
     expect(rotated.status).toBe(200);

@@ -21,6 +21,7 @@ export type AuditAction =
   | 'auth.account_delete'
   | 'account.export_request'
   | 'account.export_download'
+  | 'share.unlock'
   | 'token.create'
   | 'token.revoke'
   | 'rate_limit.block'

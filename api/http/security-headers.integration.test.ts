@@ -219,7 +219,7 @@ const recipes: Record<string, () => Promise<Call>> = {
     return { client: share.owner, params: { profileId: share.profileId, shareId: share.id }, status: 204 };
   },
   openSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, status: 200 }),
-  unlockSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard('a share password')).token }, body: { password: 'a share password' }, status: 204 }),
+  unlockSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard('copper meadow signal 58')).token }, body: { password: 'copper meadow signal 58' }, status: 204 }),
   getSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, query: '?compare=previous', status: 200 }),
   getSharedRealtime: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, status: 200 }),
   getPublicProfile: async () => ({ client: harness.client(), params: { handle: profile.handle }, status: 200 }),

@@ -5,6 +5,7 @@
 // or revoked URL is dead; answers are noindex and never cached; every change is in the activity log
 // without the secret.
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAnalyticsRow, NO_LINK, type AnalyticsRow, type VisitColumns } from '../../lib/events/analytics-row.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
@@ -53,13 +54,18 @@ const event = (type: 'view' | 'click', at: number, visitor: number, link = NO_LI
   buildAnalyticsRow({ ...VISIT, profile_id: profileId, visitor_id: String(visitor), country: visitor % 2 ? 'DE' : 'US' }, randomUUID(), type, at, link, NO_LINK);
 
 /** A signed-out browser: no session; keeps the cookies the share's routes set, for their path. */
-function visitor() {
+function visitor(address?: string) {
   const jar = new Map<string, string>();
   return async (path: string, init: RequestInit = {}) => {
     const cookies = [...jar.entries()].filter(([cookiePath]) => path.startsWith(cookiePath)).map(([, value]) => value);
     const response = await fetch(`${harness.url}${path}`, {
       ...init,
-      headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(cookies.length > 0 ? { cookie: cookies.join('; ') } : {}) },
+      headers: {
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(cookies.length > 0 ? { cookie: cookies.join('; ') } : {}),
+        // A client address of its own (the harness trusts the loopback proxy).
+        ...(address ? { 'x-forwarded-for': address } : {}),
+      },
     });
     for (const header of response.headers.getSetCookie()) {
       const cookiePath = /Path=([^;]+)/i.exec(header)?.[1] ?? '/';
@@ -75,7 +81,7 @@ const tokenOf = (share: Share) => new URL(share.url).pathname.split('/').at(-1)!
 
 beforeAll(async () => {
   engine = await createTestClickHouse('shares');
-  harness = await startApiHarness('shares', { clickhouse: engine.clickhouse });
+  harness = await startApiHarness('shares', { clickhouse: engine.clickhouse, config: { trustProxy: ['loopback'] } });
   owner = await harness.newUser();
   profileId = (await owner.newProfile({ displayName: 'Shared Page', published: true })).id;
   docsLink = (await owner.newLink(profileId, { title: 'Docs' })).id;
@@ -131,6 +137,12 @@ describe('shared dashboards', () => {
     expect((await browser(`/api/v1/shared/${'x'.repeat(32)}`)).status).toBe(404);
     expect((await browser(`/api/v1/shared/${'x'.repeat(32)}/dashboard`)).status).toBe(404);
 
+    // Filters only by the dimensions of shared panels: by link (shared), not by country (the map is not).
+    expect((await browser(`/api/v1/shared/${token}/dashboard?link=${docsLink}`)).status).toBe(200);
+    for (const filter of ['country=US', 'device=mobile', 'referrer=news.ycombinator.com', 'heatmapDevice=mobile']) {
+      expect((await browser(`/api/v1/shared/${token}/dashboard?${filter}`)).status, filter).toBe(403);
+    }
+
     // Realtime alone: the batch has nothing to read, realtime answers.
     const live = tokenOf((await owner.post<Share>(`/api/v1/profiles/${profileId}/shares`, { label: 'Live only', panels: ['realtime'] })).body);
     expect((await browser(`/api/v1/shared/${live}/dashboard`)).lines).toEqual([{ done: true, panels: 0, errors: 0 }]);
@@ -138,7 +150,7 @@ describe('shared dashboards', () => {
   });
 
   it('asks for the password first and remembers it until the password changes', async () => {
-    const created = await owner.post<Share>(`/api/v1/profiles/${profileId}/shares`, { label: 'Board', password: 'correct horse battery' });
+    const created = await owner.post<Share>(`/api/v1/profiles/${profileId}/shares`, { label: 'Board', password: 'violet harbour lantern 42' });
     expect(created.body.passwordProtected).toBe(true);
     expect(created.body.panels).toHaveLength(10);
     const token = tokenOf(created.body);
@@ -149,7 +161,7 @@ describe('shared dashboards', () => {
     const wrong = await browser(`/api/v1/shared/${token}/unlock`, { method: 'POST', body: JSON.stringify({ password: 'wrong horse' }) });
     expect(wrong.status).toBe(400);
     expect(wrong.text).toContain('body.password');
-    const right = await browser(`/api/v1/shared/${token}/unlock`, { method: 'POST', body: JSON.stringify({ password: 'correct horse battery' }) });
+    const right = await browser(`/api/v1/shared/${token}/unlock`, { method: 'POST', body: JSON.stringify({ password: 'violet harbour lantern 42' }) });
     expect(right.status).toBe(204);
     const setCookie = right.headers.getSetCookie()[0]!;
     expect(setCookie).toMatch(/HttpOnly/i);
@@ -161,10 +173,30 @@ describe('shared dashboards', () => {
     // Another browser has not given it.
     expect((await visitor()(`/api/v1/shared/${token}/dashboard`)).status).toBe(401);
     // A new password ends every unlock; removing it opens the dashboard to anyone with the URL.
-    expect((await owner.patch(`/api/v1/profiles/${profileId}/shares/${created.body.id}`, { password: 'another long secret' })).status).toBe(200);
+    expect((await owner.patch(`/api/v1/profiles/${profileId}/shares/${created.body.id}`, { password: 'quiet orchard compass 77' })).status).toBe(200);
     expect((await browser(`/api/v1/shared/${token}/dashboard`)).status).toBe(401);
     expect((await owner.patch(`/api/v1/profiles/${profileId}/shares/${created.body.id}`, { password: null })).body).toMatchObject({ passwordProtected: false });
     expect((await visitor()(`/api/v1/shared/${token}/dashboard`)).status).toBe(200);
+  });
+
+  it('refuses a weak password, and stops guesses at a share from many addresses', async () => {
+    const weak = await owner.post<{ error: { details: { fields: { field: string }[] } } }>(`/api/v1/profiles/${profileId}/shares`, { label: 'Weak', password: 'password123' });
+    expect({ status: weak.status, fields: weak.body.error.details.fields.map((field) => field.field) }).toEqual({ status: 400, fields: ['body.password'] });
+    const token = tokenOf((await owner.post<Share>(`/api/v1/profiles/${profileId}/shares`, { label: 'Guarded', password: 'violet harbour lantern 42' })).body);
+    // 20 wrong guesses, each from another address (so no per-address limit applies): then the share refuses every try.
+    for (let guess = 0; guess < 20; guess++) {
+      const wrong = await visitor(`198.51.100.${guess + 1}`)(`/api/v1/shared/${token}/unlock`, { method: 'POST', body: JSON.stringify({ password: `guess number ${guess}` }) });
+      expect(wrong.status).toBe(400);
+    }
+    const blocked = await visitor('198.51.100.200')(`/api/v1/shared/${token}/unlock`, { method: 'POST', body: JSON.stringify({ password: 'violet harbour lantern 42' }) });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Each wrong guess is in the security audit log, naming the share and not its token.
+    const reader = new pg.Client({ connectionString: harness.database.ownerUrl });
+    await reader.connect();
+    const { rows } = await reader.query<{ target: string }>("SELECT target FROM security_audit_log WHERE action = 'share.unlock' AND outcome = 'failure'").finally(() => reader.end());
+    expect(rows.length).toBeGreaterThanOrEqual(20);
+    expect(JSON.stringify(rows)).not.toContain(token);
   });
 
   it('rotates and revokes; only the owner manages shares; the log has every change and no secret', async () => {
@@ -173,7 +205,7 @@ describe('shared dashboards', () => {
     expect((await editor.post('/api/v1/invitations/accept', { token: harness.mailedToken(editor.email!, 'team-invitation') })).status).toBe(200);
     const stranger = await harness.newUser();
 
-    const created = (await owner.post<Share>(`/api/v1/profiles/${profileId}/shares`, { label: 'Rotating', panels: ['summary'], password: 'a fine password' })).body;
+    const created = (await owner.post<Share>(`/api/v1/profiles/${profileId}/shares`, { label: 'Rotating', panels: ['summary'], password: 'amber glacier notebook 19' })).body;
     const before = tokenOf(created);
     const rotated = await owner.patch<Share>(`/api/v1/profiles/${profileId}/shares/${created.id}`, { rotate: true, label: 'Rotated' });
     expect(rotated.status).toBe(200);

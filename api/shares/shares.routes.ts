@@ -8,9 +8,10 @@ import { requestIdOf } from '../../lib/http/request-context.js';
 import { DashboardLine, DashboardQuery, RealtimeBody, dashboardLines, dashboardTasks, type DashboardPanel } from '../analytics/analytics.routes.js';
 import type { AnalyticsService } from '../analytics/analytics.service.js';
 import { AppError } from '../../lib/errors.js';
+import { MIN_PASSWORD_LENGTH } from '../../lib/passwords/password-strength.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, NOT_BLANK } from '../http/schemas.js';
-import { MAX_SHARES_PER_PROFILE, SHAREABLE_PANELS, SHARE_TOKEN_PATTERN, type SharesService } from './shares.service.js';
+import { MAX_SHARES_PER_PROFILE, requireSharedFilters, SHAREABLE_PANELS, SHARE_TOKEN_PATTERN, type SharesService } from './shares.service.js';
 
 const Panels = z
   .array(z.enum(SHAREABLE_PANELS))
@@ -19,7 +20,13 @@ const Panels = z
   .transform((panels) => [...new Set(panels)])
   .describe(`The panels the dashboard shows (repeats count once): ${SHAREABLE_PANELS.join(', ')}. Exports are never shared`);
 const Label = z.string().trim().min(1).max(100).meta({ pattern: NOT_BLANK }).describe('A name for you: who or where the link is for');
-const SharePassword = z.string().min(8).max(200).describe('Asked once per browser (then remembered for 12 hours) before anything is shown');
+const SharePassword = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH)
+  .max(200)
+  .describe(
+    `Asked once per browser (then remembered for 12 hours) before anything is shown. At least ${MIN_PASSWORD_LENGTH} characters and, like an account's, hard to guess (zxcvbn score 3 of 4 or more): a weak one is refused (400, body.password)`,
+  );
 const SharedDashboard = z
   .object({
     id: z.uuid(),
@@ -131,8 +138,10 @@ export function shareRoutes(service: SharesService, analytics: AnalyticsService)
       credentialRoute: true,
       body: z.strictObject({ password: z.string().min(1).max(200) }),
       responses: { 204: { description: 'Unlocked (or there was no password)' } },
-      async handler({ params, body, response }) {
-        const unlock = await service.unlock(params.token, body.password);
+      // Too many wrong passwords for this share, from anywhere (429 with Retry-After).
+      errors: ['NOT_FOUND', 'RATE_LIMIT'],
+      async handler({ params, body, request, response }) {
+        const unlock = await service.unlock(request, params.token, body.password);
         if (unlock.value) service.unlockCookie.set(response, params.token, unlock.value);
         return { status: 204, headers: PRIVATE_HEADERS };
       },
@@ -144,12 +153,14 @@ export function shareRoutes(service: SharesService, analytics: AnalyticsService)
       operationId: 'getSharedDashboard',
       summary:
         'The shared panels, streamed as NDJSON exactly as GET /profiles/{profileId}/analytics/dashboard answers them (the same query), limited to the panels the owner shared ' +
-        '(only the done line when none of them is). 401 until the password is given',
+        '(only the done line when none of them is), and filtered only by the dimensions of shared panels (country: geo; device, browser, os: devices; channel, referrer: referrers; ' +
+        'link: links; heatmapDevice: heatmap), else 403. 401 until the password is given',
       query: DashboardQuery,
-      errors: ['NOT_FOUND', 'UNAUTHORIZED'],
+      errors: ['NOT_FOUND', 'UNAUTHORIZED', 'FORBIDDEN'],
       responses: { 200: { description: 'NDJSON, as the analytics dashboard', schema: DashboardLine, contentTypes: ['application/x-ndjson'] } },
       async handler({ params, query, request }) {
         const shared = await service.access(params.token, service.unlockCookie.read(request), SHAREABLE_PANELS.filter((panel) => panel !== 'realtime'));
+        requireSharedFilters(shared.panels, query);
         const panels = shared.panels as DashboardPanel[];
         const outcomes = analytics.sharedDashboard(shared.profileId, shared.titles, (reads) => dashboardTasks(reads, query, panels));
         return { status: 200, headers: { ...PRIVATE_HEADERS, 'Content-Type': 'application/x-ndjson; charset=utf-8' }, stream: dashboardLines(outcomes, requestIdOf(request)) };

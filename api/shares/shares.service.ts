@@ -15,6 +15,9 @@ import { DASHBOARD_PANELS } from '../analytics/analytics.routes.js';
 import type { Credentials } from '../auth/credentials.js';
 import type { PasswordHasher } from '../auth/password.js';
 import { readCookie } from '../auth/session-cookie.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Cache } from '../../lib/cache/cache.js';
+import { loadPasswordEstimator } from '../../lib/passwords/password-strength.js';
 import { getProfile } from '../profiles/profiles.repository.js';
 import { requireRole } from '../profiles/profiles.service.js';
 import { countShares, deleteShare, findSharedDashboard, insertShare, listShares, sharedLinkTitles, updateShare, type ShareRow } from './shares.repository.js';
@@ -23,6 +26,36 @@ import { countShares, deleteShare, findSharedDashboard, insertShare, listShares,
 export const SHAREABLE_PANELS = [...DASHBOARD_PANELS, 'realtime'] as const;
 export type ShareablePanel = (typeof SHAREABLE_PANELS)[number];
 export const MAX_SHARES_PER_PROFILE = 10;
+/**
+ * The panel each filter of the analytics batch belongs to. A filter narrows every panel, so one on a
+ * dimension whose panel is not shared would rebuild that panel value by value (the summary for each
+ * country is the countries panel): a shared dashboard takes only the filters of its shared panels.
+ */
+export const FILTER_PANELS = {
+  country: 'geo',
+  device: 'devices',
+  browser: 'devices',
+  os: 'devices',
+  channel: 'referrers',
+  referrer: 'referrers',
+  link: 'links',
+  heatmapDevice: 'heatmap',
+} as const satisfies Record<string, ShareablePanel>;
+
+/** Refuses (403) a filter whose panel the share does not show. */
+export function requireSharedFilters(panels: readonly ShareablePanel[], query: Partial<Record<keyof typeof FILTER_PANELS, unknown>>): void {
+  const refused = (Object.keys(FILTER_PANELS) as (keyof typeof FILTER_PANELS)[]).filter((filter) => query[filter] !== undefined && !panels.includes(FILTER_PANELS[filter]));
+  if (refused.length > 0) {
+    throw new AppError('FORBIDDEN', `This dashboard cannot be filtered by ${refused.join(', ')}: its owner did not share ${[...new Set(refused.map((filter) => FILTER_PANELS[filter]))].join(', ')}`);
+  }
+}
+/**
+ * Wrong passwords a share takes, from all addresses together, before it refuses every try for the
+ * rest of the window: on top of the per-address credential limit, so that many addresses cannot
+ * guess at one share either. The owner's readers give the password once per browser.
+ */
+export const SHARE_UNLOCK_FAILURES = 20;
+export const SHARE_UNLOCK_WINDOW_MS = 15 * 60 * 1000;
 /** How long a browser that gave the password may read without giving it again. */
 export const SHARE_UNLOCK_TTL_MS = 12 * 60 * 60 * 1000;
 /** 24 random bytes: 32 base64url characters in the URL. */
@@ -59,8 +92,16 @@ export function unlockCookie(publicUrl: string) {
   };
 }
 
-export function createSharesService(deps: { db: Database; credentials: Credentials; hasher: PasswordHasher; publicUrl: string; now?: () => number }) {
-  const { db, credentials, hasher } = deps;
+export function createSharesService(deps: {
+  db: Database;
+  credentials: Credentials;
+  hasher: PasswordHasher;
+  cache: Cache;
+  audit: AuditLog;
+  publicUrl: string;
+  now?: () => number;
+}) {
+  const { db, credentials, hasher, cache, audit } = deps;
   const now = deps.now ?? Date.now;
   const toShare = (row: ShareRow): SharedDashboard => ({
     id: row.id,
@@ -80,6 +121,21 @@ export function createSharesService(deps: { db: Database; credentials: Credentia
       return fn(tx);
     });
   const noShare = () => notFound('No such shared dashboard');
+  /**
+   * A new share password's hash, once the caller is known to own the profile (scrypt is costly: a
+   * stranger's request must not reach it) and the password is strong enough to stand guessing from
+   * anyone who has the link (the account rule: zxcvbn, never the page's handle).
+   */
+  const newPasswordHash = async (userId: string, profileId: string, password: string) => {
+    const handle = await asOwner(userId, profileId, async (tx) => (await getProfile(tx, profileId))!.handle);
+    const strength = (await loadPasswordEstimator())(password, `${handle}@linkpulse.invalid`);
+    if (!strength.isAcceptable) {
+      throw new AppError('INVALID_INPUT', `Choose a stronger password: ${strength.feedback}`, {
+        details: { reason: 'weak_password', fields: [{ field: 'body.password', message: strength.feedback }] },
+      });
+    }
+    return hasher.hash(password);
+  };
 
   /** The share a token opens; the same 404 for a token that never was, was rotated or revoked. */
   const find = async (token: string) => {
@@ -96,7 +152,7 @@ export function createSharesService(deps: { db: Database; credentials: Credentia
     list: (userId: string, profileId: string) => asOwner(userId, profileId, async (tx) => (await listShares(tx, profileId)).map(toShare)),
 
     async create(userId: string, profileId: string, input: { label: string; password?: string | undefined; panels?: ShareablePanel[] | undefined }): Promise<SharedDashboard> {
-      const passwordHash = input.password === undefined ? null : await hasher.hash(input.password);
+      const passwordHash = input.password === undefined ? null : await newPasswordHash(userId, profileId, input.password);
       return asOwner(userId, profileId, async (tx) => {
         if ((await countShares(tx, profileId)) >= MAX_SHARES_PER_PROFILE) {
           throw new AppError('CONFLICT', `A page has at most ${MAX_SHARES_PER_PROFILE} shared dashboards: revoke one you no longer use first`);
@@ -112,7 +168,7 @@ export function createSharesService(deps: { db: Database; credentials: Credentia
       shareId: string,
       input: { label?: string | undefined; password?: string | null | undefined; panels?: ShareablePanel[] | undefined; rotate?: boolean | undefined },
     ): Promise<SharedDashboard> {
-      const passwordHash = input.password === undefined ? undefined : input.password === null ? null : await hasher.hash(input.password);
+      const passwordHash = input.password === undefined ? undefined : input.password === null ? null : await newPasswordHash(userId, profileId, input.password);
       return asOwner(userId, profileId, async (tx) => {
         const row = await updateShare(tx, profileId, shareId, { label: input.label, panels: input.panels, passwordHash, token: input.rotate ? newToken() : undefined });
         if (!row) throw noShare();
@@ -137,11 +193,23 @@ export function createSharesService(deps: { db: Database; credentials: Credentia
       };
     },
 
-    /** Checks the password; the cookie value that unlocks the share in this browser, and until when. */
-    async unlock(token: string, password: string): Promise<{ value: string; expiresAt: number }> {
+    /**
+     * Checks the password; the cookie value that unlocks the share in this browser, and until when.
+     * Wrong passwords are counted per share across addresses (SHARE_UNLOCK_FAILURES a window, then a
+     * 429 until it ends) and recorded in the security audit log.
+     */
+    async unlock(request: Request, token: string, password: string): Promise<{ value: string; expiresAt: number }> {
       const share = await find(token);
       if (share.password_hash === null) return { value: '', expiresAt: 0 };
+      const blocked = `share-unlock-blocked:${share.id}`;
+      const waitMs = Number(await cache.get(blocked));
+      if (waitMs > now()) {
+        throw new AppError('RATE_LIMIT', 'Too many wrong passwords for this dashboard: try again later, or ask whoever shared it', { retryAfterSeconds: (waitMs - now()) / 1000 });
+      }
       if (!(await hasher.verify(password, share.password_hash))) {
+        await audit.record(request, { action: 'share.unlock', outcome: 'failure', target: share.id });
+        const failures = await cache.increment(`share-unlock-failures:${share.id}`, SHARE_UNLOCK_WINDOW_MS);
+        if (failures.count >= SHARE_UNLOCK_FAILURES) await cache.set(blocked, String(now() + failures.resetMs), Math.max(1, Math.ceil(failures.resetMs / 1000)));
         throw new AppError('INVALID_INPUT', 'That is not the password of this dashboard', { details: { fields: [{ field: 'body.password', message: 'is not the password of this dashboard' }] } });
       }
       const expiresAt = now() + SHARE_UNLOCK_TTL_MS;

@@ -36,7 +36,14 @@ SCHEDULED_OPERATIONS = ["createLink", "updateLink"]
 # api/assets/image.ts: the reasons for refusing bytes that are not an image we decode.
 NOT_AN_IMAGE = {"unsupported_type", "undecodable"}
 # api/auth/auth.service.ts requireStrongPassword: the operations and fields under the password rule.
-NEW_PASSWORD_FIELDS = {"signUp": "body.password", "changePassword": "body.newPassword", "resetPassword": "body.newPassword"}
+NEW_PASSWORD_FIELDS = {
+    "signUp": "body.password",
+    "changePassword": "body.newPassword",
+    "resetPassword": "body.newPassword",
+    # api/shares/shares.service.ts newPasswordHash: a shared dashboard's password, under the same rule.
+    "createSharedDashboard": "body.password",
+    "updateSharedDashboard": "body.password",
+}
 
 INSTANT = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
