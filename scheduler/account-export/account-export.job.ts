@@ -66,8 +66,8 @@ export async function buildAccountExports(deps: AccountExportDeps): Promise<Acco
       run.built++;
     } catch (error) {
       logger.error({ err: error, exportId: claim.id, attempt: claim.attempts }, 'account export failed');
-      await deps.storage.delete(exportObjectKey(claim.id)).catch(() => undefined);
-      await fail(deps, logger, claim, FAILED_MESSAGE);
+      // Only while the request is still this build's: a build that took it over owns the object now.
+      if (await fail(deps, logger, claim, FAILED_MESSAGE)) await deps.storage.delete(exportObjectKey(claim.id)).catch(() => undefined);
       run.failed++;
     }
   }
@@ -105,20 +105,41 @@ async function buildOne(deps: AccountExportDeps, logger: Logger, claim: ClaimedE
     return;
   }
   const email = await accountEmail(deps, claim.user_id);
-  await deps.mailer.send(
-    accountExportReadyMail(email, { url: exportLinkUrl(deps.publicUrl, claim.id, token), size: formatBytes(stored.value.size), requestedAt: claim.requested_at, expiresAt: ready.expires_at }),
-  );
+  // The link's secret exists only in this mail: a mail server down for a moment must not waste the build.
+  await sendWithRetries(deps.mailer, logger, accountExportReadyMail(email, { url: exportLinkUrl(deps.publicUrl, claim.id, token), size: formatBytes(stored.value.size), requestedAt: claim.requested_at, expiresAt: ready.expires_at }));
   logger.info({ exportId: claim.id, bytes: stored.value.size, ms: Math.round(performance.now() - started), ...written.value }, 'account export ready and mailed');
 }
 
-/** Records the failure and tells the account holder, as far as either is possible (each failure is logged). */
-async function fail(deps: AccountExportDeps, logger: Logger, claim: ClaimedExport, message: string): Promise<void> {
+/** Waits between tries of a mail that could not be sent: about a minute and a half in all. */
+const MAIL_RETRY_DELAYS_MS = [5_000, 20_000, 60_000];
+
+async function sendWithRetries(mailer: Mailer, logger: Logger, mail: Parameters<Mailer['send']>[0]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await mailer.send(mail);
+      return;
+    } catch (error) {
+      const delay = MAIL_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined) throw error;
+      logger.warn({ err: error, kind: mail.kind, retryInMs: delay }, 'account export mail not sent; trying again');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/**
+ * Records the failure and tells the account holder, as far as either is possible (each failure is
+ * logged). False when the request is no longer this build's (another took it over).
+ */
+async function fail(deps: AccountExportDeps, logger: Logger, claim: ClaimedExport, message: string): Promise<boolean> {
+  let recorded = false;
   try {
-    if (!(await markExportFailed(deps.db, claim, message))) return;
-    await deps.mailer.send(accountExportFailedMail(await accountEmail(deps, claim.user_id), `${deps.publicUrl}/dashboard/settings`));
+    recorded = await markExportFailed(deps.db, claim, message);
+    if (recorded) await sendWithRetries(deps.mailer, logger, accountExportFailedMail(await accountEmail(deps, claim.user_id), `${deps.publicUrl}/dashboard/settings`));
   } catch (error) {
     logger.error({ err: error, exportId: claim.id }, 'could not record or announce a failed account export');
   }
+  return recorded;
 }
 
 async function accountEmail(deps: AccountExportDeps, userId: string): Promise<string> {

@@ -178,6 +178,9 @@ function deflatedEntry(filename: string): Entry {
     async push(chunk: Uint8Array, final = false) {
       entry.crc = crc32(chunk, entry.crc);
       entry.size += chunk.byteLength;
+      // Without ZIP64 an entry's uncompressed size is 32 bits: past it the archive would be corrupt
+      // (fflate writes the size modulo 2^32), so the build fails instead.
+      if (entry.size > MAX_ARCHIVE_BYTES) throw new Error(`${filename} would exceed the 4 GiB a ZIP entry without ZIP64 may hold`);
       if (chunk.byteLength > 0 && !deflate.write(chunk)) await once(deflate, 'drain');
       if (final) {
         const ended = once(deflate, 'end');
