@@ -154,7 +154,7 @@ export function shareRoutes(service: SharesService, analytics: AnalyticsService)
       summary:
         'The shared panels, streamed as NDJSON exactly as GET /profiles/{profileId}/analytics/dashboard answers them (the same query), limited to the panels the owner shared ' +
         '(only the done line when none of them is), and filtered only by the dimensions of shared panels (country: geo; device, browser, os: devices; channel, referrer: referrers; ' +
-        'link: links; heatmapDevice: heatmap), else 403. 401 until the password is given',
+        'link: links), else 403. 401 until the password is given',
       query: DashboardQuery,
       errors: ['NOT_FOUND', 'UNAUTHORIZED', 'FORBIDDEN'],
       responses: { 200: { description: 'NDJSON, as the analytics dashboard', schema: DashboardLine, contentTypes: ['application/x-ndjson'] } },

@@ -39,8 +39,8 @@ export const FILTER_PANELS = {
   channel: 'referrers',
   referrer: 'referrers',
   link: 'links',
-  heatmapDevice: 'heatmap',
 } as const satisfies Record<string, ShareablePanel>;
+// (heatmapDevice is not one: it narrows the heatmap alone, which is read only when it is shared.)
 
 /** Refuses (403) a filter whose panel the share does not show. */
 export function requireSharedFilters(panels: readonly ShareablePanel[], query: Partial<Record<keyof typeof FILTER_PANELS, unknown>>): void {
