@@ -25,3 +25,6 @@ export async function* formatRows(
       .join('');
   }
 }
+
+/** The activity log's CSV columns: the Activity tab's download (api/activity) and the account export's (scheduler/account-export). */
+export const ACTIVITY_CSV_COLUMNS = ['occurred_at', 'actor_email', 'actor_user_id', 'actor_token_id', 'entity', 'entity_id', 'action', 'changes'] as const;

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant } from '../http/schemas.js';
-import { formatRows } from '../../lib/export-format.js';
+import { ACTIVITY_CSV_COLUMNS, formatRows } from '../../lib/export-format.js';
 import type { ActivityService } from './activity.service.js';
 
 const Entity = z.enum(['profile', 'link', 'member', 'invitation', 'transfer', 'share']);
@@ -29,7 +29,6 @@ const Entry = z
   })
   .meta({ id: 'ActivityEntry' });
 
-const CSV_COLUMNS = ['occurred_at', 'actor_email', 'actor_user_id', 'actor_token_id', 'entity', 'entity_id', 'action', 'changes'] as const;
 
 export function activityRoutes(service: ActivityService): RouteSpec[] {
   const common = { tag: 'activity', access: 'user', scope: 'profiles:read', params: z.strictObject({ profileId: Id }) } as const;
@@ -71,7 +70,7 @@ export function activityRoutes(service: ActivityService): RouteSpec[] {
           headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="activity-${params.profileId}.csv"` },
           stream: formatRows((async function* single() {
             yield rows;
-          })(), CSV_COLUMNS, 'csv'),
+          })(), ACTIVITY_CSV_COLUMNS, 'csv'),
         };
       },
     }),

@@ -16,7 +16,7 @@
 // memberships.json, not exported.
 import { EVENT_EXPORT_COLUMNS, exportEvents, withLinkTitles } from '../../lib/analytics/export-events.query.js';
 import type { ClickHouse } from '../../lib/clickhouse/clickhouse.js';
-import { formatRows } from '../../lib/export-format.js';
+import { ACTIVITY_CSV_COLUMNS, formatRows } from '../../lib/export-format.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import type { ObjectStorage } from '../../lib/storage/object-storage.js';
@@ -43,7 +43,6 @@ const EVENTS_PAGE = 2_000;
 /** Activity entries read per transaction. */
 const ACTIVITY_PAGE = 5_000;
 /** The columns of the activity log's CSV, as GET /profiles/:id/activity/export has them. */
-const ACTIVITY_COLUMNS = ['occurred_at', 'actor_email', 'actor_user_id', 'actor_token_id', 'entity', 'entity_id', 'action', 'changes'] as const;
 const EXTENSIONS: Record<string, string> = { 'image/webp': 'webp', 'image/avif': 'avif' };
 
 export interface ArchiveDeps {
@@ -230,7 +229,7 @@ export async function writeAccountArchive(deps: ArchiveDeps, zip: ZipWriter, use
         }));
       }
     })();
-    await zip.add(`${folder}/activity.csv`, formatRows(activityRows, ACTIVITY_COLUMNS, 'csv'), { compress: true, modified });
+    await zip.add(`${folder}/activity.csv`, formatRows(activityRows, ACTIVITY_CSV_COLUMNS, 'csv'), { compress: true, modified });
 
     const titles = new Map(links.map((link) => [link.id, link.title]));
     const events = exportEvents(deps.clickhouse, { profileId: profile.id, from: new Date(0), to: exportedAt, filters: {} }, EVENTS_PAGE);
