@@ -104,6 +104,7 @@ export interface Config {
   /** The most people on a profile's team, its owner and pending invitations included. */
   teams: { maxMembers: number };
   github: GitHubConfig;
+  webhooks: WebhookConfig;
   /** Tests only: a test that needs a missing service fails instead of skipping. */
   requireServices: boolean;
   /** Tests only: Mailpit's HTTP API (scripts/services.sh), where the end-to-end tests read mails sent to SMTP_URL. */
@@ -138,6 +139,18 @@ export interface GitHubConfig {
   token: string | undefined;
   /** How often each repository card is refreshed. */
   syncIntervalMinutes: number;
+}
+
+export interface WebhookConfig {
+  /**
+   * WEBHOOK_ALLOW_LOOPBACK: endpoints on this machine (http or https to localhost, 127.0.0.0/8, ::1), for
+   * development and tests. Off by default: a loopback endpoint would let a creator reach internal services.
+   */
+  allowLoopback: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: endpoints on private and link-local networks (an operator's internal receivers). */
+  allowPrivateNetworks: boolean;
+  /** WEBHOOK_CLICK_BATCH_SECONDS: at most one link.clicked delivery per endpoint per this many seconds. */
+  clickBatchSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -460,6 +473,17 @@ const schema = z
         .transform((value) => value ?? 360),
     ),
     ANALYTICS_RETENTION_DAYS: daysText(400),
+    WEBHOOK_ALLOW_LOOPBACK: booleanText(false),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanText(false),
+    WEBHOOK_CLICK_BATCH_SECONDS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,4}$/, 'expected seconds between 1 and 3600')
+        .transform(Number)
+        .refine((seconds) => seconds >= 1 && seconds <= 3600, 'expected seconds between 1 and 3600')
+        .optional()
+        .transform((value) => value ?? 60),
+    ),
     SHUTDOWN_TIMEOUT_MS: optionalText.pipe(
       z
         .string()
@@ -594,6 +618,11 @@ export function parseConfig(env: Env): Config {
     activityRetentionDays: e.ACTIVITY_RETENTION_DAYS,
     teams: { maxMembers: e.TEAM_MAX_MEMBERS ?? 10 },
     github: { apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''), token: e.GITHUB_TOKEN, syncIntervalMinutes: e.GITHUB_SYNC_INTERVAL_MINUTES },
+    webhooks: {
+      allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      clickBatchSeconds: e.WEBHOOK_CLICK_BATCH_SECONDS,
+    },
     requireServices: e.REQUIRE_SERVICES,
   };
 }
