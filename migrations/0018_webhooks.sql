@@ -116,7 +116,9 @@ CREATE FUNCTION enqueue_webhook_event(p_profile_id uuid, p_type text, p_data jso
     ) THEN
       RETURN NULL;
     END IF;
-    INSERT INTO webhook_events (profile_id, type, data) VALUES (p_profile_id, p_type, p_data) RETURNING id INTO event_id;
+    -- The id made here, not RETURNING it: that would need linkpulse_auth to read the outbox.
+    event_id := gen_random_uuid();
+    INSERT INTO webhook_events (id, profile_id, type, data) VALUES (event_id, p_profile_id, p_type, p_data);
     PERFORM pg_notify('webhook_events', '');
     RETURN event_id;
   END $$;
