@@ -131,6 +131,14 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
       wakeWaiting = done;
     });
 
+  function onListenerError(error: Error): void {
+    logger.warn({ err: error }, 'webhook notifications lost; polling until they are back');
+    const broken = listener;
+    listener = undefined;
+    detach(broken, true);
+    if (running) listenRetry = setTimeout(() => void listen(), 5_000);
+  }
+
   async function listen(): Promise<void> {
     listenRetry = undefined;
     if (!running) return;
@@ -138,19 +146,22 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
     try {
       client = await deps.db.connect();
       client.on('notification', wake);
-      client.on('error', (error) => {
-        logger.warn({ err: error }, 'webhook notifications lost; polling until they are back');
-        client?.release(true);
-        if (listener === client) listener = undefined;
-        if (running) listenRetry = setTimeout(() => void listen(), 5_000);
-      });
+      client.on('error', onListenerError);
       await client.query(`LISTEN ${WEBHOOK_EVENTS_CHANNEL}`);
       listener = client;
     } catch (error) {
-      client?.release(true);
+      detach(client, true);
       logger.warn({ err: error }, 'could not listen for webhook events; polling, and trying again in 5 s');
       if (running) listenRetry = setTimeout(() => void listen(), 5_000);
     }
+  }
+
+  /** Returns the listening connection to the pool without this worker's listeners (destroyed when broken). */
+  function detach(client: DbClient | undefined, broken: boolean): void {
+    if (!client) return;
+    client.removeListener('notification', wake);
+    client.removeListener('error', onListenerError);
+    client.release(broken);
   }
 
   async function housekeeping(): Promise<void> {
@@ -280,8 +291,11 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
       if (listener) {
         const client = listener;
         listener = undefined;
-        await client.query(`UNLISTEN ${WEBHOOK_EVENTS_CHANNEL}`).catch(() => undefined);
-        client.release();
+        const unlistened = await client.query(`UNLISTEN ${WEBHOOK_EVENTS_CHANNEL}`).then(
+          () => true,
+          () => false,
+        );
+        detach(client, !unlistened);
       }
     },
   };
