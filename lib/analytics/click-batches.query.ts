@@ -38,20 +38,21 @@ export async function queryClickBatches(
   const where = `profile_id IN {profiles:Array(UUID)} AND event_type = 'click' AND is_bot = 0 AND is_internal = 0
      AND timestamp > fromUnixTimestamp64Milli({after:Int64}) AND timestamp <= fromUnixTimestamp64Milli({until:Int64})`;
   const params = { profiles: [...profileIds], after: period.after.getTime(), until: period.until.getTime() };
-  const counts = await clickhouse.query<{ profile_id: string; link_id: string; clicks: string }>(
-    `SELECT toString(profile_id) AS profile_id, toString(link_id) AS link_id, count() AS clicks
-       FROM events WHERE ${where} GROUP BY profile_id, link_id ORDER BY profile_id, clicks DESC, link_id`,
+  // Aliases differ from the columns: ClickHouse would apply an alias named like a column in WHERE too.
+  const counts = await clickhouse.query<{ profile: string; link: string; clicks: string }>(
+    `SELECT toString(profile_id) AS profile, toString(link_id) AS link, count() AS clicks
+       FROM events WHERE ${where} GROUP BY profile_id, link_id ORDER BY profile, clicks DESC, link`,
     params,
   );
   for (const row of counts) {
-    const batch = batches.get(row.profile_id) ?? { clicks: 0, links: [], recent: [] };
+    const batch = batches.get(row.profile) ?? { clicks: 0, links: [], recent: [] };
     batch.clicks += toCount(row.clicks);
-    batch.links.push({ linkId: row.link_id, clicks: toCount(row.clicks) });
-    batches.set(row.profile_id, batch);
+    batch.links.push({ linkId: row.link, clicks: toCount(row.clicks) });
+    batches.set(row.profile, batch);
   }
   if (batches.size === 0 || recentCap <= 0) return batches;
-  const recent = await clickhouse.query<{ profile_id: string; link_id: string; at: string; country: string; device: string; browser: string; os: string; referrer: string; channel: string }>(
-    `SELECT toString(profile_id) AS profile_id, toString(link_id) AS link_id, toUnixTimestamp64Milli(timestamp) AS at,
+  const recent = await clickhouse.query<{ profile: string; link: string; at: string; country: string; device: string; browser: string; os: string; referrer: string; channel: string }>(
+    `SELECT toString(profile_id) AS profile, toString(link_id) AS link, toUnixTimestamp64Milli(timestamp) AS at,
             country, device, browser, os, referrer_domain AS referrer, channel
        FROM events WHERE ${where}
       ORDER BY profile_id, timestamp DESC, event_id
@@ -59,8 +60,8 @@ export async function queryClickBatches(
     { ...params, cap: recentCap },
   );
   for (const row of recent) {
-    const { profile_id: profileId, link_id: linkId, at, ...rest } = row;
-    batches.get(profileId)?.recent.push({ linkId, at: new Date(Number(at)).toISOString(), ...rest });
+    const { profile, link, at, ...rest } = row;
+    batches.get(profile)?.recent.push({ linkId: link, at: new Date(Number(at)).toISOString(), ...rest });
   }
   return batches;
 }

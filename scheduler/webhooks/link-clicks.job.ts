@@ -97,11 +97,26 @@ export async function sendLinkClicks(deps: LinkClicksDeps, settings: LinkClicksS
   return run;
 }
 
-/** The latest moment whose clicks are all in ClickHouse, among a few probes back from now. */
+/**
+ * The latest moment whose clicks are all in ClickHouse: the latest time (to the second) before which
+ * the consumers have committed everything, found by probing back from now and then bisecting, minus
+ * the publish grace.
+ */
 async function consumedWatermark(deps: LinkClicksDeps, now: Date): Promise<Date | undefined> {
+  const consumed = (at: number) => deps.bus.hasConsumedUntil(TOPICS.events.name, deps.group, new Date(at));
+  let open: number | undefined;
   for (const back of CONSUMED_PROBES_MS) {
-    const probe = new Date(now.getTime() - back);
-    if (await deps.bus.hasConsumedUntil(TOPICS.events.name, deps.group, probe)) return new Date(probe.getTime() - PUBLISH_GRACE_MS);
+    let closed = now.getTime() - back;
+    if (!(await consumed(closed))) {
+      open = closed;
+      continue;
+    }
+    while (open !== undefined && open - closed > 1_000) {
+      const middle = Math.floor((open + closed) / 2);
+      if (await consumed(middle)) closed = middle;
+      else open = middle;
+    }
+    return new Date(closed - PUBLISH_GRACE_MS);
   }
   return undefined;
 }
