@@ -139,6 +139,25 @@ export interface Recorded {
 
 /** Records one attempt and applies its result to the delivery (and, after a give-up, to its endpoint). */
 export async function recordAttempt(db: Database, delivery: ClaimedDelivery, result: AttemptResult, settings: RecordSettings): Promise<Recorded> {
+  if (result.ok) {
+    // The common case in one statement (one round trip, atomic): the attempt, the delivery, the endpoint's count.
+    const { rows } = await db.query<{ attempts: number; delivered: number }>(
+      `WITH attempt AS (
+         INSERT INTO webhook_attempts (delivery_id, profile_id, status_code, latency_ms, error_class, error, response_excerpt)
+         SELECT id, profile_id, $3, $4, NULL, NULL, $5 FROM webhook_deliveries WHERE id = $1
+         RETURNING 1
+       ), delivered AS (
+         UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), locked_until = NULL
+          WHERE id = $1 AND attempts = $2 AND status = 'pending'
+         RETURNING 1
+       ), reset AS (
+         UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $6 AND consecutive_failures <> 0 AND EXISTS (SELECT 1 FROM delivered)
+       )
+       SELECT (SELECT count(*) FROM attempt)::int AS attempts, (SELECT count(*) FROM delivered)::int AS delivered`,
+      [delivery.id, delivery.attempts, result.statusCode, result.latencyMs, result.responseExcerpt, delivery.endpointId],
+    );
+    return { outcome: rows[0]!.delivered === 1 ? 'delivered' : 'superseded' };
+  }
   return db.transaction(async (tx) => {
     // The delivery may be gone (its endpoint deleted meanwhile): then there is nothing to record.
     const inserted = await tx.query(
@@ -147,14 +166,6 @@ export async function recordAttempt(db: Database, delivery: ClaimedDelivery, res
       [delivery.id, result.statusCode, result.latencyMs, result.errorClass, result.error, result.responseExcerpt],
     );
     if (inserted.rowCount === 0) return { outcome: 'superseded' };
-    if (result.ok) {
-      const delivered = await tx.query(
-        "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), locked_until = NULL WHERE id = $1 AND attempts = $2 AND status = 'pending'",
-        [delivery.id, delivery.attempts],
-      );
-      await tx.query('UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0', [delivery.endpointId]);
-      return { outcome: delivered.rowCount === 1 ? 'delivered' : 'superseded' };
-    }
     const { rows } = await tx.query<{ status: 'pending' | 'failed'; resent: boolean }>(
       `UPDATE webhook_deliveries
           SET status = CASE WHEN $3 OR created_at + $4 * interval '1 millisecond' <= now() THEN 'failed' ELSE 'pending' END,

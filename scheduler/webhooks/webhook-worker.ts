@@ -54,8 +54,8 @@ export interface WebhookWorkerSettings {
 }
 
 export const DEFAULT_WEBHOOK_WORKER_SETTINGS: WebhookWorkerSettings = {
-  concurrency: 32,
-  perEndpointConcurrency: 4,
+  concurrency: 64,
+  perEndpointConcurrency: 8,
   timeoutMs: 10_000,
   leaseMs: 60_000,
   pollIntervalMs: 2_000,
@@ -109,6 +109,13 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
   // Wake-ups: a pending wait resolves on the first of a notification, a finished attempt, a due retry or the poll.
   let wakeWaiting: (() => void) | undefined;
   let woken = false;
+  // New events are looked for when one was announced, and at every poll (a notification can be lost).
+  let eventsAnnounced = true;
+  let lastFanOut = 0;
+  const onEvents = () => {
+    eventsAnnounced = true;
+    wake();
+  };
   let retryTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   const wake = () => {
     woken = true;
@@ -145,7 +152,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
     let client: DbClient | undefined;
     try {
       client = await deps.db.connect();
-      client.on('notification', wake);
+      client.on('notification', onEvents);
       client.on('error', onListenerError);
       await client.query(`LISTEN ${WEBHOOK_EVENTS_CHANNEL}`);
       listener = client;
@@ -159,7 +166,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
   /** Returns the listening connection to the pool without this worker's listeners (destroyed when broken). */
   function detach(client: DbClient | undefined, broken: boolean): void {
     if (!client) return;
-    client.removeListener('notification', wake);
+    client.removeListener('notification', onEvents);
     client.removeListener('error', onListenerError);
     client.release(broken);
   }
@@ -183,9 +190,13 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
     while (running) {
       woken = false;
       try {
-        for (;;) {
-          const { events } = await fanOutEvents(deps.db, settings.fanOutBatch);
-          if (events < settings.fanOutBatch || !running) break;
+        if (eventsAnnounced || Date.now() - lastFanOut >= settings.pollIntervalMs) {
+          eventsAnnounced = false;
+          lastFanOut = Date.now();
+          for (;;) {
+            const { events } = await fanOutEvents(deps.db, settings.fanOutBatch);
+            if (events < settings.fanOutBatch || !running) break;
+          }
         }
         await housekeeping();
         const free = settings.concurrency - inFlight.size;
