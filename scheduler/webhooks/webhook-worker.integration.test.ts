@@ -103,7 +103,7 @@ const addLinks = async (owner: ApiClient, profileId: string, count: number) => {
 describe('webhook delivery', () => {
   it('delivers a signed event that an independent Standard Webhooks verifier accepts', async () => {
     const { owner, profile, endpoint } = await creatorWithEndpoint('/signed', ['profile.published']);
-    startWorker().start();
+    await startWorker().start();
     expect((await owner.patch(`/api/v1/profiles/${profile.id}`, { published: true })).status).toBe(200);
     const [request] = await waitFor(() => (requestsTo('/signed').length === 1 ? requestsTo('/signed') : undefined), { what: 'the delivery' });
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.status === 'delivered' ? deliveriesOf(endpoint.id) : undefined));
@@ -125,7 +125,7 @@ describe('webhook delivery', () => {
     const { owner, profile, endpoint } = await creatorWithEndpoint('/flaky');
     receiver.answer = (_request, seen) =>
       seen === 0 ? { status: 500, body: 'database down' } : seen === 1 ? { status: 503, headers: { 'retry-after': '1' }, body: 'busy' } : { status: 204 };
-    startWorker({ settings: { schedule: { ...FAST, maxRetryAfterMs: 10_000 } } }).start();
+    await startWorker({ settings: { schedule: { ...FAST, maxRetryAfterMs: 10_000 } } }).start();
     await owner.newLink(profile.id);
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.status === 'delivered' ? deliveriesOf(endpoint.id) : undefined), { what: 'delivered after retries' });
     expect(delivery!.attempts).toBe(3);
@@ -147,7 +147,7 @@ describe('webhook delivery', () => {
     const metrics = createMetrics();
     const { owner, profile, endpoint } = await creatorWithEndpoint('/down');
     receiver.answer = () => ({ status: 500, body: 'still down' });
-    startWorker({ mailer, metrics, settings: { disableAfterFailedDeliveries: 3 } }).start();
+    await startWorker({ mailer, metrics, settings: { disableAfterFailedDeliveries: 3 } }).start();
     await addLinks(owner, profile.id, 3);
     await waitFor(async () => (await endpointState(endpoint.id)).status === 'disabled', { what: 'the endpoint disabled', timeoutMs: 20_000 });
     const state = await endpointState(endpoint.id);
@@ -182,7 +182,7 @@ describe('webhook delivery', () => {
     const { owner, profile, endpoint } = await creatorWithEndpoint('/sometimes');
     let failing = true;
     receiver.answer = () => (failing ? { status: 502 } : { status: 200 });
-    startWorker({ settings: { disableAfterFailedDeliveries: 2 } }).start();
+    await startWorker({ settings: { disableAfterFailedDeliveries: 2 } }).start();
     await owner.newLink(profile.id);
     await waitFor(async () => (await deliveriesOf(endpoint.id))[0]?.status === 'failed', { what: 'the first delivery given up' });
     expect((await endpointState(endpoint.id)).consecutive_failures).toBe(1);
@@ -201,7 +201,7 @@ describe('webhook delivery', () => {
     const mailer = createRecordingMailer();
     const { owner, profile, endpoint } = await creatorWithEndpoint('/gone');
     receiver.answer = () => ({ status: 410, body: 'unsubscribed' });
-    startWorker({ mailer }).start();
+    await startWorker({ mailer }).start();
     await owner.newLink(profile.id);
     await waitFor(async () => (await endpointState(endpoint.id)).status === 'disabled', { what: 'disabled after a 410' });
     expect((await endpointState(endpoint.id)).disabled_reason).toMatch(/410 Gone/);
@@ -213,7 +213,7 @@ describe('webhook delivery', () => {
     const { owner, profile, endpoint } = await creatorWithEndpoint('/rotated');
     const newSecret = generateWebhookSecret();
     await withUser(harness.database.db, owner.userId!, (tx) => tx.query('UPDATE webhook_endpoints SET secret_encrypted = $2 WHERE id = $1', [endpoint.id, testSecretBox.seal(newSecret)]));
-    startWorker().start();
+    await startWorker().start();
     await owner.newLink(profile.id);
     const [request] = await waitFor(() => (requestsTo('/rotated').length === 1 ? requestsTo('/rotated') : undefined));
     const headers = { 'webhook-id': request!.headers['webhook-id'] as string, 'webhook-timestamp': request!.headers['webhook-timestamp'] as string, 'webhook-signature': request!.headers['webhook-signature'] as string };
@@ -236,7 +236,7 @@ describe('webhook delivery', () => {
     );
     const claimed = await claimDueDeliveries(schedulerDb, { limit: 10, perEndpoint: 4, busy: new Map(), leaseMs: 400 });
     expect(claimed.map((delivery) => delivery.endpointId)).toEqual([endpoint.id]);
-    startWorker().start();
+    await startWorker().start();
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.status === 'delivered' ? deliveriesOf(endpoint.id) : undefined), { what: 'taken over' });
     expect(delivery!.attempts).toBe(2);
     expect(await attemptsOf(delivery!.id)).toHaveLength(1);
@@ -249,7 +249,7 @@ describe('webhook delivery', () => {
     // Both backlogs exist before the worker starts.
     await addLinks(slow.owner, slow.profile.id, 12);
     await addLinks(fast.owner, fast.profile.id, 12);
-    startWorker({ settings: { concurrency: 4, perEndpointConcurrency: 2 } }).start();
+    await startWorker({ settings: { concurrency: 4, perEndpointConcurrency: 2 } }).start();
     await waitFor(async () => (await deliveriesOf(fast.endpoint.id)).filter((delivery) => delivery.status === 'delivered').length === 12, { what: 'the fast endpoint served' });
     // Two at a time for 400 ms each: the slow endpoint is far from done when the fast one is.
     expect((await deliveriesOf(slow.endpoint.id)).filter((delivery) => delivery.status === 'pending').length).toBeGreaterThan(4);
@@ -259,7 +259,7 @@ describe('webhook delivery', () => {
   it('records timeouts and keeps only the start of a long answer', async () => {
     const { owner, profile, endpoint } = await creatorWithEndpoint('/verbose');
     receiver.answer = (_request, seen) => (seen === 0 ? 'hang' : { status: 500, body: 'x'.repeat(50_000) });
-    startWorker({ settings: { timeoutMs: 300, disableAfterFailedDeliveries: 100 } }).start();
+    await startWorker({ settings: { timeoutMs: 300, disableAfterFailedDeliveries: 100 } }).start();
     await owner.newLink(profile.id);
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.attempts ?? 0) >= 2 ? deliveriesOf(endpoint.id) : undefined);
     const attempts = await waitFor(async () => ((await attemptsOf(delivery!.id)).length >= 2 ? attemptsOf(delivery!.id) : undefined));
@@ -273,7 +273,7 @@ describe('SSRF rules on every attempt', () => {
   it('refuses a name that resolves to a loopback address when loopback is not allowed', async () => {
     names.set('sneaky.example', ['127.0.0.1']);
     const { owner, profile, endpoint } = await creatorWithEndpoint('/loopback', ['link.created'], `sneaky.example:${receiver.port}`);
-    startWorker({ allowLoopback: false }).start();
+    await startWorker({ allowLoopback: false }).start();
     await owner.newLink(profile.id);
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.attempts ?? 0) >= 1 ? deliveriesOf(endpoint.id) : undefined);
     const [attempt] = await waitFor(async () => ((await attemptsOf(delivery!.id)).length > 0 ? attemptsOf(delivery!.id) : undefined));
@@ -285,7 +285,7 @@ describe('SSRF rules on every attempt', () => {
   it('refuses when any one of the addresses is refused', async () => {
     names.set('mixed.example', ['93.184.216.34', '10.0.0.7']);
     const { owner, profile, endpoint } = await creatorWithEndpoint('/mixed', ['link.created'], 'mixed.example');
-    startWorker().start();
+    await startWorker().start();
     await owner.newLink(profile.id);
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.attempts ?? 0) >= 1 ? deliveriesOf(endpoint.id) : undefined);
     const [attempt] = await waitFor(async () => ((await attemptsOf(delivery!.id)).length > 0 ? attemptsOf(delivery!.id) : undefined));
@@ -295,7 +295,7 @@ describe('SSRF rules on every attempt', () => {
   it('refuses cloud metadata addresses even when every network is allowed', async () => {
     names.set('metadata.example', ['169.254.169.254']);
     const { owner, profile, endpoint } = await creatorWithEndpoint('/latest/meta-data', ['link.created'], 'metadata.example');
-    startWorker({ allowLoopback: true, allowPrivateNetworks: true }).start();
+    await startWorker({ allowLoopback: true, allowPrivateNetworks: true }).start();
     await owner.newLink(profile.id);
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.attempts ?? 0) >= 1 ? deliveriesOf(endpoint.id) : undefined);
     const [attempt] = await waitFor(async () => ((await attemptsOf(delivery!.id)).length > 0 ? attemptsOf(delivery!.id) : undefined));
@@ -307,7 +307,7 @@ describe('SSRF rules on every attempt', () => {
     names.set('public-looking.example', ['127.0.0.1']);
     const { owner, profile, endpoint } = await creatorWithEndpoint('/moved', ['link.created'], `public-looking.example:${receiver.port}`);
     receiver.answer = (request) => (request.path === '/moved' ? { status: 302, headers: { location: `http://127.0.0.1:${receiver.port}/internal-admin` } } : { status: 200 });
-    startWorker().start();
+    await startWorker().start();
     await owner.newLink(profile.id);
     const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.attempts ?? 0) >= 2 ? deliveriesOf(endpoint.id) : undefined);
     const [attempt] = await attemptsOf(delivery!.id);
@@ -320,7 +320,7 @@ describe('SSRF rules on every attempt', () => {
     names.set('pinned.example', ['127.0.0.1']);
     const { owner, profile } = await creatorWithEndpoint('/pinned', ['link.created'], `pinned.example:${receiver.port}`);
     const before = lookups.filter((name) => name === 'pinned.example').length;
-    startWorker().start();
+    await startWorker().start();
     await owner.newLink(profile.id);
     const [request] = await waitFor(() => (requestsTo('/pinned').length === 1 ? requestsTo('/pinned') : undefined));
     expect(request!.headers.host).toBe(`pinned.example:${receiver.port}`);
