@@ -148,13 +148,17 @@ export async function sendWebhook(request: WebhookRequest, settings: SendSetting
         const chunks: Buffer[] = [];
         let size = 0;
         const finish = () => {
-          const excerpt = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
+          const excerpt = printable(Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\uFFFD+$/, ''));
+          if (status < 100 || status > 599) {
+            settle({ ...failure('http_error', `answered with an invalid HTTP status (${status})`), responseExcerpt: excerpt || null });
+            return;
+          }
           const base = { statusCode: status, latencyMs: elapsed(), responseExcerpt: excerpt || null };
           if (status >= 200 && status < 300) {
             settle({ ok: true, errorClass: null, error: null, retryAfterMs: null, gone: false, ...base });
           } else if (status >= 300 && status < 400) {
             const location = response.headers.location;
-            const target = location ? ` to ${location.slice(0, 200)}` : '';
+            const target = location ? ` to ${printable(location).slice(0, 200)}` : '';
             settle({ ...failure('redirect', `answered ${status}${target}; redirects are not followed: register the final URL`), ...base });
           } else {
             settle({
@@ -194,6 +198,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
+
+/** Text a receiver sent, fit to store and show: no control characters but tabs and line breaks (PostgreSQL refuses NUL). */
+const printable = (text: string) =>
+  [...text].filter((character) => { const code = character.charCodeAt(0); return code === 9 || code === 10 || code === 13 || (code >= 32 && code !== 127); }).join('');
 
 const formatSeconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`);
 

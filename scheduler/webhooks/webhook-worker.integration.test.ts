@@ -267,6 +267,21 @@ describe('webhook delivery', () => {
     expect(attempts[1]!.status_code).toBe(500);
     expect(attempts[1]!.response_excerpt).toHaveLength(1024);
   });
+
+  it('records whatever a receiver answers: control characters, an impossible status', async () => {
+    const { owner, profile, endpoint } = await creatorWithEndpoint('/odd');
+    receiver.answer = (_request, seen) => (seen === 0 ? { status: 500, body: 'nul\u0000byte\u0007bell\nline' } : seen === 1 ? { status: 799, body: 'what' } : { status: 200 });
+    await startWorker().start();
+    await owner.newLink(profile.id);
+    const [delivery] = await waitFor(async () => ((await deliveriesOf(endpoint.id))[0]?.status === 'delivered' ? deliveriesOf(endpoint.id) : undefined));
+    const attempts = await attemptsOf(delivery!.id);
+    expect(attempts.map((attempt) => [attempt.status_code, attempt.error_class, attempt.response_excerpt])).toEqual([
+      [500, 'http_error', 'nulbytebell\nline'],
+      [null, 'http_error', 'what'],
+      [200, null, null],
+    ]);
+    expect(attempts[1]!.error).toBe('answered with an invalid HTTP status (799)');
+  });
 });
 
 describe('SSRF rules on every attempt', () => {

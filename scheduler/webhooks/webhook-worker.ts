@@ -17,7 +17,7 @@ import type { Logger } from '../../lib/logger.js';
 import { webhookEndpointDisabledMail } from '../../lib/mail/account-mail.js';
 import type { Mailer } from '../../lib/mail/mailer.js';
 import type { Metrics } from '../../lib/metrics.js';
-import type { Database, DbClient } from '../../lib/postgres/database.js';
+import { isDatabaseUnavailable, type Database, type DbClient } from '../../lib/postgres/database.js';
 import { signWebhook, webhookBody } from '../../lib/webhooks/signature.js';
 import type { WebhookSecretBox } from '../../lib/webhooks/webhook-secret.js';
 import { DEFAULT_RETRY_SCHEDULE, retryDelayMs, type RetrySchedule } from './retry-schedule.js';
@@ -262,10 +262,18 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
 
   async function recordWithRetries(delivery: ClaimedDelivery, result: AttemptResult, delay: number): Promise<Recorded> {
     const recordSettings = { retryDelayMs: delay, windowMs: settings.schedule.windowMs, disableAfter: settings.disableAfterFailedDeliveries };
+    let recorded = result;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await recordAttempt(deps.db, delivery, result, recordSettings);
+        return await recordAttempt(deps.db, delivery, recorded, recordSettings);
       } catch (error) {
+        // Something in what the receiver sent that the table refuses: record the outcome without it, or
+        // the delivery would be attempted again and again without ever reaching its end.
+        if (!isDatabaseUnavailable(error) && recorded === result) {
+          logger.error({ err: error, deliveryId: delivery.id }, 'webhook attempt could not be recorded as it came; recording it without the answer');
+          recorded = { ...result, responseExcerpt: null, error: result.ok ? null : `${result.errorClass ?? 'failed'} (details could not be stored)` };
+          continue;
+        }
         const wait = RECORD_RETRY_DELAYS_MS[attempt];
         if (wait === undefined) throw error;
         logger.warn({ err: error, deliveryId: delivery.id, retryInMs: wait }, 'webhook attempt not recorded yet; trying again');
