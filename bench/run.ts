@@ -18,6 +18,7 @@ import { pipelineBenchmark } from './pipeline.bench.js';
 import { retentionBenchmark } from './retention.bench.js';
 import { scaleOutBenchmark } from './scale-out.bench.js';
 import { visitorsBenchmark } from './visitors.bench.js';
+import { webhooksBenchmark } from './webhooks.bench.js';
 import { formatSize, parseSizes, type Benchmark } from './support/measure.js';
 
 /** In the order `npm run bench` runs them, whatever the order of the arguments. */
@@ -33,6 +34,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   analyticsBenchmark,
   retentionBenchmark,
   passwordsBenchmark,
+  webhooksBenchmark,
   assetsBenchmark,
   lighthouseBenchmark,
   dashboardBenchmark,

@@ -34,6 +34,20 @@ export interface Metrics {
   analyticsReconciledUntil: Gauge;
   /** Login tries held back by an account's slow-down (api/auth/login-throttle.ts), by the wait in seconds. */
   loginSlowdowns: Histogram;
+  /** Webhook delivery attempts by result: success, or why one failed (webhook_attempts.error_class). */
+  webhookAttempts: Counter<'result'>;
+  /** Webhook attempts' duration (resolution, connection, answer), by result. */
+  webhookAttemptDuration: Histogram<'result'>;
+  /** Webhook deliveries finished: delivered (a 2xx), failed (given up, or their endpoint disabled). */
+  webhookDeliveries: Counter<'outcome'>;
+  /** From an event to its delivery (the 2xx), in seconds: retries included. */
+  webhookDeliveryLag: Histogram;
+  /** Pending webhook deliveries: due now, or waiting for a later retry. */
+  webhookPending: Gauge<'state'>;
+  /** How long the oldest due webhook delivery has waited for a worker, in seconds. */
+  webhookOldestDue: Gauge;
+  /** Webhook endpoints disabled by the worker: failing (deliveries given up in a row) or gone (410). */
+  webhookEndpointsDisabled: Counter<'reason'>;
   /** Counts events dropped for one of the closed set of reasons. */
   countDrop(reason: DropReason, count?: number): void;
   /** Reports a connection pool's usage on every scrape. */
@@ -181,6 +195,48 @@ export function createMetrics(): Metrics {
       name: 'linkpulse_login_slowdown_seconds',
       help: 'Login tries made to wait because their account had many failed logins from elsewhere (count: tries slowed; sum: seconds waited)',
       buckets: [0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    webhookAttempts: new Counter({
+      name: 'linkpulse_webhook_attempts_total',
+      help: 'Webhook delivery attempts by result: success, or the class of failure (address_refused, dns_failed, connection_failed, tls_failed, timeout, redirect, http_error)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    webhookAttemptDuration: new Histogram({
+      name: 'linkpulse_webhook_attempt_duration_seconds',
+      help: 'Webhook attempts from resolving the host to the answer (or the failure), by result',
+      labelNames: ['result'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'linkpulse_webhook_deliveries_total',
+      help: 'Webhook deliveries finished, by outcome: delivered (a 2xx), failed (given up after the retry window, or their endpoint disabled)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    webhookDeliveryLag: new Histogram({
+      name: 'linkpulse_webhook_delivery_lag_seconds',
+      help: 'From an event to its delivery (the 2xx answer), retries included',
+      buckets: [0.1, 0.5, 1, 5, 30, 60, 300, 1800, 7200, 86400, 172800],
+      registers: [registry],
+    }),
+    webhookPending: new Gauge({
+      name: 'linkpulse_webhook_pending_deliveries',
+      help: 'Pending webhook deliveries by state: due (waiting for a worker) or waiting (for a later retry)',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
+    webhookOldestDue: new Gauge({
+      name: 'linkpulse_webhook_oldest_due_delivery_seconds',
+      help: 'How long the oldest due webhook delivery has been waiting for a worker',
+      registers: [registry],
+    }),
+    webhookEndpointsDisabled: new Counter({
+      name: 'linkpulse_webhook_endpoints_disabled_total',
+      help: 'Webhook endpoints the worker disabled, by reason: failing (deliveries given up in a row) or gone (the receiver answered 410)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     countDrop(reason, count = 1) {

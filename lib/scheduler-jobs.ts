@@ -11,4 +11,6 @@ export const SCHEDULER_JOBS = {
   accountExport: 'account-export',
   accountExportSweep: 'account-export-sweep',
   analyticsRetention: 'analytics-retention',
+  webhookClicks: 'webhook-clicks',
+  webhookPrune: 'webhook-prune',
 } as const;

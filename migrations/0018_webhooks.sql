@@ -90,6 +90,8 @@ CREATE TABLE webhook_events (
 );
 CREATE INDEX webhook_events_to_fan_out ON webhook_events (occurred_at) WHERE fanned_out_at IS NULL;
 CREATE INDEX webhook_events_by_profile ON webhook_events (profile_id, occurred_at DESC);
+-- The scheduler's webhook-prune job removes old events (their deliveries and attempts go with them).
+CREATE INDEX webhook_events_by_age ON webhook_events (occurred_at);
 ALTER TABLE webhook_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE webhook_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY webhook_events_editors ON webhook_events FOR SELECT TO linkpulse_app USING (app_profile_role(profile_id) IN ('owner', 'editor'));
@@ -114,7 +116,9 @@ CREATE FUNCTION enqueue_webhook_event(p_profile_id uuid, p_type text, p_data jso
     ) THEN
       RETURN NULL;
     END IF;
-    INSERT INTO webhook_events (profile_id, type, data) VALUES (p_profile_id, p_type, p_data) RETURNING id INTO event_id;
+    -- The id made here, not RETURNING it: that would need linkpulse_auth to read the outbox.
+    event_id := gen_random_uuid();
+    INSERT INTO webhook_events (id, profile_id, type, data) VALUES (event_id, p_profile_id, p_type, p_data);
     PERFORM pg_notify('webhook_events', '');
     RETURN event_id;
   END $$;
@@ -137,9 +141,14 @@ CREATE TABLE webhook_deliveries (
   locked_until     timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),
   delivered_at     timestamptz,
+  -- Set (by a trigger) when a creator sends a finished delivery again: such a delivery gets one more
+  -- attempt, and its failure does not count towards disabling the endpoint (the worker gave up on it once).
+  resent_at        timestamptz,
   UNIQUE (endpoint_id, event_id)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+-- The worker claims the oldest due deliveries of each endpoint in turn (per-endpoint fairness).
+CREATE INDEX webhook_deliveries_pending_by_endpoint ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at DESC);
 CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
 ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
@@ -152,6 +161,19 @@ GRANT UPDATE (status, next_attempt_at) ON webhook_deliveries TO linkpulse_app;
 CREATE POLICY webhook_deliveries_worker ON webhook_deliveries FOR ALL TO linkpulse_scheduler USING (true) WITH CHECK (true);
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_deliveries TO linkpulse_scheduler;
 
+-- A resend (the app sets a delivered or failed delivery pending again) is marked, and loses any stale claim.
+CREATE FUNCTION webhook_deliveries_resend() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+  BEGIN
+    IF OLD.status <> 'pending' AND NEW.status = 'pending' THEN
+      NEW.resent_at := now();
+      NEW.locked_until := NULL;
+    END IF;
+    RETURN NEW;
+  END $$;
+CREATE TRIGGER webhook_deliveries_resend BEFORE UPDATE OF status ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_resend();
+
 CREATE TABLE webhook_attempts (
   id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   delivery_id       uuid        NOT NULL REFERENCES webhook_deliveries ON DELETE CASCADE,
@@ -160,6 +182,10 @@ CREATE TABLE webhook_attempts (
   -- NULL when no HTTP answer came (refused address, connection error, timeout: see error).
   status_code       integer     CHECK (status_code BETWEEN 100 AND 599),
   latency_ms        integer     NOT NULL CHECK (latency_ms >= 0),
+  -- NULL for a 2xx. Otherwise why the attempt failed, as a closed set (scheduler/webhooks/send-webhook.ts):
+  -- address_refused (SSRF rules), dns_failed, connection_failed, tls_failed, timeout, redirect (never
+  -- followed), http_error (a non-2xx answer); error says it in words.
+  error_class       text        CHECK (error_class IN ('address_refused', 'dns_failed', 'connection_failed', 'tls_failed', 'timeout', 'redirect', 'http_error')),
   error             text        CHECK (length(error) <= 300),
   response_excerpt  text        CHECK (length(response_excerpt) <= 1024)
 );
@@ -175,6 +201,7 @@ GRANT SELECT, INSERT, DELETE ON webhook_attempts TO linkpulse_scheduler;
 -- Down Migration
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
+DROP FUNCTION webhook_deliveries_resend();
 DROP FUNCTION enqueue_webhook_event(uuid, text, jsonb);
 DROP TABLE webhook_events;
 DROP TABLE webhook_endpoints;

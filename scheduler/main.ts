@@ -13,6 +13,11 @@
 // | account-export | queued by the API for a new request, and every minute | account-export/: builds and mails "download my data" archives |
 // | account-export-sweep | every 15 minutes | account-export/export-sweep.ts: expired archives and old requests |
 // | analytics-retention | every 6 hours | analytics-retention.ts: analytics past a profile's own retention |
+// | webhook-clicks | every WEBHOOK_CLICK_BATCH_SECONDS | webhooks/link-clicks.job.ts: link.clicked events, batched |
+// | webhook-prune | every 6 hours | webhooks/webhook-prune.ts: webhook events, deliveries and attempts after 30 days |
+//
+// Beside the jobs, every scheduler process runs the webhook delivery worker (webhooks/webhook-worker.ts),
+// a loop woken by NOTIFY webhook_events that shares deliveries with the other processes through leases.
 //
 // github-sync runs more often than the interval itself: each repository is due on its own schedule
 // (next_sync_at), so frequent runs spread the requests and pick up per-link overrides and retries.
@@ -22,7 +27,7 @@ import { Agenda } from 'agenda';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import { createExportTokens } from '../lib/account-exports/account-export.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
-import type { GitHubConfig } from '../lib/config.js';
+import type { GitHubConfig, WebhookConfig } from '../lib/config.js';
 import type { SyncTrigger } from '../lib/github/sync-run.js';
 import type { Logger } from '../lib/logger.js';
 import type { Mailer } from '../lib/mail/mailer.js';
@@ -32,6 +37,7 @@ import { ADVISORY_LOCKS, withAdvisoryLock } from '../lib/postgres/advisory-lock.
 import { SCHEDULER_JOBS } from '../lib/scheduler-jobs.js';
 import type { Role } from '../lib/runtime/role.js';
 import type { ObjectStorage } from '../lib/storage/object-storage.js';
+import type { WebhookSecretBox } from '../lib/webhooks/webhook-secret.js';
 import { buildAccountExports } from './account-export/account-export.job.js';
 import { sweepAccountExports } from './account-export/export-sweep.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
@@ -41,6 +47,10 @@ import { sweepAssets } from './asset-sweep.js';
 import { pruneActivity } from './activity-prune.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
 import { runGitHubSync } from './github/sync.js';
+import { sendLinkClicks } from './webhooks/link-clicks.job.js';
+import type { HostLookup } from './webhooks/send-webhook.js';
+import { pruneWebhookHistory } from './webhooks/webhook-prune.js';
+import { createWebhookWorker, type WebhookWorkerSettings } from './webhooks/webhook-worker.js';
 
 export interface SchedulerDeps {
   /** Connected as linkpulse_scheduler. */
@@ -68,6 +78,14 @@ export interface SchedulerDeps {
   publicUrl: string;
   /** The key export links are hashed with (exportTokenKey of SESSION_SECRET; not the secret itself). */
   exportTokenKey: Buffer;
+  /** WEBHOOK_*: which addresses endpoints may have, and the link.clicked period. */
+  webhooks: WebhookConfig;
+  /** Opens webhook endpoints' signing secrets (the key derived from SESSION_SECRET). */
+  webhookSecrets: WebhookSecretBox;
+  /** Resolves webhook endpoints' host names (tests); DNS otherwise. */
+  webhookLookup?: HostLookup;
+  /** The webhook worker's limits and retry schedule, when not the defaults (tests compress the schedule). */
+  webhookWorker?: Partial<WebhookWorkerSettings>;
   /** A stand-in GitHub client (tests); built from `github` otherwise. */
   githubClient?: GitHubClient;
   /** How often each process looks for due jobs. */
@@ -139,6 +157,26 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
   );
   define(SCHEDULER_JOBS.accountExportSweep, () => sweepAccountExports({ db: deps.db, storage: deps.storage, logger }));
   define(SCHEDULER_JOBS.analyticsRetention, () => runAnalyticsRetention({ db: deps.db, clickhouse: deps.clickhouse, logger }));
+  define(SCHEDULER_JOBS.webhookClicks, () =>
+    sendLinkClicks(
+      { db: deps.db, clickhouse: deps.clickhouse, bus: deps.bus, group: deps.analytics.consumerGroup, logger },
+      { batchSeconds: deps.webhooks.clickBatchSeconds },
+    ),
+  );
+  define(SCHEDULER_JOBS.webhookPrune, () => pruneWebhookHistory({ db: deps.db, logger }));
+  const webhookWorker = createWebhookWorker(
+    {
+      db: deps.db,
+      secrets: deps.webhookSecrets,
+      policy: deps.webhooks,
+      mailer: deps.mailer,
+      publicUrl: deps.publicUrl,
+      metrics: deps.metrics,
+      logger,
+      ...(deps.webhookLookup ? { lookup: deps.webhookLookup } : {}),
+    },
+    deps.webhookWorker,
+  );
 
   return {
     name: 'scheduler',
@@ -156,10 +194,14 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       // The cutoff moves once a UTC day; four runs a day delete within hours of it, and a run skipped
       // for the maintenance lock costs little.
       await agenda.every('6 hours', SCHEDULER_JOBS.analyticsRetention);
+      await agenda.every(`${deps.webhooks.clickBatchSeconds} seconds`, SCHEDULER_JOBS.webhookClicks);
+      await agenda.every('6 hours', SCHEDULER_JOBS.webhookPrune);
+      await webhookWorker.start();
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {
-      const result = await agenda.drain({ timeout: DRAIN_TIMEOUT_MS, closeConnection: false });
+      // Attempts in flight end within their timeout; what is not recorded by then is retaken after its lease.
+      const [result] = await Promise.all([agenda.drain({ timeout: DRAIN_TIMEOUT_MS, closeConnection: false }), webhookWorker.stop()]);
       if (result.timedOut) logger.warn({ running: result.running }, 'scheduler stopped with jobs still running; their locks expire and another process resumes them');
       await deps.mailer.close();
     },

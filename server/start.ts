@@ -10,6 +10,7 @@ import { exportTokenKey } from '../lib/account-exports/account-export.js';
 import { createMailer } from '../lib/mail/mailer.js';
 import { createPublicProfiles } from '../api/public/public-profile.service.js';
 import { createSchedulerRole } from '../scheduler/main.js';
+import { createWebhookSecretBox } from '../lib/webhooks/webhook-secret.js';
 import type { Config } from '../lib/config.js';
 import type { PublicProfiles } from '../lib/public-profile.js';
 import { runHealthChecks, type ReadinessReport } from '../lib/health.js';
@@ -63,7 +64,7 @@ async function createRoles(
         roles.push(createConsumersRole(config, { bus: platform.bus!, clickhouse: platform.clickhouse!, metrics, logger }));
         break;
       case 'scheduler':
-        if (!config.sessionSecret) throw new Error('the scheduler role needs SESSION_SECRET (generated in embedded mode): account export links are hashed with a key derived from it');
+        if (!config.sessionSecret) throw new Error('the scheduler role needs SESSION_SECRET (generated in embedded mode): account export links are hashed, and webhook secrets opened, with keys derived from it');
         roles.push(
           createSchedulerRole({
             db: platform.schedulerDb!,
@@ -77,6 +78,8 @@ async function createRoles(
             mailer: createMailer(config.mail, logger),
             publicUrl: config.publicUrl,
             exportTokenKey: exportTokenKey(config.sessionSecret),
+            webhooks: config.webhooks,
+            webhookSecrets: createWebhookSecretBox(config.sessionSecret),
             metrics,
             logger,
           }),

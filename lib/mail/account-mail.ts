@@ -156,3 +156,18 @@ export function accountExportFailedMail(to: string, settingsUrl: string): Mail {
     'If this keeps happening, reply to this mail and we will look into it.',
   );
 }
+
+/** A webhook endpoint was disabled after repeated failure (or a 410): what stopped, why, and how to resume. */
+export function webhookEndpointDisabledMail(to: string, disabled: { endpointUrl: string; handle: string; reason: string; webhooksUrl: string }): Mail {
+  return compose(
+    'webhook-endpoint-disabled',
+    to,
+    `A webhook endpoint of @${disabled.handle} was disabled`,
+    [
+      `Linkpulse stopped sending webhooks to ${disabled.endpointUrl} for your page @${disabled.handle}. ${disabled.reason}`,
+      'No new events go to it until it is enabled again. Check that the URL is right and that the receiver answers with a 2xx status within 10 seconds; then enable the endpoint and resend the failed deliveries from the page’s webhook settings.',
+    ],
+    { label: 'Open the webhook settings', url: disabled.webhooksUrl },
+    'Your page and its other endpoints are not affected.',
+  );
+}
