@@ -32,7 +32,7 @@ const DOCUMENTED_ENDPOINT_URL_PATTERN =
 
 const EndpointUrl = z
   .string()
-  .max(MAX_ENDPOINT_URL_LENGTH + 64)
+  .max(MAX_ENDPOINT_URL_LENGTH + 64, { abort: true })
   .superRefine((url, ctx) => {
     // eslint-disable-next-line no-control-regex -- matching control characters is the point
     if (/[\u0000-\u001f\u007f\s]/.test(url)) ctx.addIssue({ code: 'custom', input: url, message: 'must not contain spaces or control characters' });
