@@ -180,7 +180,7 @@ describe('the activity log', () => {
           event_types: ['link.created', 'profile.published'],
           status: 'active',
           secret_encrypted: 'hidden',
-        }),
+        }) as unknown,
       },
     ]);
     const hookPath = `/api/v1/profiles/${profile.id}/webhooks/${hook.endpoint.id}`;
@@ -193,7 +193,7 @@ describe('the activity log', () => {
     expect(rotatedHook).toMatchObject({
       entity: 'webhook',
       action: 'updated',
-      changes: { secret_encrypted: { before: 'hidden (replaced)', after: 'hidden' }, previous_secret_expires_at: { before: null, after: expect.any(String) } },
+      changes: { secret_encrypted: { before: 'hidden (replaced)', after: 'hidden' }, previous_secret_expires_at: { before: null, after: expect.any(String) as unknown } },
     });
     expect(Date.parse((rotatedHook!.changes.previous_secret_expires_at as { after: string }).after)).toBe(Date.parse(rotation.previousSecretValidUntil));
     // The worker's bookkeeping after failed deliveries is no activity; its disabling the endpoint is, by Linkpulse.

@@ -229,7 +229,7 @@ describe('endpoints', () => {
 
     for (let n = 2; n < MAX_WEBHOOK_ENDPOINTS; n++) await newEndpoint(owner, profile.id);
     const over = await owner.post<ErrorBody>(base(profile.id), { url: 'https://example.com/eleventh', eventTypes: ['link.created'] });
-    expect({ status: over.status, message: over.body.error.message }).toEqual({ status: 409, message: expect.stringMatching(/at most 10 webhook endpoints/) });
+    expect({ status: over.status, message: over.body.error.message }).toEqual({ status: 409, message: expect.stringMatching(/at most 10 webhook endpoints/) as unknown });
   });
 
   it('allows http to this machine only where the operator allows loopback (development)', async () => {
@@ -284,7 +284,7 @@ describe('the signing secret', () => {
       await expect(withUser(harness.database.db, owner.userId!, (tx) => tx.query(statement)), statement).rejects.toThrow(/permission denied/);
     }
     // It may be written (that is how it is made and rotated), and the row is otherwise readable.
-    const rows = await withUser(harness.database.db, owner.userId!, async (tx) => (await tx.query('SELECT id, url FROM webhook_endpoints')).rows);
+    const rows = await withUser(harness.database.db, owner.userId!, async (tx) => (await tx.query<{ id: string; url: string }>('SELECT id, url FROM webhook_endpoints')).rows);
     expect(rows).toEqual([{ id: endpoint.id, url: endpoint.url }]);
   });
 
@@ -331,7 +331,7 @@ describe('test events', () => {
       'SELECT id, type, fanned_out_at IS NOT NULL AS fanned_out, data FROM webhook_events WHERE profile_id = $1',
       [profile.id],
     );
-    expect(events).toEqual([{ id: sent.body.eventId, type: 'webhook.test', fanned_out: true, data: expect.objectContaining({ profile: { id: profile.id, handle: profile.handle } }) }]);
+    expect(events).toEqual([{ id: sent.body.eventId, type: 'webhook.test', fanned_out: true, data: expect.objectContaining({ profile: { id: profile.id, handle: profile.handle } }) as unknown }]);
     const deliveries = await sql('SELECT id, endpoint_id, status, attempts FROM webhook_deliveries WHERE profile_id = $1', [profile.id]);
     expect(deliveries).toEqual([{ id: sent.body.deliveryId, endpoint_id: endpoint.id, status: 'pending', attempts: 0 }]);
     // Due now: the worker takes it on its next pass.
@@ -346,7 +346,7 @@ describe('test events', () => {
     // Not to a disabled endpoint.
     await owner.patch(`${base(profile.id)}/${endpoint.id}`, { enabled: false });
     const refused = await owner.post<ErrorBody>(`${base(profile.id)}/${endpoint.id}/test`);
-    expect({ status: refused.status, message: refused.body.error.message }).toEqual({ status: 409, message: expect.stringMatching(/enable it first/) });
+    expect({ status: refused.status, message: refused.body.error.message }).toEqual({ status: 409, message: expect.stringMatching(/enable it first/) as unknown });
   });
 
   it('are limited per profile, with Retry-After', async () => {
@@ -426,7 +426,7 @@ describe('deliveries', () => {
     expect((await owner.get<Endpoint>(`${base(profile.id)}/${endpoint.id}`)).body.health).toEqual({
       state: 'healthy',
       consecutiveFailures: 0,
-      lastDelivery: { status: 'delivered', attemptedAt: expect.any(String), statusCode: 204, error: null },
+      lastDelivery: { status: 'delivered', attemptedAt: expect.any(String) as unknown, statusCode: 204, error: null },
       failedDeliveries: 1,
       pendingDeliveries: 2,
     });
