@@ -5,7 +5,7 @@ describe('delivery wording', () => {
   it('says what an attempt got back', () => {
     expect(attemptOutcome({ statusCode: 204, error: null })).toBe('HTTP 204');
     expect(attemptOutcome({ statusCode: 503, error: 'Service Unavailable' })).toBe('HTTP 503');
-    expect(attemptOutcome({ statusCode: null, error: 'timed out after 10 s' })).toBe('No answer: timed out after 10 s');
+    expect(attemptOutcome({ statusCode: null, error: 'no answer within 10 s' })).toBe('No answer within 10 s');
     expect(attemptOutcome({ statusCode: null, error: null })).toBe('No answer');
     expect([199, 200, 299, 300, null].map(isSuccess)).toEqual([false, true, true, false, false]);
   });

@@ -25,10 +25,10 @@ export const STATUS_TONES: Record<DeliveryStatus, Tone> = { delivered: 'ok', fai
 /** A 2xx answer: the only one that counts as delivered. */
 export const isSuccess = (statusCode: number | null) => statusCode !== null && statusCode >= 200 && statusCode < 300;
 
-/** What came back: "HTTP 204", or the reason there was no answer ("No answer: timed out"). */
+/** What came back: "HTTP 204", or why there was no answer, in the worker's words ("No answer within 10 s"). */
 export function attemptOutcome(attempt: { statusCode: number | null; error: string | null }): string {
   if (attempt.statusCode !== null) return `HTTP ${attempt.statusCode}`;
-  return attempt.error ? `No answer: ${attempt.error}` : 'No answer';
+  return attempt.error ? attempt.error.charAt(0).toUpperCase() + attempt.error.slice(1) : 'No answer';
 }
 
 /** 850 ms, 4.2 s, 12 s. */
