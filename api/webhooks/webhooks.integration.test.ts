@@ -226,8 +226,11 @@ describe('endpoints', () => {
     expect((await owner.patch(`${base(profile.id)}/${other.endpoint.id}`, { url: 'https://example.com/hook' })).status).toBe(409);
     // Its own URL again is no conflict.
     expect((await owner.patch(`${base(profile.id)}/${other.endpoint.id}`, { url: 'https://example.com/other' })).status).toBe(200);
+    // Two at once for one URL: one is made, the other told why (never a 500).
+    const racing = await Promise.all([1, 2].map(() => owner.post(base(profile.id), { url: 'https://example.com/raced', eventTypes: ['link.created'] })));
+    expect(racing.map((response) => response.status).sort()).toEqual([201, 409]);
 
-    for (let n = 2; n < MAX_WEBHOOK_ENDPOINTS; n++) await newEndpoint(owner, profile.id);
+    for (let n = 3; n < MAX_WEBHOOK_ENDPOINTS; n++) await newEndpoint(owner, profile.id);
     const over = await owner.post<ErrorBody>(base(profile.id), { url: 'https://example.com/eleventh', eventTypes: ['link.created'] });
     expect({ status: over.status, message: over.body.error.message }).toEqual({ status: 409, message: expect.stringMatching(/at most 10 webhook endpoints/) as unknown });
   });

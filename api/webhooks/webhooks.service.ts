@@ -5,6 +5,7 @@
 // (scheduler/, migrations/0018) takes any pending delivery whose next_attempt_at has come: a resend
 // is that, and nothing more. Row-Level Security decides who sees what; requireRole answers a clear
 // 403 first, a stranger gets the same 404 as for a profile that does not exist.
+import type pg from 'pg';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { WebhookConfig } from '../../lib/config.js';
@@ -173,6 +174,11 @@ const duplicateUrl = () =>
   new AppError('CONFLICT', 'This page already has an endpoint at this URL: change that one’s events instead', {
     details: { fields: [{ field: 'body.url', message: 'already an endpoint of this page' }] },
   });
+/** Two changes to one URL at once: the unique index (migrations/0020) lets one through, the other is this 409. */
+function urlTaken(error: unknown): never {
+  if ((error as pg.DatabaseError).code === '23505' && (error as pg.DatabaseError).constraint === 'webhook_endpoints_one_per_url') throw duplicateUrl();
+  throw error;
+}
 
 export interface WebhookEndpointInput {
   url: string;
@@ -234,7 +240,7 @@ export function createWebhooksService(deps: { db: Database; cache: Cache; sessio
           return { endpoint: toEndpoint(await endpointOf(tx, profileId, id), now()), secret };
         },
         { lock: true },
-      ),
+      ).catch(urlTaken),
 
     /** Changes the address, description or events; enabled: false turns it off, true back on (its failures forgotten). */
     update: (userId: string, profileId: string, endpointId: string, changes: WebhookEndpointChanges) =>
@@ -244,7 +250,7 @@ export function createWebhooksService(deps: { db: Database; cache: Cache; sessio
         const enabled = changes.enabled === undefined ? undefined : changes.enabled ? ({ enabled: true } as const) : ({ enabled: false, reason: DISABLED_BY_MEMBER } as const);
         if (!(await updateEndpoint(tx, profileId, endpointId, { url, description: changes.description, eventTypes: changes.eventTypes, enabled }))) throw noEndpoint();
         return toEndpoint(await endpointOf(tx, profileId, endpointId), now());
-      }),
+      }).catch(urlTaken),
 
     remove: (userId: string, profileId: string, endpointId: string) =>
       asEditor(userId, profileId, async (tx) => {
