@@ -15,7 +15,7 @@ CREATE UNIQUE INDEX webhook_endpoints_one_per_url ON webhook_endpoints (profile_
 -- itself: an owner or editor of the endpoint's profile, an active endpoint. The event is marked fanned
 -- out as it is written, so the worker never offers it to the profile's other endpoints. No rows: no
 -- such endpoint for this caller, or it is disabled (the API tells which before calling).
-GRANT SELECT (id) ON webhook_endpoints TO linkpulse_auth;
+GRANT SELECT (id) ON webhook_endpoints TO linkpulse_auth;  -- (0019 grants it as well)
 CREATE POLICY webhook_deliveries_test ON webhook_deliveries FOR INSERT TO linkpulse_auth
   WITH CHECK (app_profile_role(profile_id) IN ('owner', 'editor'));
 GRANT INSERT (id, event_id, endpoint_id, profile_id) ON webhook_deliveries TO linkpulse_auth;
@@ -137,5 +137,5 @@ ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_scopes_check
 DROP FUNCTION send_webhook_test_event(uuid, jsonb);
 REVOKE INSERT (id, event_id, endpoint_id, profile_id) ON webhook_deliveries FROM linkpulse_auth;
 DROP POLICY webhook_deliveries_test ON webhook_deliveries;
-REVOKE SELECT (id) ON webhook_endpoints FROM linkpulse_auth;
+-- (SELECT (id) ON webhook_endpoints stays with linkpulse_auth: 0019's enqueue_webhook_event() needs it too.)
 DROP INDEX webhook_endpoints_one_per_url;
