@@ -35,6 +35,8 @@ import { createActivityService, type ActivityService } from './activity/activity
 import { activityRoutes } from './activity/activity.routes.js';
 import { shareRoutes } from './shares/shares.routes.js';
 import { createSharesService, type SharesService } from './shares/shares.service.js';
+import { webhookRoutes } from './webhooks/webhooks.routes.js';
+import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -78,7 +80,7 @@ export interface ApiDeps {
   mailer: Mailer;
 }
 
-export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets' | 'teams' | 'analyticsRetentionDays'>;
+export type ApiConfig = Pick<Config, 'trustProxy' | 'publicUrl' | 'sessionSecret' | 'hashSecret' | 'rateLimits' | 'assets' | 'teams' | 'analyticsRetentionDays' | 'webhooks'>;
 
 export interface ApiApp {
   app: Express;
@@ -130,6 +132,7 @@ export interface ApiServices {
   publicProfiles: PublicProfiles;
   analytics: AnalyticsService;
   shares: SharesService;
+  webhooks: WebhooksService;
   assets: AssetsService;
   accountExports: AccountExportsService;
   /** The admin routes read the database directly. */
@@ -157,6 +160,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...publicProfileRoutes(services.publicProfiles),
     ...analyticsRoutes(services.analytics),
     ...shareRoutes(services.shares, services.analytics),
+    ...webhookRoutes(services.webhooks),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
     ...accountExportRoutes(services.accountExports),
     ...adminRoutes(services.db),
@@ -222,6 +226,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     publicProfiles: absent('publicProfiles'),
     analytics: absent('analytics'),
     shares: absent('shares'),
+    webhooks: absent('webhooks'),
     assets: absent('assets'),
     accountExports: absent('accountExports'),
     db: absent('db'),
@@ -275,6 +280,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       publicProfiles,
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
       shares: createSharesService({ db, credentials, hasher, cache, audit, publicUrl: config.publicUrl }),
+      webhooks: createWebhooksService({ db, cache, sessionSecret: config.sessionSecret, addresses: config.webhooks }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
       accountExports: createAccountExportsService({ db, storage: deps.storage, tokens: createExportTokens(exportTokenKey(config.sessionSecret)), audit, logger: deps.logger }),
       db,

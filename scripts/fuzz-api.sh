@@ -77,7 +77,7 @@ curl -sf "$api/auth/signup" -H 'Content-Type: application/json' -H "$origin" -d 
 csrf="$(curl -sf -c "$WORK/cookies" "$api/auth/login" -H 'Content-Type: application/json' -H "$origin" -d "{\"email\":\"$email\",\"password\":\"$password\"}" | json csrfToken)" ||
   die "could not log the fuzzer's creator in"
 token="$(curl -sf -b "$WORK/cookies" "$api/tokens" -H 'Content-Type: application/json' -H "$origin" -H "X-CSRF-Token: $csrf" \
-  -d '{"name":"fuzzer","scopes":["profiles:read","profiles:write","analytics:read"]}' | json token)" || token=""
+  -d '{"name":"fuzzer","scopes":["profiles:read","profiles:write","analytics:read","webhooks:read","webhooks:write"]}' | json token)" || token=""
 [[ "$token" == lp_pat_* ]] || die "could not create the fuzzer's token"
 
 log "fuzzing for ${MAX_TIME}s with schemathesis $SCHEMATHESIS_VERSION"

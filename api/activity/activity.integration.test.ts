@@ -163,6 +163,60 @@ describe('the activity log', () => {
     const secrets = JSON.stringify(await log(owner, profile.id));
     for (const url of [share.url, rotated.body.url]) expect(secrets).not.toContain(url.split('/').at(-1));
 
+    // A webhook endpoint created, changed, its secret rotated, turned off, then deleted: the secret never appears.
+    const hook = (await owner.post<{ endpoint: { id: string }; secret: string }>(`/api/v1/profiles/${profile.id}/webhooks`, {
+      url: 'https://hooks.example.com/linkpulse',
+      description: 'Deploys',
+      eventTypes: ['link.created', 'profile.published'],
+    })).body;
+    expect(await fresh()).toEqual([
+      {
+        entity: 'webhook',
+        action: 'created',
+        actor: owner.userId,
+        changes: expect.objectContaining({
+          url: 'https://hooks.example.com/linkpulse',
+          description: 'Deploys',
+          event_types: ['link.created', 'profile.published'],
+          status: 'active',
+          secret_encrypted: 'hidden',
+        }) as unknown,
+      },
+    ]);
+    const hookPath = `/api/v1/profiles/${profile.id}/webhooks/${hook.endpoint.id}`;
+    expect((await owner.patch(hookPath, { eventTypes: ['link.created'], description: 'Deploy bot' })).status).toBe(200);
+    expect(await fresh()).toEqual([
+      { entity: 'webhook', action: 'updated', actor: owner.userId, changes: { description: { before: 'Deploys', after: 'Deploy bot' }, event_types: { before: ['link.created', 'profile.published'], after: ['link.created'] } } },
+    ]);
+    const rotation = (await owner.post<{ secret: string; previousSecretValidUntil: string }>(`${hookPath}/rotate-secret`)).body;
+    const [rotatedHook] = await fresh();
+    expect(rotatedHook).toMatchObject({
+      entity: 'webhook',
+      action: 'updated',
+      changes: { secret_encrypted: { before: 'hidden (replaced)', after: 'hidden' }, previous_secret_expires_at: { before: null, after: expect.any(String) as unknown } },
+    });
+    expect(Date.parse((rotatedHook!.changes.previous_secret_expires_at as { after: string }).after)).toBe(Date.parse(rotation.previousSecretValidUntil));
+    // The worker's bookkeeping after failed deliveries is no activity; its disabling the endpoint is, by Linkpulse.
+    await schedulerDb.query('UPDATE webhook_endpoints SET consecutive_failures = 3 WHERE id = $1', [hook.endpoint.id]);
+    expect(await fresh()).toEqual([]);
+    await schedulerDb.query("UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = 'Failed 20 deliveries in a row', disabled_at = now() WHERE id = $1", [hook.endpoint.id]);
+    expect(await fresh()).toEqual([
+      { entity: 'webhook', action: 'updated', actor: null, changes: { status: { before: 'active', after: 'disabled' }, disabled_reason: { before: null, after: 'Failed 20 deliveries in a row' } } },
+    ]);
+    expect((await owner.patch(hookPath, { enabled: true })).status).toBe(200);
+    expect(await fresh()).toEqual([
+      { entity: 'webhook', action: 'updated', actor: owner.userId, changes: { status: { before: 'disabled', after: 'active' }, disabled_reason: { before: 'Failed 20 deliveries in a row', after: null } } },
+    ]);
+    // A test event and a resend change no endpoint: nothing logged.
+    const test = (await owner.post<{ deliveryId: string }>(`${hookPath}/test`)).body;
+    expect((await owner.post(`${hookPath}/deliveries/${test.deliveryId}/resend`)).status).toBe(202);
+    expect(await fresh()).toEqual([]);
+    expect((await owner.delete(hookPath)).status).toBe(204);
+    expect(await fresh()).toMatchObject([{ entity: 'webhook', action: 'deleted', actor: owner.userId, changes: { url: 'https://hooks.example.com/linkpulse', secret_encrypted: 'hidden' } }]);
+    const logged = JSON.stringify(await log(owner, profile.id, 'entity=webhook'));
+    for (const secret of [hook.secret, rotation.secret]) expect(logged).not.toContain(secret.slice('whsec_'.length, 20));
+    expect(logged).not.toMatch(/\\\\x|previous_secret_encrypted|consecutive_failures/);
+
     // The ownership offered and withdrawn, offered again and accepted: the members' roles change over.
     const heir = await harness.confirmedUser();
     expect((await owner.post(`/api/v1/profiles/${profile.id}/invitations`, { email: heir.email, role: 'analyst' })).status).toBe(201);

@@ -1,7 +1,9 @@
 // Who is calling: resolved once per request from the session cookie or a bearer token
 // (api/auth/authenticate.ts) and attached to the Express request.
 
-export const SCOPES = ['profiles:read', 'profiles:write', 'analytics:read'] as const;
+// webhooks:*: a scope of its own, so that a token made to edit links cannot send the page's events,
+// or a new signing secret, somewhere else (migrations/0020).
+export const SCOPES = ['profiles:read', 'profiles:write', 'analytics:read', 'webhooks:read', 'webhooks:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export type UserRole = 'creator' | 'admin';

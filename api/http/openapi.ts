@@ -21,6 +21,7 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   FORBIDDEN: 'FORBIDDEN: not allowed (missing CSRF token or token scope, cross-site request, not an admin)',
   NOT_FOUND: 'NOT_FOUND: no such resource visible to the caller',
   CONFLICT: 'CONFLICT: a well-formed request the current data does not allow (a taken handle, a limit reached, a link order that is not the profile’s links, an image that is not yours, an analytics retention above the server’s maximum)',
+  UNPROCESSABLE: 'UNPROCESSABLE: a well-formed value a rule refuses (a webhook URL that points at a private, loopback or metadata address; details.fields names the field and says why)',
   GONE: 'GONE: it existed, and is no longer available (an expired download link)',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE: the body exceeds the size limit',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE: send application/json',

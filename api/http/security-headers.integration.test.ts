@@ -222,6 +222,48 @@ const recipes: Record<string, () => Promise<Call>> = {
   unlockSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard('copper meadow signal 58')).token }, body: { password: 'copper meadow signal 58' }, status: 204 }),
   getSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, query: '?compare=previous', status: 200 }),
   getSharedRealtime: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, status: 200 }),
+  listWebhookEndpoints: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  createWebhookEndpoint: async () => {
+    // A page of its own per call: a page has at most 10 endpoints.
+    const user = await harness.newUser();
+    return { client: user, params: { profileId: (await user.newProfile()).id }, body: { url: 'https://hooks.example.com/probe', eventTypes: ['link.created'] }, status: 201 };
+  },
+  getWebhookEndpoint: async () => {
+    const hook = await webhookEndpoint();
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id }, status: 200 };
+  },
+  updateWebhookEndpoint: async () => {
+    const hook = await webhookEndpoint();
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id }, body: { description: 'Changed' }, status: 200 };
+  },
+  deleteWebhookEndpoint: async () => {
+    const hook = await webhookEndpoint();
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id }, status: 204 };
+  },
+  rotateWebhookSecret: async () => {
+    const hook = await webhookEndpoint();
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id }, status: 200 };
+  },
+  sendWebhookTestEvent: async () => {
+    const hook = await webhookEndpoint();
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id }, status: 202 };
+  },
+  listWebhookDeliveries: async () => {
+    const hook = await webhookEndpoint();
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id }, query: '?status=pending&limit=5', status: 200 };
+  },
+  getWebhookDelivery: async () => {
+    const hook = await webhookEndpoint({ delivery: true });
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id, deliveryId: hook.deliveryId! }, status: 200 };
+  },
+  resendWebhookDelivery: async () => {
+    const hook = await webhookEndpoint({ delivery: true });
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id, deliveryId: hook.deliveryId! }, status: 202 };
+  },
+  resendFailedWebhookDeliveries: async () => {
+    const hook = await webhookEndpoint();
+    return { client: hook.owner, params: { profileId: hook.profileId, endpointId: hook.id }, status: 202 };
+  },
   getPublicProfile: async () => ({ client: harness.client(), params: { handle: profile.handle }, status: 200 }),
   getAnalyticsSummary: async () => ({ client: owner, params: { profileId: profile.id }, query: '?compare=previous', status: 200 }),
   getAnalyticsTimeseries: async () => ({ client: owner, params: { profileId: profile.id }, query: '?interval=hour&tz=Europe%2FBerlin', status: 200 }),
@@ -343,6 +385,16 @@ async function sharedDashboard(password?: string): Promise<{ owner: ApiClient; p
   const own = await user.newProfile();
   const share = await user.post<{ id: string; url: string }>(`/api/v1/profiles/${own.id}/shares`, { label: 'Probe', ...(password ? { password } : {}) });
   return { owner: user, profileId: own.id, id: share.body.id, token: share.body.url.split('/').at(-1)! };
+}
+
+/** A new webhook endpoint of a new creator's page and, if asked, the delivery of a test event to it. */
+async function webhookEndpoint(options: { delivery?: boolean } = {}): Promise<{ owner: ApiClient; profileId: string; id: string; deliveryId?: string }> {
+  const user = await harness.newUser();
+  const own = await user.newProfile();
+  const created = await user.post<{ endpoint: { id: string } }>(`/api/v1/profiles/${own.id}/webhooks`, { url: 'https://hooks.example.com/probe', eventTypes: ['link.created'] });
+  const id = created.body.endpoint.id;
+  const deliveryId = options.delivery ? (await user.post<{ deliveryId: string }>(`/api/v1/profiles/${own.id}/webhooks/${id}/test`)).body.deliveryId : undefined;
+  return { owner: user, profileId: own.id, id, ...(deliveryId ? { deliveryId } : {}) };
 }
 
 async function joinedTeam(): Promise<{ owner: ApiClient; profileId: string; member: ApiClient }> {

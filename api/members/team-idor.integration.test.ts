@@ -29,6 +29,8 @@ const BODIES: Record<string, unknown> = {
   offerOwnership: () => ({ userId: ids.userId }),
   createSharedDashboard: { label: 'Intruder' },
   updateSharedDashboard: { rotate: true },
+  createWebhookEndpoint: { url: 'https://intruder.example.com/hook', eventTypes: ['link.created'] },
+  updateWebhookEndpoint: { url: 'https://intruder.example.com/hook' },
 };
 
 beforeAll(async () => {
@@ -45,6 +47,8 @@ beforeAll(async () => {
   ids.invitationId = invitation.body.id;
   ids.userId = viewer.userId!;
   ids.shareId = (await owner.post<{ id: string }>(`/api/v1/profiles/${profile.id}/shares`, { label: 'Sponsors' })).body.id;
+  ids.endpointId = (await owner.post<{ endpoint: { id: string } }>(`/api/v1/profiles/${profile.id}/webhooks`, { url: 'https://hooks.example.com/only', eventTypes: ['link.created'] })).body.endpoint.id;
+  ids.deliveryId = (await owner.post<{ deliveryId: string }>(`/api/v1/profiles/${profile.id}/webhooks/${ids.endpointId}/test`)).body.deliveryId;
 });
 afterAll(async () => {
   await harness?.close();
@@ -60,7 +64,7 @@ async function call(client: ApiClient, route: (typeof harness.api.routes)[number
   return response.status;
 }
 
-/** What an outsider could learn or change: the profile, its links, team, invitations and shared dashboards as the owner sees them. */
+/** What an outsider could learn or change: the profile, its links, team, invitations, shared dashboards and webhooks as the owner sees them. */
 const snapshot = async () =>
   JSON.stringify(
     await Promise.all([
@@ -68,6 +72,8 @@ const snapshot = async () =>
       owner.get(`/api/v1/profiles/${ids.profileId}/links`).then((response) => response.body),
       owner.get(`/api/v1/profiles/${ids.profileId}/members`).then((response) => response.body),
       owner.get(`/api/v1/profiles/${ids.profileId}/shares`).then((response) => response.body),
+      owner.get(`/api/v1/profiles/${ids.profileId}/webhooks`).then((response) => response.body),
+      owner.get(`/api/v1/profiles/${ids.profileId}/webhooks/${ids.endpointId}/deliveries`).then((response) => response.body),
     ]),
   );
 

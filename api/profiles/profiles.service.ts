@@ -78,6 +78,7 @@ const ACTION_WORDS: Record<ProfileAction, string> = {
   export: 'download this page’s analytics',
   manage: 'manage this page’s team or delete it',
   retention: 'change how long this page’s analytics are kept (only its owner may)',
+  webhooks: 'manage this page’s webhooks (owners and editors may)',
 };
 
 /** A clear 403 before RLS would silently show or change nothing. */

@@ -1,5 +1,5 @@
 // Teams in the database itself (migrations/0013_teams.sql, 0014_activity_log.sql,
-// 0015_transfers_and_shares.sql, the retention's owner check of 0016): raw SQL as the app role, with no
+// 0015_transfers_and_shares.sql, the retention's owner check of 0016, the webhooks of 0018 and 0020): raw SQL as the app role, with no
 // WHERE clause, for a user in each role × each team table × SELECT / INSERT / UPDATE / DELETE, on their
 // own team's profile, on another team's, and on a profile they have left. Every change is rolled back,
 // so each cell starts from the same rows. Embedded PostgreSQL and a real server.
@@ -42,6 +42,8 @@ function teamContract(which: 'embedded' | 'real'): void {
   const profiles = {} as Record<Place, string>;
   const links = {} as Record<Place, string>;
   const shareTokens = {} as Record<Place, string>;
+  const endpoints = {} as Record<Place, string>;
+  const deliveries = {} as Record<Place, string>;
 
   const newUser = async (label: string) => {
     const id = randomUUID();
@@ -80,6 +82,22 @@ function teamContract(which: 'embedded' | 'real'): void {
       ]);
       shareTokens[place] = randomBytes(24).toString('base64url');
       await owner.query("INSERT INTO shared_dashboards (profile_id, label, token, panels) VALUES ($1, 'Shared', $2, ARRAY['summary'])", [profiles[place], shareTokens[place]]);
+      // A webhook endpoint with one delivered event and its attempt, as the worker leaves them.
+      endpoints[place] = (
+        await owner.query<{ id: string }>("INSERT INTO webhook_endpoints (profile_id, url, event_types, secret_encrypted) VALUES ($1, 'https://example.com/hook', ARRAY['link.created'], $2) RETURNING id", [
+          profiles[place],
+          randomBytes(60),
+        ])
+      ).rows[0]!.id;
+      const event = (await owner.query<{ id: string }>("INSERT INTO webhook_events (profile_id, type, data, fanned_out_at) VALUES ($1, 'link.created', '{}', now()) RETURNING id", [profiles[place]])).rows[0]!.id;
+      deliveries[place] = (
+        await owner.query<{ id: string }>("INSERT INTO webhook_deliveries (event_id, endpoint_id, profile_id, status, attempts) VALUES ($1, $2, $3, 'failed', 1) RETURNING id", [
+          event,
+          endpoints[place],
+          profiles[place],
+        ])
+      ).rows[0]!.id;
+      await owner.query('INSERT INTO webhook_attempts (delivery_id, profile_id, status_code, latency_ms) VALUES ($1, $2, 500, 42)', [deliveries[place], profiles[place]]);
     }
     // An offer of the ownership on each: to the viewer on the team's profile, to someone else elsewhere.
     const outsider = await newUser('outsider');
@@ -208,6 +226,78 @@ function teamContract(which: 'embedded' | 'real'): void {
       expected: (role, place) => (place === 'own' && role === 'owner' ? 1 : 0),
     },
     'shared_dashboard() (a visitor’s lookup, not the app role’s)': { sql: (place) => ['SELECT id FROM shared_dashboard($1)', [shareTokens[place]]], expected: () => 'refused' },
+    'webhook_endpoints SELECT': {
+      sql: (place) => ['SELECT id, url, event_types, status FROM webhook_endpoints WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'webhook_endpoints SELECT (the secret: nobody)': { sql: (place) => ['SELECT secret_encrypted FROM webhook_endpoints WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
+    'webhook_endpoints SELECT (the previous secret: nobody)': {
+      sql: (place) => ['SELECT previous_secret_encrypted FROM webhook_endpoints WHERE profile_id = $1', [profiles[place]]],
+      expected: () => 'refused',
+    },
+    'webhook_endpoints INSERT': {
+      sql: (place) => [
+        "INSERT INTO webhook_endpoints (profile_id, url, event_types, secret_encrypted) VALUES ($1, 'https://example.com/other', ARRAY['link.deleted'], $2)",
+        [profiles[place], randomBytes(60)],
+      ],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 'refused'),
+    },
+    'webhook_endpoints UPDATE (rotating the secret)': {
+      sql: (place) => ['UPDATE webhook_endpoints SET secret_encrypted = $2 WHERE profile_id = $1', [profiles[place], randomBytes(60)]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'webhook_endpoints UPDATE (the previous secret: nobody)': {
+      sql: (place) => ['UPDATE webhook_endpoints SET previous_secret_encrypted = $2 WHERE profile_id = $1', [profiles[place], randomBytes(60)]],
+      expected: () => 'refused',
+    },
+    'webhook_endpoints DELETE': {
+      sql: (place) => ['DELETE FROM webhook_endpoints WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'webhook_events SELECT': {
+      sql: (place) => ['SELECT id, data FROM webhook_events WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'webhook_events INSERT (only triggers, jobs and the test-event function)': {
+      sql: (place) => ["INSERT INTO webhook_events (profile_id, type, data) VALUES ($1, 'link.created', '{}')", [profiles[place]]],
+      expected: () => 'refused',
+    },
+    'webhook_events DELETE': { sql: (place) => ['DELETE FROM webhook_events WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
+    'webhook_deliveries SELECT': {
+      sql: (place) => ['SELECT id, status FROM webhook_deliveries WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'webhook_deliveries UPDATE (resending)': {
+      sql: (place) => ["UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now() WHERE profile_id = $1", [profiles[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'webhook_deliveries UPDATE (the worker’s columns: nobody)': {
+      sql: (place) => ["UPDATE webhook_deliveries SET attempts = 0, locked_until = now() + interval '1 hour' WHERE profile_id = $1", [profiles[place]]],
+      expected: () => 'refused',
+    },
+    'webhook_deliveries INSERT': {
+      sql: (place) => ['INSERT INTO webhook_deliveries (event_id, endpoint_id, profile_id) SELECT event_id, endpoint_id, profile_id FROM webhook_deliveries WHERE id = $1', [deliveries[place]]],
+      expected: () => 'refused',
+    },
+    'webhook_deliveries DELETE': { sql: (place) => ['DELETE FROM webhook_deliveries WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
+    'webhook_attempts SELECT': {
+      sql: (place) => ['SELECT id, status_code, response_excerpt FROM webhook_attempts WHERE profile_id = $1', [profiles[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'webhook_attempts INSERT': {
+      sql: (place) => ['INSERT INTO webhook_attempts (delivery_id, profile_id, status_code, latency_ms) VALUES ($1, $2, 200, 1)', [deliveries[place], profiles[place]]],
+      expected: () => 'refused',
+    },
+    'webhook_attempts DELETE': { sql: (place) => ['DELETE FROM webhook_attempts WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
+    'send_webhook_test_event() (0020: owners and editors, one event and one delivery)': {
+      // (What it writes: api/webhooks/webhooks.integration.test.ts.)
+      sql: (place) => ["SELECT event_id, delivery_id FROM send_webhook_test_event($1, '{}')", [endpoints[place]]],
+      expected: (role, place) => (place === 'own' && (role === 'owner' || role === 'editor') ? 1 : 0),
+    },
+    'enqueue_webhook_event() (triggers and jobs, not the app role)': {
+      sql: (place) => ["SELECT enqueue_webhook_event($1, 'link.created', '{}')", [profiles[place]]],
+      expected: () => 'refused',
+    },
     'activity_log DELETE': { sql: (place) => ['DELETE FROM activity_log WHERE profile_id = $1', [profiles[place]]], expected: () => 'refused' },
     'activity_log UPDATE': { sql: (place) => ["UPDATE activity_log SET action = 'created' WHERE profile_id = $1", [profiles[place]]], expected: () => 'refused' },
   };

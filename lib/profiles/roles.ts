@@ -17,7 +17,9 @@ export type ProfileAction =
   /** Invite, change roles, remove members, delete the profile. */
   | 'manage'
   /** Choose how long the profile's analytics are kept (a shorter time deletes data; migrations/0016 enforces it too). */
-  | 'retention';
+  | 'retention'
+  /** Register webhook endpoints, see their deliveries, resend, rotate secrets (migrations/0018 enforces it too). */
+  | 'webhooks';
 
 const ALLOWED: Record<ProfileAction, readonly ProfileRole[]> = {
   read: PROFILE_ROLES,
@@ -25,6 +27,7 @@ const ALLOWED: Record<ProfileAction, readonly ProfileRole[]> = {
   export: ['owner', 'editor', 'analyst'],
   manage: ['owner'],
   retention: ['owner'],
+  webhooks: ['owner', 'editor'],
 };
 
 export const can = (role: ProfileRole | null | undefined, action: ProfileAction): boolean => role !== null && role !== undefined && ALLOWED[action].includes(role);

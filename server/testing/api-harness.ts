@@ -195,6 +195,7 @@ export function testApiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     assets: { maxUploadBytes: 5 * 1024 * 1024, quotaBytes: 50 * 1024 * 1024, format: 'webp', quality: 80, uploadsPerMinute: 10_000 },
     teams: { maxMembers: 10 },
     analyticsRetentionDays: 400,
+    webhooks: { allowLoopback: false, allowPrivateNetworks: false, clickBatchSeconds: 60 },
     ...overrides,
   };
 }
