@@ -11,4 +11,5 @@ export const SCHEDULER_JOBS = {
   accountExport: 'account-export',
   accountExportSweep: 'account-export-sweep',
   analyticsRetention: 'analytics-retention',
+  alerts: 'alerts',
 } as const;

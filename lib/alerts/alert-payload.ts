@@ -12,7 +12,7 @@
 //     "links":   { "analytics": "<dashboard URL>", "settings": "<alert settings URL>" }
 //   }
 // A receiver deduplicates on the event's webhook-id; firing.id is unique per firing as well.
-import type { AlertKind } from './alert-rules.js';
+import { CTR_DROP, SPIKE, type AlertKind } from './alert-rules.js';
 
 export type AlertDetails =
   | {
@@ -58,6 +58,7 @@ export interface AlertEventData {
   links: { analytics: string; settings: string };
 }
 
+const HOUR_MS = 3_600_000;
 const count = (value: number) => new Intl.NumberFormat('en-US').format(value);
 const percent = (rate: number) => `${new Intl.NumberFormat('en-US', { maximumFractionDigits: rate < 0.1 ? 2 : 1 }).format(rate * 100)} %`;
 const hourOf = (iso: string | null) => (iso ? `${iso.slice(11, 16)} UTC` : 'this hour');
@@ -67,13 +68,14 @@ const hourOf = (iso: string | null) => (iso ? `${iso.slice(11, 16)} UTC` : 'this
  * `linkTitle` names the link of a click-through drop when the reader may know it (the API and the mail
  * read it as a member); without it the sentence says "a link".
  */
-export function describeAlert(details: AlertDetails, context: { windowStart?: string | null; linkTitle?: string | undefined } = {}): { title: string; sentence: string } {
+export function describeAlert(details: AlertDetails, context: { windowStart?: string | null; linkTitle?: string | undefined } = {}): { title: string; sentence: string; rule: string } {
   switch (details.kind) {
     case 'traffic_spike': {
       const usual = details.ratio === null ? 'where it usually has none' : `${details.ratio}× the usual ${count(details.usualViews)}`;
       return {
         title: `Traffic spike: ${count(details.views)} views in an hour`,
         sentence: `${count(details.views)} views in the hour from ${hourOf(context.windowStart ?? null)}${details.hourComplete ? '' : ' so far'}: ${usual}.`,
+        rule: `The alert fires when an hour has more than ${details.factor}× its usual views (the median of the same hour over the last ${details.baselineDays} days) and at least ${count(details.minViews)}; then it rests for ${SPIKE.quietMs / HOUR_MS} hours.`,
       };
     }
     case 'ctr_drop': {
@@ -85,12 +87,29 @@ export function describeAlert(details: AlertDetails, context: { windowStart?: st
           `${context.linkTitle ? `“${context.linkTitle}”` : 'A link'} was clicked ${percent(details.recent.clicksPerView)} of views in the last ${details.recent.hours} hours ` +
           `(${count(details.recent.clicks)} of ${count(details.recent.views)}), against ${percent(details.baseline.clicksPerView)} in the ${details.baseline.hours / 24} days before ` +
           `(${count(details.baseline.clicks)} of ${count(details.baseline.views)}): ${drop} lower.`,
+        rule: `The alert fires when a link’s clicks per view fall by ${details.thresholdPercent} % or more, with at least ${count(details.minViews)} page views in each period and a drop too large for chance; then it rests for ${CTR_DROP.quietMs / HOUR_MS} hours for that link.`,
       };
     }
     case 'star_milestone':
       return {
         title: `${details.repository.fullName} passed ${count(details.milestone)} stars`,
         sentence: `${details.repository.fullName} has ${count(details.stars)} stars on GitHub: it passed ${count(details.milestone)}.`,
+        rule: 'The alert fires once for each milestone a repository on the page passes: 100, 1,000, 10,000 stars and so on.',
       };
   }
+}
+
+/**
+ * The analytics page's query string (dashboard/src/lib/analytics/view.ts) that shows what a firing is
+ * about: the spike's UTC day by hour, the drop's 8 days filtered to its link; '' for a star milestone.
+ */
+export function alertAnalyticsQuery(details: AlertDetails, windowStart: string | null): string {
+  const day = (time: number) => new Date(time).toISOString().slice(0, 10);
+  const start = windowStart ? Date.parse(windowStart) : Number.NaN;
+  if (Number.isNaN(start) || details.kind === 'star_milestone') return '';
+  const query: Record<string, string> =
+    details.kind === 'traffic_spike'
+      ? { range: 'custom', from: day(start), to: day(start), tz: 'UTC', interval: 'hour' }
+      : { range: 'custom', from: day(start - details.baseline.hours * 3_600_000), to: day(start + details.recent.hours * 3_600_000 - 1), tz: 'UTC', link: details.linkId };
+  return new URLSearchParams(query).toString();
 }
