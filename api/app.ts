@@ -34,6 +34,8 @@ import { memberRoutes } from './members/members.routes.js';
 import { createActivityService, type ActivityService } from './activity/activity.service.js';
 import { activityRoutes } from './activity/activity.routes.js';
 import { shareRoutes } from './shares/shares.routes.js';
+import { alertRoutes } from './alerts/alerts.routes.js';
+import { createAlertsService, type AlertsService } from './alerts/alerts.service.js';
 import { createSharesService, type SharesService } from './shares/shares.service.js';
 import { createAnalyticsService, type AnalyticsService } from './analytics/analytics.service.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
@@ -130,6 +132,7 @@ export interface ApiServices {
   publicProfiles: PublicProfiles;
   analytics: AnalyticsService;
   shares: SharesService;
+  alerts: AlertsService;
   assets: AssetsService;
   accountExports: AccountExportsService;
   /** The admin routes read the database directly. */
@@ -157,6 +160,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...publicProfileRoutes(services.publicProfiles),
     ...analyticsRoutes(services.analytics),
     ...shareRoutes(services.shares, services.analytics),
+    ...alertRoutes(services.alerts),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
     ...accountExportRoutes(services.accountExports),
     ...adminRoutes(services.db),
@@ -222,6 +226,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     publicProfiles: absent('publicProfiles'),
     analytics: absent('analytics'),
     shares: absent('shares'),
+    alerts: absent('alerts'),
     assets: absent('assets'),
     accountExports: absent('accountExports'),
     db: absent('db'),
@@ -275,6 +280,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       publicProfiles,
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
       shares: createSharesService({ db, credentials, hasher, cache, audit, publicUrl: config.publicUrl }),
+      alerts: createAlertsService({ db }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
       accountExports: createAccountExportsService({ db, storage: deps.storage, tokens: createExportTokens(exportTokenKey(config.sessionSecret)), audit, logger: deps.logger }),
       db,

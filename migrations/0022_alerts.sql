@@ -32,7 +32,7 @@ CREATE TABLE alert_rules (
   -- traffic_spike: views of an hour above spike_factor × the hour's usual (median), and at least min_views.
   spike_factor  numeric(3,1) CHECK (spike_factor BETWEEN 2 AND 10),
   -- traffic_spike and ctr_drop: the smallest count worth an alert (views in the hour; the page's views in each window).
-  min_views     integer     CHECK (min_views BETWEEN 1 AND 1000000),
+  min_views     integer     CHECK (min_views BETWEEN 5 AND 1000000),
   -- ctr_drop: the drop of the link's clicks per view, last 24 hours against the 7 days before, in per cent.
   drop_percent  integer     CHECK (drop_percent BETWEEN 10 AND 95),
   -- ctr_drop: one link (its rule overrides the all-links rule for it), or NULL for every link.
@@ -140,8 +140,8 @@ CREATE POLICY alert_mail_preferences_recipients ON alert_mail_preferences FOR SE
 GRANT SELECT ON alert_mail_preferences TO linkpulse_auth;
 
 -- Who of each team receives alert mail: the owner unless they opted out, any other member who opted
--- in. The API answers the same from the team and the preferences (api/alerts/alerts.repository.ts,
--- listMailRecipients). User ids only: the scheduler composes each mail as its recipient.
+-- in. The API answers the same from the team and the preferences (lib/alerts/alert-rules.ts,
+-- receivesAlertMail). User ids only: the scheduler composes each mail as its recipient.
 CREATE FUNCTION alert_mail_recipients(p_profile_ids uuid[]) RETURNS TABLE (profile_id uuid, user_id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$

@@ -55,7 +55,7 @@ export const CTR_DROP = {
   recentHours: 24,
   baselineHours: 7 * 24,
   dropPercent: { min: 10, max: 95, default: 50 },
-  minViews: { min: 20, max: 1_000_000, default: 200 },
+  minViews: { min: 5, max: 1_000_000, default: 200 },
   /** One-sided 95 %. */
   minZ: 1.645,
   quietMs: 24 * HOUR_MS,
@@ -73,6 +73,9 @@ export function starMilestoneOf(stars: number): number {
   while (milestone * 10 <= stars) milestone *= 10;
   return milestone;
 }
+
+/** Who of a team receives a page's alert mail: the owner unless they opted out, anyone else once they opted in (migrations/0022 alert_mail_recipients says the same in SQL). */
+export const receivesAlertMail = (role: string, preference: boolean | undefined): boolean => preference ?? role === 'owner';
 
 /** A rule's settings as the API returns them and the job reads them. */
 export type AlertRuleSettings =
