@@ -16,8 +16,8 @@ export interface HourViews {
  */
 export async function queryHourOfDayViews(clickhouse: ClickHouse, scope: { profileIds: readonly string[]; hoursOfDay: readonly number[]; from: Date; to: Date }): Promise<HourViews[]> {
   if (scope.profileIds.length === 0 || scope.hoursOfDay.length === 0) return [];
-  const rows = await clickhouse.query<{ profile: string; hour: string; views: string }>(
-    `SELECT toString(profile_id) AS profile, toUnixTimestamp(hour) AS hour, sum(views) AS views
+  const rows = await clickhouse.query<{ profile: string; hour_start: string; views: string }>(
+    `SELECT toString(profile_id) AS profile, toUnixTimestamp(hour) AS hour_start, sum(views) AS views
        FROM traffic_hourly
       WHERE profile_id IN {profiles:Array(UUID)} AND is_bot = 0 AND is_internal = 0 AND link_id = {allLinks:UUID}
         AND hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND toHour(hour) IN {hoursOfDay:Array(UInt8)}
@@ -25,5 +25,5 @@ export async function queryHourOfDayViews(clickhouse: ClickHouse, scope: { profi
      HAVING views > 0`,
     { profiles: scope.profileIds, allLinks: ALL_LINKS, from: scope.from, to: scope.to, hoursOfDay: scope.hoursOfDay },
   );
-  return rows.map((row) => ({ profileId: row.profile, hour: new Date(Number(row.hour) * 1000), views: toCount(row.views) }));
+  return rows.map((row) => ({ profileId: row.profile, hour: new Date(Number(row.hour_start) * 1000), views: toCount(row.views) }));
 }
