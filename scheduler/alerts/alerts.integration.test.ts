@@ -155,6 +155,7 @@ const subscribeWebhook = (profileId: string) =>
 
 interface FiringRow {
   id: string;
+  fired_at: Date;
   kind: string;
   subject: string;
   window_key: string;
@@ -166,7 +167,7 @@ interface FiringRow {
 const firingsOf = async (profileId: string) =>
   (
     await asOwner(harness.database, (client) =>
-      client.query<FiringRow>('SELECT id, kind, subject, window_key, details, webhook_status, webhook_event_id, mail_status FROM alert_firings WHERE profile_id = $1 ORDER BY fired_at, window_key', [
+      client.query<FiringRow>('SELECT id, fired_at, kind, subject, window_key, details, webhook_status, webhook_event_id, mail_status FROM alert_firings WHERE profile_id = $1 ORDER BY fired_at, window_key', [
         profileId,
       ]),
     )
@@ -220,7 +221,7 @@ describe('traffic spikes', () => {
     expect(event!.type).toBe('alert.triggered');
     expect(event!.data).toEqual({
       alert: { id: spikeRule, kind: 'traffic_spike' },
-      firing: { id: firing!.id, firedAt: expect.any(String), windowStart: new Date(CURRENT_HOUR).toISOString(), windowEnd: new Date(CURRENT_HOUR + HOUR_MS).toISOString() },
+      firing: { id: firing!.id, firedAt: firing!.fired_at.toISOString(), windowStart: new Date(CURRENT_HOUR).toISOString(), windowEnd: new Date(CURRENT_HOUR + HOUR_MS).toISOString() },
       profileId: spiking.profileId,
       summary: `40 views in the hour from ${new Date(CURRENT_HOUR).toISOString().slice(11, 16)} UTC so far: 8× the usual 5.`,
       details: firing!.details as AlertEventData['details'],
