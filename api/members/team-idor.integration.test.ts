@@ -29,6 +29,9 @@ const BODIES: Record<string, unknown> = {
   offerOwnership: () => ({ userId: ids.userId }),
   createSharedDashboard: { label: 'Intruder' },
   updateSharedDashboard: { rotate: true },
+  createAlert: { kind: 'traffic_spike', factor: 2 },
+  updateAlert: { enabled: false },
+  setAlertMail: { receive: true },
 };
 
 beforeAll(async () => {
@@ -45,6 +48,7 @@ beforeAll(async () => {
   ids.invitationId = invitation.body.id;
   ids.userId = viewer.userId!;
   ids.shareId = (await owner.post<{ id: string }>(`/api/v1/profiles/${profile.id}/shares`, { label: 'Sponsors' })).body.id;
+  ids.alertId = (await owner.post<{ id: string }>(`/api/v1/profiles/${profile.id}/alerts`, { kind: 'star_milestone' })).body.id;
 });
 afterAll(async () => {
   await harness?.close();
@@ -60,7 +64,7 @@ async function call(client: ApiClient, route: (typeof harness.api.routes)[number
   return response.status;
 }
 
-/** What an outsider could learn or change: the profile, its links, team, invitations and shared dashboards as the owner sees them. */
+/** What an outsider could learn or change: the profile, its links, team, invitations, shared dashboards and alerts as the owner sees them. */
 const snapshot = async () =>
   JSON.stringify(
     await Promise.all([
@@ -68,6 +72,7 @@ const snapshot = async () =>
       owner.get(`/api/v1/profiles/${ids.profileId}/links`).then((response) => response.body),
       owner.get(`/api/v1/profiles/${ids.profileId}/members`).then((response) => response.body),
       owner.get(`/api/v1/profiles/${ids.profileId}/shares`).then((response) => response.body),
+      owner.get(`/api/v1/profiles/${ids.profileId}/alerts`).then((response) => response.body),
     ]),
   );
 
@@ -89,8 +94,8 @@ describe('a profile’s routes for people off its team', () => {
     const before = await snapshot();
     const answers: Record<string, number> = {};
     for (const route of profileRoutes().filter((candidate) => candidate.method !== 'get')) {
-      // Leaving is a viewer's own right: that route is the one they may use (on themselves).
-      if (route.operationId === 'removeMember') continue;
+      // Leaving, and receiving alert mail, are a viewer's own choices: those routes they may use (on themselves).
+      if (route.operationId === 'removeMember' || route.operationId === 'setAlertMail') continue;
       answers[route.operationId] = await call(viewer, route);
     }
     expect(Object.entries(answers).filter(([, status]) => status !== 403 && status !== 404)).toEqual([]);
