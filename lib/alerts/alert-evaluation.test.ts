@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeCtrDrop, judgeSpike, judgeStars, median } from './alert-evaluation.js';
-import { describeAlert } from './alert-payload.js';
+import { alertAnalyticsQuery, describeAlert } from './alert-payload.js';
 import { starMilestoneOf } from './alert-rules.js';
 
 describe('median', () => {
@@ -97,5 +97,17 @@ describe('describeAlert', () => {
     expect(drop.sentence).toBe('“Docs” was clicked 2 % of views in the last 24 hours (20 of 1,000), against 6 % in the 7 days before (420 of 7,000): 67 % lower.');
     const stars = describeAlert({ kind: 'star_milestone', repository: { id: '1', fullName: 'octo/cat', url: 'https://github.com/octo/cat' }, stars: 1_012, milestone: 1_000 });
     expect(stars.title).toBe('octo/cat passed 1,000 stars');
+  });
+});
+
+describe('alertAnalyticsQuery', () => {
+  it('opens the analytics on the spike’s UTC day by hour, and on the drop’s 8 days filtered to its link', () => {
+    const spike = { kind: 'traffic_spike', views: 40, usualViews: 5, ratio: 8, factor: 3, minViews: 20, hourComplete: true, baselineDays: 28 } as const;
+    expect(alertAnalyticsQuery(spike, '2026-03-01T23:00:00.000Z')).toBe('range=custom&from=2026-03-01&to=2026-03-01&tz=UTC&interval=hour');
+    const traffic = { hours: 24, views: 1, clicks: 0, clicksPerView: 0 };
+    const drop = { kind: 'ctr_drop', linkId: 'abc', recent: traffic, baseline: { ...traffic, hours: 168 }, dropPercent: 60, thresholdPercent: 50, minViews: 20, z: 2 } as const;
+    // The 24 hours from 10:00 on 8 March, and the 7 days before them.
+    expect(alertAnalyticsQuery(drop, '2026-03-08T10:00:00.000Z')).toBe('range=custom&from=2026-03-01&to=2026-03-09&tz=UTC&link=abc');
+    expect(alertAnalyticsQuery({ kind: 'star_milestone', repository: { id: '1', fullName: 'a/b', url: 'https://github.com/a/b' }, stars: 100, milestone: 100 }, null)).toBe('');
   });
 });
