@@ -5,10 +5,9 @@
 // recovers; a viewer reads the alerts, cannot change them, and opts in to the mail. Audited by axe at
 // 1440 and 390 px in light and dark. Screenshots: artifacts/alerts-*.png.
 import { existsSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildAnalyticsRow, NO_LINK } from '../lib/events/analytics-row.js';
+import { trafficRows } from '../lib/testing/analytics-rows.js';
 import { describeWithService } from '../lib/testing/services.js';
 import { waitFor } from '../lib/testing/wait-for.js';
 import { ApiClient } from '../server/testing/api-harness.js';
@@ -36,36 +35,7 @@ describeWithService('the Alerts tab, in Chromium', { configured: existsSync(CHRO
   }
 
   /** `count` human views of the page now, as the consumers would write them. */
-  const viewsNow = (profileId: string, count: number) =>
-    site.running.platform.clickhouse!.insert(
-      'events',
-      Array.from({ length: count }, (_, index) =>
-        buildAnalyticsRow(
-          {
-            profile_id: profileId,
-            visitor_id: String(index + 1),
-            bot_kind: '',
-            is_internal: 0,
-            country: 'DE',
-            region: '',
-            city: '',
-            device: 'mobile',
-            browser: 'Firefox',
-            os: 'Android',
-            referrer_domain: '',
-            channel: 'direct',
-            utm_source: '',
-            utm_medium: '',
-            utm_campaign: '',
-          },
-          randomUUID(),
-          'view',
-          Date.now() - index,
-          NO_LINK,
-          NO_LINK,
-        ),
-      ),
-    );
+  const viewsNow = (profileId: string, count: number) => site.running.platform.clickhouse!.insert('events', trafficRows(profileId, count, Date.now() - count));
 
   it('sets alerts up, runs the job, and shows what fired; axe finds nothing serious at both widths in light and dark', async () => {
     const owner = await new ApiClient(site.origin, site.origin).signUpAndLogIn();

@@ -13,9 +13,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertEventData } from '../../lib/alerts/alert-payload.js';
 import type { ClickHouse, QueryParams, Row } from '../../lib/clickhouse/clickhouse.js';
-import { buildAnalyticsRow, NO_LINK, type AnalyticsRow, type BotKind } from '../../lib/events/analytics-row.js';
 import { createMailer } from '../../lib/mail/mailer.js';
 import { createDatabase, type Database } from '../../lib/postgres/database.js';
+import { trafficRows } from '../../lib/testing/analytics-rows.js';
 import { createTestClickHouse, type TestClickHouse } from '../../lib/testing/clickhouse.js';
 import { createRecordingMailer, outboxMailFor, type RecordingMailer } from '../../lib/testing/mail.js';
 import { asOwner } from '../../lib/testing/postgres.js';
@@ -104,34 +104,7 @@ const deps = (overrides: Partial<AlertsDeps> = {}): AlertsDeps => ({
 });
 
 /** `count` events of a kind at `time`, as the consumers would write them. */
-function events(profileId: string, count: number, time: number, options: { type?: 'view' | 'click'; linkId?: string; bot?: BotKind; internal?: boolean } = {}): AnalyticsRow[] {
-  return Array.from({ length: count }, (_, index) =>
-    buildAnalyticsRow(
-      {
-        profile_id: profileId,
-        visitor_id: String(1 + index),
-        bot_kind: options.bot ?? '',
-        is_internal: options.internal ? 1 : 0,
-        country: 'DE',
-        region: '',
-        city: '',
-        device: 'desktop',
-        browser: 'Firefox',
-        os: 'Linux',
-        referrer_domain: '',
-        channel: 'direct',
-        utm_source: '',
-        utm_medium: '',
-        utm_campaign: '',
-      },
-      randomUUID(),
-      options.type ?? 'view',
-      time + index,
-      options.type === 'click' ? options.linkId! : NO_LINK,
-      NO_LINK,
-    ),
-  );
-}
+const events = trafficRows;
 
 /** `views` views at the given hour of each of the 28 days before `hour`. */
 const baselineViews = (profileId: string, hour: number, views: number) => Array.from({ length: 28 }, (_, day) => events(profileId, views, hour - (day + 1) * DAY_MS + 60_000)).flat();
