@@ -1,6 +1,6 @@
 // SQL for a profile's alerts, inside withUser() (RLS, migrations/0022): members read rules, firings
 // and mail preferences; owners and editors write rules; each member writes their own preference.
-import type { AlertChannel, AlertKind } from '../../lib/alerts/alert-rules.js';
+import { ALERT_WEBHOOK_EVENT, type AlertChannel, type AlertKind } from '../../lib/alerts/alert-rules.js';
 import type { Tx } from '../../lib/postgres/tenant.js';
 
 export interface AlertRuleRow {
@@ -89,8 +89,8 @@ export async function setMailPreference(tx: Tx, profileId: string, userId: strin
 export async function countAlertEndpoints(tx: Tx, profileId: string, canSee: boolean): Promise<number | null> {
   if (!canSee) return null;
   const { rows } = await tx.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM webhook_endpoints WHERE profile_id = $1 AND status = 'active' AND 'alert.triggered' = ANY (event_types)",
-    [profileId],
+    "SELECT count(*)::int AS n FROM webhook_endpoints WHERE profile_id = $1 AND status = 'active' AND $2 = ANY (event_types)",
+    [profileId, ALERT_WEBHOOK_EVENT],
   );
   return rows[0]!.n;
 }

@@ -7,14 +7,16 @@
 // | ctr_drop | a link's clicks per page view, last 24 h against the 7 days before | the 24 hours up to the last whole hour | 24 hours, per link |
 // | star_milestone | a GitHub card's stars crossing 100, 1,000, 10,000, … | the milestone, per repository | never again for that milestone |
 
+import type { WebhookEventType } from '../webhooks/event-types.js';
+
 export const ALERT_KINDS = ['traffic_spike', 'ctr_drop', 'star_milestone'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const ALERT_CHANNELS = ['mail', 'webhook'] as const;
 export type AlertChannel = (typeof ALERT_CHANNELS)[number];
 
-/** The webhook event type an alert is delivered as (lib/webhooks/event-types.ts). */
-export const ALERT_WEBHOOK_EVENT = 'alert.triggered';
+/** The webhook event type an alert is delivered as. */
+export const ALERT_WEBHOOK_EVENT = 'alert.triggered' satisfies WebhookEventType;
 
 export const ALERT_KIND_NAMES: Record<AlertKind, string> = {
   traffic_spike: 'Traffic spike',

@@ -1,7 +1,7 @@
 // The alerts job's SQL, as linkpulse_scheduler (migrations/0022_alerts.sql): the enabled rules, which
 // links are live and which repositories each page shows, the firings and their mail. Rules are read
 // in pages, so one run's memory does not grow with the number of profiles.
-import type { AlertChannel } from '../../lib/alerts/alert-rules.js';
+import { ALERT_WEBHOOK_EVENT, type AlertChannel } from '../../lib/alerts/alert-rules.js';
 import type { Database, DbClient } from '../../lib/postgres/database.js';
 
 export interface SpikeRule {
@@ -156,7 +156,7 @@ export async function lockRule(client: DbClient, ruleId: string): Promise<void> 
 
 /** Writes the alert.triggered event (only if an active endpoint subscribes) and records what became of it. */
 export async function enqueueAlertEvent(client: DbClient, firingId: string, profileId: string, data: object): Promise<'enqueued' | 'no_endpoint'> {
-  const { rows } = await client.query<{ event_id: string | null }>("SELECT enqueue_webhook_event($1, 'alert.triggered', $2) AS event_id", [profileId, data]);
+  const { rows } = await client.query<{ event_id: string | null }>('SELECT enqueue_webhook_event($1, $2, $3) AS event_id', [profileId, ALERT_WEBHOOK_EVENT, data]);
   const eventId = rows[0]?.event_id ?? null;
   const status = eventId === null ? 'no_endpoint' : 'enqueued';
   await client.query('UPDATE alert_firings SET webhook_status = $2, webhook_event_id = $3 WHERE id = $1', [firingId, status, eventId]);
