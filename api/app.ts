@@ -34,6 +34,8 @@ import { memberRoutes } from './members/members.routes.js';
 import { createActivityService, type ActivityService } from './activity/activity.service.js';
 import { activityRoutes } from './activity/activity.routes.js';
 import { shareRoutes } from './shares/shares.routes.js';
+import { alertRoutes } from './alerts/alerts.routes.js';
+import { createAlertsService, type AlertsService } from './alerts/alerts.service.js';
 import { createSharesService, type SharesService } from './shares/shares.service.js';
 import { webhookRoutes } from './webhooks/webhooks.routes.js';
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js';
@@ -133,6 +135,7 @@ export interface ApiServices {
   analytics: AnalyticsService;
   shares: SharesService;
   webhooks: WebhooksService;
+  alerts: AlertsService;
   assets: AssetsService;
   accountExports: AccountExportsService;
   /** The admin routes read the database directly. */
@@ -161,6 +164,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...analyticsRoutes(services.analytics),
     ...shareRoutes(services.shares, services.analytics),
     ...webhookRoutes(services.webhooks),
+    ...alertRoutes(services.alerts),
     ...assetRoutes(services.assets, { maxUploadBytes: options.maxUploadBytes }),
     ...accountExportRoutes(services.accountExports),
     ...adminRoutes(services.db),
@@ -227,6 +231,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     analytics: absent('analytics'),
     shares: absent('shares'),
     webhooks: absent('webhooks'),
+    alerts: absent('alerts'),
     assets: absent('assets'),
     accountExports: absent('accountExports'),
     db: absent('db'),
@@ -281,6 +286,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       analytics: createAnalyticsService({ db, clickhouse: deps.clickhouse, logger: deps.logger.child({ module: 'analytics' }) }),
       shares: createSharesService({ db, credentials, hasher, cache, audit, publicUrl: config.publicUrl }),
       webhooks: createWebhooksService({ db, cache, sessionSecret: config.sessionSecret, addresses: config.webhooks }),
+      alerts: createAlertsService({ db }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
       accountExports: createAccountExportsService({ db, storage: deps.storage, tokens: createExportTokens(exportTokenKey(config.sessionSecret)), audit, logger: deps.logger }),
       db,

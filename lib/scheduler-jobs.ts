@@ -13,4 +13,5 @@ export const SCHEDULER_JOBS = {
   analyticsRetention: 'analytics-retention',
   webhookClicks: 'webhook-clicks',
   webhookPrune: 'webhook-prune',
+  alerts: 'alerts',
 } as const;

@@ -43,6 +43,7 @@ import { sweepAccountExports } from './account-export/export-sweep.js';
 import { eraseQueuedAnalytics } from './analytics-erasure.js';
 import { runAnalyticsReconciler } from './analytics-reconciler.js';
 import { runAnalyticsRetention } from './analytics-retention.js';
+import { runAlerts } from './alerts/alerts.job.js';
 import { sweepAssets } from './asset-sweep.js';
 import { pruneActivity } from './activity-prune.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
@@ -56,9 +57,9 @@ export interface SchedulerDeps {
   /** Connected as linkpulse_scheduler. */
   db: Database;
   /**
-   * Connected as linkpulse_app, for the account export only: it reads an account's data as that
-   * account (withUser), so RLS holds it to what the account may read, and the scheduler's own login
-   * needs no grant on anyone's data.
+   * Connected as linkpulse_app, for the account export and alert mails: they read an account's data
+   * as that account (withUser), so RLS holds them to what the account may read, and the scheduler's
+   * own login needs no grant on anyone's data.
    */
   appDb: Database;
   clickhouse: ClickHouse;
@@ -72,7 +73,7 @@ export interface SchedulerDeps {
   analytics: { consumerGroup: string; retentionDays: number };
   /** ACTIVITY_RETENTION_DAYS. */
   activityRetentionDays: number;
-  /** The account export's mails (the link, or its failure). */
+  /** The account export's mails (the link, or its failure) and alert mails. */
   mailer: Mailer;
   /** PUBLIC_URL, for links in mails. */
   publicUrl: string;
@@ -177,6 +178,10 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     },
     deps.webhookWorker,
   );
+  // Not under the analytics-maintenance lock: it only reads aggregates, and a repair rewrites a whole
+  // (profile, hour) slice at once, so a read sees the page's views and its links' clicks of an hour
+  // together or neither.
+  define(SCHEDULER_JOBS.alerts, () => runAlerts({ db: deps.db, appDb: deps.appDb, clickhouse: deps.clickhouse, mailer: deps.mailer, publicUrl: deps.publicUrl, logger }));
 
   return {
     name: 'scheduler',
@@ -197,6 +202,8 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       await agenda.every(`${deps.webhooks.clickBatchSeconds} seconds`, SCHEDULER_JOBS.webhookClicks);
       await agenda.every('6 hours', SCHEDULER_JOBS.webhookPrune);
       await webhookWorker.start();
+      // A spike is judged on the hour so far: every 5 minutes reports it within minutes of crossing.
+      await agenda.every('5 minutes', SCHEDULER_JOBS.alerts);
       logger.info({ githubApi: deps.github.apiUrl, authenticated: Boolean(deps.github.token), syncEveryMinutes: syncEvery }, 'scheduler started');
     },
     async stop() {

@@ -7,7 +7,7 @@ export interface ActivityRow {
   occurred_at: Date;
   actor_user_id: string | null;
   actor_token_id: string | null;
-  entity: 'profile' | 'link' | 'member' | 'invitation' | 'transfer' | 'share' | 'webhook';
+  entity: 'profile' | 'link' | 'member' | 'invitation' | 'transfer' | 'share' | 'webhook' | 'alert';
   entity_id: string;
   action: 'created' | 'updated' | 'deleted';
   changes: Record<string, unknown>;

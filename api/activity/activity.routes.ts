@@ -6,7 +6,7 @@ import { Id, Instant } from '../http/schemas.js';
 import { ACTIVITY_CSV_COLUMNS, formatRows } from '../../lib/export-format.js';
 import type { ActivityService } from './activity.service.js';
 
-const Entity = z.enum(['profile', 'link', 'member', 'invitation', 'transfer', 'share', 'webhook']);
+const Entity = z.enum(['profile', 'link', 'member', 'invitation', 'transfer', 'share', 'webhook', 'alert']);
 const Filters = z.strictObject({
   actor: Id.optional().describe('Only changes by this user'),
   entity: Entity.optional().describe('Only changes to this kind of thing'),

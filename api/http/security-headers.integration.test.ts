@@ -218,6 +218,22 @@ const recipes: Record<string, () => Promise<Call>> = {
     const share = await sharedDashboard();
     return { client: share.owner, params: { profileId: share.profileId, shareId: share.id }, status: 204 };
   },
+  listAlerts: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  createAlert: async () => {
+    // A page of its own per call: a page has one traffic spike alert.
+    const user = await harness.newUser();
+    return { client: user, params: { profileId: (await user.newProfile()).id }, body: { kind: 'traffic_spike', factor: 4 }, status: 201 };
+  },
+  updateAlert: async () => {
+    const { user, profileId, alertId } = await starAlert();
+    return { client: user, params: { profileId, alertId }, body: { enabled: false }, status: 200 };
+  },
+  deleteAlert: async () => {
+    const { user, profileId, alertId } = await starAlert();
+    return { client: user, params: { profileId, alertId }, status: 204 };
+  },
+  listAlertFirings: async () => ({ client: owner, params: { profileId: profile.id }, query: '?kind=traffic_spike', status: 200 }),
+  setAlertMail: async () => ({ client: owner, params: { profileId: profile.id }, body: { receive: true }, status: 200 }),
   openSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, status: 200 }),
   unlockSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard('copper meadow signal 58')).token }, body: { password: 'copper meadow signal 58' }, status: 204 }),
   getSharedDashboard: async () => ({ client: harness.client(), params: { token: (await sharedDashboard()).token }, query: '?compare=previous', status: 200 }),
@@ -395,6 +411,14 @@ async function webhookEndpoint(options: { delivery?: boolean } = {}): Promise<{ 
   const id = created.body.endpoint.id;
   const deliveryId = options.delivery ? (await user.post<{ deliveryId: string }>(`/api/v1/profiles/${own.id}/webhooks/${id}/test`)).body.deliveryId : undefined;
   return { owner: user, profileId: own.id, id, ...(deliveryId ? { deliveryId } : {}) };
+}
+
+/** A new creator's page with a star milestone alert. */
+async function starAlert(): Promise<{ user: ApiClient; profileId: string; alertId: string }> {
+  const user = await harness.newUser();
+  const profileId = (await user.newProfile()).id;
+  const alert = await user.post<{ id: string }>(`/api/v1/profiles/${profileId}/alerts`, { kind: 'star_milestone' });
+  return { user, profileId, alertId: alert.body.id };
 }
 
 async function joinedTeam(): Promise<{ owner: ApiClient; profileId: string; member: ApiClient }> {

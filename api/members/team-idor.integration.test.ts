@@ -31,6 +31,9 @@ const BODIES: Record<string, unknown> = {
   updateSharedDashboard: { rotate: true },
   createWebhookEndpoint: { url: 'https://intruder.example.com/hook', eventTypes: ['link.created'] },
   updateWebhookEndpoint: { url: 'https://intruder.example.com/hook' },
+  createAlert: { kind: 'traffic_spike', factor: 2 },
+  updateAlert: { enabled: false },
+  setAlertMail: { receive: true },
 };
 
 beforeAll(async () => {
@@ -49,6 +52,7 @@ beforeAll(async () => {
   ids.shareId = (await owner.post<{ id: string }>(`/api/v1/profiles/${profile.id}/shares`, { label: 'Sponsors' })).body.id;
   ids.endpointId = (await owner.post<{ endpoint: { id: string } }>(`/api/v1/profiles/${profile.id}/webhooks`, { url: 'https://hooks.example.com/only', eventTypes: ['link.created'] })).body.endpoint.id;
   ids.deliveryId = (await owner.post<{ deliveryId: string }>(`/api/v1/profiles/${profile.id}/webhooks/${ids.endpointId}/test`)).body.deliveryId;
+  ids.alertId = (await owner.post<{ id: string }>(`/api/v1/profiles/${profile.id}/alerts`, { kind: 'star_milestone' })).body.id;
 });
 afterAll(async () => {
   await harness?.close();
@@ -64,7 +68,7 @@ async function call(client: ApiClient, route: (typeof harness.api.routes)[number
   return response.status;
 }
 
-/** What an outsider could learn or change: the profile, its links, team, invitations, shared dashboards and webhooks as the owner sees them. */
+/** What an outsider could learn or change: the profile, its links, team, invitations, shared dashboards, webhooks and alerts as the owner sees them. */
 const snapshot = async () =>
   JSON.stringify(
     await Promise.all([
@@ -74,6 +78,7 @@ const snapshot = async () =>
       owner.get(`/api/v1/profiles/${ids.profileId}/shares`).then((response) => response.body),
       owner.get(`/api/v1/profiles/${ids.profileId}/webhooks`).then((response) => response.body),
       owner.get(`/api/v1/profiles/${ids.profileId}/webhooks/${ids.endpointId}/deliveries`).then((response) => response.body),
+      owner.get(`/api/v1/profiles/${ids.profileId}/alerts`).then((response) => response.body),
     ]),
   );
 
@@ -95,8 +100,8 @@ describe('a profile’s routes for people off its team', () => {
     const before = await snapshot();
     const answers: Record<string, number> = {};
     for (const route of profileRoutes().filter((candidate) => candidate.method !== 'get')) {
-      // Leaving is a viewer's own right: that route is the one they may use (on themselves).
-      if (route.operationId === 'removeMember') continue;
+      // Leaving, and receiving alert mail, are a viewer's own choices: those routes they may use (on themselves).
+      if (route.operationId === 'removeMember' || route.operationId === 'setAlertMail') continue;
       answers[route.operationId] = await call(viewer, route);
     }
     expect(Object.entries(answers).filter(([, status]) => status !== 403 && status !== 404)).toEqual([]);

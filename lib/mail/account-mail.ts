@@ -6,14 +6,23 @@ import type { Mail } from './mailer.js';
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** A short mail with one call to action, as text and HTML. */
-function compose(kind: string, to: string, subject: string, paragraphs: readonly string[], action: { label: string; url: string }, footer: string): Mail {
-  const text = [...paragraphs, `${action.label}: ${action.url}`, footer, '— Linkpulse'].join('\n\n');
+function compose(
+  kind: string,
+  to: string,
+  subject: string,
+  paragraphs: readonly string[],
+  action: { label: string; url: string },
+  footer: string,
+  secondary?: { label: string; url: string },
+): Mail {
+  const text = [...paragraphs, `${action.label}: ${action.url}`, ...(secondary ? [`${secondary.label}: ${secondary.url}`] : []), footer, '— Linkpulse'].join('\n\n');
   const html = `<!doctype html><html><body style="margin:0;padding:24px;background:#f6f5fb;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328">
 <div style="max-width:480px;margin:0 auto;background:#ffffff;border:1px solid #d0d7de;border-radius:12px;padding:28px">
 <p style="margin:0 0 20px;font-weight:700;font-size:18px;color:#5b21b6">Linkpulse</p>
 ${paragraphs.map((paragraph) => `<p style="margin:0 0 16px;line-height:1.5">${escapeHtml(paragraph)}</p>`).join('\n')}
 <p style="margin:24px 0"><a href="${escapeHtml(action.url)}" style="display:inline-block;background:#5b21b6;color:#ffffff;text-decoration:none;font-weight:600;padding:12px 20px;border-radius:8px">${escapeHtml(action.label)}</a></p>
 <p style="margin:0 0 16px;font-size:13px;color:#59636e;line-height:1.5">If the button does not work, copy this address into your browser: ${escapeHtml(action.url)}</p>
+${secondary ? `<p style="margin:0 0 16px;font-size:14px;line-height:1.5"><a href="${escapeHtml(secondary.url)}" style="color:#5b21b6">${escapeHtml(secondary.label)}</a></p>` : ''}
 <p style="margin:0;font-size:13px;color:#59636e;line-height:1.5">${escapeHtml(footer)}</p>
 </div></body></html>`;
   return { kind, to, subject, text, html };
@@ -169,5 +178,25 @@ export function webhookEndpointDisabledMail(to: string, disabled: { endpointUrl:
     ],
     { label: 'Open the webhook settings', url: disabled.webhooksUrl },
     'Your page and its other endpoints are not affected.',
+  );
+}
+
+/**
+ * An alert fired on a page the recipient receives alert mail for (scheduler/alerts/): what happened in
+ * words, a link to the analytics around it, and one to the alert settings (to change the thresholds,
+ * or stop these mails).
+ */
+export function alertTriggeredMail(
+  to: string,
+  alert: { pageName: string; handle: string; title: string; sentence: string; thresholds: string; firedAt: Date; analyticsUrl: string; settingsUrl: string },
+): Mail {
+  return compose(
+    'alert-triggered',
+    to,
+    `${alert.title} · ${alert.pageName}`,
+    [`An alert fired on your Linkpulse page ${alert.pageName} (@${alert.handle}) on ${utc(alert.firedAt)}.`, alert.sentence, alert.thresholds],
+    { label: 'See the analytics', url: alert.analyticsUrl },
+    'You receive this because you chose to get this page’s alerts by mail (its owner does unless they turn it off). Change the thresholds or stop these mails in the alert settings.',
+    { label: 'Alert settings', url: alert.settingsUrl },
   );
 }
