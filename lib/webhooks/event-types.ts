@@ -21,7 +21,7 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   'link.created': 'A link was added',
   'link.updated': 'A link was changed, reordered, enabled or disabled',
   'link.deleted': 'A link was removed',
-  'link.clicked': 'Visitors clicked links (batched: the clicks since the last delivery)',
+  'link.clicked': 'Visitors clicked links (batched: the clicks since the last delivery, about five minutes behind them so none is missed or sent twice)',
   'github.card.updated': 'A GitHub card’s stars or latest release changed',
   'alert.triggered': 'An alert fired (traffic spike, click-through drop, star milestone)',
 };
