@@ -9,7 +9,10 @@
 // password reset from the mail, two-factor on, a log-in with a code (mail read from Mailpit on the real
 // services). A team: the owner invites an editor and an analyst by mail, each accepts, the editor
 // changes a link, the analyst reads the analytics and has no editor, the log shows the editor's
-// change, and a dashboard the owner shares opens in a signed-out browser. No page logs a console
+// change, and a dashboard the owner shares opens in a signed-out browser. Webhooks and an A/B test: a
+// creator registers an endpoint (a receiver in this test) in the Webhooks tab, publishing sends signed
+// deliveries an independent verifier accepts, and an A/B link sends fresh visitors to both
+// destinations, which the analytics page then shows per variant. No page logs a console
 // error or a CSP violation. Screenshots go to artifacts/ (not committed) for a reviewer.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -25,6 +28,7 @@ import { describeWithService, testConfig } from '../lib/testing/services.js';
 import { CHROMIUM, linkIn, startSite, type Site } from '../server/testing/site.js';
 import { uniqueName, waitFor } from '../lib/testing/wait-for.js';
 import { startFakeGitHub, type FakeGitHub } from '../lib/testing/fake-github.js';
+import { verifyWithPython } from '../lib/testing/standard-webhooks-verifier.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'artifacts');
 const IPHONE: BrowserContextOptions = {
@@ -50,6 +54,10 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
   /** Where the links lead: a local site standing in for the outside world, which may be unreachable. */
   let landing: Server;
   let landingOrigin: string;
+  /** A webhook receiver: every delivery it got, with its headers and body. */
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: { headers: Record<string, string | undefined>; body: string }[] = [];
   /** Console errors, page errors, CSP violations and failed requests of every page, with where they happened. */
   const problems: string[] = [];
 
@@ -74,12 +82,30 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     landing = createServer((_request, response) => response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>Landed</title><h1>Landed</h1>'));
     await new Promise<void>((resolve) => landing.listen(0, '127.0.0.1', resolve));
     landingOrigin = `http://localhost:${(landing.address() as AddressInfo).port}`;
+    receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const header = (name: string) => request.headers[name] as string | undefined;
+        received.push({
+          headers: { 'webhook-id': header('webhook-id'), 'webhook-timestamp': header('webhook-timestamp'), 'webhook-signature': header('webhook-signature') },
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     github = await startFakeGitHub();
     github.add({ owner: 'linkpulse', name: 'pulse', description: 'Privacy-first link analytics', language: 'TypeScript', stars: 1234, forks: 56, topics: ['analytics'], pushedAt: '2026-11-23T08:00:00Z' });
     real = onRealServices ? await realServicesEnv('e2e') : undefined;
     // Five accounts sign up and log in from this one address within a few minutes: more than the
     // per-address budget of credential requests a real visitor needs.
-    site = await startSite('e2e', ['api', 'ingest', 'consumers', 'scheduler', 'dashboard'], { GITHUB_API_URL: github.url, AUTH_RATE_LIMIT_PER_MINUTE: '100', ...real?.env });
+    site = await startSite('e2e', ['api', 'ingest', 'consumers', 'scheduler', 'dashboard'], { GITHUB_API_URL: github.url, AUTH_RATE_LIMIT_PER_MINUTE: '100',
+      // The webhook receiver is this machine's.
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      ...real?.env,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   }, 180_000);
   afterAll(async () => {
@@ -88,6 +114,7 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await real?.drop();
     await github?.close();
     await new Promise((resolve) => landing?.close(resolve));
+    await new Promise((resolve) => receiver?.close(resolve));
   });
 
   it('sign up → page → links → keyboard reorder → publish → visitors click → dashboard figures, heatmap, CSV', async () => {
@@ -451,6 +478,97 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     await owner.goto(`${origin}/dashboard/${profileId}/activity`);
     await owner.getByText('Dashboard “Sponsors” shared').waitFor();
     for (const context of [ownerContext, editorContext, analystContext, strangerContext]) await context.close();
+    expect(problems).toEqual([]);
+  }, 240_000);
+
+  it('webhooks and an A/B test: an endpoint in the Webhooks tab → publishing sends a signed delivery → an A/B link splits fresh visitors → both variants in analytics', async () => {
+    const { origin } = site;
+    const name = uniqueName('hooks').replaceAll('_', '-').slice(0, 24);
+    const creatorContext = await newContext(DESKTOP);
+    const creator = await signUpConfirmed(creatorContext, `${name}@example.com`);
+    await creator.getByLabel(/^Handle/).fill(name);
+    await creator.getByText(`@${name} is free.`).waitFor();
+    await creator.getByLabel('Display name').fill('Hooked Page');
+    await creator.getByRole('button', { name: 'Create page' }).click();
+    await creator.getByRole('heading', { name: `Edit @${name}` }).waitFor();
+    const profileId = new URL(creator.url()).pathname.split('/')[2]!;
+
+    // ── A webhook endpoint: the receiver in this test, on this machine (WEBHOOK_ALLOW_LOOPBACK).
+    await creator.goto(`${origin}/dashboard/${profileId}/webhooks`);
+    await creator.getByRole('button', { name: 'Add endpoint' }).click();
+    await creator.getByLabel('Endpoint URL').fill(`${receiverUrl}/hooks`);
+    await creator.getByText('profile.published', { exact: true }).click();
+    await creator.getByText('link.created', { exact: true }).click();
+    await creator.getByRole('button', { name: 'Add endpoint' }).click();
+    const secret = await creator.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    await creator.getByRole('button', { name: 'I have copied it' }).click();
+
+    // ── Publishing (and a link) sends signed deliveries, which an independent verifier accepts.
+    await creator.goto(`${origin}/dashboard/${profileId}`);
+    await creator.getByLabel('Title', { exact: true }).fill('Try it');
+    await creator.getByLabel(/^URL/).fill(`${landingOrigin}/try-a`);
+    await creator.getByRole('button', { name: 'Add link' }).click();
+    await creator.getByRole('list', { name: 'Your links, in page order' }).getByRole('button', { name: 'Edit Try it' }).waitFor();
+    await creator.getByRole('switch', { name: 'Published' }).check();
+    await creator.getByText('Visible to everyone at').waitFor();
+    await expect.poll(() => received.map((delivery) => (JSON.parse(delivery.body) as { type: string }).type).sort(), { timeout: 60_000 }).toEqual(['link.created', 'profile.published']);
+    const verdicts = await verifyWithPython(received.map((delivery) => ({ secret, headers: delivery.headers, body: delivery.body })));
+    expect(verdicts).toEqual([{ ok: true }, { ok: true }]);
+    const published = received.map((delivery) => JSON.parse(delivery.body) as { type: string; data: { profile?: { handle?: string } } }).find((body) => body.type === 'profile.published')!;
+    expect(JSON.stringify(published.data)).toContain(name);
+    // The endpoint's page shows them delivered.
+    await creator.goto(`${origin}/dashboard/${profileId}/webhooks`);
+    await creator.getByRole('link', { name: `${receiverUrl}/hooks` }).click();
+    const deliveryList = creator.getByRole('list', { name: 'Deliveries, newest first' });
+    await expect.poll(() => deliveryList.getByText('Delivered').count(), { timeout: 30_000 }).toBe(2);
+    await creator.screenshot({ path: path.join(ARTIFACTS, 'webhook-endpoint-desktop.png'), fullPage: true });
+
+    // ── An A/B test of the link: half the visitors to /try-a, half to /try-b.
+    await creator.goto(`${origin}/dashboard/${profileId}`);
+    await creator.getByRole('button', { name: 'A/B test of Try it' }).click();
+    const abSection = creator.getByRole('region', { name: 'A/B test' });
+    await abSection.getByLabel('Destination URL').nth(1).fill(`${landingOrigin}/try-b`);
+    await abSection.getByRole('button', { name: 'Split evenly' }).click();
+    await abSection.getByRole('button', { name: 'Start the test' }).click();
+    await abSection.getByText('Running').waitFor();
+
+    // Fresh visitors (each its own browser, so its own visitor id) open the page and click the link,
+    // until both destinations have had visitors; where each landed is the oracle.
+    const landed = { A: 0, B: 0 };
+    for (let visitor = 0; visitor < 40 && (landed.A < 2 || landed.B < 2); visitor++) {
+      const context = await newContext({ ...DESKTOP, userAgent: DESKTOP.userAgent!.replace('Chrome/142.0.0.0', `Chrome/142.0.${visitor}.0`) });
+      const page = await context.newPage();
+      await page.goto(`${origin}/@${name}`);
+      await page.getByRole('link', { name: /Try it/ }).click();
+      await page.waitForURL(/\/try-[ab]$/);
+      landed[page.url().endsWith('/try-a') ? 'A' : 'B']++;
+      await context.close();
+    }
+    expect(landed.A).toBeGreaterThanOrEqual(2);
+    expect(landed.B).toBeGreaterThanOrEqual(2);
+
+    // The analytics page shows both variants with exactly those clicks.
+    await creator.goto(`${origin}/dashboard/${profileId}/analytics`);
+    const abPanel = creator.locator('#ab-tests');
+    await abPanel.waitFor();
+    await abPanel.scrollIntoViewIfNeeded();
+    const clicksOf = async (variant: 'A' | 'B') => {
+      const cells = await abPanel.getByRole('row', { name: new RegExp(`^${variant} `) }).getByRole('cell').allTextContents();
+      return Number(cells[1]?.trim());
+    };
+    await expect
+      .poll(
+        async () => {
+          await creator.reload();
+          await creator.locator('#ab-tests').scrollIntoViewIfNeeded();
+          return { A: await clicksOf('A'), B: await clicksOf('B') };
+        },
+        { timeout: 90_000, interval: 3_000 },
+      )
+      .toEqual(landed);
+    await creator.screenshot({ path: path.join(ARTIFACTS, 'ab-test-analytics-desktop.png'), fullPage: true });
+    await creatorContext.close();
     expect(problems).toEqual([]);
   }, 240_000);
 });
