@@ -109,7 +109,8 @@ END $$;
 
 -- Ends a lease with what GitHub's answer said (NULLs when there was no answer: a timeout, a refused
 -- connection). Within one window the lowest remaining wins, since answers to concurrent requests
--- arrive in any order; a later reset is a new window; an answer from a window already over is ignored.
+-- arrive in any order; a later reset is a new window; an answer from a window already over is ignored,
+-- unless it says nothing is left.
 CREATE FUNCTION github_rate_limit_settle(p_lease bigint, p_resource text, p_quota integer, p_remaining integer, p_reset_at timestamptz, p_now timestamptz)
   RETURNS void
   LANGUAGE plpgsql
@@ -119,12 +120,13 @@ BEGIN
   IF p_remaining IS NULL OR p_reset_at IS NULL THEN
     RETURN;
   END IF;
+  -- A refusal (nothing left) is believed whatever its reset says: something else spent the limit.
   UPDATE github_rate_limits
      SET quota = coalesce(p_quota, quota),
-         remaining = CASE WHEN reset_at IS NULL OR p_reset_at > reset_at THEN p_remaining
+         remaining = CASE WHEN p_remaining = 0 OR reset_at IS NULL OR p_reset_at > reset_at THEN p_remaining
                           WHEN p_reset_at = reset_at THEN least(remaining, p_remaining)
                           ELSE remaining END,
-         reset_at = greatest(reset_at, p_reset_at),
+         reset_at = CASE WHEN p_remaining = 0 OR reset_at IS NULL THEN p_reset_at ELSE greatest(reset_at, p_reset_at) END,
          observed_at = p_now
    WHERE resource = p_resource;
 END $$;

@@ -43,7 +43,7 @@ import { sweepAssets } from './asset-sweep.js';
 import { pruneActivity } from './activity-prune.js';
 import { createPostgresBudget } from './github/budget.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
-import { nextGitHubSyncAt, runGitHubSync, type SyncRunOutcome } from './github/sync.js';
+import { hasGitHubSyncRequests, nextGitHubSyncAt, runGitHubSync, type SyncRunOutcome } from './github/sync.js';
 
 export interface SchedulerDeps {
   /** Connected as linkpulse_scheduler. */
@@ -129,8 +129,13 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     if (wake && job.attrs.nextRunAt && wake < job.attrs.nextRunAt) job.attrs.nextRunAt = wake;
   });
   define(SCHEDULER_JOBS.githubSyncNow, async () => {
-    const wake = await nextSyncWake(await sync('now'));
+    const outcome = await sync('now');
+    // Requests a limit held back: asked again when it ends (one waiting job at most, as the API's).
+    if (outcome.pausedUntil && (await hasGitHubSyncRequests(deps.db))) {
+      await deps.db.query('INSERT INTO agenda_jobs (name, next_run_at, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [SCHEDULER_JOBS.githubSyncNow, outcome.pausedUntil, {}]);
+    }
     // A new link may be due sooner than github-sync's next run (a shorter interval, a retry).
+    const wake = await nextSyncWake({ ...outcome, pausedUntil: null });
     if (wake) {
       await deps.db.query("UPDATE agenda_jobs SET next_run_at = $2 WHERE name = $1 AND type = 'single' AND locked_at IS NULL AND next_run_at > $2", [SCHEDULER_JOBS.githubSync, wake]);
     }

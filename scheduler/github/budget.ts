@@ -18,6 +18,11 @@ export type RequestPurpose = 'schedule' | 'refresh';
 /** Kept from scheduled syncs in every window, for creators' refreshes: a tenth of the limit (at least 1). */
 export const RESERVE_SHARE = 0.1;
 
+/** What a request of this purpose must leave (github_rate_limit_acquire does the same arithmetic). */
+export function reserveFor(quota: number | null, remaining: number, purpose: RequestPurpose): number {
+  return purpose === 'schedule' ? Math.max(1, Math.ceil((quota ?? remaining) * RESERVE_SHARE)) : 0;
+}
+
 export interface RateLimitObservation {
   resource: RateLimitResource;
   /** x-ratelimit-limit (GraphQL: rateLimit.limit); null when not said. */
@@ -40,6 +45,11 @@ export interface BudgetSnapshot {
 }
 
 export interface GitHubBudget {
+  /**
+   * Whether a request would have to wait, as far as what is known says (no lease taken: acquire
+   * decides). A run asks before it claims repositories it could not fetch.
+   */
+  blocked(resource: RateLimitResource, cost: number, purpose: RequestPurpose): Promise<{ until: Date; reason: 'rate_limited' | 'secondary_rate_limited' } | null>;
   /** Takes `cost` for one request of `resource`, or says until when to wait. */
   acquire(resource: RateLimitResource, cost: number, purpose: RequestPurpose): Promise<BudgetDecision>;
   /** Gives a lease back with what the answer said (nothing when there was no answer). */
@@ -67,7 +77,32 @@ export function createPostgresBudget(options: PostgresBudgetOptions): GitHubBudg
   // process sends in the milliseconds between a 403 and the write.
   let localPause = 0;
 
+  const snapshot = async (resource: RateLimitResource): Promise<BudgetSnapshot> => {
+    const { rows } = await db.query<{ quota: number | null; remaining: number | null; reset_at: Date | null; paused_until: Date | null }>(
+      'SELECT quota, remaining, reset_at, paused_until FROM github_rate_limits WHERE resource = $1',
+      [resource],
+    );
+    const row = rows[0];
+    const known = row?.reset_at && row.reset_at.getTime() + 1_000 > now();
+    return {
+      resource,
+      quota: row?.quota ?? null,
+      remaining: known ? (row.remaining ?? null) : null,
+      resetAt: known ? row.reset_at : null,
+      pausedUntil: row?.paused_until && row.paused_until.getTime() > now() ? row.paused_until : null,
+    };
+  };
+
   return {
+    async blocked(resource, cost, purpose) {
+      if (localPause > now()) return { until: new Date(localPause), reason: 'secondary_rate_limited' };
+      const known = await snapshot(resource);
+      if (known.pausedUntil) return { until: known.pausedUntil, reason: 'secondary_rate_limited' };
+      if (known.remaining !== null && known.resetAt && known.remaining - reserveFor(known.quota, known.remaining, purpose) < cost) {
+        return { until: new Date(known.resetAt.getTime() + 1_000), reason: 'rate_limited' };
+      }
+      return null;
+    },
     async acquire(resource, cost, purpose) {
       if (localPause > now()) return { granted: false, until: new Date(localPause), reason: 'secondary_rate_limited' };
       const at = now();
@@ -95,20 +130,6 @@ export function createPostgresBudget(options: PostgresBudgetOptions): GitHubBudg
       localPause = Math.max(localPause, until.getTime());
       await db.query('UPDATE github_rate_limits SET paused_until = greatest(paused_until, $1)', [until]);
     },
-    async snapshot(resource) {
-      const { rows } = await db.query<{ quota: number | null; remaining: number | null; reset_at: Date | null; paused_until: Date | null }>(
-        'SELECT quota, remaining, reset_at, paused_until FROM github_rate_limits WHERE resource = $1',
-        [resource],
-      );
-      const row = rows[0];
-      const known = row?.reset_at && row.reset_at.getTime() + 1_000 > now();
-      return {
-        resource,
-        quota: row?.quota ?? null,
-        remaining: known ? (row.remaining ?? null) : null,
-        resetAt: known ? row.reset_at : null,
-        pausedUntil: row?.paused_until && row.paused_until.getTime() > now() ? row.paused_until : null,
-      };
-    },
+    snapshot,
   };
 }

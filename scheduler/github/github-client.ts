@@ -80,6 +80,8 @@ export interface RequestTally {
 export interface GitHubClient {
   /** GraphQL batches need a token. */
   readonly canBatch: boolean;
+  /** Why a request of this kind would not be sent now (the breaker, the budget), or null. */
+  blocked(api: 'rest' | 'graphql', purpose: RequestPurpose): Promise<GitHubWait | null>;
   /** Repositories per GraphQL query. */
   readonly batchSize: number;
   fetchRepository(repository: RepositoryRef & { etag: string | null }, purpose: RequestPurpose, tally: RequestTally): Promise<RepositoryFetch>;
@@ -111,6 +113,8 @@ const MAX_BREAKER_COOLDOWN_MS = 5 * 60_000;
 /** GitHub: without retry-after, wait at least a minute; longer for each secondary limit in a row. */
 const SECONDARY_FALLBACK_MS = 60_000;
 const MAX_SECONDARY_FALLBACK_MS = 15 * 60_000;
+/** GitHub's reset is in whole seconds: waiting one more keeps a clock a little ahead from asking too soon (as budget.ts). */
+const RESET_GRACE_MS = 1_000;
 
 type Headers = Record<string, string | number | undefined>;
 interface Answer {
@@ -290,7 +294,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const secondary = Number.isFinite(retryAfter) || /secondary rate limit|abuse/i.test(message) || observed?.remaining !== 0;
     if (!secondary) {
       count('rate_limited');
-      return new GitHubWait('rate_limited', observed!.resetAt);
+      return new GitHubWait('rate_limited', new Date(observed!.resetAt.getTime() + RESET_GRACE_MS));
     }
     count('secondary_rate_limited');
     secondaryInARow = now() - lastSecondaryAt < MAX_SECONDARY_FALLBACK_MS ? secondaryInARow + 1 : 1;
@@ -321,6 +325,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   return {
     canBatch: Boolean(options.token),
     batchSize: BATCH_SIZE,
+
+    async blocked(api, purpose) {
+      if (openUntil > now()) return new GitHubWait('unreachable', new Date(openUntil));
+      const wait = await budget.blocked(api === 'rest' ? 'core' : 'graphql', api === 'rest' ? 1 : repositoryCardsCost(BATCH_SIZE), purpose);
+      return wait ? new GitHubWait(wait.reason, wait.until) : null;
+    },
 
     async fetchRepository(repository, purpose, tally) {
       const lease = await acquire('core', 1, purpose, restTimeoutMs);
@@ -413,7 +423,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
           // GitHub answers a spent GraphQL limit with 200 (sometimes 403) and this error.
           observed = { resource: 'graphql', quota: observed?.quota ?? null, remaining: 0, resetAt: observed?.resetAt ?? new Date(now() + 3_600_000) };
           count('rate_limited');
-          throw new GitHubWait('rate_limited', observed.resetAt);
+          throw new GitHubWait('rate_limited', new Date(observed.resetAt.getTime() + RESET_GRACE_MS));
         }
         if (answer.status === 403 || answer.status === 429) throw await refusal(answer, observed);
         if (answer.status !== 200) {

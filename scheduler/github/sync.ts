@@ -95,14 +95,16 @@ const LINKED = 'EXISTS (SELECT 1 FROM links l WHERE l.github_repo_id = r.id)';
 
 /**
  * When the scheduler must wake next for the GitHub sync: the earliest time a linked repository is due
- * (its window's end, a retry, or now for a creator's request); null when nothing is linked.
+ * (its window's end, or a retry); null when nothing is linked. Creators' requests wake github-sync-now.
  */
 export async function nextGitHubSyncAt(db: Database): Promise<Date | null> {
-  const { rows } = await db.query<{ at: Date | null }>(
-    `SELECT min(CASE WHEN r.sync_requested_at IS NOT NULL THEN least(r.sync_requested_at, r.sync_due_at) ELSE r.sync_due_at END) AS at
-       FROM github_repos r WHERE ${LINKED}`,
-  );
+  const { rows } = await db.query<{ at: Date | null }>(`SELECT min(r.sync_due_at) AS at FROM github_repos r WHERE ${LINKED}`);
   return rows[0]?.at ?? null;
+}
+
+/** Creators' requests still waiting (a run stopped for a limit before it took them). */
+export async function hasGitHubSyncRequests(db: Database): Promise<boolean> {
+  return (await db.query(`SELECT 1 FROM github_repos r WHERE r.sync_requested_at IS NOT NULL AND ${LINKED} LIMIT 1`)).rowCount === 1;
 }
 
 export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settings: SyncSettings): Promise<SyncRunOutcome> {
@@ -139,7 +141,7 @@ export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settin
   // creator's request, take the request with them (a run that stops early gives it back: release).
   const claim = async (which: 'requested' | 'due', limit: number): Promise<ClaimedRepository[]> => {
     if (limit <= 0) return [];
-    const condition = which === 'requested' ? 'c.sync_requested_at IS NOT NULL' : 'c.next_sync_at <= $1';
+    const condition = which === 'requested' ? 'c.sync_requested_at <= $1' : 'c.next_sync_at <= $1';
     const order = which === 'requested' ? 'c.sync_requested_at, c.id' : 'c.sync_due_at, c.id';
     const { rows } = await db.query<ClaimedRepository>(
       `WITH picked AS (
@@ -229,6 +231,10 @@ export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settin
     );
   };
 
+  const anythingRequested = () => hasGitHubSyncRequests(db);
+  const anythingDue = async () =>
+    (await db.query(`SELECT 1 FROM github_repos r WHERE r.next_sync_at <= $1 AND ${LINKED} LIMIT 1`, [new Date(now())])).rowCount === 1;
+
   const deadline = started.getTime() + deadlineMs;
   const pastDeadline = () => now() >= deadline;
 
@@ -310,11 +316,25 @@ export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settin
     }
   };
 
+  /** Stops before claiming what could not be sent (a spent budget, a pause, the breaker open). */
+  const ready = async (api: 'rest' | 'graphql', purpose: RequestPurpose) => {
+    const wait = stop ? null : await github.blocked(api, purpose);
+    if (wait && (wait.reason !== 'secondary_rate_limited' || wait.until.getTime() - now() > maxWaitMs)) stop = new StopRun(wait.reason, wait.until);
+    else if (wait) await sleep(Math.max(0, wait.until.getTime() - now()));
+    return !stop;
+  };
+
   // A creator's requests first: one conditional REST request each, allowed into the reserve.
-  while (!stop && claimedTotal < maxPerRun && !pastDeadline()) {
+  while (!stop && claimedTotal < maxPerRun && !pastDeadline() && (await anythingRequested()) && (await ready('rest', 'refresh'))) {
     const claimed = await claim('requested', Math.min(REST_ROUND, maxPerRun - claimedTotal));
     if (claimed.length === 0) break;
     await fetchEach(claimed, 'refresh');
+  }
+  // REST's limit spent by refreshes leaves GraphQL's untouched: scheduled batches may go on.
+  let requestsStop: StopRun | undefined;
+  if (stop?.stop === 'rate_limited' && github.canBatch && trigger === 'schedule') {
+    requestsStop = stop;
+    stop = undefined;
   }
   // Then everything whose window is open, in the largest batches the client can send.
   if (trigger === 'schedule') {
@@ -323,6 +343,9 @@ export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settin
         stop = new StopRun('deadline', null);
         break;
       }
+      // Only when something is due: a pause with nothing to do is no reason to stop.
+      if (claimedTotal === 0 && !(await anythingDue())) break;
+      if (!(await ready(github.canBatch ? 'graphql' : 'rest', 'schedule'))) break;
       const claimed = await claim('due', Math.min(github.canBatch ? github.batchSize : REST_ROUND, maxPerRun - claimedTotal));
       if (claimed.length === 0) break;
       if (github.canBatch) await fetchBatch(claimed);
@@ -330,7 +353,8 @@ export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settin
     }
   }
 
-  const stopped = stop?.stop ?? null;
+  // The pause that holds what was run last (the scheduled batches, or a creator's requests alone).
+  const stopped = stop?.stop ?? requestsStop?.stop ?? null;
   const pausedUntil = stop?.until ?? null;
   const budget = await deps.budget.snapshot(github.canBatch && trigger === 'schedule' ? 'graphql' : 'core');
   const record: SyncRunOutcome = {
