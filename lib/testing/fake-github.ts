@@ -78,9 +78,12 @@ export interface FakeRequest {
   at: number;
   api: FakeApi;
   path: string;
+  /** 0 when no answer was sent (see fault). */
   status: number;
   /** GraphQL: points charged. */
   points?: number;
+  /** An injected fault with no answer: never answered (a timeout), or the connection dropped. */
+  fault?: 'timeout' | 'dropped';
 }
 
 /** One repository a request answered for (REST 200/304/404, or one alias of a GraphQL query). */
@@ -255,7 +258,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }
     const dice = random();
     if (faults.timeoutRate > 0 && dice < faults.timeoutRate) {
-      requests.push({ at: now(), api, path, status: 0 });
+      requests.push({ at: now(), api, path, status: 0, fault: 'timeout' });
       // Never answered: the client gives up first (its timeout), or the connection closes later.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, faults.hangMs);
@@ -268,7 +271,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return true;
     }
     if (faults.networkFailureRate > 0 && dice < faults.timeoutRate + faults.networkFailureRate) {
-      requests.push({ at: now(), api, path, status: 0 });
+      requests.push({ at: now(), api, path, status: 0, fault: 'dropped' });
       request.socket.destroy();
       return true;
     }

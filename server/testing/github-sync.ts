@@ -3,12 +3,12 @@
 // and budgets on a real or a manual clock, and fixtures through the owner login.
 import pg from 'pg';
 import { createDatabase, type Database } from '../../lib/postgres/database.js';
-import type { FakeGitHub } from '../../lib/testing/fake-github.js';
+import type { FakeGitHub, FakeServed } from '../../lib/testing/fake-github.js';
 import type { ManualClock } from '../../lib/testing/manual-clock.js';
 import { testLogger } from '../../lib/testing/services.js';
 import { createPostgresBudget, type GitHubBudget } from '../../scheduler/github/budget.js';
 import { createGitHubClient, type GitHubClient, type GitHubClientOptions } from '../../scheduler/github/github-client.js';
-import type { SyncDeps } from '../../scheduler/github/sync.js';
+import type { SyncDeps, SyncRunOutcome } from '../../scheduler/github/sync.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from './api-harness.js';
 
 /** A token the fake accepts (GraphQL needs one). */
@@ -47,8 +47,14 @@ export interface GitHubSyncHarness {
   db: Database;
   owner<T>(sql: string, values?: unknown[]): Promise<T[]>;
   budget(clock?: ManualClock, db?: Database): GitHubBudget;
-  /** A client of the fake: with the token (GraphQL batches) unless `token: false`. */
-  client(github: FakeGitHub, options?: { token?: boolean; clock?: ManualClock; budget?: GitHubBudget } & Partial<Omit<GitHubClientOptions, 'baseUrl' | 'token' | 'budget'>>): GitHubClient;
+  /**
+   * A client of the fake: with the token (GraphQL batches) unless `token: false`. On a manual clock,
+   * `latencyMs` is how long each request takes (the clock moves on by it once the answer is in).
+   */
+  client(
+    github: FakeGitHub,
+    options?: { token?: boolean; clock?: ManualClock; budget?: GitHubBudget; latencyMs?: number } & Partial<Omit<GitHubClientOptions, 'baseUrl' | 'token' | 'budget'>>,
+  ): GitHubClient;
   /** What runGitHubSync needs, on the clock given (sleeps skip ahead on a manual clock; real ones are instant unless `realSleep`). */
   deps(github: GitHubClient, budget: GitHubBudget, options?: { clock?: ManualClock; realSleep?: boolean; db?: Database }): SyncDeps;
   /** Repositories on the fake, linked from a new creator's profile (another per 100) through the API (each new link asks for a sync). */
@@ -81,14 +87,25 @@ export async function startGitHubSyncHarness(label: string): Promise<GitHubSyncH
     owner,
     budget: (clock, other) => createPostgresBudget({ db: other ?? db, ...(clock ? { now: clock.now } : {}) }),
     client(github, options = {}) {
-      const { token = true, clock, budget, ...rest } = options;
-      return createGitHubClient({
+      const { token = true, clock, budget, latencyMs, ...rest } = options;
+      const client = createGitHubClient({
         baseUrl: github.url,
         ...(token ? { token: TEST_GITHUB_TOKEN } : {}),
         budget: budget ?? createPostgresBudget({ db, ...(clock ? { now: clock.now } : {}) }),
         ...(clock ? { now: clock.now } : {}),
         ...rest,
       });
+      if (!clock || !latencyMs) return client;
+      const slow =
+        <A extends unknown[], R>(send: (...args: A) => Promise<R>) =>
+        async (...args: A): Promise<R> => {
+          try {
+            return await send(...args);
+          } finally {
+            await clock.sleep(latencyMs);
+          }
+        };
+      return { ...client, fetchRepository: slow(client.fetchRepository), fetchRepositories: slow(client.fetchRepositories) };
     },
     deps(github, budget, options = {}) {
       return {
@@ -145,4 +162,87 @@ export async function startGitHubSyncHarness(label: string): Promise<GitHubSyncH
       await api.close();
     },
   };
+}
+
+export interface SimulationOptions {
+  clock: ManualClock;
+  /** One scheduled run (the github-sync job's body). */
+  run: () => Promise<SyncRunOutcome>;
+  /** The earliest due time the scheduler wakes for (nextGitHubSyncAt). */
+  nextDue: () => Promise<Date | null>;
+  /** Simulated time to stop at. */
+  until: number;
+  /** github-sync's repeat interval: the longest the scheduler sleeps (GITHUB_SYNC_INTERVAL_MINUTES / 12, at least 5 minutes). */
+  repeatMs: number;
+  /** Agenda's poll: a run starts up to this long after its time (the worst case is taken). */
+  pollMs?: number;
+  /** Called between runs (creators clicking refresh, GitHub changing). */
+  between?: (at: number) => Promise<void>;
+}
+
+export interface SimulationResult {
+  runs: SyncRunOutcome[];
+}
+
+/**
+ * The scheduler role's github-sync job on a manual clock, as scheduler/main.ts schedules it: after a
+ * run, the next one at the earliest due repository (not before a pause ends, at least a second
+ * later), at the latest after the repeat interval, plus Agenda's poll latency.
+ */
+export async function simulateScheduler(options: SimulationOptions): Promise<SimulationResult> {
+  const { clock, until, repeatMs, pollMs = 5_000 } = options;
+  const runs: SyncRunOutcome[] = [];
+  while (clock.now() < until) {
+    const startedAt = clock.now();
+    const outcome = await options.run();
+    runs.push(outcome);
+    const due = await options.nextDue();
+    const wake = Math.max(due?.getTime() ?? Number.POSITIVE_INFINITY, outcome.pausedUntil?.getTime() ?? 0, clock.now() + 1_000);
+    clock.advanceTo(Math.min(startedAt + repeatMs, wake) + pollMs);
+    await options.between?.(clock.now());
+  }
+  return { runs };
+}
+
+export interface RefreshGaps {
+  /** Per repository (the fake's id): the longest time between two refreshes that got data. */
+  longestGapMs: Map<number, number>;
+  /** Refreshes that got data, in all. */
+  refreshes: number;
+  /** Scheduled refreshes due (one per interval per repository) that came in time, and that did not. */
+  inTime: number;
+  late: number;
+}
+
+/**
+ * From the fake's log of what it answered: the gaps between a repository's successful refreshes, and
+ * how many of the refreshes its interval promised came in time, from `from` to `until`.
+ */
+export function refreshGaps(served: readonly FakeServed[], intervalMsOf: (id: number) => number, from: number, until: number): RefreshGaps {
+  const times = new Map<number, number[]>();
+  for (const entry of served) {
+    if (entry.id === null || entry.result === 'not_found' || entry.at < from) continue;
+    times.set(entry.id, [...(times.get(entry.id) ?? []), entry.at]);
+  }
+  const longestGapMs = new Map<number, number>();
+  let refreshes = 0;
+  let inTime = 0;
+  let late = 0;
+  for (const [id, list] of times) {
+    const interval = intervalMsOf(id);
+    const sorted = [...list].sort((a, b) => a - b);
+    refreshes += sorted.length;
+    let longest = 0;
+    for (let i = 1; i < sorted.length; i++) {
+      const gap = sorted[i]! - sorted[i - 1]!;
+      longest = Math.max(longest, gap);
+      if (gap <= interval) inTime++;
+      else late += Math.floor(gap / interval);
+    }
+    const tail = until - sorted[sorted.length - 1]!;
+    if (tail > interval) late += Math.floor(tail / interval);
+    // A repository still waiting at the end counts as a gap only once it is overdue.
+    longestGapMs.set(id, Math.max(longest, tail > interval ? tail : 0));
+  }
+  return { longestGapMs, refreshes, inTime, late };
 }
