@@ -274,8 +274,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   /** Takes the budget for one request, waiting out only what resolves within moments (a request in flight). */
   const acquire = async (resource: RateLimitResource, cost: number, purpose: RequestPurpose, timeoutMs: number): Promise<string> => {
-    // Real time, not the injected clock: this waits for real requests in flight to come back.
-    const giveUpAt = Date.now() + 2 * timeoutMs;
+    // Real time, not the injected clock: this waits for real requests in flight to come back. While
+    // the budget is unknown and answers fail, the waiters probe one after another (a REST run has 4).
+    const giveUpAt = Date.now() + 4 * timeoutMs + 1_000;
     for (;;) {
       if (openUntil > now()) throw new GitHubWait('unreachable', new Date(openUntil));
       const decision = await budget.acquire(resource, cost, purpose);
