@@ -70,19 +70,25 @@ describeWithService('GitHub cards in the dashboard, in Chromium', { configured: 
     expect(await missing.getByRole('heading').textContent()).toBe('My old experiment');
     expect(await missing.textContent()).not.toMatch(/★|Forks/);
 
-    // GitHub stops answering after a first sync: the figures stay, dated, with why.
+    // GitHub stops answering after a first sync: the figures stay, dated, with since when and why;
+    // the creator is told when it is tried again.
     const flaky = page.getByRole('list', { name: 'Your links, in page order' }).getByRole('article', { name: 'linkpulse/flaky on GitHub' });
     await flaky.getByText('★ 42').waitFor({ timeout: 30_000 });
     github.faults.transientRate = 1;
     await flaky.getByRole('button', { name: 'Refresh' }).click();
-    await flaky.getByText(/Could not reach GitHub; showing the details from/).waitFor({ timeout: 30_000 });
+    await flaky.getByText(/Couldn’t reach GitHub since .* UTC; showing the details from/).waitFor({ timeout: 30_000 });
     expect(await flaky.textContent()).toContain('★ 42');
+    const why = await flaky.getByRole('status').textContent();
+    expect(why).toMatch(/GitHub had an error at .* UTC \(GitHub answered 50[23]\)\. Tried again automatically at .* UTC, or press Refresh\./);
     github.faults.transientRate = 0;
 
     const publicPage = await (await fetch(`${origin}/@${profile.handle}`)).text();
     expect(publicPage).toContain('My old experiment');
     expect(publicPage).toContain('Repository not found on GitHub');
     expect(publicPage).not.toContain('Fetching the details from GitHub');
+    // Visitors are told since when GitHub is unreachable, never why.
+    expect(publicPage).toMatch(/Couldn’t reach GitHub since <time datetime="[^"]+">[^<]+ UTC<\/time>; showing the details from/);
+    expect(publicPage).not.toContain('answered');
     expect(cspViolations).toEqual([]);
     await close();
   }, 120_000);
