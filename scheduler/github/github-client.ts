@@ -295,7 +295,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const secondary = Number.isFinite(retryAfter) || /secondary rate limit|abuse/i.test(message) || observed?.remaining !== 0;
     if (!secondary) {
       count('rate_limited');
-      return new GitHubWait('rate_limited', new Date(observed!.resetAt.getTime() + RESET_GRACE_MS));
+      return new GitHubWait('rate_limited', new Date(observed.resetAt.getTime() + RESET_GRACE_MS));
     }
     count('secondary_rate_limited');
     secondaryInARow = now() - lastSecondaryAt < MAX_SECONDARY_FALLBACK_MS ? secondaryInARow + 1 : 1;
@@ -347,7 +347,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
                 repo: repository.name,
                 headers: repository.etag ? { 'if-none-match': repository.etag } : {},
                 request: { signal },
-              }) as Promise<Answer>,
+              }),
             restTimeoutMs,
           );
         } catch (error) {

@@ -105,7 +105,11 @@ export async function startGitHubSyncHarness(label: string): Promise<GitHubSyncH
             await clock.sleep(latencyMs);
           }
         };
-      return { ...client, fetchRepository: slow(client.fetchRepository), fetchRepositories: slow(client.fetchRepositories) };
+      return {
+        ...client,
+        fetchRepository: slow((...args: Parameters<GitHubClient['fetchRepository']>) => client.fetchRepository(...args)),
+        fetchRepositories: slow((...args: Parameters<GitHubClient['fetchRepositories']>) => client.fetchRepositories(...args)),
+      };
     },
     deps(github, budget, options = {}) {
       return {

@@ -155,16 +155,16 @@ export class EditorPage {
     if (list.ok) {
       // Only the cards change under the editor (the scheduler fills them): set them on the links shown,
       // so a change in flight keeps working on the same objects.
-      const fresh = new Map(list.data.links.map((link) => [link.id, link]));
+      const fresh = Object.fromEntries(list.data.links.map((link) => [link.id, link]));
       for (const link of this.links) {
-        const update = fresh.get(link.id);
-        if (!update) continue;
-        link.github = update.github;
-        link.githubSync = update.githubSync;
+        if (!Object.hasOwn(fresh, link.id)) continue;
+        link.github = fresh[link.id]!.github;
+        link.githubSync = fresh[link.id]!.githubSync;
       }
       // A refresh is over once GitHub was asked again, whatever it answered (the card says how it went).
       for (const [id, wait] of this.#refreshing) {
-        if ((fresh.get(id)?.githubSync?.lastAttemptAt ?? null) !== wait.since || Date.now() > wait.giveUpAt) this.#refreshing.delete(id);
+        const attempted = Object.hasOwn(fresh, id) ? fresh[id]!.githubSync?.lastAttemptAt : undefined;
+        if ((attempted ?? null) !== wait.since || Date.now() > wait.giveUpAt) this.#refreshing.delete(id);
       }
     }
     // A failed look is tried again at the next tick, until the watch ends.
