@@ -141,7 +141,9 @@ export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settin
   // creator's request, take the request with them (a run that stops early gives it back: release).
   const claim = async (which: 'requested' | 'due', limit: number): Promise<ClaimedRepository[]> => {
     if (limit <= 0) return [];
-    const condition = which === 'requested' ? 'c.sync_requested_at <= $1' : 'c.next_sync_at <= $1';
+    // A request counts whatever its stamp (the API's clock, the database's), so clocks that disagree
+    // never hold one back.
+    const condition = which === 'requested' ? 'c.sync_requested_at IS NOT NULL AND $1::timestamptz IS NOT NULL' : 'c.next_sync_at <= $1';
     const order = which === 'requested' ? 'c.sync_requested_at, c.id' : 'c.sync_due_at, c.id';
     const { rows } = await db.query<ClaimedRepository>(
       `WITH picked AS (
