@@ -203,6 +203,20 @@ describe('GitHub sync over REST (no token)', () => {
     expect((await run()).requests).toBe(0);
   });
 
+  it('waits at least a minute, in every process, for a secondary limit that gives no retry-after', async () => {
+    github = await startFakeGitHub();
+    const { names } = await h.linkRepositories(github, 'no-retry-after', 2);
+    await h.owner('UPDATE github_repos SET sync_requested_at = NULL WHERE name = ANY($1)', [names]);
+    await h.makeDue(names);
+    github.secondaryLimit({ seconds: 5, retryAfter: false });
+    const before = Date.now();
+    const refused = await run({ settings: { concurrency: 1 } });
+    expect(refused).toMatchObject({ requests: 1, stopped: 'secondary_rate_limited', failed: 0 });
+    expect(refused.pausedUntil!.getTime()).toBeGreaterThanOrEqual(before + 60_000);
+    const [recorded] = await h.owner<{ until: Date }>("SELECT paused_until AS until FROM github_rate_limits WHERE resource = 'graphql'");
+    expect(recorded!.until.getTime()).toBeGreaterThanOrEqual(before + 60_000);
+  });
+
   it('survives a GitHub outage and slow answers: cards keep their last data, dated, and the next run catches up', async () => {
     github = await startFakeGitHub();
     const { names } = await h.linkRepositories(github, 'outage', 3);
