@@ -9,6 +9,7 @@ import { assetsBenchmark } from './assets.bench.js';
 import { busBenchmark } from './bus.bench.js';
 import { clickhouseBenchmark } from './clickhouse.bench.js';
 import { dashboardBenchmark } from './dashboard.bench.js';
+import { githubBenchmark } from './github.bench.js';
 import { httpBenchmark } from './http.bench.js';
 import { ingestScaleOutBenchmark } from './ingest-scale-out.bench.js';
 import { lighthouseBenchmark } from './lighthouse.bench.js';
@@ -38,6 +39,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   assetsBenchmark,
   lighthouseBenchmark,
   dashboardBenchmark,
+  githubBenchmark,
 ];
 
 /**

@@ -3,6 +3,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DROP_REASONS, type DropReason } from './events/drop-reasons.js';
+import { SYNC_FAILURE_KINDS } from './github/sync-schedule.js';
+
+/** How a request to GitHub ended; the scheduler's GitHub client reports each one. */
+export const GITHUB_REQUEST_OUTCOMES = ['ok', 'not_modified', 'not_found', 'rate_limited', 'secondary_rate_limited', 'network', 'timeout', 'server_error', 'unauthorized', 'bad_response'] as const;
+export type GitHubRequestOutcome = (typeof GITHUB_REQUEST_OUTCOMES)[number];
 
 export interface PoolStats {
   total: number;
@@ -32,6 +37,14 @@ export interface Metrics {
   analyticsReconcileRuns: Counter<'outcome'>;
   /** The end of the periods the reconciler has verified (Unix seconds). */
   analyticsReconciledUntil: Gauge;
+  /** Requests to GitHub by how they ended (scheduler/github/github-client.ts REQUEST_OUTCOMES). */
+  githubRequests: Counter<'outcome'>;
+  /** What GitHub last said is left of a rate-limit window, by resource (core: REST, graphql: points). */
+  githubRateLimitRemaining: Gauge<'resource'>;
+  /** How late a scheduled refresh came after its repository was due (0 when on time). */
+  githubSyncLag: Histogram;
+  /** Repositories whose sync failed, by kind (lib/github/sync-schedule.ts SYNC_FAILURE_KINDS). */
+  githubSyncFailures: Counter<'kind'>;
   /** Login tries held back by an account's slow-down (api/auth/login-throttle.ts), by the wait in seconds. */
   loginSlowdowns: Histogram;
   /** Webhook delivery attempts by result: success, or why one failed (webhook_attempts.error_class). */
@@ -114,8 +127,37 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const githubRequests = new Counter({
+    name: 'linkpulse_github_requests_total',
+    help: 'Requests to GitHub (REST, or a GraphQL query of up to 100 repositories) by outcome: ok, not_modified, not_found, rate_limited, secondary_rate_limited, network, timeout, server_error, unauthorized, bad_response',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of GITHUB_REQUEST_OUTCOMES) githubRequests.inc({ outcome }, 0);
+  const githubSyncFailures = new Counter({
+    name: 'linkpulse_github_sync_failures_total',
+    help: 'Repository syncs that failed, by kind: network, timeout, server_error, unauthorized, bad_response (each is retried with backoff)',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  for (const kind of SYNC_FAILURE_KINDS) githubSyncFailures.inc({ kind }, 0);
+
   return {
     registry,
+    githubRequests,
+    githubRateLimitRemaining: new Gauge({
+      name: 'linkpulse_github_rate_limit_remaining',
+      help: 'What GitHub last said is left of the current rate-limit window, by resource (core: REST requests, graphql: points)',
+      labelNames: ['resource'],
+      registers: [registry],
+    }),
+    githubSyncLag: new Histogram({
+      name: 'linkpulse_github_sync_lag_seconds',
+      help: 'How late a scheduled GitHub card refresh came after its repository was due (0 when on time)',
+      buckets: [1, 5, 15, 60, 300, 900, 3600, 21600],
+      registers: [registry],
+    }),
+    githubSyncFailures,
     httpRequests: new Counter({
       name: 'linkpulse_http_requests_total',
       help: 'HTTP requests by role, method, route pattern and status',

@@ -4,8 +4,8 @@
 // runs once per due time, and SIGTERM drains the jobs that are running before the role stops.
 //
 // | job | when | what |
-// | github-sync | every GITHUB_SYNC_INTERVAL_MINUTES / 12, at least 5 minutes | refreshes the due repositories (github/sync.ts) |
-// | github-sync-now | queued by the API when a GitHub link is added or refreshed | the same, at once |
+// | github-sync | when the next repository is due, at least every GITHUB_SYNC_INTERVAL_MINUTES / 12 (≥ 5 min) | refreshes the due repositories (github/sync.ts) |
+// | github-sync-now | queued by the API when a GitHub link is added or refreshed (one waiting at most) | refreshes what creators asked for, at once |
 // | analytics-erasure | every 5 minutes | analytics-erasure.ts |
 // | analytics-reconcile | every 10 minutes | analytics-reconciler.ts: aggregates checked against the raw events, repaired |
 // | asset-sweep | every 15 minutes | asset-sweep.ts |
@@ -19,11 +19,13 @@
 // Beside the jobs, every scheduler process runs the webhook delivery worker (webhooks/webhook-worker.ts),
 // a loop woken by NOTIFY webhook_events that shares deliveries with the other processes through leases.
 //
-// github-sync runs more often than the interval itself: each repository is due on its own schedule
-// (next_sync_at), so frequent runs spread the requests and pick up per-link overrides and retries.
+// github-sync wakes when the next repository is due (nextGitHubSyncAt), not on a fixed cadence: each
+// run sets the job's next run to the earliest due time (or the end of a pause), so no repository waits
+// a whole extra period; the repeat interval is only the longest sleep. github-sync-now, after
+// refreshing what creators asked for, pulls that wake-up in too.
 import { hostname } from 'node:os';
 import { PostgresBackend } from '@agendajs/postgres-backend';
-import { Agenda } from 'agenda';
+import { Agenda, type Job } from 'agenda';
 import type { EventBus } from '../lib/bus/event-bus.js';
 import { createExportTokens } from '../lib/account-exports/account-export.js';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
@@ -46,8 +48,9 @@ import { runAnalyticsRetention } from './analytics-retention.js';
 import { runAlerts } from './alerts/alerts.job.js';
 import { sweepAssets } from './asset-sweep.js';
 import { pruneActivity } from './activity-prune.js';
+import { createPostgresBudget } from './github/budget.js';
 import { createGitHubClient, type GitHubClient } from './github/github-client.js';
-import { runGitHubSync } from './github/sync.js';
+import { hasGitHubSyncRequests, nextGitHubSyncAt, runGitHubSync, type SyncRunOutcome } from './github/sync.js';
 import { sendLinkClicks } from './webhooks/link-clicks.job.js';
 import type { HostLookup } from './webhooks/send-webhook.js';
 import { pruneWebhookHistory } from './webhooks/webhook-prune.js';
@@ -94,10 +97,19 @@ export interface SchedulerDeps {
 }
 
 const DRAIN_TIMEOUT_MS = 20_000;
+/** The soonest github-sync runs again after a run: Agenda polls every 5 s anyway. */
+const MIN_SYNC_GAP_MS = 1_000;
 
 export function createSchedulerRole(deps: SchedulerDeps): Role {
   const logger = deps.logger.child({ module: 'scheduler' });
-  const github = deps.githubClient ?? createGitHubClient({ baseUrl: deps.github.apiUrl, token: deps.github.token });
+  // One budget for every request of this process and every other scheduler process (PostgreSQL).
+  const budget = createPostgresBudget({
+    db: deps.db,
+    onObservation: (observed) => deps.metrics.githubRateLimitRemaining.set({ resource: observed.resource }, observed.remaining),
+  });
+  const github =
+    deps.githubClient ??
+    createGitHubClient({ baseUrl: deps.github.apiUrl, token: deps.github.token, budget, onRequest: (outcome) => deps.metrics.githubRequests.inc({ outcome }) });
   const agenda = new Agenda({
     // Polling only (processEvery): the backend's LISTEN connection would outlive drain() on a pool it
     // does not own, and a job due "now" waits at most one poll anyway.
@@ -108,14 +120,21 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
     defaultLockLifetime: 10 * 60_000,
     removeOnComplete: true,
   });
-  const sync = (trigger: SyncTrigger) => runGitHubSync({ db: deps.db, github, logger }, trigger, { intervalMinutes: deps.github.syncIntervalMinutes });
+  const sync = (trigger: SyncTrigger) =>
+    runGitHubSync({ db: deps.db, github, budget, logger: logger.child({ module: 'github-sync' }), metrics: deps.metrics }, trigger, { intervalMinutes: deps.github.syncIntervalMinutes });
+  /** When github-sync should run next: the next due repository, not before a pause ends. */
+  const nextSyncWake = async (outcome: SyncRunOutcome): Promise<Date | null> => {
+    const due = await nextGitHubSyncAt(deps.db);
+    if (!due) return null;
+    return new Date(Math.max(due.getTime(), outcome.pausedUntil?.getTime() ?? 0, Date.now() + MIN_SYNC_GAP_MS));
+  };
   // One at a time per job across every process; a failed run is logged and retried at its next time.
-  const define = (name: string, run: () => Promise<unknown>) =>
+  const define = (name: string, run: (job: Job) => Promise<unknown>) =>
     agenda.define(
       name,
-      async () => {
+      async (job: Job) => {
         try {
-          await run();
+          await run(job);
         } catch (error) {
           logger.error({ err: error, job: name }, 'scheduled job failed; it runs again at its next time');
           throw error;
@@ -123,8 +142,23 @@ export function createSchedulerRole(deps: SchedulerDeps): Role {
       },
       { concurrency: 1, lockLimit: 1 },
     );
-  define(SCHEDULER_JOBS.githubSync, () => sync('schedule'));
-  define(SCHEDULER_JOBS.githubSyncNow, () => sync('now'));
+  define(SCHEDULER_JOBS.githubSync, async (job) => {
+    const wake = await nextSyncWake(await sync('schedule'));
+    // Agenda saves the job after this returns, with this next run (its repeat interval is the latest).
+    if (wake && job.attrs.nextRunAt && wake < job.attrs.nextRunAt) job.attrs.nextRunAt = wake;
+  });
+  define(SCHEDULER_JOBS.githubSyncNow, async () => {
+    const outcome = await sync('now');
+    // Requests a limit held back: asked again when it ends (one waiting job at most, as the API's).
+    if (outcome.pausedUntil && (await hasGitHubSyncRequests(deps.db))) {
+      await deps.db.query('INSERT INTO agenda_jobs (name, next_run_at, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [SCHEDULER_JOBS.githubSyncNow, outcome.pausedUntil, {}]);
+    }
+    // A new link may be due sooner than github-sync's next run (a shorter interval, a retry).
+    const wake = await nextSyncWake({ ...outcome, pausedUntil: null });
+    if (wake) {
+      await deps.db.query("UPDATE agenda_jobs SET next_run_at = $2 WHERE name = $1 AND type = 'single' AND locked_at IS NULL AND next_run_at > $2", [SCHEDULER_JOBS.githubSync, wake]);
+    }
+  });
   // Under the analytics-maintenance lock: a rebuild reading a profile's raw rows while they are erased
   // could write its aggregates back.
   define(SCHEDULER_JOBS.analyticsErasure, () =>

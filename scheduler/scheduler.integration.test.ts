@@ -1,5 +1,6 @@
 // The scheduler role with Agenda, against the fake GitHub:
 // - two scheduler processes on one database sync every repository exactly once per due time;
+// - github-sync wakes when the next repository is due, not at its repeat interval;
 // - a whole process on embedded defaults fills a new GitHub link's card from the queued
 //   github-sync-now job, long before the scheduled run.
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, startApiHarness, type ApiHarness } from '../server/testing/api-harness.js';
 import { linkpulse, runningUrl, type CliProcess } from '../server/testing/cli-process.js';
 import { startSite } from '../server/testing/site.js';
+import { asOwner } from '../lib/testing/postgres.js';
 import { waitFor } from '../lib/testing/wait-for.js';
 import { startFakeGitHub, type FakeGitHub } from '../lib/testing/fake-github.js';
 
@@ -75,6 +77,48 @@ describe('scheduler role', () => {
     for (const cli of processes) cli.child.kill('SIGTERM');
     expect(await Promise.all(processes.map((cli) => cli.exited))).toEqual([0, 0]);
   }, 120_000);
+
+  it('wakes github-sync when the next repository is due, not at its repeat interval', async () => {
+    github = await startFakeGitHub();
+    github.add({ owner: 'octo-org', name: 'often', description: 'Refreshed every 5 minutes', language: 'Go', stars: 1, forks: 0, topics: [], pushedAt: '2026-11-01T00:00:00Z' });
+    const harness: ApiHarness = await startApiHarness('scheduler_wake');
+    cleanups.push(() => harness.close());
+    const creator = await harness.newUser();
+    const profile = await creator.newProfile({ published: true });
+    const cli = linkpulse(['start', '--role', 'scheduler'], {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: await dataDirectory('scheduler-wake'),
+      DATABASE_URL: harness.database.appUrl,
+      SCHEDULER_DATABASE_URL: harness.database.schedulerUrl,
+      GITHUB_API_URL: github.url,
+      // github-sync repeats every 30 minutes; the link asks for 5.
+      GITHUB_SYNC_INTERVAL_MINUTES: '360',
+      HASH_SECRET: 'x'.repeat(32),
+      SESSION_SECRET: 'y'.repeat(32),
+    });
+    cleanups.push(async () => {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    });
+    await runningUrl(cli);
+    await creator.newLink(profile.id, { title: 'Often', url: 'https://github.com/octo-org/often', syncIntervalMinutes: 5 });
+    const synced = await waitFor(
+      async () => (await harness.database.db.query<{ at: Date | null }>("SELECT last_synced_at AS at FROM github_repos WHERE name = 'often'")).rows[0]?.at ?? undefined,
+      { what: 'the first sync', timeoutMs: 30_000 },
+    );
+    // After the sync-now run, github-sync is due by the repository's window (4.5 minutes), not in 30.
+    const wake = await waitFor(
+      async () => {
+        const { rows } = await asOwner(harness.database, (client) => client.query<{ at: Date }>("SELECT next_run_at AS at FROM agenda_jobs WHERE name = 'github-sync' AND type = 'single'"));
+        const at = rows[0]?.at;
+        return at && at.getTime() <= synced.getTime() + 4.5 * 60_000 + 5_000 ? at : undefined;
+      },
+      { what: 'github-sync aimed at the due repository', timeoutMs: 20_000 },
+    );
+    expect(wake.getTime()).toBeGreaterThan(synced.getTime());
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  }, 90_000);
 
   it('fills a new GitHub link’s card without waiting for the scheduled run, in a whole process on embedded defaults', async () => {
     github = await startFakeGitHub();

@@ -2,7 +2,8 @@
 // Reads still run as the admin user under RLS: the audit log's policy lets admins read it, and
 // admins see no creator's private rows.
 import { z } from 'zod';
-import { SYNC_RUN_COLUMNS, SYNC_TRIGGERS, syncRunFromRow, type SyncRunRow } from '../../lib/github/sync-run.js';
+import { SYNC_RUN_COLUMNS, SYNC_STOPS, SYNC_TRIGGERS, syncRunFromRow, type SyncRunRow } from '../../lib/github/sync-run.js';
+import { SyncFailureKind } from '../../lib/github/sync-schedule.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
@@ -44,10 +45,12 @@ const SyncRun = z
     unchanged: z.number().int(),
     unavailable: z.number().int(),
     failed: z.number().int(),
-    requests: z.number().int(),
-    rateLimitRemaining: z.number().int().nullable(),
+    requests: z.number().int().describe('Requests sent to GitHub; a GraphQL query of up to 100 repositories is one'),
+    points: z.number().int().describe('GraphQL points spent'),
+    stopped: z.enum(SYNC_STOPS).nullable().describe('Why the run stopped before the end of what was due (the rest stayed due): a spent limit, a secondary limit, GitHub unreachable, the run’s deadline'),
+    rateLimitRemaining: z.number().int().nullable().describe('What GitHub last said was left of the budget the run used, at its end'),
     rateLimitReset: z.iso.datetime().nullable(),
-    errors: z.array(z.object({ repository: z.string(), error: z.string() })),
+    errors: z.array(z.object({ repository: z.string(), kind: SyncFailureKind.optional(), error: z.string() })),
   })
   .meta({ id: 'GitHubSyncRun' });
 

@@ -2,9 +2,10 @@
 // foreign key) and the caller (RLS), so a link can never be attached to someone else's profile.
 import type { Tx } from '../../lib/postgres/tenant.js';
 import { SCHEDULER_JOBS } from '../../lib/scheduler-jobs.js';
-import { CARD_COLUMNS, type CardColumns } from '../../lib/github/github-card.js';
+import { CARD_COLUMNS, SYNC_STATUS_COLUMNS, type CardColumns, type SyncStatusColumns } from '../../lib/github/github-card.js';
+import { windowAfterSync } from '../../lib/github/sync-schedule.js';
 
-export interface LinkRow extends CardColumns {
+export interface LinkRow extends CardColumns, SyncStatusColumns {
   id: string;
   profile_id: string;
   position: number;
@@ -41,7 +42,8 @@ export interface LinkFields {
 
 const SELECT_LINKS = `
   SELECT l.id, l.profile_id, l.position, l.title, l.url, l.kind, l.enabled, l.starts_at, l.ends_at, l.created_at, l.updated_at,
-         l.sync_interval_minutes, l.github_repo_id, l.icon, l.thumbnail_asset_id, t.object_key AS thumbnail_key, ${CARD_COLUMNS}
+         l.sync_interval_minutes, l.github_repo_id, l.icon, l.thumbnail_asset_id, t.object_key AS thumbnail_key, ${CARD_COLUMNS},
+         ${SYNC_STATUS_COLUMNS}
     FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id
          LEFT JOIN assets t ON t.id = l.thumbnail_asset_id AND t.status = 'stored'`;
 
@@ -69,15 +71,41 @@ export async function ensureGithubRepo(tx: Tx, owner: string, name: string): Pro
 }
 
 /**
- * Makes the repository due now and queues the scheduler's github-sync-now job; with onlyIfNew, only
- * for a repository never synced yet (a card without data).
+ * Wakes the scheduler's github-sync-now. At most one waits at a time (a unique index, migration 0023):
+ * many links added at once, or refresh clicks, make one run, which takes every request made so far;
+ * a trigger during a run queues the one that will see it.
+ */
+async function wakeGithubSync(tx: Tx): Promise<void> {
+  await tx.query('INSERT INTO agenda_jobs (name, next_run_at, data) VALUES ($1, now(), $2) ON CONFLICT DO NOTHING', [SCHEDULER_JOBS.githubSyncNow, {}]);
+}
+
+/**
+ * Asks for a sync of this repository (it alone, not every due one) and wakes the scheduler; with
+ * onlyIfNew, only for a repository never attempted yet (a card without data).
  */
 export async function requestGithubSync(tx: Tx, repoId: string, options: { onlyIfNew?: boolean } = {}): Promise<void> {
   const { rowCount } = await tx.query(
-    `UPDATE github_repos SET next_sync_at = least(next_sync_at, now()) WHERE id = $1${options.onlyIfNew ? ' AND last_synced_at IS NULL' : ''}`,
+    `UPDATE github_repos SET sync_requested_at = coalesce(sync_requested_at, now())
+      WHERE id = $1${options.onlyIfNew ? ' AND last_synced_at IS NULL AND last_attempt_at IS NULL' : ''}`,
     [repoId],
   );
-  if (rowCount) await tx.query('INSERT INTO agenda_jobs (name, next_run_at, data) VALUES ($1, now(), $2)', [SCHEDULER_JOBS.githubSyncNow, { repository: repoId }]);
+  if (rowCount) await wakeGithubSync(tx);
+}
+
+/**
+ * A link asks for this interval: pulls the repository's refresh window in if it is later than the
+ * interval allows (lib/github/sync-schedule.ts), and wakes the scheduler to re-aim its next run.
+ */
+export async function tightenGithubSchedule(tx: Tx, repoId: string, intervalMinutes: number): Promise<void> {
+  const { rows } = await tx.query<{ last_synced_at: Date | null }>('SELECT last_synced_at FROM github_repos WHERE id = $1', [repoId]);
+  const lastSyncedAt = rows[0]?.last_synced_at;
+  if (!lastSyncedAt) return;
+  const window = windowAfterSync(lastSyncedAt.getTime(), intervalMinutes);
+  const { rowCount } = await tx.query(
+    'UPDATE github_repos SET next_sync_at = least(next_sync_at, $2), sync_due_at = least(sync_due_at, $3) WHERE id = $1 AND sync_due_at > $3',
+    [repoId, window.nextSyncAt, window.syncDueAt],
+  );
+  if (rowCount) await wakeGithubSync(tx);
 }
 
 export async function insertLink(tx: Tx, link: LinkFields & { profileId: string; userId: string; position: number }): Promise<string> {

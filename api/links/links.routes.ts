@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { Id, Instant, NOT_BLANK, whenFieldsParsed } from '../http/schemas.js';
-import { GitHubCard } from '../../lib/github/github-card.js';
+import { GitHubCard, GitHubSyncStatus } from '../../lib/github/github-card.js';
 import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from '../../lib/links/link-url.js';
 import { GENERAL_LINK_ICONS, LINK_ICON_IDS, LINK_ICON_NONE, SOCIAL_NETWORK_IDS } from '../../lib/profiles/social-links.js';
 import { MAX_LINKS, type LinksService } from './links.service.js';
@@ -40,6 +40,7 @@ const Link = z
     url: z.string(),
     kind: z.enum(['url', 'github']),
     github: GitHubCard.nullable().describe('The repository card of a GitHub link, as last synced'),
+    githubSync: GitHubSyncStatus.nullable().describe('How the card’s syncs go: the last error and the next attempt (GitHub links only; never on the public page)'),
     syncIntervalMinutes: z.number().int().nullable(),
     enabled: z.boolean(),
     startsAt: z.iso.datetime().nullable(),

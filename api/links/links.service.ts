@@ -10,11 +10,11 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser, type Tx } from '../../lib/postgres/tenant.js';
 import { getProfile, type ProfileRow } from '../profiles/profiles.repository.js';
 import { requireRole } from '../profiles/profiles.service.js';
-import { toGitHubCard, type GitHubCard } from '../../lib/github/github-card.js';
+import { toGitHubCard, toGitHubSyncStatus, type GitHubCard, type GitHubSyncStatus } from '../../lib/github/github-card.js';
 import { parseLinkTarget } from '../../lib/links/link-url.js';
 import { assetPath } from '../assets/asset-url.js';
 import { getAsset } from '../assets/assets.repository.js';
-import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, requestGithubSync, setLinkOrder, updateLink, type LinkRow } from './links.repository.js';
+import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, requestGithubSync, setLinkOrder, tightenGithubSchedule, updateLink, type LinkRow } from './links.repository.js';
 
 export const MAX_LINKS = 100;
 
@@ -26,6 +26,8 @@ export interface Link {
   url: string;
   kind: 'url' | 'github';
   github: GitHubCard | null;
+  /** The sync's details, for the editor only (the public page never shows them). */
+  githubSync: GitHubSyncStatus | null;
   syncIntervalMinutes: number | null;
   enabled: boolean;
   startsAt: string | null;
@@ -57,6 +59,7 @@ const toLink = (row: LinkRow): Link => ({
   url: row.url,
   kind: row.kind,
   github: toGitHubCard(row),
+  githubSync: toGitHubSyncStatus(row),
   syncIntervalMinutes: row.sync_interval_minutes,
   enabled: row.enabled,
   startsAt: row.starts_at?.toISOString() ?? null,
@@ -85,8 +88,10 @@ async function resolveFields(tx: Tx, input: LinkInput) {
   // A request with both bounds was checked when parsed; here one of them is the link's stored one.
   if (input.startsAt && input.endsAt && input.startsAt >= input.endsAt) throw fieldError('CONFLICT', 'body.endsAt', 'must be after startsAt (the link’s stored start included)');
   const githubRepoId = target.github ? await ensureGithubRepo(tx, target.github.owner, target.github.name) : null;
-  // A repository new to us gets its card data within seconds, not at the next scheduled run.
+  // A repository new to us gets its card data within seconds, not at the next scheduled run; one the
+  // link wants refreshed more often than it is gets its next refresh pulled in.
   if (githubRepoId) await requestGithubSync(tx, githubRepoId, { onlyIfNew: true });
+  if (githubRepoId && input.syncIntervalMinutes !== null) await tightenGithubSchedule(tx, githubRepoId, input.syncIntervalMinutes);
   return { ...input, url: target.url, githubRepoId };
 }
 

@@ -30,7 +30,7 @@ import { findPublishedProfile, listLiveLinks } from './public-profile.repository
  * The shape of a cached entry: bump it when PublicProfile changes, so a process of the new version
  * never reads an entry an older one wrote (during a rolling deploy both write to the same cache).
  */
-const ENTRY_VERSION = 2;
+const ENTRY_VERSION = 3;
 const FRESH_SECONDS = 60;
 const STORED_SECONDS = 5 * 60;
 /** Unknown handles are cached too (briefly), so scanning for handles does not reach PostgreSQL. */

@@ -44,7 +44,20 @@ export function checkUrl(input: string): UrlCheck | null {
 
 /** A card for a GitHub URL not added yet: what the page shows until the first sync. */
 export function pendingCard(repository: { owner: string; name: string }): Schemas['GitHubCard'] {
-  return { ...repository, status: 'pending', description: null, language: null, languageColor: null, stars: null, forks: null, topics: [], pushedAt: null, lastSyncedAt: null, syncFailing: false };
+  return {
+    ...repository,
+    status: 'pending',
+    description: null,
+    language: null,
+    languageColor: null,
+    stars: null,
+    forks: null,
+    topics: [],
+    pushedAt: null,
+    lastSyncedAt: null,
+    unreachableSince: null,
+    syncFailing: false,
+  };
 }
 
 const pad = (value: number) => String(value).padStart(2, '0');

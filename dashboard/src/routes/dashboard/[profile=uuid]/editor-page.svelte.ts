@@ -155,10 +155,16 @@ export class EditorPage {
     if (list.ok) {
       // Only the cards change under the editor (the scheduler fills them): set them on the links shown,
       // so a change in flight keeps working on the same objects.
-      const cards = Object.fromEntries(list.data.links.map((link) => [link.id, link.github]));
-      for (const link of this.links) if (Object.hasOwn(cards, link.id)) link.github = cards[link.id] ?? null;
+      const fresh = Object.fromEntries(list.data.links.map((link) => [link.id, link]));
+      for (const link of this.links) {
+        if (!Object.hasOwn(fresh, link.id)) continue;
+        link.github = fresh[link.id]!.github;
+        link.githubSync = fresh[link.id]!.githubSync;
+      }
+      // A refresh is over once GitHub was asked again, whatever it answered (the card says how it went).
       for (const [id, wait] of this.#refreshing) {
-        if (cards[id]?.lastSyncedAt !== wait.since || Date.now() > wait.giveUpAt) this.#refreshing.delete(id);
+        const attempted = Object.hasOwn(fresh, id) ? fresh[id]!.githubSync?.lastAttemptAt : undefined;
+        if ((attempted ?? null) !== wait.since || Date.now() > wait.giveUpAt) this.#refreshing.delete(id);
       }
     }
     // A failed look is tried again at the next tick, until the watch ends.
@@ -482,7 +488,7 @@ export class EditorPage {
       return;
     }
     toast(`Refreshing ${link.title} from GitHub.`);
-    this.#refreshing.set(link.id, { since: link.github?.lastSyncedAt ?? null, giveUpAt: Date.now() + 30_000 });
+    this.#refreshing.set(link.id, { since: link.githubSync?.lastAttemptAt ?? null, giveUpAt: Date.now() + 30_000 });
     this.#watchPendingCards();
   };
 }
