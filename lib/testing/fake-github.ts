@@ -45,6 +45,8 @@ export interface FakeRepository {
   forks: number;
   topics: string[];
   pushedAt: string;
+  /** The latest release, if any (GraphQL's latestRelease). */
+  latestRelease?: { tagName: string; name: string | null; publishedAt: string } | null;
 }
 
 export type FakeApi = 'rest' | 'graphql';
@@ -368,6 +370,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
             return repository.pushedAt;
           case 'url':
             return `https://github.com/${repository.owner}/${repository.name}`;
+          case 'latestRelease':
+            return repository.latestRelease
+              ? Object.fromEntries(fieldsOf(child.selections, fragments).map((f) => [f.alias, repository.latestRelease![f.name as 'tagName' | 'name' | 'publishedAt'] ?? null]))
+              : null;
           case 'repositoryTopics': {
             const first = Number(resolveValue(child.args.first, variables) ?? 100);
             const topics = repository.topics.slice(0, first).map((name) => ({ topic: { name } }));

@@ -36,6 +36,11 @@ export interface RepositoryData {
   forks: number;
   topics: string[];
   pushedAt: Date | null;
+  /**
+   * The latest release (null: none), read by GraphQL at no extra cost; undefined from REST, where it
+   * would cost a request per repository, so a REST sync leaves the stored release as it is.
+   */
+  latestRelease?: { tag: string; name: string | null; publishedAt: Date | null } | null;
 }
 
 export type RepositoryFetch = { kind: 'ok'; repository: RepositoryData; etag: string | null } | { kind: 'not_modified' } | { kind: 'gone' };
@@ -186,6 +191,7 @@ interface GraphQLRepository {
   forkCount: number;
   pushedAt: string | null;
   repositoryTopics: { nodes: { topic: { name: string } }[] };
+  latestRelease: { tagName: string; name: string | null; publishedAt: string | null } | null;
 }
 
 function parseGraphQLRepository(node: unknown): RepositoryData | undefined {
@@ -203,6 +209,14 @@ function parseGraphQLRepository(node: unknown): RepositoryData | undefined {
     forks: repository.forkCount,
     topics: (repository.repositoryTopics?.nodes ?? []).map((item) => item.topic.name),
     pushedAt: repository.pushedAt ? new Date(repository.pushedAt) : null,
+    latestRelease:
+      repository.latestRelease && typeof repository.latestRelease.tagName === 'string'
+        ? {
+            tag: repository.latestRelease.tagName.slice(0, 200),
+            name: repository.latestRelease.name?.slice(0, 300) ?? null,
+            publishedAt: repository.latestRelease.publishedAt ? new Date(repository.latestRelease.publishedAt) : null,
+          }
+        : null,
   };
 }
 
@@ -223,6 +237,7 @@ fragment Card on Repository {
   forkCount
   pushedAt
   repositoryTopics(first: ${TOPICS_PER_REPOSITORY}) { nodes { topic { name } } }
+  latestRelease { tagName name publishedAt }
 }`;
 }
 

@@ -307,6 +307,31 @@ describe('GitHub sync over GraphQL (with a token)', () => {
     ]);
   });
 
+  it('reads each repository’s latest release in the same query, and a REST sync leaves it as it was', async () => {
+    github = await startFakeGitHub();
+    const { names } = await h.linkRepositories(github, 'released', 2);
+    await h.owner('UPDATE github_repos SET sync_requested_at = NULL WHERE name = ANY($1)', [names]);
+    await h.makeDue(names);
+    await run({ token: true });
+    github.update('octo-org', 'released-1', { latestRelease: { tagName: 'v2.0.0', name: 'Two', publishedAt: '2026-12-01T10:00:00Z' } });
+    await h.makeDue(names);
+    const withRelease = await run({ token: true });
+    expect(withRelease).toMatchObject({ requests: 1, points: 1, updated: 1, unchanged: 1 });
+    const release = () =>
+      h.owner<{ name: string; latest_release_tag: string | null; latest_release_name: string | null; latest_release_published_at: Date | null }>(
+        'SELECT name, latest_release_tag, latest_release_name, latest_release_published_at FROM github_repos WHERE name = ANY($1) ORDER BY name',
+        [names],
+      );
+    expect(await release()).toEqual([
+      { name: 'released-0', latest_release_tag: null, latest_release_name: null, latest_release_published_at: null },
+      { name: 'released-1', latest_release_tag: 'v2.0.0', latest_release_name: 'Two', latest_release_published_at: new Date('2026-12-01T10:00:00Z') },
+    ]);
+    github.update('octo-org', 'released-1', { stars: 99 });
+    await h.makeDue(names);
+    await run({ token: false });
+    expect((await release())[1]).toMatchObject({ latest_release_tag: 'v2.0.0', latest_release_name: 'Two' });
+  });
+
   it('records every run for operators, and none for a run with nothing to do', async () => {
     const runs = await h.owner<{ trigger: string; finished_at: Date | null; due: number; requests: number }>('SELECT trigger, finished_at, due, requests FROM github_sync_runs ORDER BY id');
     expect(runs.length).toBeGreaterThan(10);

@@ -193,17 +193,40 @@ export async function runGitHubSync(deps: SyncDeps, trigger: SyncTrigger, settin
       return;
     }
     const data = result.repository;
-    const values = [repository.id, data.description, data.language, data.languageColor, data.stars, data.forks, data.topics, data.pushedAt, result.etag, window.nextSyncAt, window.syncDueAt, new Date(at)];
+    const release = data.latestRelease;
+    const values = [
+      repository.id,
+      data.description,
+      data.language,
+      data.languageColor,
+      data.stars,
+      data.forks,
+      data.topics,
+      data.pushedAt,
+      result.etag,
+      window.nextSyncAt,
+      window.syncDueAt,
+      new Date(at),
+      // $13: whether this answer says anything about releases (GraphQL does, REST does not).
+      release !== undefined,
+      release?.tag ?? null,
+      release?.name ?? null,
+      release?.publishedAt ?? null,
+    ];
     const update = (renamed: boolean) =>
       db.query<{ changed: boolean }>(
         `UPDATE github_repos r SET description = $2, primary_language = $3, language_color = $4, stars = $5, forks = $6, topics = $7,
                 pushed_at = $8, etag = coalesce($9, r.etag), next_sync_at = $10, sync_due_at = $11, status = 'ok', last_synced_at = $12,
-                last_attempt_at = $12, ${healthy}
-                ${renamed ? ', owner = $13, name = $14' : ''}
+                last_attempt_at = $12, ${healthy},
+                latest_release_tag = CASE WHEN $13 THEN $14 ELSE r.latest_release_tag END,
+                latest_release_name = CASE WHEN $13 THEN $15 ELSE r.latest_release_name END,
+                latest_release_published_at = CASE WHEN $13 THEN $16::timestamptz ELSE r.latest_release_published_at END
+                ${renamed ? ', owner = $17, name = $18' : ''}
            FROM github_repos before WHERE before.id = r.id AND r.id = $1
          RETURNING (before.status IS DISTINCT FROM 'ok' OR before.description IS DISTINCT FROM r.description OR before.primary_language IS DISTINCT FROM r.primary_language
                     OR before.stars IS DISTINCT FROM r.stars OR before.forks IS DISTINCT FROM r.forks OR before.topics IS DISTINCT FROM r.topics
-                    OR before.pushed_at IS DISTINCT FROM r.pushed_at OR before.owner IS DISTINCT FROM r.owner OR before.name IS DISTINCT FROM r.name) AS changed`,
+                    OR before.pushed_at IS DISTINCT FROM r.pushed_at OR before.owner IS DISTINCT FROM r.owner OR before.name IS DISTINCT FROM r.name
+                    OR before.latest_release_tag IS DISTINCT FROM r.latest_release_tag) AS changed`,
         renamed ? [...values, data.owner, data.name] : values,
       );
     const renamed = data.owner !== repository.owner || data.name !== repository.name;
