@@ -9,6 +9,7 @@ import {
   DEVICE_CLASSES,
   INTERVALS,
   NAME_MAX_LENGTH,
+  TRIGGERS,
   REFERRER_MAX_LENGTH,
   REFERRER_PATTERN,
   TIME_ZONE_MAX_LENGTH,
@@ -42,6 +43,7 @@ const Filters = {
   os: z.string().min(1).max(NAME_MAX_LENGTH).optional(),
   channel: z.string().regex(CHANNEL_PATTERN).optional(),
   referrer: z.string().max(REFERRER_MAX_LENGTH).regex(REFERRER_PATTERN, 'a referring domain in lower case, such as news.ycombinator.com').optional(),
+  trigger: z.enum(TRIGGERS).optional().describe('qr: visits that began with a scan of a Linkpulse QR code (?trigger=qr), and their clicks; link: all the others'),
   link: Id.optional(),
 } satisfies Record<AnalyticsFilter, z.ZodType>;
 
@@ -77,7 +79,7 @@ const ExportQuery = z
 const toRangeInput = (query: { range: TimeRange; compare?: 'previous' | undefined } & AnalyticsFilters): RangeInput => ({
   range: query.range,
   compare: query.compare,
-  filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, referrer: query.referrer, link: query.link },
+  filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, referrer: query.referrer, trigger: query.trigger, link: query.link },
 });
 
 const Range = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
@@ -110,7 +112,10 @@ const BreakdownRow = z.object({
 const BREAKDOWNS = {
   geo: { summary: 'Countries, regions and cities', tables: { countries: ['country'], regions: ['country', 'region'], cities: ['country', 'city'] } },
   devices: { summary: 'Device classes, browsers and operating systems', tables: { devices: ['device'], browsers: ['browser'], os: ['os'] } },
-  referrers: { summary: 'Referring sites and channels (developer channels included)', tables: { channels: ['channel'], referrers: ['referrer_domain'] } },
+  referrers: {
+    summary: 'Referring sites, channels (developer channels included) and QR scans against the rest (trigger: qr, link)',
+    tables: { channels: ['channel'], referrers: ['referrer_domain'], triggers: ['trigger'] },
+  },
   utm: { summary: 'UTM campaigns', tables: { sources: ['utm_source'], mediums: ['utm_medium'], campaigns: ['utm_campaign'], combinations: ['utm_source', 'utm_medium', 'utm_campaign'] } },
 } as const satisfies Record<string, { summary: string; tables: Record<string, readonly BreakdownColumn[]> }>;
 type BreakdownName = keyof typeof BREAKDOWNS;

@@ -38,6 +38,7 @@ export const FILTER_PANELS = {
   os: 'devices',
   channel: 'referrers',
   referrer: 'referrers',
+  trigger: 'referrers',
   link: 'links',
 } as const satisfies Record<string, ShareablePanel>;
 // (heatmapDevice is not one: it narrows the heatmap alone, which is read only when it is shared.)

@@ -37,7 +37,7 @@ describeWithService('the tracker in Chromium', { configured: existsSync(CHROMIUM
     let origin = '';
     const links: LinkTargets = {
       link: (id) => (id === linkId ? { profileId, url: `${origin}/landed` } : undefined),
-      profile: (id) => (id === profileId ? { respectGpc: true } : undefined),
+      profile: (id) => (id === profileId ? { respectGpc: true, abTests: [] } : undefined),
       reload: async () => undefined,
       reloadAfterMiss: async () => false,
       start: async () => undefined,
