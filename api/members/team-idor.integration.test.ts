@@ -29,6 +29,8 @@ const BODIES: Record<string, unknown> = {
   offerOwnership: () => ({ userId: ids.userId }),
   createSharedDashboard: { label: 'Intruder' },
   updateSharedDashboard: { rotate: true },
+  startLinkAbTest: { variants: [{ url: 'https://a.example/', weight: 50 }, { url: 'https://b.example/', weight: 50 }] },
+  endLinkAbTest: { keep: 1 },
 };
 
 beforeAll(async () => {
