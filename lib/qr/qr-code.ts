@@ -8,35 +8,14 @@
 // code with one uses error correction level H (30% of codewords recoverable) and the logo, with its
 // white margin, covers at most LOGO_WIDTH_SHARE of the symbol's width (~5% of its modules).
 import QRCode from 'qrcode';
-import { contrastRatio } from '../profiles/page-themes.js';
+import { qrModuleColor } from './qr-options.js';
 
-/** A QR code's dark modules against white: WCAG's 4.5:1 for text, well above what readers need (~3:1). */
-export const MIN_QR_CONTRAST = 4.5;
+export { MIN_QR_CONTRAST, QR_DEFAULT_PIXELS, QR_FORMATS, QR_MAX_PIXELS, QR_MIN_PIXELS, qrModuleColor, type QrFormat } from './qr-options.js';
+
 /** Modules of white around the symbol (ISO/IEC 18004's quiet zone). */
 export const QUIET_ZONE = 4;
 /** The logo and its white margin, as a share of the symbol's width. */
 export const LOGO_WIDTH_SHARE = 0.22;
-export const QR_FORMATS = ['svg', 'png'] as const;
-export type QrFormat = (typeof QR_FORMATS)[number];
-/** PNG sizes, in pixels a side. */
-export const QR_MIN_PIXELS = 128;
-export const QR_MAX_PIXELS = 2048;
-export const QR_DEFAULT_PIXELS = 1024;
-
-const HEX = /^#[0-9a-f]{6}$/i;
-
-/** The colour modules are drawn in: `accent`, darkened as little as needed to reach MIN_QR_CONTRAST on white. */
-export function qrModuleColor(accent: string): { color: string; adjusted: boolean } {
-  const start = HEX.test(accent) ? accent.toLowerCase() : '#000000';
-  if (contrastRatio(start, '#ffffff') >= MIN_QR_CONTRAST) return { color: start, adjusted: start !== accent.toLowerCase() };
-  const channels = [1, 3, 5].map((offset) => Number.parseInt(start.slice(offset, offset + 2), 16));
-  for (let step = 1; step <= 100; step++) {
-    const factor = 1 - step / 100;
-    const color = `#${channels.map((channel) => Math.round(channel * factor).toString(16).padStart(2, '0')).join('')}`;
-    if (contrastRatio(color, '#ffffff') >= MIN_QR_CONTRAST) return { color, adjusted: true };
-  }
-  return { color: '#000000', adjusted: true };
-}
 
 export interface QrDrawing {
   svg: string;
