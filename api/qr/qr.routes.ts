@@ -36,7 +36,7 @@ export function qrRoutes(service: QrService): RouteSpec[] {
       'X-QR-Color': image.color,
       'X-Content-Type-Options': 'nosniff',
       // An SVG opened on its own must not run anything.
-      'Content-Security-Policy': "default-src 'none'; img-src data:; sandbox",
+      'Content-Security-Policy': "default-src 'none'; img-src data:; frame-ancestors 'none'; sandbox",
     };
     if (matchesEtag(ifNoneMatch, image.etag)) return { status: 304, headers };
     const bytes = await image.render();
