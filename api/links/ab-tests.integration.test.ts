@@ -101,5 +101,5 @@ it('lets owners and editors run tests, not viewers; visitors see running tests o
   expect(seen.map((row) => row.link_id)).toEqual([link.id]);
   await expect(asVisitor(harness.database.db, (tx) => tx.query('SELECT ended_at FROM link_ab_tests'))).rejects.toThrow(/permission denied/);
   expect((await editor.post(`/api/v1/profiles/${profileId}/links/${link.id}/ab-test/end`, { keep: 3 })).status).toBe(200);
-  expect(await asVisitor(harness.database.db, async (tx) => (await tx.query('SELECT id FROM link_ab_tests')).rows)).toEqual([]);
+  expect(await asVisitor(harness.database.db, async (tx) => (await tx.query<{ id: string }>('SELECT id FROM link_ab_tests')).rows)).toEqual([]);
 });
