@@ -124,7 +124,7 @@ describeWithService('A/B tests and QR codes, in Chromium', { configured: existsS
         await expect.poll(async () => preview.evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
         await dialog.getByText(/^Darkened to #[0-9a-f]{6}/).waitFor();
         expect(await seriousAccessibilityViolations(screen.page), `link QR ${where}`).toEqual([]);
-        await screenshot(screen.page, 'qr-dialog-link', width, scheme);
+        await dialog.screenshot({ path: `artifacts/qr-dialog-link-${width}-${scheme}.png` });
         const pngHref = await dialog.getByRole('link', { name: 'PNG of the QR code of “Pricing”' }).getAttribute('href');
         const png = await screen.context.request.get(`${site.origin}${pngHref}`);
         expect(png.headers()['content-type']).toBe('image/png');
@@ -154,7 +154,7 @@ describeWithService('A/B tests and QR codes, in Chromium', { configured: existsS
         expect(await rowB.getByRole('rowheader').textContent(), where).toContain('50% of visitors');
         // Panels draw their content once scrolled near.
         await screen.page.locator('#referrers').scrollIntoViewIfNeeded();
-        await screen.page.locator('#referrers').getByRole('button', { name: /QR code scans/ }).waitFor();
+        await screen.page.locator('#referrers').getByRole('button', { name: /QR scans/ }).waitFor();
         await screen.page.locator('section.panel[aria-busy="true"]').first().waitFor({ state: 'detached', timeout: 30_000 });
         expect(await seriousAccessibilityViolations(screen.page), `analytics ${where}`).toEqual([]);
         expect(Number(await screen.page.evaluate('document.documentElement.scrollWidth')), `analytics ${where}`).toBeLessThanOrEqual(width);

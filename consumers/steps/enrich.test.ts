@@ -66,6 +66,16 @@ describe('createEnricher', () => {
     } satisfies AnalyticsRow);
   });
 
+  it('keeps how the visit began and the A/B variants, as parallel arrays', () => {
+    const { enrich } = createEnricher({ geo: newGeoStub() });
+    const tests = [
+      { testId: randomUUID(), variant: 2 },
+      { testId: randomUUID(), variant: 1 },
+    ];
+    expect(enrich(newTrackedEvent({ trigger: 'qr', abTests: tests }))).toMatchObject({ trigger: 'qr', ab_tests: tests.map((test) => test.testId), ab_variants: [2, 1] });
+    expect(enrich(newTrackedEvent())).toMatchObject({ trigger: 'link', ab_tests: [], ab_variants: [] });
+  });
+
   it('counts the redirect as the click and keeps its link and click id', () => {
     const { enrich } = createEnricher({ geo: newGeoStub() });
     const linkId = randomUUID();

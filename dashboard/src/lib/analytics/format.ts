@@ -122,7 +122,7 @@ const CHANNEL_LABELS: Record<string, string> = {
 /** "hacker_news" → "Hacker News"; unknown values are title-cased from their snake_case. */
 /** How a visit began: a QR code's scan, or a link (or a typed address). */
 export function triggerLabel(trigger: string): string {
-  return trigger === 'qr' ? 'QR code scans' : trigger === 'link' ? 'Links and visits' : valueOrUnknown(trigger);
+  return trigger === 'qr' ? 'QR scans' : trigger === 'link' ? 'Not scanned' : valueOrUnknown(trigger);
 }
 
 export function channelLabel(value: string): string {
