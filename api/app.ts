@@ -55,6 +55,8 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { buildOpenApiDocument, type OpenApiOptions } from './http/openapi.js';
 import { defineRoute, mountRoutes, type RouteSpec } from './http/route.js';
 import { linkRoutes } from './links/links.routes.js';
+import { qrRoutes } from './qr/qr.routes.js';
+import { createQrService, type QrService } from './qr/qr.service.js';
 import { createLinksService, type LinksService } from './links/links.service.js';
 import { profileRoutes } from './profiles/profiles.routes.js';
 import { createProfilesService, type ProfilesService } from './profiles/profiles.service.js';
@@ -138,6 +140,7 @@ export interface ApiServices {
   alerts: AlertsService;
   assets: AssetsService;
   accountExports: AccountExportsService;
+  qr: QrService;
   /** The admin routes read the database directly. */
   db: Database;
 }
@@ -158,6 +161,7 @@ export function apiRoutes(services: ApiServices, options: ApiRouteOptions): Rout
     ...tokenRoutes(services.tokens),
     ...profileRoutes(services.profiles),
     ...linkRoutes(services.links),
+    ...qrRoutes(services.qr),
     ...memberRoutes(services.members),
     ...activityRoutes(services.activity),
     ...publicProfileRoutes(services.publicProfiles),
@@ -234,6 +238,7 @@ export function describeApiRoutes(options: ApiRouteOptions): RouteSpec[] {
     alerts: absent('alerts'),
     assets: absent('assets'),
     accountExports: absent('accountExports'),
+    qr: absent('qr'),
     db: absent('db'),
   };
   return apiRoutes(services, options);
@@ -289,6 +294,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): ApiApp {
       alerts: createAlertsService({ db }),
       assets: createAssetsService({ db, storage: deps.storage, audit, config: config.assets, logger: deps.logger, invalidateProfiles }),
       accountExports: createAccountExportsService({ db, storage: deps.storage, tokens: createExportTokens(exportTokenKey(config.sessionSecret)), audit, logger: deps.logger }),
+      qr: createQrService({ db, storage: deps.storage, publicUrl: config.publicUrl }),
       db,
     },
     { maxUploadBytes: config.assets.maxUploadBytes, document: { version: VERSION, serverUrl: origin, sessionCookieName: cookie.name } },

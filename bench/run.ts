@@ -4,6 +4,7 @@
 // file; this one lists them, picks from the arguments, and prints the machine and Node version first,
 // since figures only mean something next to them.
 import { cpus, totalmem } from 'node:os';
+import { abtestBenchmark } from './abtest.bench.js';
 import { analyticsBenchmark } from './analytics.bench.js';
 import { assetsBenchmark } from './assets.bench.js';
 import { busBenchmark } from './bus.bench.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   clickhouseBenchmark,
   httpBenchmark,
   visitorsBenchmark,
+  abtestBenchmark,
   pipelineBenchmark,
   scaleOutBenchmark,
   ingestScaleOutBenchmark,

@@ -101,7 +101,7 @@ function traffic(now: number, links: { docs: string; blog: string }): Seed[] {
 /** Every panel has its data (or its error or empty state): none is busy. */
 async function panelsSettled(page: Page) {
   // Locators, not waitForFunction: the page's CSP rightly refuses the eval that would need.
-  await page.locator('section.panel').nth(9).waitFor({ timeout: 30_000 });
+  await page.locator('section.panel').nth(10).waitFor({ timeout: 30_000 });
   await page.locator('section.panel[aria-busy="true"]').first().waitFor({ state: 'detached', timeout: 30_000 });
 }
 
@@ -166,7 +166,7 @@ describeWithService('The analytics page, in Chromium', { configured: existsSync(
 
     // Every panel has its data (none shows an error or is still a skeleton), from at most 5 requests:
     // the session and profiles, realtime, and one read of every other panel.
-    expect(await page.locator('section.panel').count()).toBe(10);
+    expect(await page.locator('section.panel').count()).toBe(11);
     expect(await page.locator('section.panel .error').count()).toBe(0);
     expect(await page.locator('section.panel .skeleton').count()).toBe(0);
     expect(apiRequests.length, apiRequests.join('\n')).toBeLessThanOrEqual(5);

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
-import { referrerOrigin, utmFrom, type Observation } from './events.js';
+import { referrerOrigin, triggerFrom, utmFrom, type Observation } from './events.js';
 
 export const MAX_BEACON_BYTES = 4096;
 
@@ -67,8 +67,12 @@ export function parseBeacon(body: Buffer): Beacon {
   return parsed.data;
 }
 
-/** What ingest observed for a beacon, once its visitor is identified. */
-export function observeBeacon(beacon: Beacon, request: { ip: string; userAgent: string; visitorId: string; now: number }): Observation {
+/**
+ * What ingest observed for a beacon, once its visitor is identified. `abTests`: the visitor's variant
+ * in each test running on the page (ingest.ts assigns them for views; a click's position has none).
+ */
+export function observeBeacon(beacon: Beacon, request: { ip: string; userAgent: string; visitorId: string; now: number; abTests: Observation['abTests'] }): Observation {
+  const page = beacon.u ? safeSearchParams(beacon.u) : undefined;
   return {
     type: beacon.t,
     source: 'beacon',
@@ -79,8 +83,10 @@ export function observeBeacon(beacon: Beacon, request: { ip: string; userAgent: 
     ip: request.ip,
     userAgent: request.userAgent,
     referrer: referrerOrigin(beacon.r),
-    // Only the utm_* parameters of the page's URL are kept.
-    utm: utmFrom(beacon.u ? safeSearchParams(beacon.u) : undefined),
+    // Only the utm_* parameters and the trigger of the page's URL are kept.
+    utm: utmFrom(page),
+    trigger: triggerFrom(page),
+    abTests: request.abTests,
     click: beacon.t === 'click' ? { x: beacon.x!, y: beacon.y!, viewportWidth: beacon.vw!, viewportHeight: beacon.vh!, timeToClickMs: beacon.ttc! } : null,
     internal: beacon.i === 1,
     visitorId: request.visitorId,

@@ -13,6 +13,11 @@ export function utmFrom(params: URLSearchParams | undefined): Utm {
   return Object.fromEntries(UTM_KEYS.map((key) => [key, value(key)])) as Utm;
 }
 
+/** The trigger a URL's query names: ?trigger=qr marks a visit that began with a QR scan (as Dub's links do). */
+export function triggerFrom(params: URLSearchParams | undefined): TrackedEvent['trigger'] {
+  return params?.get('trigger') === 'qr' ? 'qr' : 'link';
+}
+
 /** Only an http(s) URL's origin is kept as the referrer: paths and queries can carry personal data. */
 export function referrerOrigin(value: string | undefined | null): string | null {
   if (!value) return null;
@@ -37,6 +42,10 @@ export interface Observation {
   utm: Utm;
   click: TrackedEvent['click'];
   internal: boolean;
+  /** 'qr' when the visit began with a scan of a Linkpulse QR code (?trigger=qr). */
+  trigger: TrackedEvent['trigger'];
+  /** The visitor's variant in each running A/B test the event belongs to. */
+  abTests: TrackedEvent['abTests'];
   /** From visitor-ids.ts: the keyed hash, never the address. */
   visitorId: string;
   now: number;
@@ -45,7 +54,7 @@ export interface Observation {
 export function toTrackedEvent(observation: Observation): TrackedEvent {
   const userAgent = observation.userAgent.slice(0, 512);
   return {
-    v: 1,
+    v: 2,
     eventId: uuidv7(observation.now),
     type: observation.type,
     source: observation.source,
@@ -61,5 +70,7 @@ export function toTrackedEvent(observation: Observation): TrackedEvent {
     click: observation.click,
     method: observation.method,
     internal: observation.internal,
+    trigger: observation.trigger,
+    abTests: observation.abTests,
   };
 }

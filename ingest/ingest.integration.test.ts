@@ -346,3 +346,81 @@ describe('GET /r/:linkId', () => {
     await owner.query('UPDATE profiles SET published = false WHERE id = $1', [draftProfileId]);
   });
 });
+
+describe('A/B tests and QR scans', () => {
+  const VARIANTS = ['https://a.example/landing', 'https://b.example/landing'];
+  const agent = (index: number) => `Mozilla/5.0 (X11; Linux x86_64) TestVisitor/${index}`;
+  const redirectOf = async (link: string, index: number, query = '') => {
+    const response = await fetch(`${server.url}/r/${link}${query}`, { redirect: 'manual', headers: { 'user-agent': agent(index) } });
+    expect(response.status).toBe(302);
+    return response.headers.get('location')!;
+  };
+  let abProfileId: string;
+  let abLinkId: string;
+
+  async function startTest(link: string, weights: readonly number[]): Promise<string> {
+    const { rows } = await owner.query<{ id: string }>(
+      'INSERT INTO link_ab_tests (profile_id, link_id, variants) SELECT profile_id, id, $2 FROM links WHERE id = $1 RETURNING id',
+      [link, JSON.stringify(weights.map((weight, index) => ({ url: VARIANTS[index], weight })))],
+    );
+    await links.reload();
+    return rows[0]!.id;
+  }
+
+  beforeAll(async () => {
+    abProfileId = await insertProfile(true, false);
+    abLinkId = await insertLink(abProfileId, 'https://example.com/control');
+    await insertLink(abProfileId, 'https://example.com/untested');
+  });
+
+  it('sends each visitor to their variant, the same one every time, and records it on the click; page views assign too', async () => {
+    const testId = await startTest(abLinkId, [50, 50]);
+    const first = await Promise.all(Array.from({ length: 120 }, (_, index) => redirectOf(abLinkId, index)));
+    expect(new Set(first)).toEqual(new Set(VARIANTS));
+    expect(await Promise.all(Array.from({ length: 120 }, (_, index) => redirectOf(abLinkId, index)))).toEqual(first);
+
+    await waitFor(() => events().length === 240, { what: 'the clicks to be published' });
+    for (const event of events()) {
+      expect(event).toMatchObject({ type: 'click', linkId: abLinkId, trigger: 'link' });
+      const index = Number(/TestVisitor\/(\d+)/.exec(event.userAgent)![1]);
+      expect(event.abTests).toEqual([{ testId, variant: VARIANTS.indexOf(first[index]!) + 1 }]);
+    }
+
+    // A view of the page assigns its visitor the variant the redirect gives them.
+    recording.published.length = 0;
+    for (const index of [0, 1, 2, 3]) expect((await post({ t: 'view', p: abProfileId }, { 'user-agent': agent(index) })).status).toBe(202);
+    expect(events().map((event) => event.abTests)).toEqual([0, 1, 2, 3].map((index) => [{ testId, variant: VARIANTS.indexOf(first[index]!) + 1 }]));
+
+    // Another link of the page, and another page, are in no test.
+    recording.published.length = 0;
+    const untested = (await owner.query<{ id: string }>("SELECT id FROM links WHERE profile_id = $1 AND url = 'https://example.com/untested'", [abProfileId])).rows[0]!.id;
+    expect(await redirectOf(untested, 1)).toBe('https://example.com/untested');
+    expect((await post({ t: 'view', p: profileId }, { 'user-agent': agent(1) })).status).toBe(202);
+    await waitFor(() => events().length === 2, { what: 'both events' });
+    expect(events().map((event) => event.abTests)).toEqual([[], []]);
+
+    // Ended: the link's own URL again, and no test on its events. A new test reshuffles visitors.
+    await owner.query("UPDATE link_ab_tests SET ended_at = now(), kept_variant = 1 WHERE id = $1", [testId]);
+    await links.reload();
+    expect(await redirectOf(abLinkId, 0)).toBe('https://example.com/control');
+    const second = await startTest(abLinkId, [50, 50]);
+    expect(second).not.toBe(testId);
+    const reshuffled = await Promise.all(Array.from({ length: 120 }, (_, index) => redirectOf(abLinkId, index)));
+    const moved = reshuffled.filter((location, index) => location !== first[index]).length;
+    // Independent splits: about half the visitors change variant (binomial(120, 0.5): 60 ± 5.5).
+    expect(moved).toBeGreaterThan(30);
+    expect(moved).toBeLessThan(90);
+    await owner.query("UPDATE link_ab_tests SET ended_at = now(), kept_variant = 2 WHERE id = $1", [second]);
+    await links.reload();
+  });
+
+  it('records a scan: ?trigger=qr on a link’s redirect, and on the page URL of a view', async () => {
+    recording.published.length = 0;
+    expect(await redirectOf(linkId, 7, '?trigger=qr')).toBe('https://example.com/landing?from=linkpulse');
+    expect(await redirectOf(linkId, 7, '?trigger=nfc')).toBe('https://example.com/landing?from=linkpulse');
+    expect((await post({ t: 'view', p: profileId, u: `${ORIGIN}/@x?trigger=qr` })).status).toBe(202);
+    expect((await post({ t: 'view', p: profileId, u: `${ORIGIN}/@x?utm_source=qr` })).status).toBe(202);
+    await waitFor(() => events().length === 4, { what: 'four events' });
+    expect(events().map((event) => `${event.type} ${event.trigger}`).sort()).toEqual(['click link', 'click qr', 'view link', 'view qr']);
+  });
+});

@@ -22,7 +22,8 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Route } from '../lib/runtime/role.js';
 import { assertBeaconContentType, invalidBeacon, MAX_BEACON_BYTES, observeBeacon, parseBeacon, type Beacon } from './beacon.js';
-import { referrerOrigin, toTrackedEvent, utmFrom } from './events.js';
+import { referrerOrigin, toTrackedEvent, triggerFrom, utmFrom } from './events.js';
+import { assignVariant } from '../lib/links/ab-test.js';
 import type { LinkTargets, ProfileTarget } from './link-targets.js';
 import { BusUnavailableError, type BatchingPublisher } from './publisher.js';
 import type { VisitorIds } from './visitor-ids.js';
@@ -137,7 +138,10 @@ export function createIngestHandlers(deps: IngestDeps) {
       const userAgent = request.headers['user-agent'] ?? '';
       const visitorId = await identifyVisitor(beacon.p, ip, userAgent, time);
       if (!visitorId) throw new AppError('UNAVAILABLE', 'Ingest is starting; retry shortly', { retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS });
-      await publishAcknowledged(toTrackedEvent(observeBeacon(beacon, { ip, userAgent, visitorId, now: time })));
+      // A page view assigns its visitor in every test running on the page's links (the denominator of
+      // each variant's click-through rate); a click position belongs to none.
+      const abTests = beacon.t === 'view' ? profile.abTests.map((test) => ({ testId: test.testId, variant: assignVariant(visitorId, test) })) : [];
+      await publishAcknowledged(toTrackedEvent(observeBeacon(beacon, { ip, userAgent, visitorId, now: time, abTests })));
       response.writeHead(202, { 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
     },
 
@@ -155,13 +159,22 @@ export function createIngestHandlers(deps: IngestDeps) {
         response.end('<!doctype html><title>Link not found</title><h1>This link is not available</h1><p>It may have been removed or disabled.</p>');
         return;
       }
-      response.writeHead(302, { Location: target.url, 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' }).end();
-
-      if (optsOut(deps.links.profile(target.profileId), request)) return;
       const time = now();
       const ip = clientAddress(request);
       const userAgent = request.headers['user-agent'] ?? '';
-      const visitorId = await identifyVisitor(target.profileId, ip, userAgent, time).catch(() => undefined);
+      const optedOut = optsOut(deps.links.profile(target.profileId), request);
+      const redirect = (location: string) => response.writeHead(302, { Location: location, 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' }).end();
+      // A plain link answers before anything else is done.
+      if (!target.abTest) redirect(target.url);
+      // In a test the answer waits for the visitor's id, which needs no database call (salts are in
+      // memory): the variant is a pure function of the id and the test (lib/links/ab-test.ts). Without
+      // an id (no salt yet) or with Global Privacy Control honoured, the visitor goes to variant A and
+      // nothing is recorded.
+      const visitorId = optedOut ? undefined : await identifyVisitor(target.profileId, ip, userAgent, time).catch(() => undefined);
+      const variant = target.abTest ? (visitorId ? assignVariant(visitorId, target.abTest) : 1) : undefined;
+      if (target.abTest) redirect(target.abTest.urls[variant! - 1]!);
+
+      if (optedOut) return;
       if (!visitorId) {
         deps.metrics.countDrop('no_salt');
         return;
@@ -183,6 +196,9 @@ export function createIngestHandlers(deps: IngestDeps) {
           utm: utmFrom(url.searchParams),
           click: null,
           internal: url.searchParams.get('i') === '1',
+          // A link's QR code (/r/<id>?trigger=qr), or a click on a page whose visit began with a scan (the tracker passes it on).
+          trigger: triggerFrom(url.searchParams),
+          abTests: target.abTest && variant ? [{ testId: target.abTest.testId, variant }] : [],
           visitorId,
           now: time,
         }),

@@ -2,7 +2,9 @@
 // every redirect without a database call on the request path. Loaded as the anonymous visitor role
 // (so exactly what a visitor may see), reloaded when PostgreSQL announces a change to profiles or
 // links (LISTEN link_targets_changed) and every RELOAD_MS anyway, because a link's schedule window
-// opens and closes with time, not with a write.
+// opens and closes with time, not with a write. Running A/B tests come along (link_ab_tests, as a
+// visitor sees them: the running tests of live links), so the redirect picks a variant from memory.
+import { toAbAssignment, type AbAssignment, type AbVariant } from '../lib/links/ab-test.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database, DbClient } from '../lib/postgres/database.js';
 import { asVisitor } from '../lib/postgres/tenant.js';
@@ -17,13 +19,22 @@ const DEBOUNCE_MS = 200;
  */
 const MISS_RELOAD_INTERVAL_MS = 1_000;
 
+/** A running A/B test of a link: how to assign a visitor, and each variant's destination (by variant - 1). */
+export interface AbTestTarget extends AbAssignment {
+  urls: string[];
+}
+
 export interface LinkTarget {
   profileId: string;
   url: string;
+  /** The link's running A/B test: the redirect sends each visitor to their variant's URL instead of url. */
+  abTest?: AbTestTarget;
 }
 
 export interface ProfileTarget {
   respectGpc: boolean;
+  /** The running tests of the profile's live links: a page view assigns its visitor in each. */
+  abTests: AbTestTarget[];
 }
 
 export interface LinkTargets {
@@ -54,12 +65,21 @@ export function createLinkTargets(deps: { db: Database; logger: Logger }): LinkT
 
   const load = async (covers: number) => {
     lastLoadStartedAt = Date.now();
-    const { profileRows, linkRows } = await asVisitor(deps.db, async (tx) => ({
+    const { profileRows, linkRows, testRows } = await asVisitor(deps.db, async (tx) => ({
       profileRows: (await tx.query<{ id: string; respect_gpc: boolean }>('SELECT id, respect_gpc FROM profiles')).rows,
       linkRows: (await tx.query<{ id: string; profile_id: string; url: string }>('SELECT id, profile_id, url FROM links')).rows,
+      testRows: (await tx.query<{ id: string; link_id: string; variants: AbVariant[] }>('SELECT id, link_id, variants FROM link_ab_tests')).rows,
     }));
-    profiles = new Map(profileRows.map((row) => [row.id, { respectGpc: row.respect_gpc }]));
-    links = new Map(linkRows.map((row) => [row.id, { profileId: row.profile_id, url: row.url }]));
+    const nextProfiles = new Map<string, ProfileTarget>(profileRows.map((row) => [row.id, { respectGpc: row.respect_gpc, abTests: [] }]));
+    const nextLinks = new Map<string, LinkTarget>(linkRows.map((row) => [row.id, { profileId: row.profile_id, url: row.url }]));
+    for (const row of testRows) {
+      const link = nextLinks.get(row.link_id);
+      if (!link) continue;
+      link.abTest = { ...toAbAssignment(row.id, row.variants.map((variant) => variant.weight)), urls: row.variants.map((variant) => variant.url) };
+      nextProfiles.get(link.profileId)?.abTests.push(link.abTest);
+    }
+    profiles = nextProfiles;
+    links = nextLinks;
     covered = Math.max(covered, covers);
   };
   const reload = () => {

@@ -2,6 +2,7 @@
 // days loses its raw events and every aggregate row before 00:00 UTC of the day 30 days ago — and
 // nothing from that instant on — while a profile on the operator's default keeps everything, and one
 // that chose 90 days is cut at its own day. The analytics API then reads only what is kept.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../lib/clickhouse/clickhouse.js';
 import { listProfileTables } from '../lib/clickhouse/profile-tables.js';
@@ -15,7 +16,16 @@ import { runAnalyticsRetention } from './analytics-retention.js';
 
 const DAY_MS = 86_400_000;
 /** Every table with rows per profile, and the column that dates them. */
-const TABLES = { events: 'timestamp', traffic_hourly: 'hour', traffic_daily: 'day', geo_daily: 'day', dimension_daily: 'day', utm_daily: 'day', heatmap_daily: 'day' } as const;
+const TABLES = {
+  events: 'timestamp',
+  traffic_hourly: 'hour',
+  traffic_daily: 'day',
+  geo_daily: 'day',
+  dimension_daily: 'day',
+  utm_daily: 'day',
+  heatmap_daily: 'day',
+  ab_test_daily: 'day',
+} as const;
 
 let engine: TestClickHouse;
 let clickhouse: ClickHouse;
@@ -72,7 +82,8 @@ describe('analytics retention', () => {
     const times = [now.getTime() - 2 * 3_600_000, thirty.getTime() + 5 * DAY_MS, thirty.getTime(), thirty.getTime() - 1, thirty.getTime() - 10 * DAY_MS, ninety.getTime() - 10 * DAY_MS];
     for (const profile of [short, medium, standard]) {
       const linkId = (await creator.newLink(profile)).id;
-      await clickhouse.insert('events', times.flatMap((time, index) => visitRows(profile, { time, linkId, visitorId: String(index + 1) })));
+      const abTestId = randomUUID();
+      await clickhouse.insert('events', times.flatMap((time, index) => visitRows(profile, { time, linkId, visitorId: String(index + 1), abTestId })));
     }
     expect((await listProfileTables(clickhouse)).map((table) => table.storedTable).sort()).toEqual(Object.keys(TABLES).sort());
     const before = { short: await rowsAround(short, thirty), medium: await rowsAround(medium, ninety), standard: await rowsAround(standard, thirty) };
@@ -110,10 +121,11 @@ describe('analytics retention', () => {
     const creator = await harness.newUser();
     const profile = (await creator.newProfile()).id;
     expect((await creator.patch(`/api/v1/profiles/${profile}`, { analyticsRetentionDays: 365 })).status).toBe(200);
+    const abTestId = randomUUID();
     await clickhouse.insert('events', [
-      ...visitRows(profile, { time: now.getTime() - 3_600_000 }),
-      ...visitRows(profile, { time: now.getTime() - 100 * DAY_MS }),
-      ...visitRows(profile, { time: now.getTime() - 380 * DAY_MS }),
+      ...visitRows(profile, { time: now.getTime() - 3_600_000, abTestId }),
+      ...visitRows(profile, { time: now.getTime() - 100 * DAY_MS, abTestId }),
+      ...visitRows(profile, { time: now.getTime() - 380 * DAY_MS, abTestId }),
     ]);
     // The job follows the choice (365 days), not the operator's new limit: the TTL cuts the raw events
     // at 60 days by itself, and what the owner chose to keep (100 days ago) stays in the aggregates.

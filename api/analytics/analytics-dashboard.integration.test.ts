@@ -57,6 +57,9 @@ function row(type: 'view' | 'click' | 'click_position', at: number, visitor: num
     utm_source: 'newsletter',
     utm_medium: 'email',
     utm_campaign: 'launch',
+    trigger: 'link',
+    ab_tests: [],
+    ab_variants: [],
     click_x: type === 'click_position' ? 0.4 : 0,
     click_y: type === 'click_position' ? 200 : 0,
     viewport_width: 390,
@@ -119,6 +122,7 @@ const PANEL_ENDPOINTS = {
   referrers: 'referrers',
   utm: 'utm',
   heatmap: 'heatmap',
+  abTests: 'ab-tests',
 } as const;
 
 it('answers every panel with exactly its endpoint’s body for the same query, then a done line', async () => {
@@ -134,7 +138,7 @@ it('answers every panel with exactly its endpoint’s body for the same query, t
     expect(batch.status).toBe(200);
     expect(batch.contentType).toMatch(/^application\/x-ndjson/);
     const done = batch.lines.at(-1);
-    expect(done).toEqual({ done: true, panels: 9, errors: 0 });
+    expect(done).toEqual({ done: true, panels: 10, errors: 0 });
     const panels = new Map(batch.lines.slice(0, -1).map((line) => [line.panel, line.body]));
     expect([...panels.keys()].sort()).toEqual(Object.keys(PANEL_ENDPOINTS).sort());
     for (const [panel, endpoint] of Object.entries(PANEL_ENDPOINTS)) {
@@ -145,6 +149,8 @@ it('answers every panel with exactly its endpoint’s body for the same query, t
         delete own.tz;
       }
       if (endpoint === 'heatmap' && heatmapDevice) own.device = heatmapDevice;
+      // A/B tests are measured over each test's whole run: the range picks the tests, nothing else applies.
+      if (endpoint === 'ab-tests') for (const key of Object.keys(own)) if (key !== 'from' && key !== 'to') delete own[key];
       const search = new URLSearchParams(Object.entries(own).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
       const single = await owner.get(`/api/v1/profiles/${profileId}/analytics/${endpoint}?${search}`);
       expect(single.status, `${panel} ${search}`).toBe(200);
@@ -170,7 +176,7 @@ it('sends a failing panel’s error as its own line and still answers every othe
         .filter((panel) => panel !== 'heatmap')
         .sort(),
     );
-    expect(batch.lines.at(-1)).toEqual({ done: true, panels: 9, errors: 1 });
+    expect(batch.lines.at(-1)).toEqual({ done: true, panels: 10, errors: 1 });
   } finally {
     failingSql = undefined;
   }
@@ -210,7 +216,7 @@ it('counts the whole batch as one request against the per-user rate limit', asyn
       const response = await fetch(`${limited.url}/api/v1/profiles/${id}/analytics/dashboard`, { headers: { cookie: creator.cookie! } });
       const text = await response.text();
       statuses.push(response.status);
-      if (response.status === 200) expect(text.trim().split('\n').at(-1)).toBe(JSON.stringify({ done: true, panels: 9, errors: 0 }));
+      if (response.status === 200) expect(text.trim().split('\n').at(-1)).toBe(JSON.stringify({ done: true, panels: 10, errors: 0 }));
     }
     // The profile's creation was the first of 3; each batch of 9 panels one more.
     expect(statuses).toEqual([200, 200, 429]);

@@ -77,6 +77,9 @@ function generate(count: number): AnalyticsRow[] {
       utm_source: '',
       utm_medium: '',
       utm_campaign: '',
+      trigger: next() < 0.2 ? 'qr' : 'link',
+      ab_tests: [],
+      ab_variants: [],
       click_x: eventType === 'click_position' ? next() : 0,
       click_y: eventType === 'click_position' ? Math.floor(next() * 900) : 0,
       viewport_width: 0,
@@ -92,6 +95,7 @@ interface Filters {
   browser?: string;
   channel?: string;
   referrer?: string;
+  trigger?: string;
   link?: string;
 }
 
@@ -108,6 +112,7 @@ function rowsInScope(from: number, to: number, filters: Filters) {
       (!filters.browser || row.browser === filters.browser) &&
       (!filters.channel || row.channel === filters.channel) &&
       (!filters.referrer || row.referrer_domain === filters.referrer) &&
+      (!filters.trigger || row.trigger === filters.trigger) &&
       (!filters.link || row.event_type === 'view' || row.link_id === filters.link),
   );
 }
@@ -181,12 +186,23 @@ describe('analytics API', () => {
       // Random millisecond ends, so a range has whole days, whole hours and partial hours at both ends.
       const from = NOW - Math.floor(next() * 10 * DAY);
       const to = from + Math.floor(next() * 6 * DAY) + 3_600_000;
-      // Every sixth round a referrer alone (perhaps with a link), which the aggregates answer; the
-      // other rounds combine filters at random, which mostly needs raw rows.
+      // Every sixth round a referrer alone, every sixth another the trigger alone (perhaps with a
+      // link), which the aggregates answer; the other rounds combine filters at random, which mostly
+      // needs raw rows.
       const filters: Filters =
         round % 6 === 5
           ? { referrer: pick(REFERRERS), link: maybe(linkIds) }
-          : { country: maybe(COUNTRIES), device: maybe(DEVICES), browser: maybe(BROWSERS), channel: maybe(CHANNELS), referrer: maybe(REFERRERS), link: maybe(linkIds) };
+          : round % 6 === 2
+            ? { trigger: pick(['qr', 'link']), link: maybe(linkIds) }
+            : {
+                country: maybe(COUNTRIES),
+                device: maybe(DEVICES),
+                browser: maybe(BROWSERS),
+                channel: maybe(CHANNELS),
+                referrer: maybe(REFERRERS),
+                trigger: maybe(['qr', 'link']),
+                link: maybe(linkIds),
+              };
       const params = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...filters };
       const context = JSON.stringify(params);
       const inScope = rowsInScope(from, to, filters);
@@ -239,6 +255,7 @@ describe('analytics API', () => {
         ['devices', 'browsers', 'browser'],
         ['referrers', 'channels', 'channel'],
         ['referrers', 'referrers', 'referrer_domain'],
+        ['referrers', 'triggers', 'trigger'],
       ] as const) {
         const breakdown = await owner.get<{ tables: Record<string, { values: Record<string, string>; views: number; visitors: number; clicks: number }[]> }>(
           `/api/v1/profiles/${profileId}/analytics/${endpoint}${query(params)}`,
@@ -272,6 +289,8 @@ describe('analytics API', () => {
           'referrers',
           // A referrer alone is one dimension of dimension_daily, like the other single filters.
           'summary?referrer=github.com',
+          // So is the trigger (QR scans against the rest).
+          'summary?trigger=qr',
           'timeseries?interval=day&referrer=github.com',
           'links?referrer=github.com',
           'export?data=daily&format=ndjson&referrer=github.com',

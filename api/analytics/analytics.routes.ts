@@ -9,6 +9,7 @@ import {
   DEVICE_CLASSES,
   INTERVALS,
   NAME_MAX_LENGTH,
+  TRIGGERS,
   REFERRER_MAX_LENGTH,
   REFERRER_PATTERN,
   TIME_ZONE_MAX_LENGTH,
@@ -16,7 +17,8 @@ import {
   type AnalyticsFilter,
 } from '../../lib/analytics/analytics-params.js';
 import { EXPORT_FORMATS } from '../../lib/export-format.js';
-import { BREAKDOWN_LIMIT, type AnalyticsService, type PanelOutcome, type RangeInput } from './analytics.service.js';
+import { AB_TESTS_SHOWN, BREAKDOWN_LIMIT, type AnalyticsService, type PanelOutcome, type RangeInput } from './analytics.service.js';
+import { MIN_EXPECTED_COUNT, MIN_VISITORS_PER_VARIANT, SAMPLE_RATIO_ALARM, SIGNIFICANCE_LEVEL } from '../../lib/analytics/ab-significance.js';
 import { toErrorResponse } from '../../lib/errors.js';
 import { requestIdOf } from '../../lib/http/request-context.js';
 import { DEFAULT_RANGE_DAYS, EARLIEST_ANALYTICS_INSTANT, rangeProblems, resolveRange, type RangeQuery as RangeQueryFields, type TimeRange } from './range.js';
@@ -42,6 +44,7 @@ const Filters = {
   os: z.string().min(1).max(NAME_MAX_LENGTH).optional(),
   channel: z.string().regex(CHANNEL_PATTERN).optional(),
   referrer: z.string().max(REFERRER_MAX_LENGTH).regex(REFERRER_PATTERN, 'a referring domain in lower case, such as news.ycombinator.com').optional(),
+  trigger: z.enum(TRIGGERS).optional().describe('qr: visits that began with a scan of a Linkpulse QR code (?trigger=qr), and their clicks; link: all the others'),
   link: Id.optional(),
 } satisfies Record<AnalyticsFilter, z.ZodType>;
 
@@ -69,6 +72,8 @@ function withRange<Q extends RangeQueryFields>(query: Q, ctx: z.RefinementCtx): 
 }
 
 const RangeQuery = z.strictObject({ ...RangeFields, ...Compare }).transform(withRange);
+/** A/B tests: a range only (each test is measured over its whole run, without filters). */
+const AbTestsQuery = z.strictObject({ from: RangeFields.from, to: RangeFields.to }).transform(withRange);
 const TimeseriesQuery = z.strictObject({ ...RangeFields, ...Compare, interval: z.enum(INTERVALS).default('day'), tz: TimeZone.default('UTC') }).transform(withRange);
 const ExportQuery = z
   .strictObject({ ...RangeFields, format: z.enum(EXPORT_FORMATS).default('csv'), data: z.enum(['events', 'daily']).default('events'), tz: TimeZone.default('UTC') })
@@ -77,7 +82,7 @@ const ExportQuery = z
 const toRangeInput = (query: { range: TimeRange; compare?: 'previous' | undefined } & AnalyticsFilters): RangeInput => ({
   range: query.range,
   compare: query.compare,
-  filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, referrer: query.referrer, link: query.link },
+  filters: { country: query.country, device: query.device, browser: query.browser, os: query.os, channel: query.channel, referrer: query.referrer, trigger: query.trigger, link: query.link },
 });
 
 const Range = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
@@ -110,7 +115,10 @@ const BreakdownRow = z.object({
 const BREAKDOWNS = {
   geo: { summary: 'Countries, regions and cities', tables: { countries: ['country'], regions: ['country', 'region'], cities: ['country', 'city'] } },
   devices: { summary: 'Device classes, browsers and operating systems', tables: { devices: ['device'], browsers: ['browser'], os: ['os'] } },
-  referrers: { summary: 'Referring sites and channels (developer channels included)', tables: { channels: ['channel'], referrers: ['referrer_domain'] } },
+  referrers: {
+    summary: 'Referring sites, channels (developer channels included) and QR scans against the rest (trigger: qr, link)',
+    tables: { channels: ['channel'], referrers: ['referrer_domain'], triggers: ['trigger'] },
+  },
   utm: { summary: 'UTM campaigns', tables: { sources: ['utm_source'], mediums: ['utm_medium'], campaigns: ['utm_campaign'], combinations: ['utm_source', 'utm_medium', 'utm_campaign'] } },
 } as const satisfies Record<string, { summary: string; tables: Record<string, readonly BreakdownColumn[]> }>;
 type BreakdownName = keyof typeof BREAKDOWNS;
@@ -148,11 +156,65 @@ const BotsBody = z.object({
 });
 const botsBody = (result: Awaited<ReturnType<AnalyticsService['bots']>>) => ({ ...result, range: iso(result.range) });
 
+/** How the A/B panel measures and decides, said once in the API document and in the dashboard. */
+export const AB_TEST_METHOD =
+  'Visitors are assigned a variant when they reach the page or the link (a hash of their daily visitor id and the test, so the same one all day); ' +
+  'a variant\'s rate is its unique clickers over its assigned visitors (visitor-days). ' +
+  `Verdict: two-sided two-proportion z-test of the leading variant against each other one, Bonferroni-corrected, significant below p = ${SIGNIFICANCE_LEVEL}; ` +
+  `none before every variant has ${MIN_VISITORS_PER_VARIANT} assigned visitors and ${MIN_EXPECTED_COUNT} clickers and non-clickers. ` +
+  `A split of visitors the weights cannot explain (chi-square p < ${SAMPLE_RATIO_ALARM}) is flagged as a sample ratio mismatch`;
+const AbVariantResult = z.object({
+  variant: z.number().int().describe('1 for A, 2 for B, …'),
+  letter: z.string(),
+  url: z.string(),
+  weight: z.number().int(),
+  views: z.number().int().describe('Page views (and direct visits of the link) by visitors assigned to this variant'),
+  visitors: z.number().int().describe('Visitors assigned to this variant (visitor-days)'),
+  visitorsApproximate: Approximate,
+  clicks: z.number().int(),
+  uniqueClicks: z.number().int().describe('Visitors who clicked the tested link (visitor-days)'),
+  uniqueClicksApproximate: Approximate,
+  rate: z.number().nullable().describe('uniqueClicks / visitors, null without visitors'),
+  interval: z.tuple([z.number(), z.number()]).nullable().describe('The rate’s 95% Wilson score interval'),
+  liftOverFirst: z.number().nullable().describe('The rate relative to variant A’s, minus 1 (0.1 is 10% better); null for A'),
+  pValueAgainstLeader: z.number().nullable().describe('Corrected p-value of the leader against this variant; null for the leader and before a verdict'),
+});
+const AbVerdict = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('collecting'), visitorsNeeded: z.number().int() }),
+  z.object({ status: z.literal('no_difference'), leader: z.number().int(), pValue: z.number() }),
+  z.object({ status: z.literal('winner'), winner: z.number().int(), pValue: z.number() }),
+]);
+const AbTestsBody = z.object({
+  range: Range,
+  method: z.string().describe('How the figures are measured and the verdict decided'),
+  tests: z
+    .array(
+      z.object({
+        id: z.uuid(),
+        linkId: z.uuid(),
+        linkTitle: z.string(),
+        startedAt: z.iso.datetime(),
+        endedAt: z.iso.datetime().nullable(),
+        keptVariant: z.number().int().nullable(),
+        variants: z.array(AbVariantResult),
+        verdict: AbVerdict,
+        sampleRatioPValue: z.number().nullable(),
+        sampleRatioMismatch: z.boolean(),
+      }),
+    )
+    .describe(`The tests that ran at some time in the range (the latest ${AB_TESTS_SHOWN}), each measured over its whole run; filters do not apply`),
+});
+const abTestsBody = (result: Awaited<ReturnType<AnalyticsService['abTests']>>) => ({
+  range: iso(result.range),
+  method: AB_TEST_METHOD,
+  tests: result.tests.map((test) => ({ ...test, startedAt: test.startedAt.toISOString(), endedAt: test.endedAt?.toISOString() ?? null })),
+});
+
 /**
  * The batched dashboard's panels, in the order they are read: the analytics page's panels above the
  * fold first (overview, chart, top links, bots), then the breakdowns and the heatmap below it.
  */
-export const DASHBOARD_PANELS = ['summary', 'timeseries', 'links', 'bots', 'geo', 'devices', 'referrers', 'utm', 'heatmap'] as const;
+export const DASHBOARD_PANELS = ['summary', 'timeseries', 'links', 'bots', 'geo', 'devices', 'referrers', 'utm', 'heatmap', 'abTests'] as const;
 export type DashboardPanel = (typeof DASHBOARD_PANELS)[number];
 
 const PANEL_BODIES = {
@@ -165,6 +227,7 @@ const PANEL_BODIES = {
   referrers: breakdownBodySchema(BREAKDOWNS.referrers),
   utm: breakdownBodySchema(BREAKDOWNS.utm),
   heatmap: HeatmapBody,
+  abTests: AbTestsBody,
 } satisfies Record<DashboardPanel, z.ZodType>;
 
 const PanelError = z.object({
@@ -222,6 +285,18 @@ export function analyticsRoutes(service: AnalyticsService): RouteSpec[] {
       responses: { 200: { description: 'Cells with clicks', schema: HeatmapBody } },
       async handler({ auth, params, query }) {
         return { status: 200, body: heatmapBody(await service.heatmap(auth.userId, params.profileId, toRangeInput(query))) };
+      },
+    }),
+    defineRoute({
+      ...common,
+      method: 'get',
+      path: '/profiles/:profileId/analytics/ab-tests',
+      operationId: 'getAnalyticsAbTests',
+      summary: `A/B tests of the profile’s links that ran in the range: each variant’s visitors, clicks, unique clicks, rate and a verdict. ${AB_TEST_METHOD}`,
+      query: AbTestsQuery,
+      responses: { 200: { description: 'Tests, the latest first', schema: AbTestsBody } },
+      async handler({ auth, params, query }) {
+        return { status: 200, body: abTestsBody(await service.abTests(auth.userId, params.profileId, { range: query.range, filters: {} })) };
       },
     }),
     defineRoute({
@@ -361,6 +436,7 @@ export function dashboardTasks(reads: ProfileReads, query: z.output<typeof Dashb
     referrers: breakdown('referrers'),
     utm: breakdown('utm'),
     heatmap: async () => heatmapBody(await reads.heatmap(heatmapInput)),
+    abTests: async () => abTestsBody(await reads.abTests(input)),
   };
   return DASHBOARD_PANELS.filter((panel) => panels.includes(panel)).map((panel) => [panel, tasks[panel]] as const);
 }

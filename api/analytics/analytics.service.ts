@@ -6,7 +6,10 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { withUser } from '../../lib/postgres/tenant.js';
-import { listLinks } from '../links/links.repository.js';
+import { listAbTestsDuring, listLinks, type AbTestRow } from '../links/links.repository.js';
+import { queryAbTests, type AbVariantFigures } from '../../lib/analytics/ab-test.query.js';
+import { analyseAbTest } from '../../lib/analytics/ab-significance.js';
+import { variantLetter } from '../../lib/links/ab-test.js';
 import { getProfile } from '../profiles/profiles.repository.js';
 import { requireRole } from '../profiles/profiles.service.js';
 import { queryBots } from '../../lib/analytics/bots.query.js';
@@ -37,6 +40,11 @@ export interface RangeInput {
 /** The batched dashboard's panel reads running at once: the engine has 2 cores, and a panel's read may itself run several queries. */
 export const DASHBOARD_CONCURRENCY = 2;
 
+/** A/B tests shown at most, the latest first: those that ran at some time in the range. */
+export const AB_TESTS_SHOWN = 10;
+
+type AbTestOfRange = AbTestRow & { link_title: string };
+
 /** One panel of a batched read: its body, or the error that failed it (the others go on). */
 export type PanelOutcome<K extends string> = { panel: K; body: unknown } | { panel: K; error: unknown };
 
@@ -55,9 +63,28 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       return new Map((await listLinks(tx, profileId)).map((link) => [link.id, link.title]));
     });
   const scopeOf = (profileId: string, range: TimeRange, filters: AnalyticsFilters): AnalyticsScope => ({ profileId, ...range, filters });
+  /** The profile's A/B tests that ran in the range, read through RLS (members read them). */
+  const abTestsDuring = (userId: string, profileId: string) => (range: TimeRange) =>
+    withUser(db, userId, (tx) => listAbTestsDuring(tx, profileId, range, AB_TESTS_SHOWN));
 
   /** The reads of one profile, once the caller's ownership has been checked (ClickHouse has no RLS). */
-  const readsOf = (profileId: string, titles: () => Promise<Map<string, string>>) => ({
+  const readsOf = (profileId: string, titles: () => Promise<Map<string, string>>, abTests: (range: TimeRange) => Promise<AbTestOfRange[]> = async () => []) => ({
+    /**
+     * The A/B tests that ran at some time in the range, each measured over its whole life (not just the
+     * range: a test's figures describe one split), with each variant's figures, rate and the verdict
+     * (lib/analytics/ab-significance.ts). Filters do not apply.
+     */
+    async abTests(input: RangeInput) {
+      const { range } = input;
+      const tests = await abTests(range);
+      const figures = await queryAbTests(
+        clickhouse,
+        profileId,
+        tests.map((test) => test.id),
+      );
+      return { range, tests: tests.map((test) => describeAbTest(test, figures)) };
+    },
+
     async summary(input: RangeInput) {
       const { range } = input;
       const current = await querySummary(clickhouse, scopeOf(profileId, range, input.filters));
@@ -124,13 +151,17 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
   /** The reads of a profile the caller owns, checked first (links read their titles in the same transaction). */
   const ownedReads = async (userId: string, profileId: string): Promise<ProfileReads> => {
     await ownProfile(userId, profileId);
-    return readsOf(profileId, () => linkTitles(userId, profileId));
+    return readsOf(
+      profileId,
+      () => linkTitles(userId, profileId),
+      abTestsDuring(userId, profileId),
+    );
   };
 
   type PanelTasks<K extends string> = (reads: ProfileReads) => readonly (readonly [K, () => Promise<unknown>])[];
   /** The panels' reads of one profile, at most DASHBOARD_CONCURRENCY at once, each outcome as it settles. */
-  const batch = <K extends string>(profileId: string, titles: Map<string, string>, panels: PanelTasks<K>) => {
-    const tasks = panels(readsOf(profileId, async () => titles));
+  const batch = <K extends string>(profileId: string, titles: Map<string, string>, panels: PanelTasks<K>, abTests?: (range: TimeRange) => Promise<AbTestOfRange[]>) => {
+    const tasks = panels(readsOf(profileId, async () => titles, abTests));
     const log = (panel: K, error: unknown) => {
       if (!(error instanceof AppError) || error.code === 'INTERNAL_ERROR') logger.error({ err: error, panel, profileId }, 'analytics dashboard panel failed');
     };
@@ -159,6 +190,10 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       return (await ownedReads(userId, profileId)).bots(input);
     },
 
+    async abTests(userId: string, profileId: string, input: RangeInput) {
+      return (await ownedReads(userId, profileId)).abTests(input);
+    },
+
     async links(userId: string, profileId: string, input: RangeInput) {
       // Ownership and titles in one transaction: a 404 before any ClickHouse read.
       const titles = await linkTitles(userId, profileId);
@@ -173,7 +208,7 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
      * is not ours to explain is logged here. Stopping the iteration (the client left) starts no more reads.
      */
     async dashboard<K extends string>(userId: string, profileId: string, panels: PanelTasks<K>) {
-      return batch(profileId, await linkTitles(userId, profileId), panels);
+      return batch(profileId, await linkTitles(userId, profileId), panels, abTestsDuring(userId, profileId));
     },
 
     /**
@@ -211,6 +246,41 @@ export function createAnalyticsService(deps: { db: Database; clickhouse: ClickHo
       await ownProfile(userId, profileId);
       return queryRealtime(clickhouse, profileId, new Date());
     },
+  };
+}
+
+/** One test as the A/B panel shows it: its variants (with zeros for those without events), their figures and the verdict. */
+function describeAbTest(test: AbTestOfRange, figures: readonly AbVariantFigures[]) {
+  const variants = test.variants.map((variant, index) => {
+    const found = figures.find((row) => row.testId === test.id && row.variant === index + 1);
+    return {
+      variant: index + 1,
+      letter: variantLetter(index + 1),
+      url: variant.url,
+      weight: variant.weight,
+      views: found?.views ?? 0,
+      visitors: found?.visitors ?? 0,
+      visitorsApproximate: found?.visitorsApproximate ?? false,
+      clicks: found?.clicks ?? 0,
+      uniqueClicks: found?.uniqueClicks ?? 0,
+      uniqueClicksApproximate: found?.uniqueClicksApproximate ?? false,
+    };
+  });
+  const analysis = analyseAbTest(
+    variants.map((variant) => ({ visitors: variant.visitors, clickers: Math.min(variant.uniqueClicks, variant.visitors) })),
+    variants.map((variant) => variant.weight),
+  );
+  return {
+    id: test.id,
+    linkId: test.link_id,
+    linkTitle: test.link_title,
+    startedAt: test.started_at,
+    endedAt: test.ended_at,
+    keptVariant: test.kept_variant,
+    variants: variants.map((variant, index) => ({ ...variant, ...analysis.variants[index]! })),
+    verdict: analysis.verdict,
+    sampleRatioPValue: analysis.sampleRatioPValue,
+    sampleRatioMismatch: analysis.sampleRatioMismatch,
   };
 }
 

@@ -155,6 +155,19 @@ const recipes: Record<string, () => Promise<Call>> = {
     status: 202,
   }),
   deleteLink: async () => ({ client: owner, params: { profileId: profile.id, linkId: (await owner.newLink(profile.id)).id }, status: 204 }),
+  startLinkAbTest: async () => ({
+    client: owner,
+    params: { profileId: profile.id, linkId: (await owner.newLink(profile.id)).id },
+    body: { variants: [{ url: 'https://a.example/', weight: 50 }, { url: 'https://b.example/', weight: 50 }] },
+    status: 201,
+  }),
+  endLinkAbTest: async () => {
+    const tested = await owner.newLink(profile.id);
+    await owner.post(`/api/v1/profiles/${profile.id}/links/${tested.id}/ab-test`, { variants: [{ url: 'https://a.example/', weight: 50 }, { url: 'https://b.example/', weight: 50 }] });
+    return { client: owner, params: { profileId: profile.id, linkId: tested.id }, body: { keep: 2 }, status: 200 };
+  },
+  getProfileQrCode: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getLinkQrCode: async () => ({ client: owner, params: { profileId: profile.id, linkId: link.id }, query: '?format=png&size=128', status: 200 }),
   reorderLinks: async () => {
     // A profile of its own: the request must list every link of the profile, and other calls add links.
     const user = await harness.newUser();
@@ -290,6 +303,7 @@ const recipes: Record<string, () => Promise<Call>> = {
   getAnalyticsUtm: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   getAnalyticsHeatmap: async () => ({ client: owner, params: { profileId: profile.id }, query: '?device=mobile', status: 200 }),
   getAnalyticsBots: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
+  getAnalyticsAbTests: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   getAnalyticsRealtime: async () => ({ client: owner, params: { profileId: profile.id }, status: 200 }),
   getAnalyticsDashboard: async () => ({ client: owner, params: { profileId: profile.id }, query: '?compare=previous&heatmapDevice=mobile', status: 200 }),
   exportAnalytics: async () => ({ client: owner, params: { profileId: profile.id }, query: '?format=ndjson', status: 200 }),

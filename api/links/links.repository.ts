@@ -4,6 +4,7 @@ import type { Tx } from '../../lib/postgres/tenant.js';
 import { SCHEDULER_JOBS } from '../../lib/scheduler-jobs.js';
 import { CARD_COLUMNS, SYNC_STATUS_COLUMNS, type CardColumns, type SyncStatusColumns } from '../../lib/github/github-card.js';
 import { windowAfterSync } from '../../lib/github/sync-schedule.js';
+import type { AbVariant } from '../../lib/links/ab-test.js';
 
 export interface LinkRow extends CardColumns, SyncStatusColumns {
   id: string;
@@ -23,6 +24,10 @@ export interface LinkRow extends CardColumns, SyncStatusColumns {
   thumbnail_asset_id: string | null;
   /** The thumbnail's object key, while it is stored. */
   thumbnail_key: string | null;
+  /** The link's running A/B test (link_ab_tests), if any. */
+  ab_test_id: string | null;
+  ab_test_variants: AbVariant[] | null;
+  ab_test_started_at: Date | null;
 }
 
 export interface LinkFields {
@@ -43,9 +48,11 @@ export interface LinkFields {
 const SELECT_LINKS = `
   SELECT l.id, l.profile_id, l.position, l.title, l.url, l.kind, l.enabled, l.starts_at, l.ends_at, l.created_at, l.updated_at,
          l.sync_interval_minutes, l.github_repo_id, l.icon, l.thumbnail_asset_id, t.object_key AS thumbnail_key, ${CARD_COLUMNS},
-         ${SYNC_STATUS_COLUMNS}
+         ${SYNC_STATUS_COLUMNS},
+         ab.id AS ab_test_id, ab.variants AS ab_test_variants, ab.started_at AS ab_test_started_at
     FROM links l LEFT JOIN github_repos r ON r.id = l.github_repo_id
-         LEFT JOIN assets t ON t.id = l.thumbnail_asset_id AND t.status = 'stored'`;
+         LEFT JOIN assets t ON t.id = l.thumbnail_asset_id AND t.status = 'stored'
+         LEFT JOIN link_ab_tests ab ON ab.link_id = l.id AND ab.ended_at IS NULL`;
 
 export async function listLinks(tx: Tx, profileId: string): Promise<LinkRow[]> {
   return (await tx.query<LinkRow>(`${SELECT_LINKS} WHERE l.profile_id = $1 ORDER BY l.position`, [profileId])).rows;
@@ -164,4 +171,48 @@ export async function setLinkOrder(tx: Tx, profileId: string, linkIds: readonly 
       WHERE links.id = ordered.id AND links.profile_id = $1`,
     [profileId, linkIds],
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A/B tests (migrations/0021_link_variants.sql): one running test per link at most, kept when ended.
+
+export interface AbTestRow {
+  id: string;
+  link_id: string;
+  variants: AbVariant[];
+  started_at: Date;
+  ended_at: Date | null;
+  kept_variant: number | null;
+}
+
+const AB_TEST_COLUMNS = 'id, link_id, variants, started_at, ended_at, kept_variant';
+
+export async function insertAbTest(tx: Tx, test: { profileId: string; linkId: string; variants: readonly AbVariant[] }): Promise<AbTestRow> {
+  const { rows } = await tx.query<AbTestRow>(`INSERT INTO link_ab_tests (profile_id, link_id, variants) VALUES ($1, $2, $3) RETURNING ${AB_TEST_COLUMNS}`, [
+    test.profileId,
+    test.linkId,
+    JSON.stringify(test.variants),
+  ]);
+  return rows[0]!;
+}
+
+/** The link's running test, locked (ending it and changing the link happen in one transaction). */
+export async function getRunningAbTest(tx: Tx, linkId: string, options: { lock?: boolean } = {}): Promise<AbTestRow | undefined> {
+  return (await tx.query<AbTestRow>(`SELECT ${AB_TEST_COLUMNS} FROM link_ab_tests WHERE link_id = $1 AND ended_at IS NULL${options.lock ? ' FOR UPDATE' : ''}`, [linkId])).rows[0];
+}
+
+export async function endAbTest(tx: Tx, testId: string, keptVariant: number): Promise<void> {
+  await tx.query('UPDATE link_ab_tests SET ended_at = now(), kept_variant = $2 WHERE id = $1', [testId, keptVariant]);
+}
+
+/** The profile's tests that ran at some time in [from, to), the latest first, with their link's title. */
+export async function listAbTestsDuring(tx: Tx, profileId: string, range: { from: Date; to: Date }, limit: number): Promise<(AbTestRow & { link_title: string })[]> {
+  const { rows } = await tx.query<AbTestRow & { link_title: string }>(
+    `SELECT ab.id, ab.link_id, ab.variants, ab.started_at, ab.ended_at, ab.kept_variant, l.title AS link_title
+       FROM link_ab_tests ab JOIN links l ON l.id = ab.link_id
+      WHERE ab.profile_id = $1 AND ab.started_at < $3 AND (ab.ended_at IS NULL OR ab.ended_at >= $2)
+      ORDER BY ab.started_at DESC, ab.id LIMIT $4`,
+    [profileId, range.from, range.to, limit],
+  );
+  return rows;
 }

@@ -6,6 +6,7 @@ import { GitHubCard, GitHubSyncStatus } from '../../lib/github/github-card.js';
 import { DOCUMENTED_URL_MAX_LENGTH, DOCUMENTED_URL_PATTERN, MAX_URL_LENGTH, parseLinkTarget } from '../../lib/links/link-url.js';
 import { GENERAL_LINK_ICONS, LINK_ICON_IDS, LINK_ICON_NONE, SOCIAL_NETWORK_IDS } from '../../lib/profiles/social-links.js';
 import { MAX_LINKS, type LinksService } from './links.service.js';
+import { MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS, MIN_WEIGHT, WEIGHT_TOTAL } from '../../lib/links/ab-test.js';
 
 const Bound = Instant.nullable();
 const Title = z.string().trim().min(1).max(100).meta({ pattern: NOT_BLANK });
@@ -31,6 +32,23 @@ const Thumbnail = z.uuid().nullable().describe('One of your stored images (POST 
 const SCHEDULE_RULE = 'endsAt must be after startsAt';
 const isOrderedSchedule = (link: { startsAt?: Date | null | undefined; endsAt?: Date | null | undefined }) => !link.startsAt || !link.endsAt || link.startsAt < link.endsAt;
 
+const AbVariant = z.strictObject({
+  url: Url,
+  weight: z.number().int().min(MIN_WEIGHT).max(MAX_WEIGHT).describe(`Percent of visitors sent here; a test's weights add up to ${WEIGHT_TOTAL}`),
+});
+const AB_TEST_RULES =
+  `${MIN_VARIANTS} to ${MAX_VARIANTS} different destinations whose weights (whole percentages) add up to ${WEIGHT_TOTAL}. ` +
+  'Each visitor is assigned one by a hash of their daily visitor id and the test, so they get the same one every time that day; ' +
+  'the weights are fixed while the test runs (end it and start another to change them: visitors are then reshuffled)';
+const AbTest = z
+  .object({
+    id: z.uuid(),
+    startedAt: z.iso.datetime(),
+    variants: z.array(z.object({ url: z.string(), weight: z.number().int() })).describe('Variant A first; events and analytics number them 1, 2, …'),
+  })
+  .nullable()
+  .describe('The running A/B test: while it runs, visitors go to its variants instead of url');
+
 const Link = z
   .object({
     id: z.uuid(),
@@ -48,6 +66,7 @@ const Link = z
     icon: Icon,
     thumbnailAssetId: z.uuid().nullable(),
     thumbnailUrl: z.string().nullable().describe('/assets/<sha256> of the thumbnail while it is stored'),
+    abTest: AbTest,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -143,6 +162,51 @@ export function linkRoutes(service: LinksService): RouteSpec[] {
       async handler({ auth, params }) {
         await service.refresh(auth.userId, params.profileId, params.linkId);
         return { status: 202 };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/profiles/:profileId/links/:linkId/ab-test',
+      operationId: 'startLinkAbTest',
+      summary: 'Start an A/B test of the link’s destination (409 while one runs, or for a GitHub card link)',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:write',
+      params: LinkParams,
+      body: z
+        .strictObject({
+          variants: z
+            .array(AbVariant)
+            .min(MIN_VARIANTS)
+            .max(MAX_VARIANTS)
+            .describe(`The destinations: ${AB_TEST_RULES}`),
+        })
+        .meta({ description: `A new test: ${AB_TEST_RULES}` }),
+      responses: { 201: { description: 'The link, with its running test', schema: Link } },
+      async handler({ auth, params, body }) {
+        return { status: 201, body: await service.startAbTest(auth.userId, params.profileId, params.linkId, body.variants) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/profiles/:profileId/links/:linkId/ab-test/end',
+      operationId: 'endLinkAbTest',
+      summary: 'End the link’s A/B test, keeping one destination as the link’s URL (its figures stay in analytics)',
+      tag: 'links',
+      access: 'user',
+      scope: 'profiles:write',
+      params: LinkParams,
+      body: z.strictObject({
+        keep: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_VARIANTS)
+          .describe('The variant to keep, 1 for A, 2 for B…; 409 CONFLICT beyond the test’s number of destinations, or when no test runs'),
+      }),
+      responses: { 200: { description: 'The link, its URL the kept destination', schema: Link } },
+      async handler({ auth, params, body }) {
+        return { status: 200, body: await service.endAbTest(auth.userId, params.profileId, params.linkId, body.keep) };
       },
     }),
     defineRoute({

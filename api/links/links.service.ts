@@ -4,6 +4,11 @@
 // request that the profile's current links do not allow (a stale order, a schedule that ends before
 // the stored start, refreshing a plain link) is a 409 CONFLICT, not a 400: the client's data is
 // fine, the state changed under it.
+//
+// A/B tests (lib/links/ab-test.ts): a plain URL link may run one test at a time, 2-4 destinations
+// with weights in percent, fixed while it runs. Starting and ending are edits (owners and editors).
+// Ending keeps one variant: it becomes the link's URL in the same transaction. While a test runs the
+// link's own URL does not change (visitors go to the variants): end the test first.
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Cache } from '../../lib/cache/cache.js';
 import type { Database } from '../../lib/postgres/database.js';
@@ -12,9 +17,25 @@ import { getProfile, type ProfileRow } from '../profiles/profiles.repository.js'
 import { requireRole } from '../profiles/profiles.service.js';
 import { toGitHubCard, toGitHubSyncStatus, type GitHubCard, type GitHubSyncStatus } from '../../lib/github/github-card.js';
 import { parseLinkTarget } from '../../lib/links/link-url.js';
+import { abVariantProblems, type AbVariant } from '../../lib/links/ab-test.js';
 import { assetPath } from '../assets/asset-url.js';
 import { getAsset } from '../assets/assets.repository.js';
-import { countLinks, deleteLink, ensureGithubRepo, getLink, insertLink, listLinks, requestGithubSync, setLinkOrder, tightenGithubSchedule, updateLink, type LinkRow } from './links.repository.js';
+import {
+  countLinks,
+  deleteLink,
+  endAbTest,
+  ensureGithubRepo,
+  getLink,
+  getRunningAbTest,
+  insertAbTest,
+  insertLink,
+  listLinks,
+  requestGithubSync,
+  setLinkOrder,
+  tightenGithubSchedule,
+  updateLink,
+  type LinkRow,
+} from './links.repository.js';
 
 export const MAX_LINKS = 100;
 
@@ -36,6 +57,8 @@ export interface Link {
   thumbnailAssetId: string | null;
   /** /assets/<sha256> of the thumbnail, or null. */
   thumbnailUrl: string | null;
+  /** The running A/B test: visitors go to its variants (by weight, the same one each time) instead of url. */
+  abTest: { id: string; startedAt: string; variants: AbVariant[] } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -67,6 +90,10 @@ const toLink = (row: LinkRow): Link => ({
   icon: row.icon,
   thumbnailAssetId: row.thumbnail_asset_id,
   thumbnailUrl: row.thumbnail_key ? assetPath(row.thumbnail_key) : null,
+  abTest:
+    row.ab_test_id && row.ab_test_variants && row.ab_test_started_at
+      ? { id: row.ab_test_id, startedAt: row.ab_test_started_at.toISOString(), variants: row.ab_test_variants }
+      : null,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
@@ -137,6 +164,9 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
         if (!current) throw notFound('No such link');
         // Only a thumbnail this request sets: an edit of the title never fails on the stored one.
         await checkThumbnail(tx, changes.thumbnailAssetId);
+        if (changes.url !== undefined && changes.url !== current.url && current.ab_test_id) {
+          throw fieldError('CONFLICT', 'body.url', 'the link is running an A/B test: end it (keeping one destination) before changing its URL');
+        }
         const merged: LinkInput = {
           title: changes.title ?? current.title,
           url: changes.url ?? current.url,
@@ -167,6 +197,50 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
         await requestGithubSync(tx, link.github_repo_id);
       });
     },
+
+    /** Starts an A/B test of the link's destination (409 while one runs, or for a GitHub card). */
+    startAbTest: (userId: string, profileId: string, linkId: string, variants: AbVariant[]) =>
+      changeLinks(userId, profileId, async (tx) => {
+        const problems = abVariantProblems(variants);
+        if (problems.length > 0) {
+          throw new AppError('INVALID_INPUT', `Invalid: ${problems[0]!.message}`, { details: { fields: problems.map((problem) => ({ field: `body.${problem.field}`, message: problem.message })) } });
+        }
+        const link = await getLink(tx, profileId, linkId);
+        if (!link) throw notFound('No such link');
+        if (link.kind === 'github') throw fieldError('CONFLICT', 'params.linkId', 'a GitHub repository card cannot be A/B tested: its card shows that repository');
+        if (await getRunningAbTest(tx, linkId, { lock: true })) throw fieldError('CONFLICT', 'params.linkId', 'the link already runs an A/B test: end it first');
+        // Stored normalised, as a link's URL is.
+        const normalised = variants.map((variant) => ({ url: (parseLinkTarget(variant.url) as { url: string }).url, weight: variant.weight }));
+        await insertAbTest(tx, { profileId, linkId, variants: normalised });
+        return toLink((await getLink(tx, profileId, linkId))!);
+      }),
+
+    /** Ends the link's running test, making variant `keep` (1-based) the link's URL. */
+    endAbTest: (userId: string, profileId: string, linkId: string, keep: number) =>
+      changeLinks(userId, profileId, async (tx) => {
+        const link = await getLink(tx, profileId, linkId);
+        if (!link) throw notFound('No such link');
+        const test = await getRunningAbTest(tx, linkId, { lock: true });
+        if (!test) throw fieldError('CONFLICT', 'params.linkId', 'the link runs no A/B test');
+        const kept = test.variants[keep - 1];
+        if (!kept) throw fieldError('CONFLICT', 'body.keep', `the test has ${test.variants.length} destinations`);
+        await endAbTest(tx, test.id, keep);
+        await updateLink(
+          tx,
+          linkId,
+          await resolveFields(tx, {
+            title: link.title,
+            url: kept.url,
+            syncIntervalMinutes: link.sync_interval_minutes,
+            enabled: link.enabled,
+            startsAt: link.starts_at,
+            endsAt: link.ends_at,
+            icon: link.icon,
+            thumbnailAssetId: link.thumbnail_asset_id,
+          }),
+        );
+        return toLink((await getLink(tx, profileId, linkId))!);
+      }),
 
     remove: (userId: string, profileId: string, linkId: string) =>
       changeLinks(userId, profileId, async (tx) => {

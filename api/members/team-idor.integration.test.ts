@@ -34,6 +34,8 @@ const BODIES: Record<string, unknown> = {
   createAlert: { kind: 'traffic_spike', factor: 2 },
   updateAlert: { enabled: false },
   setAlertMail: { receive: true },
+  startLinkAbTest: { variants: [{ url: 'https://a.example/', weight: 50 }, { url: 'https://b.example/', weight: 50 }] },
+  endLinkAbTest: { keep: 1 },
 };
 
 beforeAll(async () => {

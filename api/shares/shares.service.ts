@@ -11,7 +11,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { isLocalPlainHttp } from '../../lib/http/session-cookie-name.js';
 import type { Database } from '../../lib/postgres/database.js';
 import { asVisitor, withUser } from '../../lib/postgres/tenant.js';
-import { DASHBOARD_PANELS } from '../analytics/analytics.routes.js';
+import { DASHBOARD_PANELS, type DashboardPanel } from '../analytics/analytics.routes.js';
 import type { Credentials } from '../auth/credentials.js';
 import type { PasswordHasher } from '../auth/password.js';
 import { readCookie } from '../auth/session-cookie.js';
@@ -22,8 +22,12 @@ import { getProfile } from '../profiles/profiles.repository.js';
 import { requireRole } from '../profiles/profiles.service.js';
 import { countShares, deleteShare, findSharedDashboard, insertShare, listShares, sharedLinkTitles, updateShare, type ShareRow } from './shares.repository.js';
 
-/** What a shared dashboard may show: the analytics page's panels and realtime (never the exports). */
-export const SHAREABLE_PANELS = [...DASHBOARD_PANELS, 'realtime'] as const;
+/**
+ * What a shared dashboard may show: the analytics page's panels and realtime (never the exports).
+ * Not the A/B tests: they name every destination a link tests, which a page's visitors never see
+ * (and migrations/0015 lists the panels a share may hold).
+ */
+export const SHAREABLE_PANELS = [...DASHBOARD_PANELS.filter((panel): panel is Exclude<DashboardPanel, 'abTests'> => panel !== 'abTests'), 'realtime'] as const;
 export type ShareablePanel = (typeof SHAREABLE_PANELS)[number];
 export const MAX_SHARES_PER_PROFILE = 10;
 /**
@@ -38,6 +42,7 @@ export const FILTER_PANELS = {
   os: 'devices',
   channel: 'referrers',
   referrer: 'referrers',
+  trigger: 'referrers',
   link: 'links',
 } as const satisfies Record<string, ShareablePanel>;
 // (heatmapDevice is not one: it narrows the heatmap alone, which is read only when it is shared.)

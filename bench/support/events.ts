@@ -43,6 +43,8 @@ export function syntheticEvents(profileId: string, linkIds: readonly string[], c
         utm: { source: i % 7 === 0 ? 'newsletter' : null, medium: null, campaign: null, term: null, content: null },
         click: null,
         internal: false,
+        trigger: 'link',
+        abTests: [],
         visitorId: String(1_000_000_007 * (visitor + 1)),
         now,
       }),

@@ -10,7 +10,7 @@ const ROW_COLUMNS = Object.keys({
   event_id: true, event_type: true, source: true, timestamp: true, profile_id: true, link_id: true, click_id: true,
   visitor_id: true, is_bot: true, bot_kind: true, is_internal: true, country: true, region: true, city: true,
   device: true, browser: true, os: true, referrer_domain: true, channel: true, utm_source: true, utm_medium: true,
-  utm_campaign: true, click_x: true, click_y: true, viewport_width: true, viewport_height: true, time_to_click_ms: true,
+  utm_campaign: true, trigger: true, ab_tests: true, ab_variants: true, click_x: true, click_y: true, viewport_width: true, viewport_height: true, time_to_click_ms: true,
 } satisfies Record<keyof AnalyticsRow, true>);
 
 const IPHONE_SAFARI =
@@ -55,12 +55,25 @@ describe('createEnricher', () => {
       utm_source: '',
       utm_medium: '',
       utm_campaign: '',
+      trigger: 'link',
+      ab_tests: [],
+      ab_variants: [],
       click_x: 0,
       click_y: 0,
       viewport_width: 0,
       viewport_height: 0,
       time_to_click_ms: 0,
     } satisfies AnalyticsRow);
+  });
+
+  it('keeps how the visit began and the A/B variants, as parallel arrays', () => {
+    const { enrich } = createEnricher({ geo: newGeoStub() });
+    const tests = [
+      { testId: randomUUID(), variant: 2 },
+      { testId: randomUUID(), variant: 1 },
+    ];
+    expect(enrich(newTrackedEvent({ trigger: 'qr', abTests: tests }))).toMatchObject({ trigger: 'qr', ab_tests: tests.map((test) => test.testId), ab_variants: [2, 1] });
+    expect(enrich(newTrackedEvent())).toMatchObject({ trigger: 'link', ab_tests: [], ab_variants: [] });
   });
 
   it('counts the redirect as the click and keeps its link and click id', () => {

@@ -38,10 +38,26 @@ describe('parseTrackedEvent', () => {
     expect(parseTrackedEvent(newBusMessage(corrupt))).toMatchObject({ ok: false, action: 'dlq', reason: 'malformed_json' });
   });
 
+  it('reads a version 1 event, published before the current contract, as a visit without a scan or a test', () => {
+    const { trigger: _trigger, abTests: _abTests, ...current } = newTrackedEvent({ type: 'click', source: 'redirect', method: 'GET', linkId: '0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6a7b' });
+    const v1 = { ...current, v: 1 };
+    expect(parseTrackedEvent(messageOf(v1))).toEqual({ ok: true, value: { ...v1, v: 2, trigger: 'link', abTests: [] } });
+    // A version 1 event with the new fields is not one.
+    expect(parseTrackedEvent(messageOf({ ...v1, trigger: 'qr' }))).toMatchObject({ ok: false, reason: 'invalid_event' });
+  });
+
+  it('returns the scan trigger and the A/B variants of a version 2 event', () => {
+    const event = newTrackedEvent({ trigger: 'qr', abTests: [{ testId: '0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6a7d', variant: 2 }] });
+    expect(parseTrackedEvent(messageOf(event))).toEqual({ ok: true, value: event });
+    const twice = { ...event, abTests: [event.abTests[0], event.abTests[0]] };
+    expect(parseTrackedEvent(messageOf(twice))).toMatchObject({ ok: false, reason: 'invalid_event' });
+    expect(parseTrackedEvent(messageOf({ ...event, abTests: [{ testId: event.abTests[0]!.testId, variant: 5 }] }))).toMatchObject({ ok: false, reason: 'invalid_event' });
+  });
+
   it('dead-letters a well-formed event of a future version as unknown_version', () => {
-    const result = parseTrackedEvent(messageOf({ ...newTrackedEvent(), v: 2, somethingNew: true }));
+    const result = parseTrackedEvent(messageOf({ ...newTrackedEvent(), v: 3, somethingNew: true }));
     expect(result).toMatchObject({ ok: false, action: 'dlq', reason: 'unknown_version' });
-    expect(!result.ok && String(result.error)).toContain('version 2');
+    expect(!result.ok && String(result.error)).toContain('version 3');
   });
 
   it.each([

@@ -6,7 +6,7 @@ import type { TrackedEvent } from '../../lib/events/tracked-event.js';
 
 export function newTrackedEvent(overrides: Partial<TrackedEvent> = {}): TrackedEvent {
   return {
-    v: 1,
+    v: 2,
     eventId: randomUUID(),
     type: 'view',
     source: 'beacon',
@@ -22,6 +22,8 @@ export function newTrackedEvent(overrides: Partial<TrackedEvent> = {}): TrackedE
     click: null,
     method: 'POST',
     internal: false,
+    trigger: 'link',
+    abTests: [],
     ...overrides,
   };
 }

@@ -37,7 +37,7 @@ describeWithService('the tracker in Chromium', { configured: existsSync(CHROMIUM
     let origin = '';
     const links: LinkTargets = {
       link: (id) => (id === linkId ? { profileId, url: `${origin}/landed` } : undefined),
-      profile: (id) => (id === profileId ? { respectGpc: true } : undefined),
+      profile: (id) => (id === profileId ? { respectGpc: true, abTests: [] } : undefined),
       reload: async () => undefined,
       reloadAfterMiss: async () => false,
       start: async () => undefined,
@@ -103,6 +103,22 @@ describeWithService('the tracker in Chromium', { configured: existsSync(CHROMIUM
     expect(redirect.utm.campaign).toBe('launch');
     expect(events().find((event) => event.type === 'view')!.utm.campaign).toBe('launch');
     expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('records a QR scan on the view and the visit’s click, and takes ?trigger=qr out of the address bar', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    published.length = 0;
+    await page.goto(`${server.url}/page?trigger=qr#top`);
+    const view = await waitFor(() => events().find((event) => event.type === 'view'), { what: 'the view beacon' });
+    expect(view.trigger).toBe('qr');
+    // A reload or a copied address is not another scan.
+    await waitFor(async () => new URL(page.url()).search === '', { what: 'the address bar to lose ?trigger=qr' });
+    expect(new URL(page.url()).hash).toBe('#top');
+    await page.click('a[data-lp-link]', { position: { x: 100, y: 20 } });
+    await page.waitForURL(/\/landed$/);
+    const redirect = await waitFor(() => events().find((event) => event.type === 'click' && event.source === 'redirect'), { what: 'the redirect click' });
+    expect(redirect.trigger).toBe('qr');
     await page.close();
   });
 

@@ -16,7 +16,9 @@
   var owner = /(?:^|;\s*)lp_owner=([^;]*)/.exec(document.cookie);
   var internal = data.internal === '1' || (!!owner && owner[1].split('.').indexOf(data.profile) >= 0);
   var started = performance.now();
-  var search = location.search.indexOf('utm_') >= 0 ? location.search : '';
+  // The page URL goes along only for what ingest keeps of it: utm_* and ?trigger=qr (a QR code's scan).
+  var search = /[?&](utm_|trigger=)/.test(location.search) ? location.search : '';
+  var scanned = /[?&]trigger=qr(&|$)/.test(search);
 
   function send(event) {
     event.p = data.profile;
@@ -38,6 +40,12 @@
   }
 
   send({ t: 'view', r: document.referrer || undefined, u: search ? location.href : undefined });
+  // Counted once: a reload, a bookmark or a copied address must not count as another scan.
+  if (scanned && history.replaceState) {
+    var clean = new URL(location.href);
+    clean.searchParams.delete('trigger');
+    history.replaceState(history.state, '', clean.pathname + clean.search + clean.hash);
+  }
 
   function track(event) {
     var link = event.target.closest && event.target.closest('a[data-lp-link]');
@@ -70,6 +78,8 @@
     new URLSearchParams(search).forEach(function (value, key) {
       if (key.indexOf('utm_') === 0) url.searchParams.set(key, value);
     });
+    // A click during a visit that began with a scan is part of it.
+    if (scanned) url.searchParams.set('trigger', 'qr');
     link.href = url.href;
   }
   // Capture phase, so the href is tagged before the browser follows it; auxclick covers middle clicks.

@@ -12,6 +12,7 @@ interface Sent {
 
 function runTracker(options: { gpc?: boolean; dataset?: Record<string, string>; search?: string; referrer?: string; cookie?: string } = {}) {
   const sent: Sent[] = [];
+  const replaced: string[] = [];
   const listeners: Record<string, ((event: unknown) => void)[]> = {};
   const link = {
     href: 'https://links.example.com/r/11111111-1111-4111-8111-111111111111',
@@ -35,7 +36,8 @@ function runTracker(options: { gpc?: boolean; dataset?: Record<string, string>; 
         return true;
       },
     },
-    location: { search: options.search ?? '', href: `https://links.example.com/@ada${options.search ?? ''}` },
+    location: { search: options.search ?? '', href: `https://links.example.com/@ada${options.search ?? ''}#links` },
+    history: { state: null, replaceState: (_state: unknown, _title: string, url: string) => void replaced.push(url) },
     performance: { now: () => 1234 },
     crypto: { randomUUID: () => '22222222-2222-4222-8222-222222222222' },
     innerWidth: 390,
@@ -50,7 +52,7 @@ function runTracker(options: { gpc?: boolean; dataset?: Record<string, string>; 
   const click = (event: Record<string, unknown>) => {
     for (const listener of listeners.click ?? []) listener({ target: { closest: () => link }, ...event });
   };
-  return { sent, link, click };
+  return { sent, link, click, replaced };
 }
 
 describe('tracker', () => {
@@ -64,7 +66,22 @@ describe('tracker', () => {
       { endpoint: '/e', body: { t: 'view', p: 'p-1', r: 'https://news.ycombinator.com/item?id=1' } },
     ]);
     const tagged = runTracker({ search: '?utm_source=newsletter' }).sent[0]!.body;
-    expect(tagged.u).toBe('https://links.example.com/@ada?utm_source=newsletter');
+    expect(tagged.u).toBe('https://links.example.com/@ada?utm_source=newsletter#links');
+  });
+
+  it('passes on a QR scan (?trigger=qr): with the view, on the clicks of that visit, then takes it out of the address bar', () => {
+    const scan = runTracker({ search: '?trigger=qr&utm_source=poster' });
+    expect(scan.sent[0]!.body.u).toBe('https://links.example.com/@ada?trigger=qr&utm_source=poster#links');
+    // A reload or a copied address is not another scan.
+    expect(scan.replaced).toEqual(['/@ada?utm_source=poster#links']);
+    scan.click({ clientX: 300, clientY: 350, detail: 1 });
+    expect(Object.fromEntries(new URL(scan.link.href).searchParams)).toMatchObject({ trigger: 'qr', utm_source: 'poster' });
+
+    const visit = runTracker({ search: '?triggered=qr' });
+    expect(visit.sent[0]!.body.u).toBeUndefined();
+    expect(visit.replaced).toEqual([]);
+    visit.click({ clientX: 300, clientY: 350, detail: 1 });
+    expect(new URL(visit.link.href).searchParams.has('trigger')).toBe(false);
   });
 
   it('sends nothing under Global Privacy Control when the creator honours it', () => {

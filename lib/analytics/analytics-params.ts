@@ -4,8 +4,9 @@
 // shared or edited URL never turns into a 400. Plain data and functions only: the dashboard bundles
 // this file.
 import { DEVICE_CLASSES, type DeviceClass } from '../events/analytics-row.js';
+import { TRIGGERS, type Trigger } from '../events/tracked-event.js';
 
-export { DEVICE_CLASSES, type DeviceClass };
+export { DEVICE_CLASSES, TRIGGERS, type DeviceClass, type Trigger };
 
 export const DAY_MS = 86_400_000;
 /** Nothing Linkpulse counts is older; before it, a range (or its previous period) measures nothing. */
@@ -29,7 +30,7 @@ export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type Interval = (typeof INTERVALS)[number];
 
 /** The dimensions a read may be filtered by. Filters combine: country AND device AND … */
-export const ANALYTICS_FILTERS = ['country', 'device', 'browser', 'os', 'channel', 'referrer', 'link'] as const;
+export const ANALYTICS_FILTERS = ['country', 'device', 'browser', 'os', 'channel', 'referrer', 'trigger', 'link'] as const;
 export type AnalyticsFilter = (typeof ANALYTICS_FILTERS)[number];
 
 /** An ISO 3166-1 alpha-2 code, as the consumers store it. */

@@ -27,7 +27,7 @@ export const ALL_LINKS = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 export type { Interval };
 
 /** Columns a breakdown may group by: a fixed list, so no request ever names a column. */
-export const BREAKDOWN_COLUMNS = ['country', 'region', 'city', 'device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+export const BREAKDOWN_COLUMNS = ['country', 'region', 'city', 'device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'trigger'] as const;
 export type BreakdownColumn = (typeof BREAKDOWN_COLUMNS)[number];
 
 /** Dimensions a request may filter on (besides the link), each with the column it compares: a fixed map, so no request ever names a column. */
@@ -38,6 +38,7 @@ export const DIMENSION_FILTERS = {
   os: 'os',
   channel: 'channel',
   referrer: 'referrer_domain',
+  trigger: 'trigger',
 } as const satisfies Record<string, BreakdownColumn>;
 export type DimensionFilter = keyof typeof DIMENSION_FILTERS;
 const FILTER_NAMES = Object.keys(DIMENSION_FILTERS) as DimensionFilter[];
@@ -50,6 +51,8 @@ export interface AnalyticsFilters {
   channel?: string | undefined;
   /** A referring domain as stored (referrer_domain, e.g. news.ycombinator.com); traffic without one is found by channel ('direct', or a UTM-tagged one). */
   referrer?: string | undefined;
+  /** 'qr': visits that began with a QR scan (clickhouse/0008); 'link': the others. */
+  trigger?: string | undefined;
   /** Restricts clicks and positions to one link (views belong to the whole page). */
   link?: string | undefined;
 }
@@ -197,7 +200,7 @@ interface AggregateSource {
 const LINK_STATS: AggregateSource = { daily: 'traffic_daily', hourly: 'traffic_hourly', keys: ['link_id'], filters: [], timeToClick: true };
 const GEO_STATS: AggregateSource = { daily: 'geo_daily', keys: ['link_id', 'country', 'region', 'city'], filters: ['country'], timeToClick: false };
 /** The dimensions dimension_daily holds (clickhouse/0007). */
-const STATS_DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+const STATS_DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'trigger'] as const;
 const dimensionSource = (dimension: (typeof STATS_DIMENSIONS)[number]): AggregateSource => ({
   daily: 'dimension_daily',
   keys: ['link_id', dimension],

@@ -67,7 +67,10 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
     id: uuid(),
     links: Array.from({ length: 4 }, uuid),
     visitors: Array.from({ length: 40 }, () => BigInt(`0x${hex(8)}`).toString()),
+    // An A/B test of the first link: views carry it (the visitor is assigned), clicks on that link too.
+    test: uuid(),
   }));
+  const variantOf = (visitor: string) => 1 + (Number(BigInt(visitor) % 3n) % 2);
   const rows: AnalyticsRow[] = [];
   for (let i = 0; i < size; i += 1) {
     const profile = pick(profiles);
@@ -75,6 +78,7 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
     const [country, region, city] = pick(GEO);
     const [referrerDomain, channel] = pick(REFERRERS);
     const [utmSource, utmMedium, utmCampaign] = pick(UTM);
+    const visitor = pick(profile.visitors);
     const view: AnalyticsRow = {
       event_id: uuid(),
       event_type: 'view',
@@ -83,7 +87,7 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
       profile_id: profile.id,
       link_id: NO_LINK,
       click_id: NO_LINK,
-      visitor_id: pick(profile.visitors),
+      visitor_id: visitor,
       is_bot: isBot ? 1 : 0,
       bot_kind: isBot ? pick(BOT_KINDS.filter(Boolean)) : '',
       is_internal: !isBot && random() < 0.05 ? 1 : 0,
@@ -98,6 +102,9 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
       utm_source: utmSource,
       utm_medium: utmMedium,
       utm_campaign: utmCampaign,
+      trigger: random() < 0.2 ? 'qr' : 'link',
+      ab_tests: [profile.test],
+      ab_variants: [variantOf(visitor)],
       click_x: 0,
       click_y: 0,
       viewport_width: 0,
@@ -109,7 +116,17 @@ function newAnalyticsBatch(seed: number, size = 1500): AnalyticsBatch {
       continue;
     }
     const isMarked = !isBot && random() < 0.75;
-    const click: AnalyticsRow = { ...view, event_type: 'click', source: 'redirect', link_id: pick(profile.links), click_id: isMarked ? uuid() : NO_LINK };
+    const link = pick(profile.links);
+    const tested = link === profile.links[0];
+    const click: AnalyticsRow = {
+      ...view,
+      event_type: 'click',
+      source: 'redirect',
+      link_id: link,
+      click_id: isMarked ? uuid() : NO_LINK,
+      ab_tests: tested ? view.ab_tests : [],
+      ab_variants: tested ? view.ab_variants : [],
+    };
     rows.push(click);
     if (!isMarked) continue;
     rows.push({
@@ -146,7 +163,7 @@ const TRAFFIC_MEASURES = {
  */
 const EVENTS_PER_LINK_AND_ALL = `(SELECT * REPLACE (link AS link_id) FROM events ARRAY JOIN [link_id, toUUID('${ALL_LINKS}')] AS link)`;
 
-const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'bot_kind'] as const;
+const DIMENSIONS = ['device', 'browser', 'os', 'referrer_domain', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'bot_kind', 'trigger'] as const;
 
 function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
   let clickhouse: ClickHouse;
@@ -275,6 +292,25 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     expect(new Set(combinations.map((row) => JSON.stringify([row.utm_source, row.utm_medium, row.utm_campaign]))).size).toBeGreaterThan(1);
   });
 
+  it('keeps A/B test variants by day equal to the raw events: page views assign, clicks on the tested link count', async () => {
+    const { rows, params } = await insertBatch(6);
+    const keys = 'profile_id, is_bot, is_internal, test_id, day, variant';
+    const variants = await expectAggregateMatchesRaw(
+      `SELECT ${keys}, ${TRAFFIC_MEASURES.aggregate} FROM ab_test_daily
+       WHERE profile_id IN {profiles:Array(UUID)} GROUP BY ${keys} ORDER BY ${keys}`,
+      `SELECT profile_id, is_bot, is_internal, test_id, toDate(timestamp) AS day, variant, ${TRAFFIC_MEASURES.raw}
+       FROM events ARRAY JOIN ab_tests AS test_id, ab_variants AS variant
+       WHERE profile_id IN {profiles:Array(UUID)} AND event_type IN ('view', 'click') GROUP BY ${keys} ORDER BY ${keys}`,
+      params,
+    );
+    expect(new Set(variants.map((row) => row.variant))).toEqual(new Set([1, 2]));
+    // Clicks are those of the tested link only; views are all of the page's.
+    const clicksOnTested = rows.filter((row) => row.event_type === 'click' && row.ab_tests.length > 0).length;
+    expect(variants.reduce((sum, row) => sum + Number(row.clicks), 0)).toBe(clicksOnTested);
+    expect(variants.reduce((sum, row) => sum + Number(row.views), 0)).toBe(rows.filter((row) => row.event_type === 'view').length);
+    expect(clicksOnTested).toBeLessThan(rows.filter((row) => row.event_type === 'click').length);
+  });
+
   it('keeps heatmap cells by day equal to the tracked clicks in the raw events', async () => {
     const { rows, params } = await insertBatch(3);
     const keys = 'profile_id, is_bot, is_internal, device, day, link_id, x_bucket, y_bucket';
@@ -312,6 +348,7 @@ function analyticsSchemaSuite(makeAdapter: MakeClickHouse): void {
     const range = { from: new Date(Math.floor(Math.min(...times) / 86_400_000) * 86_400_000), to: new Date(Math.ceil((Math.max(...times) + 1) / 86_400_000) * 86_400_000), profiles };
     const tables = await listAggregateTables(clickhouse);
     expect(tables.map((table) => [table.table, table.period, table.counts])).toEqual([
+      ['ab_test_daily', 'day', ['views', 'clicks']],
       ['dimension_daily', 'day', ['views', 'clicks']],
       ['geo_daily', 'day', ['views', 'clicks']],
       ['heatmap_daily', 'day', ['clicks']],
@@ -406,6 +443,7 @@ const BATCH_TOTALS: Readonly<Record<string, string>> = {
   dimension_daily: `SELECT dimension, ${TRAFFIC_MEASURES.aggregate} FROM dimension_daily
     WHERE profile_id IN {profiles:Array(UUID)} GROUP BY dimension ORDER BY dimension`,
   utm_daily: `SELECT ${TRAFFIC_MEASURES.aggregate} FROM utm_daily WHERE profile_id IN {profiles:Array(UUID)}`,
+  ab_test_daily: `SELECT variant, ${TRAFFIC_MEASURES.aggregate} FROM ab_test_daily WHERE profile_id IN {profiles:Array(UUID)} GROUP BY variant ORDER BY variant`,
   heatmap_daily: 'SELECT sum(clicks) AS clicks FROM heatmap_daily WHERE profile_id IN {profiles:Array(UUID)}',
 };
 

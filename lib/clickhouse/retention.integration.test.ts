@@ -23,7 +23,7 @@ function row(daysAgo: number, profileId: string): AnalyticsRow {
   return {
     event_id: randomUUID(), event_type: 'view', source: 'beacon', timestamp: Date.now() - daysAgo * 86_400_000, profile_id: profileId, link_id: NO_LINK, click_id: NO_LINK,
     visitor_id: '1', is_bot: 0, bot_kind: '', is_internal: 0, country: '', region: '', city: '', device: 'desktop', browser: '', os: '', referrer_domain: '',
-    channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', click_x: 0, click_y: 0, viewport_width: 0, viewport_height: 0, time_to_click_ms: 0,
+    channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', trigger: 'link', ab_tests: [], ab_variants: [], click_x: 0, click_y: 0, viewport_width: 0, viewport_height: 0, time_to_click_ms: 0,
   };
 }
 

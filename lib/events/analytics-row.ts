@@ -67,6 +67,11 @@ export type AnalyticsRow = {
   utm_source: string;
   utm_medium: string;
   utm_campaign: string;
+  /** 'qr' when the visit began with a QR scan, else 'link' (clickhouse/0008). */
+  trigger: 'link' | 'qr';
+  /** The A/B tests the event belongs to and, by position, the visitor's variant in each (1-based). */
+  ab_tests: string[];
+  ab_variants: number[];
   /** 'click_position' rows: 0..1 across the content column (0 on other rows). */
   click_x: number;
   /** 'click_position' rows: CSS pixels from the top of the content column (0 on other rows). */
@@ -78,13 +83,13 @@ export type AnalyticsRow = {
 };
 
 /**
- * The columns all rows of one visit share: who came and how they arrived. is_bot is not among them:
- * it follows from bot_kind, as the consumers derive it.
+ * The columns all rows of one visit share: who came and how they arrived (trigger 'link' unless
+ * given). is_bot is not among them: it follows from bot_kind, as the consumers derive it.
  */
 export type VisitColumns = Pick<
   AnalyticsRow,
   'profile_id' | 'visitor_id' | 'bot_kind' | 'is_internal' | 'country' | 'region' | 'city' | 'device' | 'browser' | 'os' | 'referrer_domain' | 'channel' | 'utm_source' | 'utm_medium' | 'utm_campaign'
->;
+> & { trigger?: AnalyticsRow['trigger'] };
 
 /** What the tracker's beacon reports about a click: only 'click_position' rows carry it. */
 export type ClickPosition = Pick<AnalyticsRow, 'click_x' | 'click_y' | 'viewport_width' | 'viewport_height' | 'time_to_click_ms'>;
@@ -130,6 +135,9 @@ export function buildAnalyticsRow(
     utm_source: visit.utm_source,
     utm_medium: visit.utm_medium,
     utm_campaign: visit.utm_campaign,
+    trigger: visit.trigger ?? 'link',
+    ab_tests: [],
+    ab_variants: [],
     click_x: position?.click_x ?? 0,
     click_y: position?.click_y ?? 0,
     viewport_width: position?.viewport_width ?? 0,

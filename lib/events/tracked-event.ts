@@ -2,6 +2,11 @@
 // events_v1 (JSON, one event per message, key profileId:visitorId). Versioned by `v`: consumers
 // accept every version they know and dead-letter the rest. Privacy: no raw IP ever appears here,
 // only `ipPrefix` (IPv4 /24, IPv6 /48), which the consumers use for geo and then drop.
+//
+// Versions: 1 (the first), 2 (issue 19: `trigger`, how the visit began, and `abTests`, the variants
+// of running A/B tests the visitor was assigned). Ingest writes the latest; consumers read both, a v1
+// event as a v2 one with trigger 'link' and no tests (upgradeTrackedEvent), so messages published by
+// an older ingest during a rolling deploy are still stored.
 import { z } from 'zod';
 import type { OutgoingMessage } from '../bus/event-bus.js';
 
@@ -13,7 +18,13 @@ export const EVENT_SOURCES = ['beacon', 'redirect'] as const;
 
 const UTM_VALUE = z.string().max(200);
 
-export const TrackedEventSchema = z.strictObject({
+/** How a visit began: 'qr' from scanning a Linkpulse QR code (?trigger=qr), 'link' otherwise. */
+export const TRIGGERS = ['link', 'qr'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+/** Tests one event may carry: a page's links can each run one (a profile has at most 100 links). */
+export const MAX_TESTS_PER_EVENT = 100;
+
+export const TrackedEventV1Schema = z.strictObject({
   v: z.literal(1),
   /** UUIDv7 assigned at ingest: time-ordered, and the identity that deduplicates retries. */
   eventId: z.uuid(),
@@ -62,7 +73,33 @@ export const TrackedEventSchema = z.strictObject({
   internal: z.boolean(),
 });
 
+/** The current version: what ingest publishes. */
+export const TrackedEventSchema = TrackedEventV1Schema.extend({
+  v: z.literal(2),
+  /** 'qr' when the visit came from a Linkpulse QR code: the page's ?trigger=qr (a view, and the clicks the tracker marks), or /r/<link>?trigger=qr. */
+  trigger: z.enum(TRIGGERS),
+  /**
+   * The running A/B tests this event belongs to and the visitor's variant (1-based) in each
+   * (lib/links/ab-test.ts): for a click on a tested link, its test; for a page view, every test running
+   * on the page's links (the visitor is assigned whether or not they click). Empty otherwise.
+   */
+  abTests: z
+    .array(z.strictObject({ testId: z.uuid(), variant: z.number().int().min(1).max(4) }))
+    .max(MAX_TESTS_PER_EVENT)
+    .refine((tests) => new Set(tests.map((test) => test.testId)).size === tests.length, 'a test appears once'),
+});
+
 export type TrackedEvent = z.infer<typeof TrackedEventSchema>;
+export type TrackedEventV1 = z.infer<typeof TrackedEventV1Schema>;
+
+/** Every version a consumer reads, told apart by `v`. */
+export const AnyTrackedEventSchema = z.discriminatedUnion('v', [TrackedEventV1Schema, TrackedEventSchema]);
+export const KNOWN_EVENT_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
+
+/** An event of any known version as the current one: a v1 event began with no scan and was in no test. */
+export function upgradeTrackedEvent(event: TrackedEventV1 | TrackedEvent): TrackedEvent {
+  return event.v === 2 ? event : { ...event, v: 2, trigger: 'link', abTests: [] };
+}
 
 /**
  * The key of every events_v1 message. The key picks the partition: one visitor's events on one

@@ -204,6 +204,30 @@ function rlsContract(which: 'embedded' | 'real'): void {
     }
   });
 
+  it('keeps A/B tests on their profile: another creator reads, starts and ends none of mine, and an ended test stays as it ended', async () => {
+    const variants = JSON.stringify([
+      { url: 'https://a.example/', weight: 50 },
+      { url: 'https://b.example/', weight: 50 },
+    ]);
+    const test = (await owner.query<{ id: string }>('INSERT INTO link_ab_tests (profile_id, link_id, variants) VALUES ($1, $2, $3) RETURNING id', [a.profileId, a.linkId, variants])).rows[0]!.id;
+    try {
+      expect((await withUser(database.db, b.userId, (tx) => tx.query('SELECT id FROM link_ab_tests'))).rows).toEqual([]);
+      expect((await withUser(database.db, a.userId, (tx) => tx.query<{ id: string }>('SELECT id FROM link_ab_tests'))).rows.map((row) => row.id)).toEqual([test]);
+      expect(await asUserRolledBack(database.db, b.userId, async (tx) => (await tx.query('UPDATE link_ab_tests SET ended_at = now(), kept_variant = 1')).rowCount)).toBe(0);
+      await expect(
+        asUserRolledBack(database.db, b.userId, (tx) => tx.query('INSERT INTO link_ab_tests (profile_id, link_id, variants) VALUES ($1, $2, $3)', [a.profileId, a.linkId, variants])),
+      ).rejects.toThrow(/row-level security policy/);
+      // Weights that do not add up to 100 are refused by the table itself.
+      await expect(
+        owner.query('INSERT INTO link_ab_tests (profile_id, link_id, variants) VALUES ($1, $2, $3)', [b.profileId, b.linkId, JSON.stringify([{ url: 'https://a.example/', weight: 60 }, { url: 'https://b.example/', weight: 60 }])]),
+      ).rejects.toThrow(/ab_variants_valid|check constraint/);
+      await withUser(database.db, a.userId, (tx) => tx.query('UPDATE link_ab_tests SET ended_at = now(), kept_variant = 2 WHERE id = $1', [test]));
+      expect(await asUserRolledBack(database.db, a.userId, async (tx) => (await tx.query('UPDATE link_ab_tests SET kept_variant = 1 WHERE id = $1', [test])).rowCount)).toBe(0);
+    } finally {
+      await owner.query('DELETE FROM link_ab_tests WHERE id = $1', [test]);
+    }
+  });
+
   it('does not let a creator make themselves admin or read the audit log', async () => {
     await expect(asUserRolledBack(database.db, b.userId, (tx) => tx.query("UPDATE users SET role = 'admin'"))).rejects.toThrow(/permission denied/);
     await owner.query("INSERT INTO security_audit_log (action, outcome) VALUES ('auth.login', 'success')");

@@ -10,7 +10,7 @@ export type InvitableRole = (typeof INVITABLE_ROLES)[number];
 export type ProfileAction =
   /** See the profile, its links and its analytics dashboard. */
   | 'read'
-  /** Change the profile, its look, links and images; publish. */
+  /** Change the profile, its look, links (and their A/B tests) and images; publish. */
   | 'edit'
   /** Download analytics (CSV, raw events). */
   | 'export'

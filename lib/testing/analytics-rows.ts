@@ -9,6 +9,8 @@ export interface VisitOptions {
   time?: number;
   linkId?: string;
   visitorId?: string;
+  /** An A/B test of the link: the view and the click carry it (variant 1), as ingest records them. */
+  abTestId?: string;
 }
 
 export function visitRows(profileId: string, options: VisitOptions = {}): AnalyticsRow[] {
@@ -31,9 +33,10 @@ export function visitRows(profileId: string, options: VisitOptions = {}): Analyt
     utm_medium: '',
     utm_campaign: '',
   };
+  const inTest = (row: AnalyticsRow): AnalyticsRow => (options.abTestId ? { ...row, ab_tests: [options.abTestId], ab_variants: [1] } : row);
   return [
-    buildAnalyticsRow(visit, randomUUID(), 'view', time, NO_LINK, NO_LINK),
-    buildAnalyticsRow(visit, randomUUID(), 'click', time, linkId, NO_LINK),
+    inTest(buildAnalyticsRow(visit, randomUUID(), 'view', time, NO_LINK, NO_LINK)),
+    inTest(buildAnalyticsRow(visit, randomUUID(), 'click', time, linkId, NO_LINK)),
     buildAnalyticsRow(visit, randomUUID(), 'click_position', time, linkId, NO_LINK, { click_x: 0.5, click_y: 120, viewport_width: 390, viewport_height: 844, time_to_click_ms: 900 }),
   ];
 }

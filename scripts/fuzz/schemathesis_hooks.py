@@ -11,7 +11,8 @@ schema-valid request still means that the API and its document disagree:
   an upload whose bytes the API found not to be an image it decodes (the file's description says
   so; a declared image type does not make bytes an image, and the fuzzer sends other files too),
   and of a new password the API found too easy to guess (the field's description says how it is
-  judged: zxcvbn's score, which no schema can state).
+  judged: zxcvbn's score, which no schema can state). And an A/B test's destinations: their weights
+  add up to 100 and their URLs differ (the body's description; lib/links/ab-test.ts).
 Each names the rule and the code it mirrors; change them together. Values that do not parse are
 left alone: they are the fuzzer's invalid data, which must be refused.
 """
@@ -33,6 +34,10 @@ FIRST_YEAR = 2001
 # The analytics reads with a range: a profile's, and a shared dashboard's batch (api/shares).
 ANALYTICS_PATH = r"/analytics/(?!realtime)|/shared/\{token\}/dashboard"
 SCHEDULED_OPERATIONS = ["createLink", "updateLink"]
+# lib/links/ab-test.ts abVariantProblems: the weights (percent) add up to 100, the destinations differ.
+AB_TEST_OPERATIONS = ["startLinkAbTest"]
+WEIGHT_TOTAL = 100
+AB_TEST_FIELD = re.compile(r"body\.variants(\.\d+\.url)?")
 # api/assets/image.ts: the reasons for refusing bytes that are not an image we decode.
 NOT_AN_IMAGE = {"unsupported_type", "undecodable"}
 # api/auth/auth.service.ts requireStrongPassword: the operations and fields under the password rule.
@@ -122,12 +127,48 @@ def map_query(context, query):
     return query
 
 
-@schemathesis.hook.apply_to(operation_id=SCHEDULED_OPERATIONS)
+def destination_key(url: str) -> str:
+    """A destination as the API compares them, roughly: link-url.ts normalises (a bare host gains "/")."""
+    return url.lower().rstrip("/")
+
+
+def even_weights(count: int) -> list[int]:
+    """lib/links/ab-test.ts evenWeights: 50/50, 34/33/33, 25×4."""
+    base = WEIGHT_TOTAL // count
+    return [base + (1 if index < WEIGHT_TOTAL - base * count else 0) for index in range(count)]
+
+
+def map_ab_test(body: dict) -> dict:
+    """An A/B test's destinations: weights split evenly (so they add up to 100), repeated URLs told
+    apart by a fragment (the documented pattern allows one)."""
+    variants = body.get("variants")
+    if not isinstance(variants, list) or not 2 <= len(variants) <= 4 or not all(isinstance(variant, dict) for variant in variants):
+        return body
+    weights = [variant.get("weight") for variant in variants]
+    if not all(isinstance(weight, int) and not isinstance(weight, bool) and 1 <= weight <= 99 for weight in weights):
+        return body
+    mapped = []
+    seen: set[str] = set()
+    for index, (variant, weight) in enumerate(zip(variants, even_weights(len(variants)))):
+        variant = dict(variant, weight=weight)
+        url = variant.get("url")
+        if isinstance(url, str):
+            if destination_key(url) in seen:
+                url = f"{url}{'' if '#' in url else '#'}v{index}"
+                variant["url"] = url
+            seen.add(destination_key(url))
+        mapped.append(variant)
+    return dict(body, variants=mapped)
+
+
+@schemathesis.hook.apply_to(operation_id=SCHEDULED_OPERATIONS + AB_TEST_OPERATIONS)
 def map_body(context, body):
     """A link's schedule (the request body's description, api/links/links.routes.ts): endsAt is
-    after startsAt."""
+    after startsAt. An A/B test's destinations (map_ab_test)."""
     if not isinstance(body, dict):
         return body
+    if "variants" in body:
+        return map_ab_test(body)
     starts, ends = parse_instant(body.get("startsAt")), parse_instant(body.get("endsAt"))
     if starts is None or ends is None or starts < ends:
         return body
@@ -157,6 +198,17 @@ def breaks_schedule(body: object) -> bool:
         return False
     starts, ends = parse_instant(body.get("startsAt")), parse_instant(body.get("endsAt"))
     return starts is not None and ends is not None and starts >= ends
+
+
+def breaks_ab_test_rules(body: object) -> bool:
+    """Whether a test's weights do not add up to 100, or two destinations are the same."""
+    variants = body.get("variants") if isinstance(body, dict) else None
+    if not isinstance(variants, list) or not all(isinstance(variant, dict) for variant in variants):
+        return False
+    weights = [variant.get("weight") for variant in variants]
+    urls = [destination_key(variant["url"]) for variant in variants if isinstance(variant.get("url"), str)]
+    sums_wrong = all(isinstance(weight, int) for weight in weights) and sum(weights) != WEIGHT_TOTAL
+    return sums_wrong or len(set(urls)) < len(urls)
 
 
 def error_details(response) -> dict:
@@ -190,4 +242,6 @@ def filter_failure(context, failure, case, response):
         return not (fields and fields <= rule_fields and breaks_range_rules(case.query, datetime.now(timezone.utc)))
     if case.operation.definition.raw.get("operationId") in SCHEDULED_OPERATIONS:
         return not (fields == {"body.endsAt"} and breaks_schedule(case.body))
+    if case.operation.definition.raw.get("operationId") in AB_TEST_OPERATIONS:
+        return not (fields and all(AB_TEST_FIELD.fullmatch(field) for field in fields) and breaks_ab_test_rules(case.body))
     return True

@@ -444,6 +444,8 @@ const DEVELOPER_CHANNELS: ReadonlySet<Channel> = new Set(['github', 'hacker_news
 const CLICK_THROUGH = 0.3;
 /** Share of clicks whose tracker beacon arrived (JavaScript on, not blocked): a click_position row. */
 const TRACKED_CLICKS = 0.9;
+/** Direct visits that began with a QR scan of the page (the demo shows the scans breakdown). */
+const QR_SHARE_OF_DIRECT = 0.2;
 /** Share of sessions that are bots; they make fewer rows than people, so ~4% of rows. */
 const BOT_SESSIONS = 0.075;
 const INTERNAL_SESSIONS = 0.008;
@@ -489,6 +491,8 @@ function session(context: DayContext): AnalyticsRow[] {
     utm_source: utm.utm_source,
     utm_medium: utm.utm_medium,
     utm_campaign: utm.utm_campaign,
+    // Direct visits that began with a scan of the page's QR code (a talk's slide, a sticker).
+    trigger: source.channel === 'direct' && !isInternal && random() < QR_SHARE_OF_DIRECT ? 'qr' : 'link',
   };
 
   const rows: AnalyticsRow[] = [];

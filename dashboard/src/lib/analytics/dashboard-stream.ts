@@ -17,7 +17,7 @@ export type PanelBody<K extends DashboardPanel> = Extract<BodyLine, { panel: K }
 export type PanelError = Extract<DashboardLine, { error: unknown }>['error'];
 
 /** Every panel the batch answers (the compiler checks the list against the document's). */
-export const DASHBOARD_PANELS = ['summary', 'timeseries', 'links', 'bots', 'geo', 'devices', 'referrers', 'utm', 'heatmap'] as const satisfies readonly DashboardPanel[];
+export const DASHBOARD_PANELS = ['summary', 'timeseries', 'links', 'bots', 'geo', 'devices', 'referrers', 'utm', 'heatmap', 'abTests'] as const satisfies readonly DashboardPanel[];
 type Missing = Exclude<DashboardPanel, (typeof DASHBOARD_PANELS)[number]>;
 const everyPanelListed: Missing extends never ? true : Missing = true;
 void everyPanelListed;

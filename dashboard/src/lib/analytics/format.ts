@@ -120,6 +120,11 @@ const CHANNEL_LABELS: Record<string, string> = {
 };
 
 /** "hacker_news" → "Hacker News"; unknown values are title-cased from their snake_case. */
+/** How a visit began: a QR code's scan, or a link (or a typed address). */
+export function triggerLabel(trigger: string): string {
+  return trigger === 'qr' ? 'QR scans' : trigger === 'link' ? 'Not scanned' : valueOrUnknown(trigger);
+}
+
 export function channelLabel(value: string): string {
   if (!value) return 'Unknown';
   return CHANNEL_LABELS[value] ?? value.split('_').map((word) => (word ? word[0]!.toUpperCase() + word.slice(1) : word)).join(' ');

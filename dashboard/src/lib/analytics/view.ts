@@ -12,6 +12,7 @@ import {
   REFERRER_PATTERN,
   canonicalTimeZone,
   isDeviceClass,
+  TRIGGERS,
   type AnalyticsFilter,
   type DeviceClass,
 } from '../../../../lib/analytics/analytics-params.js';
@@ -28,6 +29,7 @@ export const FILTERS = {
   os: { label: 'OS', valid: isName },
   channel: { label: 'Channel', valid: (value: string) => CHANNEL_PATTERN.test(value) },
   referrer: { label: 'Referrer', valid: (value: string) => value.length <= REFERRER_MAX_LENGTH && REFERRER_PATTERN.test(value) },
+  trigger: { label: 'Arrived by', valid: (value: string) => (TRIGGERS as readonly string[]).includes(value) },
   link: { label: 'Link', valid: (value: string) => UUID.test(value) },
 } as const satisfies Record<AnalyticsFilter, { label: string; valid: (value: string) => boolean }>;
 
@@ -119,12 +121,13 @@ export type RangeQuery = GetQuery<'/api/v1/profiles/{profileId}/analytics/summar
 /** The API query of a view's resolved range and filters. */
 export function apiQuery(range: Range, filters: Filters, options: { compare?: boolean } = {}): RangeQuery {
   // Every filter's value was checked when it entered the view (withFilter); the device's type says so.
-  const { device, ...others } = filters;
+  const { device, trigger, ...others } = filters;
   return {
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     ...(options.compare ? { compare: 'previous' } : {}),
     ...others,
     ...(device !== undefined && isDeviceClass(device) ? { device } : {}),
+    ...(trigger === 'qr' || trigger === 'link' ? { trigger } : {}),
   };
 }

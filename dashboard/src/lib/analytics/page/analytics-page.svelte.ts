@@ -9,7 +9,7 @@ import { goto } from '$app/navigation';
 import { page } from '$app/state';
 import { exportHref, type BreakdownRow } from '$lib/analytics/analytics-api';
 import { DashboardBatch } from '$lib/analytics/dashboard-batch.svelte';
-import { channelLabel, countryFlag, countryName, deviceLabel, valueOrUnknown } from '$lib/analytics/format';
+import { channelLabel, countryFlag, countryName, deviceLabel, triggerLabel, valueOrUnknown } from '$lib/analytics/format';
 import { allowedIntervals, browserTimeZone, effectiveInterval, resolveRange } from '$lib/analytics/range';
 import { OTHER_VALUE, type BreakdownItem } from '$lib/analytics/types';
 import { activeFilters, apiQuery, viewFromQuery, viewToQuery, withFilter, withoutFilter, type FilterKey, type View } from '$lib/analytics/view';
@@ -56,6 +56,7 @@ export class AnalyticsPage {
   readonly utm = this.#batch.panels.utm;
   readonly bots = this.#batch.panels.bots;
   readonly heatmap = this.#batch.panels.heatmap;
+  readonly abTests = this.#batch.panels.abTests;
 
   /** Every panel's query in one: the heatmap's own device selector sets its device (heatmapDevice). */
   readonly #request = $derived({
@@ -95,6 +96,8 @@ export class AnalyticsPage {
         return deviceLabel(value);
       case 'channel':
         return channelLabel(value);
+      case 'trigger':
+        return triggerLabel(value);
       case 'link':
         return this.#linkTitles[value] ?? `Link ${value.slice(0, 8)}`;
       default:

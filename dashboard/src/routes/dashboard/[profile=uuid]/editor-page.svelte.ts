@@ -40,6 +40,8 @@ export class EditorPage {
   /** The profile as the layout knows it (its handle follows a save). */
   readonly profile = $derived(this.#context.profile);
   readonly profileId = this.#context.profile.id;
+  /** Where the site is served: what QR codes point to. */
+  readonly origin = typeof location === 'undefined' ? '' : location.origin;
   readonly #profilePath = { path: { profileId: this.profileId } };
   #linkPath = (linkId: string) => ({ path: { profileId: this.profileId, linkId } });
 
@@ -340,6 +342,15 @@ export class EditorPage {
     if (link) Object.assign(link, outcome.data);
     this.#watchPendingCards();
     return true;
+  };
+
+  /**
+   * A link as the server now has it, after a change made outside the edit form (an A/B test started or
+   * ended: the URL may change with it). Saved as it stands: the server has applied it.
+   */
+  replaceLink = (updated: EditorLink) => {
+    this.links = this.links.map((link) => (link.id === updated.id ? updated : link));
+    if (this.editing?.id === updated.id) this.editing.url = updated.url;
   };
 
   startEditing = (link: EditorLink) => {
