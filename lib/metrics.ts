@@ -241,7 +241,7 @@ export function createMetrics(): Metrics {
     }),
     webhookAttempts: new Counter({
       name: 'linkpulse_webhook_attempts_total',
-      help: 'Webhook delivery attempts by result: success, or the class of failure (address_refused, dns_failed, connection_failed, tls_failed, timeout, redirect, http_error)',
+      help: 'Webhook delivery attempts by result: success, or the class of failure (address_refused, dns_failed, connection_failed, tls_failed, timeout, redirect, http_error, unsigned)',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -185,7 +185,7 @@ CREATE TABLE webhook_attempts (
   -- NULL for a 2xx. Otherwise why the attempt failed, as a closed set (scheduler/webhooks/send-webhook.ts):
   -- address_refused (SSRF rules), dns_failed, connection_failed, tls_failed, timeout, redirect (never
   -- followed), http_error (a non-2xx answer); error says it in words.
-  error_class       text        CHECK (error_class IN ('address_refused', 'dns_failed', 'connection_failed', 'tls_failed', 'timeout', 'redirect', 'http_error')),
+  error_class       text        CHECK (error_class IN ('address_refused', 'dns_failed', 'connection_failed', 'tls_failed', 'timeout', 'redirect', 'http_error', 'unsigned')),
   error             text        CHECK (length(error) <= 300),
   response_excerpt  text        CHECK (length(response_excerpt) <= 1024)
 );

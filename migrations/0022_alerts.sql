@@ -162,12 +162,18 @@ GRANT SELECT (id, profile_id, enabled, starts_at, ends_at) ON links TO linkpulse
 -- replaced whole; the only change from 0020 is the 'alert_rules' line of its entity CASE.
 ALTER TABLE activity_log DROP CONSTRAINT activity_log_entity_check;
 ALTER TABLE activity_log ADD CONSTRAINT activity_log_entity_check CHECK (entity IN ('profile', 'link', 'member', 'invitation', 'transfer', 'share', 'webhook', 'alert'));
+-- What the activity log shows of a webhook endpoint's URL: scheme, host and port, and "/…" when a path
+-- or query followed (they may hold the receiver's credential).
+CREATE FUNCTION webhook_url_origin(p_url text) RETURNS text
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT coalesce(substring(p_url from '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*'), '') || CASE WHEN p_url ~ '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*[/?#].' THEN '/…' ELSE '' END $$;
+
 CREATE OR REPLACE FUNCTION log_activity() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   DECLARE
     -- Never logged: bookkeeping, hashes of one-time tokens, a webhook's superseded secret.
-    skipped text[] := ARRAY['updated_at', 'created_at', 'token_hash', 'user_id', 'previous_secret_encrypted', 'consecutive_failures', 'disabled_at'];
+    skipped text[] := ARRAY['updated_at', 'created_at', 'token_hash', 'user_id', 'previous_secret_encrypted', 'consecutive_failures', 'disabled_at', 'disabled_reason'];
     hidden text[] := ARRAY['token', 'password_hash', 'secret_encrypted'];
     entity text := CASE TG_TABLE_NAME
       WHEN 'profiles' THEN 'profile' WHEN 'links' THEN 'link' WHEN 'profile_members' THEN 'member'
@@ -190,6 +196,18 @@ CREATE OR REPLACE FUNCTION log_activity() RETURNS trigger
         new_row := jsonb_set(new_row, ARRAY[field], to_jsonb('hidden'::text));
       END IF;
     END LOOP;
+    -- A webhook's URL may carry a credential in its path or query (receivers' hook URLs often do), and
+    -- every member reads the log while only owners and editors see endpoints: the log keeps its origin.
+    IF TG_TABLE_NAME = 'webhook_endpoints' THEN
+      IF old_row IS NOT NULL THEN
+        old_row := jsonb_set(old_row, '{url}', to_jsonb(webhook_url_origin(old_row ->> 'url')));
+      END IF;
+      IF new_row IS NOT NULL THEN
+        new_row := jsonb_set(new_row, '{url}', to_jsonb(webhook_url_origin(new_row ->> 'url')
+          || CASE WHEN old_row IS NOT NULL AND (to_jsonb(OLD) ->> 'url') <> (new_row ->> 'url') AND old_row ->> 'url' = webhook_url_origin(new_row ->> 'url')
+                  THEN ' (path changed)' ELSE '' END));
+      END IF;
+    END IF;
     row_now := coalesce(new_row, old_row);
     profile := CASE TG_TABLE_NAME WHEN 'profiles' THEN (row_now ->> 'id')::uuid ELSE (row_now ->> 'profile_id')::uuid END;
     entity_key := CASE TG_TABLE_NAME WHEN 'profile_members' THEN row_now ->> 'user_id' WHEN 'profile_transfers' THEN row_now ->> 'to_user_id' ELSE row_now ->> 'id' END;
@@ -234,7 +252,7 @@ DROP TRIGGER alert_rules_activity ON alert_rules;
 DELETE FROM activity_log WHERE entity = 'alert';
 ALTER TABLE activity_log DROP CONSTRAINT activity_log_entity_check;
 ALTER TABLE activity_log ADD CONSTRAINT activity_log_entity_check CHECK (entity IN ('profile', 'link', 'member', 'invitation', 'transfer', 'share', 'webhook'));
--- (log_activity() keeps its 'alert_rules' line: harmless without the table, and 0015's down migration
+-- (log_activity() keeps its 'alert_rules' line and its use of webhook_url_origin(), which stays too: harmless without the table, and 0015's down migration
 -- leaves the function as it finds it too.)
 REVOKE SELECT (id, profile_id, enabled, starts_at, ends_at) ON links FROM linkpulse_scheduler;
 DROP FUNCTION alert_mail_recipients(uuid[]);

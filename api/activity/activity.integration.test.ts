@@ -175,7 +175,8 @@ describe('the activity log', () => {
         action: 'created',
         actor: owner.userId,
         changes: expect.objectContaining({
-          url: 'https://hooks.example.com/linkpulse',
+          // Only the origin: a receiver's URL may hold its credential, and every member reads the log.
+          url: 'https://hooks.example.com/…',
           description: 'Deploys',
           event_types: ['link.created', 'profile.published'],
           status: 'active',
@@ -187,6 +188,11 @@ describe('the activity log', () => {
     expect((await owner.patch(hookPath, { eventTypes: ['link.created'], description: 'Deploy bot' })).status).toBe(200);
     expect(await fresh()).toEqual([
       { entity: 'webhook', action: 'updated', actor: owner.userId, changes: { description: { before: 'Deploys', after: 'Deploy bot' }, event_types: { before: ['link.created', 'profile.published'], after: ['link.created'] } } },
+    ]);
+    // A new path (a new token in it, say) shows as a change, without the path.
+    expect((await owner.patch(hookPath, { url: 'https://hooks.example.com/linkpulse?token=s3cr3t' })).status).toBe(200);
+    expect(await fresh()).toEqual([
+      { entity: 'webhook', action: 'updated', actor: owner.userId, changes: { url: { before: 'https://hooks.example.com/…', after: 'https://hooks.example.com/… (path changed)' } } },
     ]);
     const rotation = (await owner.post<{ secret: string; previousSecretValidUntil: string }>(`${hookPath}/rotate-secret`)).body;
     const [rotatedHook] = await fresh();
@@ -200,22 +206,19 @@ describe('the activity log', () => {
     await schedulerDb.query('UPDATE webhook_endpoints SET consecutive_failures = 3 WHERE id = $1', [hook.endpoint.id]);
     expect(await fresh()).toEqual([]);
     await schedulerDb.query("UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = 'Failed 20 deliveries in a row', disabled_at = now() WHERE id = $1", [hook.endpoint.id]);
-    expect(await fresh()).toEqual([
-      { entity: 'webhook', action: 'updated', actor: null, changes: { status: { before: 'active', after: 'disabled' }, disabled_reason: { before: null, after: 'Failed 20 deliveries in a row' } } },
-    ]);
+    // (Why is left out: a worker's reason may quote where the receiver redirected.)
+    expect(await fresh()).toEqual([{ entity: 'webhook', action: 'updated', actor: null, changes: { status: { before: 'active', after: 'disabled' } } }]);
     expect((await owner.patch(hookPath, { enabled: true })).status).toBe(200);
-    expect(await fresh()).toEqual([
-      { entity: 'webhook', action: 'updated', actor: owner.userId, changes: { status: { before: 'disabled', after: 'active' }, disabled_reason: { before: 'Failed 20 deliveries in a row', after: null } } },
-    ]);
+    expect(await fresh()).toEqual([{ entity: 'webhook', action: 'updated', actor: owner.userId, changes: { status: { before: 'disabled', after: 'active' } } }]);
     // A test event and a resend change no endpoint: nothing logged.
     const test = (await owner.post<{ deliveryId: string }>(`${hookPath}/test`)).body;
     expect((await owner.post(`${hookPath}/deliveries/${test.deliveryId}/resend`)).status).toBe(202);
     expect(await fresh()).toEqual([]);
     expect((await owner.delete(hookPath)).status).toBe(204);
-    expect(await fresh()).toMatchObject([{ entity: 'webhook', action: 'deleted', actor: owner.userId, changes: { url: 'https://hooks.example.com/linkpulse', secret_encrypted: 'hidden' } }]);
+    expect(await fresh()).toMatchObject([{ entity: 'webhook', action: 'deleted', actor: owner.userId, changes: { url: 'https://hooks.example.com/…', secret_encrypted: 'hidden' } }]);
     const logged = JSON.stringify(await log(owner, profile.id, 'entity=webhook'));
     for (const secret of [hook.secret, rotation.secret]) expect(logged).not.toContain(secret.slice('whsec_'.length, 20));
-    expect(logged).not.toMatch(/\\\\x|previous_secret_encrypted|consecutive_failures/);
+    expect(logged).not.toMatch(/\\\\x|previous_secret_encrypted|consecutive_failures|s3cr3t|\/linkpulse/);
 
     // The ownership offered and withdrawn, offered again and accepted: the members' roles change over.
     const heir = await harness.confirmedUser();

@@ -77,6 +77,12 @@ export async function ensureGithubRepo(tx: Tx, owner: string, name: string): Pro
   return rows[0]!.id;
 }
 
+/** Whether GitHub was never asked about the repository (a first sync would be its first request). */
+export async function isNeverSynced(tx: Tx, repoId: string): Promise<boolean> {
+  const { rows } = await tx.query<{ fresh: boolean }>('SELECT last_synced_at IS NULL AND last_attempt_at IS NULL AND sync_requested_at IS NULL AS fresh FROM github_repos WHERE id = $1', [repoId]);
+  return rows[0]?.fresh ?? false;
+}
+
 /**
  * Wakes the scheduler's github-sync-now. At most one waits at a time (a unique index, migration 0023):
  * many links added at once, or refresh clicks, make one run, which takes every request made so far;

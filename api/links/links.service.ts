@@ -15,6 +15,7 @@ import type { Database } from '../../lib/postgres/database.js';
 import { withUser, type Tx } from '../../lib/postgres/tenant.js';
 import { getProfile, type ProfileRow } from '../profiles/profiles.repository.js';
 import { requireRole } from '../profiles/profiles.service.js';
+import { FIRST_SYNCS_PER_MINUTE } from '../../lib/github/sync-schedule.js';
 import { toGitHubCard, toGitHubSyncStatus, type GitHubCard, type GitHubSyncStatus } from '../../lib/github/github-card.js';
 import { parseLinkTarget } from '../../lib/links/link-url.js';
 import { abVariantProblems, type AbVariant } from '../../lib/links/ab-test.js';
@@ -27,6 +28,7 @@ import {
   ensureGithubRepo,
   getLink,
   getRunningAbTest,
+  isNeverSynced,
   insertAbTest,
   insertLink,
   listLinks,
@@ -109,7 +111,10 @@ async function checkThumbnail(tx: Tx, assetId: string | null | undefined): Promi
   }
 }
 
-async function resolveFields(tx: Tx, input: LinkInput) {
+/** Asks for a repository's first sync now, if the caller still has refreshes this minute (see createLinksService). */
+type FirstSyncRequest = (tx: Tx, repoId: string) => Promise<void>;
+
+async function resolveFields(tx: Tx, input: LinkInput, requestFirstSync: FirstSyncRequest) {
   const target = parseLinkTarget(input.url);
   if (!target.ok) throw fieldError('INVALID_INPUT', 'body.url', target.reason);
   // A request with both bounds was checked when parsed; here one of them is the link's stored one.
@@ -117,7 +122,7 @@ async function resolveFields(tx: Tx, input: LinkInput) {
   const githubRepoId = target.github ? await ensureGithubRepo(tx, target.github.owner, target.github.name) : null;
   // A repository new to us gets its card data within seconds, not at the next scheduled run; one the
   // link wants refreshed more often than it is gets its next refresh pulled in.
-  if (githubRepoId) await requestGithubSync(tx, githubRepoId, { onlyIfNew: true });
+  if (githubRepoId) await requestFirstSync(tx, githubRepoId);
   if (githubRepoId && input.syncIntervalMinutes !== null) await tightenGithubSchedule(tx, githubRepoId, input.syncIntervalMinutes);
   return { ...input, url: target.url, githubRepoId };
 }
@@ -127,6 +132,23 @@ export const REFRESHES_PER_MINUTE = 10;
 
 export function createLinksService(deps: { db: Database; cache: Cache; invalidateProfiles(handles: string[]): Promise<void> }) {
   const { db } = deps;
+
+  /** One of the user's `limit` requests a minute of a kind (`key`): each costs a GitHub request on the budget every creator shares. */
+  const take = async (key: string, limit: number): Promise<{ allowed: boolean; resetMs: number }> => {
+    const { count, resetMs } = await deps.cache.increment(key, 60_000);
+    return { allowed: count <= limit, resetMs };
+  };
+  /**
+   * A new repository's first sync at once, FIRST_SYNCS_PER_MINUTE per user: past it (links to new
+   * repositories added and deleted over and over) the link is saved all the same and the repository
+   * waits for the next scheduled run, minutes later, on the scheduled budget.
+   */
+  const firstSyncFor =
+    (userId: string): FirstSyncRequest =>
+    async (tx, repoId) => {
+      if (!(await isNeverSynced(tx, repoId))) return;
+      if ((await take(`github-first-sync:${userId}`, FIRST_SYNCS_PER_MINUTE)).allowed) await requestGithubSync(tx, repoId, { onlyIfNew: true });
+    };
 
   /** Runs a change to a profile's links with the profile locked; drops its cached page after commit. */
   const changeLinks = async <T>(userId: string, profileId: string, change: (tx: Tx, profile: ProfileRow) => Promise<T>): Promise<T> => {
@@ -154,7 +176,7 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
         if (count >= MAX_LINKS) throw new AppError('CONFLICT', `A profile can have at most ${MAX_LINKS} links`);
         await checkThumbnail(tx, input.thumbnailAssetId);
         // A link belongs to the profile's owner (a composite foreign key), whoever on the team adds it.
-        const id = await insertLink(tx, { ...(await resolveFields(tx, input)), profileId, userId: profile.user_id, position: nextPosition });
+        const id = await insertLink(tx, { ...(await resolveFields(tx, input, firstSyncFor(userId))), profileId, userId: profile.user_id, position: nextPosition });
         return toLink((await getLink(tx, profileId, id))!);
       }),
 
@@ -177,14 +199,14 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
           icon: changes.icon === undefined ? current.icon : changes.icon,
           thumbnailAssetId: changes.thumbnailAssetId === undefined ? current.thumbnail_asset_id : changes.thumbnailAssetId,
         };
-        await updateLink(tx, linkId, await resolveFields(tx, merged));
+        await updateLink(tx, linkId, await resolveFields(tx, merged, firstSyncFor(userId)));
         return toLink((await getLink(tx, profileId, linkId))!);
       }),
 
     /** Queues a fresh sync of a GitHub link's repository (the card updates within seconds). */
     async refresh(userId: string, profileId: string, linkId: string): Promise<void> {
-      const { count, resetMs } = await deps.cache.increment(`github-refresh:${userId}`, 60_000);
-      if (count > REFRESHES_PER_MINUTE) {
+      const { allowed, resetMs } = await take(`github-refresh:${userId}`, REFRESHES_PER_MINUTE);
+      if (!allowed) {
         throw new AppError('RATE_LIMIT', `At most ${REFRESHES_PER_MINUTE} refreshes a minute`, { retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)) });
       }
       await withUser(db, userId, async (tx) => {
@@ -237,7 +259,7 @@ export function createLinksService(deps: { db: Database; cache: Cache; invalidat
             endsAt: link.ends_at,
             icon: link.icon,
             thumbnailAssetId: link.thumbnail_asset_id,
-          }),
+          }, firstSyncFor(userId)),
         );
         return toLink((await getLink(tx, profileId, linkId))!);
       }),

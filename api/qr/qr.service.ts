@@ -1,7 +1,9 @@
 // QR codes of a profile and of its links, drawn on request (lib/qr/qr-code.ts) for any member: SVG
 // as drawn, PNG rasterised by resvg on libuv's thread pool. The code carries the page's or the link's
-// URL marked as a scan (?trigger=qr). Nothing is stored: a drawing takes a few milliseconds, and its
-// ETag (a hash of everything drawn) lets the browser revalidate without one.
+// URL marked as a scan (?trigger=qr). Nothing is stored: its ETag (a hash of everything drawn) lets the
+// browser revalidate without a drawing, and the process keeps recent drawings by ETag (a large PNG with
+// a logo costs tens of milliseconds of the thread pool scrypt and file I/O share), drawing at most
+// RENDERS_AT_ONCE at a time, so repeated requests cannot keep that pool busy.
 import { createHash } from 'node:crypto';
 import { renderAsync } from '@resvg/resvg-js';
 import sharp from 'sharp';
@@ -12,11 +14,16 @@ import type { ObjectStorage } from '../../lib/storage/object-storage.js';
 import { drawQrCode, qrModuleColor, qrTargetUrl, type QrFormat } from '../../lib/qr/qr-code.js';
 import { getProfile } from '../profiles/profiles.repository.js';
 import { getLink } from '../links/links.repository.js';
+import { LruMap } from '../../lib/lru-map.js';
 
 /** Bump when the drawing changes, so browsers fetch codes again. */
 const RENDERER_VERSION = 1;
 /** The logo is drawn into a few dozen modules: 256 pixels is plenty at any size we render. */
 const LOGO_PIXELS = 256;
+/** Drawings kept per process, by ETag: the most recent, up to this many bytes. */
+const CACHED_BYTES = 32 * 1024 * 1024;
+/** Drawings made at once; others wait their turn. */
+const RENDERS_AT_ONCE = 2;
 
 export interface QrRequest {
   format: QrFormat;
@@ -50,6 +57,36 @@ async function avatarKey(db: Database, tx: Tx, assetId: string): Promise<string 
 
 export function createQrService(deps: { db: Database; storage: ObjectStorage; publicUrl: string }) {
   const { db } = deps;
+  const drawn = new LruMap<string, Buffer>(1024, { maxWeight: CACHED_BYTES, weigh: (bytes) => bytes.length });
+  /** Drawings under way by ETag: a second request for one waits for it instead of drawing it again. */
+  const drawing = new Map<string, Promise<Buffer>>();
+  let rendering = 0;
+  const waiting: (() => void)[] = [];
+  const inTurn = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (rendering >= RENDERS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+    rendering++;
+    try {
+      return await work();
+    } finally {
+      rendering--;
+      waiting.shift()?.();
+    }
+  };
+  /** The bytes of a drawing: kept, being made, or made now (in turn). */
+  const cached = (etag: string, draw: () => Promise<Buffer>): Promise<Buffer> => {
+    const kept = drawn.get(etag);
+    if (kept) return Promise.resolve(kept);
+    const underWay = drawing.get(etag);
+    if (underWay) return underWay;
+    const made = inTurn(draw)
+      .then((bytes) => {
+        drawn.set(etag, bytes);
+        return bytes;
+      })
+      .finally(() => drawing.delete(etag));
+    drawing.set(etag, made);
+    return made;
+  };
 
   const logoDataUrl = async (key: string): Promise<string> => {
     const object = await deps.storage.get(key);
@@ -92,12 +129,13 @@ export function createQrService(deps: { db: Database; storage: ObjectStorage; pu
       filename,
       color,
       colorAdjusted: adjusted,
-      async render() {
-        const logo = logoKey ? await logoDataUrl(logoKey) : undefined;
-        const { svg } = drawQrCode(url, { color, logo, title: `QR code for ${url}` });
-        if (request.format === 'svg') return Buffer.from(svg);
-        return (await renderAsync(svg, { fitTo: { mode: 'width', value: request.size }, font: { loadSystemFonts: false } })).asPng();
-      },
+      render: () =>
+        cached(etag, async () => {
+          const logo = logoKey ? await logoDataUrl(logoKey) : undefined;
+          const { svg } = drawQrCode(url, { color, logo, title: `QR code for ${url}` });
+          if (request.format === 'svg') return Buffer.from(svg);
+          return (await renderAsync(svg, { fitTo: { mode: 'width', value: request.size }, font: { loadSystemFonts: false } })).asPng();
+        }),
     };
   };
 

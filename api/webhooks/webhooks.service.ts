@@ -42,6 +42,10 @@ export const MAX_WEBHOOK_ENDPOINTS = 10;
 export const MAX_BULK_RESEND = 1000;
 /** Test events a profile may send a minute, over all its endpoints: each is an HTTP request to an address a member chose. */
 export const TEST_EVENTS_PER_MINUTE = 10;
+/** Single resends a profile may ask for a minute: each is a request to an address a member chose, so bounded like test events. */
+export const RESENDS_PER_MINUTE = 30;
+/** "Resend all failed" per endpoint an hour: each can queue MAX_BULK_RESEND requests to the endpoint's host. */
+export const BULK_RESENDS_PER_HOUR = 3;
 /** Attempts shown with a delivery (the newest); the worker makes far fewer in its retry window. */
 export const MAX_ATTEMPTS_SHOWN = 100;
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
@@ -198,6 +202,11 @@ export function createWebhooksService(deps: { db: Database; cache: Cache; sessio
   const now = deps.now ?? (() => new Date());
   const box = createWebhookSecretBox(deps.sessionSecret);
 
+  /** One request of a bounded kind (each sends HTTP requests to an address a member chose): a 429 past `limit` in `windowMs`. */
+  const spend = async (key: string, windowMs: number, limit: number, message: string) => {
+    const budget = await cache.increment(key, windowMs);
+    if (budget.count > limit) throw new AppError('RATE_LIMIT', message, { retryAfterSeconds: budget.resetMs / 1000 });
+  };
   /** The profile, for its owners and editors: 404 for a stranger, 403 for an analyst or a viewer. */
   const asEditor = <T>(userId: string, profileId: string, fn: (tx: Tx, profile: ProfileRow) => Promise<T>, options: { lock?: boolean } = {}) =>
     withUser(db, userId, async (tx) => {
@@ -273,12 +282,7 @@ export function createWebhooksService(deps: { db: Database; cache: Cache; sessio
     sendTestEvent: (userId: string, profileId: string, endpointId: string): Promise<{ eventId: string; deliveryId: string }> =>
       asEditor(userId, profileId, async (tx, profile) => {
         const endpoint = await activeEndpointOf(tx, profileId, endpointId, 'send a test event');
-        const budget = await cache.increment(`webhook-test:${profileId}`, 60_000);
-        if (budget.count > TEST_EVENTS_PER_MINUTE) {
-          throw new AppError('RATE_LIMIT', `A page may send ${TEST_EVENTS_PER_MINUTE} test events a minute: wait a moment and send again`, {
-            retryAfterSeconds: budget.resetMs / 1000,
-          });
-        }
+        await spend(`webhook-test:${profileId}`, 60_000, TEST_EVENTS_PER_MINUTE, `A page may send ${TEST_EVENTS_PER_MINUTE} test events a minute: wait a moment and send again`);
         const sent = await insertTestEvent(tx, endpoint.id, {
           message: 'A test event from Linkpulse: your endpoint receives and verifies webhooks.',
           profile: { id: profile.id, handle: profile.handle },
@@ -328,6 +332,7 @@ export function createWebhooksService(deps: { db: Database; cache: Cache; sessio
     resend: (userId: string, profileId: string, endpointId: string, deliveryId: string): Promise<WebhookDelivery> =>
       asEditor(userId, profileId, async (tx) => {
         await activeEndpointOf(tx, profileId, endpointId, 'resend');
+        await spend(`webhook-resend:${profileId}`, 60_000, RESENDS_PER_MINUTE, `A page may resend ${RESENDS_PER_MINUTE} deliveries a minute: wait a moment and resend again`);
         if (!(await requeueDelivery(tx, profileId, endpointId, deliveryId))) throw noDelivery();
         return toDelivery((await getDelivery(tx, profileId, endpointId, deliveryId))!);
       }),
@@ -336,6 +341,7 @@ export function createWebhooksService(deps: { db: Database; cache: Cache; sessio
     resendFailed: (userId: string, profileId: string, endpointId: string): Promise<{ resent: number }> =>
       asEditor(userId, profileId, async (tx) => {
         await activeEndpointOf(tx, profileId, endpointId, 'resend');
+        await spend(`webhook-resend-failed:${endpointId}`, 3_600_000, BULK_RESENDS_PER_HOUR, `An endpoint's failed deliveries may be resent ${BULK_RESENDS_PER_HOUR} times an hour: fix the receiver first, then try again later`);
         return { resent: await requeueFailedDeliveries(tx, profileId, endpointId, MAX_BULK_RESEND) };
       }),
   };

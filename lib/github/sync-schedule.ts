@@ -53,3 +53,9 @@ export function retryAfterFailure(failedAt: number, failures: number, intervalMi
   const base = Math.min(cap, FIRST_RETRY_MS * 2 ** Math.min(Math.max(failures - 1, 0), 20));
   return new Date(failedAt + Math.min(cap, Math.round(base * (0.8 + 0.4 * random()))));
 }
+
+/**
+ * New repositories per user and minute whose first sync the API asks for at once (an import of a
+ * portfolio fits); past it a new repository waits for the next scheduled run (api/links/).
+ */
+export const FIRST_SYNCS_PER_MINUTE = 30;

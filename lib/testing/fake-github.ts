@@ -45,6 +45,8 @@ export interface FakeRepository {
   forks: number;
   topics: string[];
   pushedAt: string;
+  /** Visible to the token only (GitHub answers it to a token that may read it). */
+  private?: boolean;
   /** The latest release, if any (GraphQL's latestRelease). */
   latestRelease?: { tagName: string; name: string | null; publishedAt: string } | null;
 }
@@ -228,6 +230,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       forks: repository.forks,
       topics: repository.topics,
       pushed_at: repository.pushedAt,
+      private: repository.private ?? false,
+      visibility: repository.private ? 'private' : 'public',
     };
   };
   const find = (owner: string, name: string): FakeRepository | undefined => {
@@ -370,6 +374,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
             return repository.pushedAt;
           case 'url':
             return `https://github.com/${repository.owner}/${repository.name}`;
+          case 'isPrivate':
+            return repository.private ?? false;
           case 'latestRelease':
             return repository.latestRelease
               ? Object.fromEntries(fieldsOf(child.selections, fragments).map((f) => [f.alias, repository.latestRelease![f.name as 'tagName' | 'name' | 'publishedAt'] ?? null]))

@@ -29,6 +29,16 @@ describe('classifyAddress', () => {
     ['64:ff9b::10.0.0.1', 'private'],
     ['2002:7f00:1::', 'loopback'],
     ['example.com', 'forbidden'],
+    ['169.254.170.2', 'forbidden'],
+    ['fd00:ec2:0::254', 'forbidden'],
+    ['::7f00:1', 'loopback'],
+    ['::127.0.0.1', 'loopback'],
+    ['::a00:1', 'private'],
+    ['::ffff:0:7f00:1', 'forbidden'],
+    ['64:ff9b:1::1', 'forbidden'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'forbidden'],
+    ['fec0::1', 'forbidden'],
+    ['::808:808', 'public'],
   ])('%s is %s', (address, kind) => {
     expect(classifyAddress(address)).toBe(kind);
   });

@@ -7,9 +7,10 @@
 //   private       10/8, 172.16/12, 192.168/16, 100.64/10 (CGNAT),
 //                 fc00::/7 (unique local), fe80::/10 (link-local),
 //                 169.254/16 (link-local)                              WEBHOOK_ALLOW_PRIVATE_NETWORKS
-// Always refused: cloud metadata addresses (169.254.169.254, fd00:ec2::254, 100.100.100.200),
-// unspecified, multicast, broadcast, reserved and documentation ranges, and IPv4 hidden in IPv6
-// (mapped, NAT64, 6to4) when the IPv4 address inside would be refused.
+// Always refused: cloud metadata and credential addresses (169.254.169.254, 169.254.170.2,
+// fd00:ec2::254, 100.100.100.200), unspecified, multicast, broadcast, reserved and documentation
+// ranges, IPv4-translated, Teredo, local NAT64 and site-local IPv6, and IPv4 hidden in IPv6 (mapped,
+// compatible, NAT64, 6to4) when the IPv4 address inside would be refused.
 import { BlockList, isIP } from 'node:net';
 import type { WebhookConfig } from '../config.js';
 
@@ -21,7 +22,8 @@ const block = (entries: ReadonlyArray<readonly [string, number, 'ipv4' | 'ipv6']
   return list;
 };
 
-const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
+/** Cloud metadata and credential services (AWS, its ECS task credentials, Alibaba), in canonical form. */
+const METADATA = new Set(['169.254.169.254', '169.254.170.2', 'fd00:ec2:0:0:0:0:0:254', '100.100.100.200']);
 
 const LOOPBACK = block([
   ['127.0.0.0', 8, 'ipv4'],
@@ -48,6 +50,13 @@ const FORBIDDEN = block([
   ['224.0.0.0', 4, 'ipv4'],
   ['240.0.0.0', 4, 'ipv4'],
   ['::', 128, 'ipv6'],
+  // IPv4-compatible (deprecated; an embedded IPv4 is judged first) and IPv4-translated addresses.
+  ['::', 96, 'ipv6'],
+  ['::ffff:0:0:0', 96, 'ipv6'],
+  // Local-use NAT64, Teredo (an IPv4 tunnel), site-local (deprecated): never a public receiver.
+  ['64:ff9b:1::', 48, 'ipv6'],
+  ['2001::', 32, 'ipv6'],
+  ['fec0::', 10, 'ipv6'],
   ['100::', 64, 'ipv6'],
   ['2001:db8::', 32, 'ipv6'],
   ['ff00::', 8, 'ipv6'],
@@ -61,6 +70,8 @@ function embeddedIpv4(address: string): string | undefined {
   const toIpv4 = (high: number, low: number) => [high >> 8, high & 255, low >> 8, low & 255].join('.');
   const zeros = (from: number, to: number) => groups.slice(from, to).every((group) => group === 0);
   if (zeros(0, 5) && groups[5] === 0xffff) return toIpv4(groups[6]!, groups[7]!);
+  // IPv4-compatible ::a.b.c.d (not :: or ::1, which are IPv6's own).
+  if (zeros(0, 6) && (groups[6]! > 0 || groups[7]! > 1)) return toIpv4(groups[6]!, groups[7]!);
   if (groups[0] === 0x64 && groups[1] === 0xff9b && zeros(2, 6)) return toIpv4(groups[6]!, groups[7]!);
   if (groups[0] === 0x2002) return toIpv4(groups[1]!, groups[2]!);
   return undefined;
@@ -94,9 +105,10 @@ export function classifyAddress(address: string): AddressClass {
     if (inner) return classifyAddress(inner);
   }
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (METADATA.has(bare) || (family === 6 && METADATA.has(expandIpv6(bare) ?? ''))) return 'forbidden';
-  if (FORBIDDEN.check(bare, type)) return 'forbidden';
+  if (METADATA.has(family === 6 ? (expandIpv6(bare) ?? bare) : bare)) return 'forbidden';
+  // Before the reserved ranges: ::1 lies inside ::/96.
   if (LOOPBACK.check(bare, type)) return 'loopback';
+  if (FORBIDDEN.check(bare, type)) return 'forbidden';
   if (PRIVATE.check(bare, type)) return 'private';
   return 'public';
 }

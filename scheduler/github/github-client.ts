@@ -238,6 +238,7 @@ fragment Card on Repository {
   pushedAt
   repositoryTopics(first: ${TOPICS_PER_REPOSITORY}) { nodes { topic { name } } }
   latestRelease { tagName name publishedAt }
+  isPrivate
 }`;
 }
 
@@ -395,6 +396,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
             throw new GitHubRequestFailed('bad_response', 'GitHub’s answer was not a repository');
           }
           count('ok');
+          // A repository private to the operator's token: never shown on a public page.
+          if ((answer.data as { private?: unknown } | null)?.private === true) return { kind: 'gone' };
           return { kind: 'ok', etag: typeof answer.headers.etag === 'string' ? answer.headers.etag : null, repository: data };
         }
         const failure = status >= 500 || status === 401 ? failFor(status) : new GitHubRequestFailed('bad_response', `GitHub answered ${status}`);
@@ -467,6 +470,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
             if (!error || error.type === 'NOT_FOUND' || error.type === 'FORBIDDEN') return { kind: 'gone' };
             return { kind: 'failed', failure: new GitHubRequestFailed('bad_response', `GitHub could not give this repository (${error.type ?? 'error'})`) };
           }
+          // A repository private to the operator's token: never shown on a public page.
+          if ((node as { isPrivate?: unknown }).isPrivate === true) return { kind: 'gone' };
           const repository = parseGraphQLRepository(node);
           if (!repository) return { kind: 'failed', failure: new GitHubRequestFailed('bad_response', 'GitHub’s answer was not a repository') };
           return { kind: 'ok', etag: null, repository };

@@ -3,6 +3,7 @@
 // seed requirement (≥ 95 % of scheduled syncs succeed while 30 % of requests fail and 20 % time out).
 // The scheduler's job is driven on a manual clock exactly as scheduler/main.ts schedules it
 // (simulateScheduler), against the fake GitHub on the same clock and a real database.
+import { FIRST_SYNCS_PER_MINUTE } from '../../lib/github/sync-schedule.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
@@ -258,6 +259,19 @@ describe('finding 4: triggers coalesce', () => {
     const refreshed = await runGitHubSync(h.deps(h.client(github, { token: false, budget }), budget), 'now', { intervalMinutes: 360 });
     expect(refreshed).toMatchObject({ due: 1, requests: 1 });
     expect(github.requests.slice(sent).map((request) => request.path)).toEqual(['/repos/octo-org/burst-3-12']);
+  });
+});
+
+describe('first syncs a creator can ask for', () => {
+  it('asks for at most FIRST_SYNCS_PER_MINUTE new repositories a minute at once; the rest wait for the schedule', async () => {
+    github = await startFakeGitHub();
+    const { names } = await h.linkRepositories(github, 'importer', FIRST_SYNCS_PER_MINUTE + 5);
+    const requested = await h.owner<{ n: number }>('SELECT count(*)::int AS n FROM github_repos WHERE name = ANY($1) AND sync_requested_at IS NOT NULL', [names]);
+    expect(requested[0]!.n).toBe(FIRST_SYNCS_PER_MINUTE);
+    // The rest are still due: the scheduled run takes them.
+    const budget = h.budget();
+    const scheduled = await runGitHubSync(h.deps(h.client(github, { token: false, budget }), budget), 'schedule', { intervalMinutes: 360 });
+    expect(scheduled.updated).toBeGreaterThanOrEqual(5);
   });
 });
 

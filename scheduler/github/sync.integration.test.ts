@@ -332,6 +332,24 @@ describe('GitHub sync over GraphQL (with a token)', () => {
     expect((await release())[1]).toMatchObject({ latest_release_tag: 'v2.0.0', latest_release_name: 'Two' });
   });
 
+  it('never shows a repository that is private to the operator’s token, over GraphQL or REST', async () => {
+    github = await startFakeGitHub();
+    const { names } = await h.linkRepositories(github, 'secretive', 2);
+    github.update('octo-org', 'secretive-1', { private: true, description: 'Internal roadmap' });
+    await h.owner('UPDATE github_repos SET sync_requested_at = NULL WHERE name = ANY($1)', [names]);
+    await h.makeDue(names);
+    await run({ token: true });
+    const rows = () => h.owner<{ name: string; sync_state: string; description: string | null }>('SELECT name, sync_state, description FROM github_repos WHERE name = ANY($1) ORDER BY name', [names]);
+    expect((await rows()).map((row) => [row.name, row.sync_state])).toEqual([
+      ['secretive-0', 'ok'],
+      ['secretive-1', 'unavailable'],
+    ]);
+    await h.makeDue(names);
+    await run({ token: false });
+    expect((await rows())[1]).toMatchObject({ sync_state: 'unavailable' });
+    expect((await rows())[1]!.description).not.toBe('Internal roadmap');
+  });
+
   it('records every run for operators, and none for a run with nothing to do', async () => {
     const runs = await h.owner<{ trigger: string; finished_at: Date | null; due: number; requests: number }>('SELECT trigger, finished_at, due, requests FROM github_sync_runs ORDER BY id');
     expect(runs.length).toBeGreaterThan(10);

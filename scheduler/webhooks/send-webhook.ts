@@ -15,7 +15,7 @@ import type { WebhookConfig } from '../../lib/config.js';
 import { refusedAddressReason } from '../../lib/webhooks/endpoint-address.js';
 
 /** Why an attempt failed (webhook_attempts.error_class); undefined for a 2xx. */
-export type AttemptErrorClass = 'address_refused' | 'dns_failed' | 'connection_failed' | 'tls_failed' | 'timeout' | 'redirect' | 'http_error';
+export type AttemptErrorClass = 'address_refused' | 'dns_failed' | 'connection_failed' | 'tls_failed' | 'timeout' | 'redirect' | 'http_error' | 'unsigned';
 
 export interface AttemptResult {
   ok: boolean;

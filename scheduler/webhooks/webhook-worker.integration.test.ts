@@ -11,7 +11,7 @@ import { createRecordingMailer, type RecordingMailer } from '../../lib/testing/m
 import { testLogger } from '../../lib/testing/services.js';
 import { verifyWithPython } from '../../lib/testing/standard-webhooks-verifier.js';
 import { waitFor } from '../../lib/testing/wait-for.js';
-import { generateWebhookSecret } from '../../lib/webhooks/webhook-secret.js';
+import { createWebhookSecretBox, generateWebhookSecret } from '../../lib/webhooks/webhook-secret.js';
 import { startApiHarness, type ApiClient, type ApiHarness } from '../../server/testing/api-harness.js';
 import { DEFAULT_RETRY_SCHEDULE, scaleRetrySchedule } from './retry-schedule.js';
 import type { HostLookup } from './send-webhook.js';
@@ -207,6 +207,24 @@ describe('webhook delivery', () => {
     expect((await endpointState(endpoint.id)).disabled_reason).toMatch(/410 Gone/);
     expect(requestsTo('/gone')).toHaveLength(1);
     await waitFor(() => mailer.sent.find((sent) => sent.kind === 'webhook-endpoint-disabled'));
+  });
+
+  it('sends nothing unsigned: a secret this server cannot open fails the attempt, and the delivery ends', async () => {
+    const { owner, profile, endpoint } = await creatorWithEndpoint('/unreadable');
+    // Sealed under another SESSION_SECRET (as after the operator changed it).
+    const foreign = createWebhookSecretBox('another session secret, long enough to count').seal(generateWebhookSecret());
+    await withUser(harness.database.db, owner.userId!, (tx) => tx.query('UPDATE webhook_endpoints SET secret_encrypted = $2 WHERE id = $1', [endpoint.id, foreign]));
+    await startWorker({ settings: { schedule: FAST } }).start();
+    await owner.newLink(profile.id);
+    const { rows } = await waitFor(async () => {
+      const result = await schedulerDb.query<{ status: string; error_class: string | null }>(
+        'SELECT d.status, a.error_class FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.endpoint_id = $1',
+        [endpoint.id],
+      );
+      return result.rows.some((row) => row.status === 'failed') ? result : undefined;
+    }, { what: 'the delivery to end, unsent' });
+    expect(rows.every((row) => row.error_class === 'unsigned')).toBe(true);
+    expect(requestsTo('/unreadable')).toHaveLength(0);
   });
 
   it('signs with both secrets while a rotation overlaps', async () => {

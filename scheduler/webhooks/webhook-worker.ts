@@ -238,11 +238,36 @@ export function createWebhookWorker(deps: WebhookWorkerDeps, overrides: Partial<
     inFlight.add(attempt);
   }
 
+  /** The endpoint's secrets, or undefined when they cannot be opened (SESSION_SECRET changed since they were sealed). */
+  function openSecrets(delivery: ClaimedDelivery): string[] | undefined {
+    try {
+      return [deps.secrets.open(delivery.secretEncrypted), ...(delivery.previousSecretEncrypted ? [deps.secrets.open(delivery.previousSecretEncrypted)] : [])];
+    } catch (error) {
+      logger.error({ err: error, endpointId: delivery.endpointId }, 'a webhook signing secret cannot be opened (was SESSION_SECRET changed?); the attempt fails unsent');
+      return undefined;
+    }
+  }
+
   async function attemptDelivery(delivery: ClaimedDelivery): Promise<void> {
-    const secrets = [deps.secrets.open(delivery.secretEncrypted), ...(delivery.previousSecretEncrypted ? [deps.secrets.open(delivery.previousSecretEncrypted)] : [])];
     const body = webhookBody({ type: delivery.type, occurredAt: delivery.occurredAt, data: delivery.data });
-    const headers = signWebhook({ id: delivery.eventId, timestamp: Math.floor(Date.now() / 1000), body }, secrets);
-    const result = await sendWebhook({ url: delivery.url, headers: { ...headers }, body }, { policy: deps.policy, timeoutMs: settings.timeoutMs, lookup });
+    const secrets = openSecrets(delivery);
+    // Nothing unsigned is ever sent: a secret that cannot be opened fails the attempt like any other
+    // failure (retried, given up, and the endpoint disabled in the end) instead of looping on its lease.
+    const result: AttemptResult = secrets
+      ? await sendWebhook(
+          { url: delivery.url, headers: { ...signWebhook({ id: delivery.eventId, timestamp: Math.floor(Date.now() / 1000), body }, secrets) }, body },
+          { policy: deps.policy, timeoutMs: settings.timeoutMs, lookup },
+        )
+      : {
+          ok: false,
+          statusCode: null,
+          latencyMs: 0,
+          errorClass: 'unsigned',
+          error: 'not sent: the signing secret cannot be read on this server; rotate the secret to make a new one',
+          responseExcerpt: null,
+          retryAfterMs: null,
+          gone: false,
+        };
     const resultLabel = result.errorClass ?? 'success';
     metrics.webhookAttempts.inc({ result: resultLabel });
     metrics.webhookAttemptDuration.observe({ result: resultLabel }, result.latencyMs / 1000);
