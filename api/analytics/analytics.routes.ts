@@ -175,7 +175,7 @@ const AbVariantResult = z.object({
   uniqueClicks: z.number().int().describe('Visitors who clicked the tested link (visitor-days)'),
   uniqueClicksApproximate: Approximate,
   rate: z.number().nullable().describe('uniqueClicks / visitors, null without visitors'),
-  interval: z.tuple([z.number(), z.number()]).nullable().describe('The rate’s 95% Wilson score interval'),
+  interval: z.array(z.number()).length(2).nullable().describe('The rate’s 95% Wilson score interval'),
   liftOverFirst: z.number().nullable().describe('The rate relative to variant A’s, minus 1 (0.1 is 10% better); null for A'),
   pValueAgainstLeader: z.number().nullable().describe('Corrected p-value of the leader against this variant; null for the leader and before a verdict'),
 });

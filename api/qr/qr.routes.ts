@@ -64,6 +64,8 @@ export function qrRoutes(service: QrService): RouteSpec[] {
       params: z.strictObject({ profileId: Id }),
       query: QrQuery,
       responses: { 200: IMAGE, 304: NOT_MODIFIED },
+      // logo=true on a page without an avatar (or one missing from storage).
+      errors: ['CONFLICT'],
       async handler({ auth, params, query, request }) {
         return answer(await service.image(auth.userId, params.profileId, undefined, query), query.download, request.headers['if-none-match']);
       },
@@ -79,6 +81,7 @@ export function qrRoutes(service: QrService): RouteSpec[] {
       params: z.strictObject({ profileId: Id, linkId: Id }),
       query: QrQuery,
       responses: { 200: IMAGE, 304: NOT_MODIFIED },
+      errors: ['CONFLICT'],
       async handler({ auth, params, query, request }) {
         return answer(await service.image(auth.userId, params.profileId, params.linkId, query), query.download, request.headers['if-none-match']);
       },

@@ -142,6 +142,11 @@ describe('endpoints', () => {
     await sql('UPDATE webhook_endpoints SET consecutive_failures = 3 WHERE id = $1', [endpoint.id]);
     const moved = await owner.patch<Endpoint>(`${base(profile.id)}/${endpoint.id}`, { url: 'https://receiver.example.org/hook' });
     expect(moved.body).toMatchObject({ url: 'https://receiver.example.org/hook', health: { consecutiveFailures: 0 } });
+    // A new URL and enabling at once (the fuzzer found this a 500 once).
+    await owner.patch(`${base(profile.id)}/${endpoint.id}`, { enabled: false });
+    const both = await owner.patch<Endpoint>(`${base(profile.id)}/${endpoint.id}`, { url: 'https://receiver.example.org/other', enabled: true });
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({ url: 'https://receiver.example.org/other', status: 'active', health: { consecutiveFailures: 0 } });
 
     expect((await owner.delete(`${base(profile.id)}/${endpoint.id}`)).status).toBe(204);
     expect((await owner.get(`${base(profile.id)}/${endpoint.id}`)).status).toBe(404);

@@ -97,16 +97,17 @@ export async function updateEndpoint(tx: Tx, profileId: string, endpointId: stri
     values.push(value);
     sets.push(`${column} = $${values.length}`);
   };
-  if (changes.url !== undefined) {
-    set('url', changes.url);
-    // Failures counted against the old address say nothing about the new one.
-    sets.push(`consecutive_failures = CASE WHEN url IS DISTINCT FROM $${values.length} THEN 0 ELSE consecutive_failures END`);
-  }
+  if (changes.url !== undefined) set('url', changes.url);
+  const urlParameter = values.length;
   if (changes.description !== undefined) set('description', changes.description);
   if (changes.eventTypes !== undefined) set('event_types', changes.eventTypes);
   if (changes.enabled?.enabled === true) {
     sets.push("status = 'active'", 'disabled_reason = NULL', 'disabled_at = NULL', 'consecutive_failures = 0');
-  } else if (changes.enabled?.enabled === false) {
+  } else if (changes.url !== undefined) {
+    // Failures counted against the old address say nothing about the new one.
+    sets.push(`consecutive_failures = CASE WHEN url IS DISTINCT FROM $${urlParameter} THEN 0 ELSE consecutive_failures END`);
+  }
+  if (changes.enabled?.enabled === false) {
     values.push(changes.enabled.reason);
     // Disabling a disabled endpoint keeps the first reason and time (the worker's, if it was the worker).
     sets.push(

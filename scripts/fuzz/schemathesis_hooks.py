@@ -145,7 +145,8 @@ def map_ab_test(body: dict) -> dict:
     if not isinstance(variants, list) or not 2 <= len(variants) <= 4 or not all(isinstance(variant, dict) for variant in variants):
         return body
     weights = [variant.get("weight") for variant in variants]
-    if not all(isinstance(weight, int) and not isinstance(weight, bool) and 1 <= weight <= 99 for weight in weights):
+    # JSON Schema's integers include 19.0, which Schemathesis sends as a float.
+    if not all(isinstance(weight, (int, float)) and not isinstance(weight, bool) and float(weight).is_integer() and 1 <= weight <= 99 for weight in weights):
         return body
     mapped = []
     seen: set[str] = set()
