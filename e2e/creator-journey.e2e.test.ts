@@ -456,7 +456,7 @@ describeWithService('a creator’s journey and their visitors, in Chromium', { c
     // The owner shares the overview and the top links; a signed-out browser opens the link.
     await owner.goto(`${origin}/dashboard/${profileId}/share`);
     await owner.getByLabel('Name').fill('Sponsors');
-    for (const panel of ['Bots filtered out', 'Countries and cities', 'Devices, browsers, systems', 'Sources (channels, sites)', 'Campaigns (UTM)', 'Click heatmap', 'Realtime', 'Views and clicks over time']) {
+    for (const panel of ['Bots filtered out', 'Countries and cities', 'Devices, browsers, systems', 'Sources (channels, sites, QR scans)', 'Campaigns (UTM)', 'Click heatmap', 'Realtime', 'Views and clicks over time']) {
       await owner.getByLabel(panel).uncheck();
     }
     await owner.getByRole('button', { name: 'Create the link' }).click();
