@@ -170,9 +170,9 @@ describeWithService('the Webhooks tab, in Chromium', { configured: existsSync(CH
 
     // Every step is in the activity log, in words.
     await page.getByRole('link', { name: 'Activity' }).click();
-    await page.getByText('Signing secret of https://hooks.example.com/linkpulse rotated').waitFor();
-    await page.getByText('Webhook endpoint https://hooks.example.com/linkpulse added').waitFor();
-    await page.getByText('Webhook endpoint https://hooks.example.com/linkpulse disabled').waitFor();
+    await page.getByText('Signing secret of https://hooks.example.com/… rotated').waitFor();
+    await page.getByText('Webhook endpoint https://hooks.example.com/… added').waitFor();
+    await page.getByText('Webhook endpoint https://hooks.example.com/… disabled').waitFor();
     expect(screen.problems).toEqual([]);
     await screen.close();
   }, 120_000);

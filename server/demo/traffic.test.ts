@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyReferrer } from '../../consumers/steps/classify-referrer.step.js';
 import { BOT_KINDS, CHANNELS, DEVICE_CLASSES, NO_LINK, type AnalyticsRow } from '../../lib/events/analytics-row.js';
@@ -26,10 +26,17 @@ function all(options: TrafficOptions): { rows: AnalyticsRow[]; batchSizes: numbe
 }
 
 /** Column names of the events table, read from its DDL. */
+/** The events table's columns: 0001's CREATE TABLE and every later ADD COLUMN. */
 function eventsColumns(): string[] {
   const ddl = readFileSync(new URL('../../clickhouse/0001_events.sql', import.meta.url), 'utf8');
   const body = ddl.slice(ddl.indexOf('(', ddl.indexOf('CREATE TABLE')) + 1, ddl.indexOf('\n)'));
-  return [...body.matchAll(/^\s{4}([a-z_]+)\s+[A-Z]/gm)].map((match) => match[1]!);
+  const created = [...body.matchAll(/^\s{4}([a-z_]+)\s+[A-Z]/gm)].map((match) => match[1]!);
+  const folder = new URL('../../clickhouse/', import.meta.url);
+  const added = readdirSync(folder)
+    .filter((file) => /^\d{4}_.*\.sql$/.test(file))
+    .sort()
+    .flatMap((file) => [...readFileSync(new URL(file, folder), 'utf8').matchAll(/^ALTER TABLE events ADD COLUMN IF NOT EXISTS ([a-z_]+)/gm)].map((match) => match[1]!));
+  return [...created, ...added];
 }
 
 const { rows } = all(OPTIONS);
@@ -56,7 +63,7 @@ describe('generateTraffic', () => {
 
   it('makes rows the events table accepts: its columns, its types and value ranges', () => {
     const columns = eventsColumns();
-    expect(columns).toHaveLength(27);
+    expect(columns).toHaveLength(30);
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
     const linkIds = new Set(LINKS.map((link) => link.id));
     expect(new Set(rows.map((row) => row.event_id)).size).toBe(rows.length);
