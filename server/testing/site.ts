@@ -37,11 +37,22 @@ export async function startSite(label: string, roles: readonly RoleName[], env: 
   const dataDir = await mkdtemp(path.join(tmpdir(), `linkpulse-${label}-`));
   // Embedded PostgreSQL runs as an unprivileged user when tests run as root.
   await chmod(dataDir, 0o755);
-  const port = String(await freePort());
-  const origin = `http://localhost:${port}`;
-  const running = await startProcess(parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: port, PUBLIC_URL: origin, LOG_LEVEL: 'silent', ...env }), roles, {
-    installSignalHandlers: false,
-  });
+  // The origin (with its port) is configuration, so the port is chosen before the server listens; another
+  // process may take it in between (tests run in parallel): start again on another port.
+  const start = async (attempt: number): Promise<{ origin: string; running: Awaited<ReturnType<typeof startProcess>> }> => {
+    const port = String(await freePort());
+    const origin = `http://localhost:${port}`;
+    try {
+      const running = await startProcess(parseConfig({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: port, PUBLIC_URL: origin, LOG_LEVEL: 'silent', ...env }), roles, {
+        installSignalHandlers: false,
+      });
+      return { origin, running };
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 3) throw error;
+      return start(attempt + 1);
+    }
+  };
+  const { origin, running } = await start(1);
   return {
     origin,
     running,
